@@ -1,0 +1,126 @@
+//! The async-std backend of task-thread: [`AsyncStd`] runs on async-std's global executor,
+//! with its spawn, `JoinHandle::cancel` and timer, and `async-signal` for SIGINT / SIGTERM.
+//!
+//! ```
+//! use task_thread_core::{Backend, SpawnerExt};
+//! use task_thread_async_std::AsyncStd;
+//!
+//! let answer = AsyncStd.block_on(|rt| async move {
+//!     rt.spawn(async { 42 }).await.unwrap()
+//! });
+//! assert_eq!(answer, 42);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use task_thread_core::consuming_cancel::{ConsumingCancel, ConsumingCancelTask};
+use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
+
+/// Runs on async-std's global executor.
+///
+/// async-std has one executor per process, so tasks still running when `block_on`'s main
+/// future ends keep running in the background (the program's TaskThreads end theirs before).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AsyncStd;
+
+impl Backend for AsyncStd {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn block_on<F, Fut>(&self, main: F) -> Fut::Output
+    where
+        F: FnOnce(Runtime) -> Fut,
+        Fut: Future,
+    {
+        async_std::task::block_on(main(runtime()))
+    }
+}
+
+/// A [`Runtime`] on async-std's global executor, for programs that start async-std
+/// themselves (`#[async_std::main]`).
+pub fn runtime() -> Runtime {
+    Runtime::new(AsyncStdSpawner)
+}
+
+/// The [`Spawner`] of async-std.
+#[derive(Clone, Copy, Debug)]
+struct AsyncStdSpawner;
+
+impl Spawner for AsyncStdSpawner {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
+        Box::new(ConsumingCancelTask::new(AsyncStdTask(
+            async_std::task::spawn(future),
+        )))
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        async_std::task::sleep(duration).boxed()
+    }
+
+    fn yield_now(&self) -> BoxFuture<'static, ()> {
+        async_std::task::yield_now().boxed()
+    }
+
+    fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
+        shutdown_signal().boxed()
+    }
+}
+
+/// async-std's `JoinHandle`: dropping detaches, `cancel` is async and consumes it.
+struct AsyncStdTask(async_std::task::JoinHandle<RawOutput>);
+
+impl Future for AsyncStdTask {
+    type Output = RawOutput;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RawOutput> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl ConsumingCancel for AsyncStdTask {
+    fn cancel(self) -> BoxFuture<'static, Option<RawOutput>> {
+        self.0.cancel().boxed()
+    }
+    fn detach(self) {
+        drop(self.0);
+    }
+}
+
+#[cfg(unix)]
+fn shutdown_signal() -> impl Future<Output = io::Result<ShutdownSignal>> + Send {
+    use async_signal::{Signal, Signals};
+    use futures::StreamExt;
+    // Registered now, not at the first poll, so a signal sent right after this call is seen.
+    let signals = Signals::new([Signal::Int, Signal::Term]);
+    async move {
+        let received = signals?.next().await;
+        match received {
+            Some(Ok(Signal::Term)) => Ok(ShutdownSignal::Terminate),
+            Some(Ok(_)) => Ok(ShutdownSignal::Interrupt),
+            Some(Err(error)) => Err(error),
+            None => Err(io::Error::other("the signal stream ended")),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl Future<Output = io::Result<ShutdownSignal>> + Send {
+    async {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "task-thread-async-std waits for shutdown signals on unix only",
+        ))
+    }
+}

@@ -1,0 +1,169 @@
+//! The tokio backend of task-thread: [`Tokio`] starts a multi-thread or current-thread
+//! runtime, and its [`Spawner`] uses tokio's own spawn, `JoinHandle::abort`, timer and
+//! signal handling.
+//!
+//! ```
+//! use task_thread_core::{Backend, SpawnerExt};
+//! use task_thread_tokio::Tokio;
+//!
+//! let answer = Tokio::current_thread().block_on(|rt| async move {
+//!     rt.spawn(async { 42 }).await.unwrap()
+//! });
+//! assert_eq!(answer, 42);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
+use tokio::runtime::Handle;
+
+/// Starts a tokio runtime: [`Tokio::multi_thread`] or [`Tokio::current_thread`].
+///
+/// When `block_on`'s main future ends the runtime is dropped, which drops every task still
+/// running on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tokio {
+    multi_thread: bool,
+}
+
+impl Tokio {
+    /// tokio's work-stealing runtime, one worker per core.
+    pub fn multi_thread() -> Self {
+        Tokio { multi_thread: true }
+    }
+
+    /// tokio's single-threaded runtime: every task runs on the thread calling `block_on`.
+    pub fn current_thread() -> Self {
+        Tokio {
+            multi_thread: false,
+        }
+    }
+}
+
+impl Backend for Tokio {
+    fn name(&self) -> &'static str {
+        if self.multi_thread {
+            "tokio-multi-thread"
+        } else {
+            "tokio-current-thread"
+        }
+    }
+
+    fn block_on<F, Fut>(&self, main: F) -> Fut::Output
+    where
+        F: FnOnce(Runtime) -> Fut,
+        Fut: Future,
+    {
+        let mut builder = if self.multi_thread {
+            tokio::runtime::Builder::new_multi_thread()
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+        };
+        let runtime = builder
+            .enable_all()
+            .build()
+            .expect("the tokio runtime could not be built");
+        let spawner = TokioSpawner {
+            handle: runtime.handle().clone(),
+            name: self.name(),
+        };
+        runtime.block_on(main(Runtime::new(spawner)))
+    }
+}
+
+/// A [`Runtime`] on the tokio runtime the caller runs in, for programs that start tokio
+/// themselves (`#[tokio::main]`).
+///
+/// # Panics
+/// When called outside a tokio runtime.
+pub fn current() -> Runtime {
+    Runtime::new(TokioSpawner {
+        handle: Handle::current(),
+        name: "tokio",
+    })
+}
+
+/// The [`Spawner`] of a tokio runtime.
+#[derive(Clone, Debug)]
+struct TokioSpawner {
+    handle: Handle,
+    name: &'static str,
+}
+
+impl Spawner for TokioSpawner {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
+        Box::new(TokioTask(self.handle.spawn(future)))
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        // Entered so that sleeping works from any thread, not only the runtime's.
+        let _context = self.handle.enter();
+        tokio::time::sleep(duration).boxed()
+    }
+
+    fn yield_now(&self) -> BoxFuture<'static, ()> {
+        tokio::task::yield_now().boxed()
+    }
+
+    fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
+        let _context = self.handle.enter();
+        shutdown_signal().boxed()
+    }
+}
+
+#[cfg(unix)]
+fn shutdown_signal() -> impl Future<Output = io::Result<ShutdownSignal>> + Send {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Registered now, not at the first poll, so a signal sent right after this call is seen.
+    let listeners =
+        signal(SignalKind::interrupt()).and_then(|int| Ok((int, signal(SignalKind::terminate())?)));
+    async move {
+        let (mut interrupt, mut terminate) = listeners?;
+        let interrupted = Box::pin(interrupt.recv());
+        let terminated = Box::pin(terminate.recv());
+        let received = match futures::future::select(interrupted, terminated).await {
+            futures::future::Either::Left(_) => ShutdownSignal::Interrupt,
+            futures::future::Either::Right(_) => ShutdownSignal::Terminate,
+        };
+        Ok(received)
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl Future<Output = io::Result<ShutdownSignal>> + Send {
+    async {
+        tokio::signal::ctrl_c()
+            .await
+            .map(|()| ShutdownSignal::Interrupt)
+    }
+}
+
+/// tokio's `JoinHandle` as a [`RawTask`]: dropping it detaches, `abort` cancels.
+struct TokioTask(tokio::task::JoinHandle<RawOutput>);
+
+impl RawTask for TokioTask {
+    fn cancel(&mut self) {
+        self.0.abort();
+    }
+
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
+        Pin::new(&mut self.0).poll(cx).map(|end| match end {
+            Ok(output) => Some(output),
+            Err(error) if error.is_cancelled() => None,
+            // Core catches panics inside the task; a panic can only come from a destructor.
+            Err(error) => Some(Err(error.to_string())),
+        })
+    }
+}

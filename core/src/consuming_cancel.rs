@@ -1,0 +1,82 @@
+//! For backend authors: a [`RawTask`] over a runtime handle whose cancel is an `async fn`
+//! that consumes the handle (the `async-task` style of smol and async-std).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+
+use crate::spawner::{RawOutput, RawTask};
+
+/// A runtime's own task handle, as [`ConsumingCancelTask`] needs it.
+pub trait ConsumingCancel: Future<Output = RawOutput> + Unpin + Send + Sized + 'static {
+    /// The runtime's cancel: resolves once the task's future is dropped, with its output if
+    /// it had already finished.
+    fn cancel(self) -> BoxFuture<'static, Option<RawOutput>>;
+    /// Lets the task run on without a handle.
+    fn detach(self);
+}
+
+/// Turns a [`ConsumingCancel`] handle into a [`RawTask`]: [`RawTask::cancel`] takes effect
+/// at once (the runtime's cancel future is polled once on the spot, which sets the task's
+/// cancel flag), and dropping detaches.
+pub struct ConsumingCancelTask<H: ConsumingCancel> {
+    state: State<H>,
+}
+
+enum State<H> {
+    Running(H),
+    Cancelling(BoxFuture<'static, Option<RawOutput>>),
+    Ended(Option<Option<RawOutput>>),
+}
+
+impl<H: ConsumingCancel> ConsumingCancelTask<H> {
+    /// Wraps a freshly spawned task's handle.
+    pub fn new(handle: H) -> Self {
+        ConsumingCancelTask {
+            state: State::Running(handle),
+        }
+    }
+
+    /// A task that never ran: it reports itself cancelled (for a spawn refused because the
+    /// runtime has shut down).
+    pub fn refused() -> Self {
+        ConsumingCancelTask {
+            state: State::Ended(Some(None)),
+        }
+    }
+}
+
+impl<H: ConsumingCancel> RawTask for ConsumingCancelTask<H> {
+    fn cancel(&mut self) {
+        let State::Running(_) = self.state else {
+            return;
+        };
+        let State::Running(handle) = std::mem::replace(&mut self.state, State::Ended(None)) else {
+            unreachable!("checked just above")
+        };
+        let mut cancelling = handle.cancel();
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        self.state = match cancelling.as_mut().poll(&mut cx) {
+            Poll::Ready(end) => State::Ended(Some(end)),
+            Poll::Pending => State::Cancelling(cancelling),
+        };
+    }
+
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
+        match &mut self.state {
+            State::Running(handle) => Pin::new(handle).poll(cx).map(Some),
+            State::Cancelling(cancelling) => cancelling.as_mut().poll(cx),
+            State::Ended(end) => Poll::Ready(end.take().flatten()),
+        }
+    }
+}
+
+impl<H: ConsumingCancel> Drop for ConsumingCancelTask<H> {
+    fn drop(&mut self) {
+        if let State::Running(handle) = std::mem::replace(&mut self.state, State::Ended(None)) {
+            handle.detach();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Errors of task slots.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a [`TaskSlot`](crate::TaskSlot) operation failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SlotError {
+    /// The slot's task was cancelled but its end was not seen within `timeout`.
+    ///
+    /// The slot is left empty and the task is no longer reachable through it; it is still
+    /// counted by [`TaskGroup::live_tasks`](crate::TaskGroup::live_tasks) until its future is
+    /// dropped, so a leak stays visible. `re_create` does not start the new task in this case.
+    CancelTimedOut {
+        /// The id of the thread (group) owning the slot.
+        thread: String,
+        /// The slot's name.
+        task: String,
+        /// How long the caller waited.
+        timeout: Duration,
+    },
+}
+
+impl fmt::Display for SlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SlotError::CancelTimedOut {
+                thread,
+                task,
+                timeout,
+            } => write!(
+                f,
+                "task '{task}' of thread '{thread}' did not end within {timeout:?} of being cancelled"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SlotError {}

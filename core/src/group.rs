@@ -1,0 +1,182 @@
+//! [`TaskGroup`]: the task slots of one thread, and the count of their live tasks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use event_listener::Event;
+
+use crate::error::SlotError;
+use crate::slot::TaskSlot;
+use crate::spawner::Runtime;
+
+/// How long slot operations wait for a cancelled task to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Used by [`TaskSlot::re_create`] for the slot's previous task (default 15 s).
+    pub re_create: Duration,
+    /// Used by [`TaskSlot::delete`] (default 10 s).
+    pub delete: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            re_create: Duration::from_secs(15),
+            delete: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The named task slots of one owner (a TaskThread), and the number of their live tasks.
+///
+/// Invariants:
+/// - a slot holds at most one live task; [`TaskSlot::re_create`], a task's
+///   [`re_schedule`](crate::TaskCx::re_schedule) and [`TaskSlot::delete`] keep it so;
+/// - [`live_tasks`](TaskGroup::live_tasks) counts every task spawned into any slot of the
+///   group whose future has not been dropped yet, including a task spawned but not yet
+///   polled and a task that outlived a cancel timeout. Zero means nothing of the group runs.
+///
+/// Cloning a `TaskGroup` gives another handle to the same group.
+///
+/// ```
+/// # use task_thread_core::{Backend, TaskGroup};
+/// # fn demo(backend: impl Backend) {
+/// backend.block_on(|rt| async move {
+///     let group = TaskGroup::new(rt, "main_thread");
+///     group.slot("hello").re_create_fn(|cx| async move {
+///         cx.sleep(std::time::Duration::from_secs(1)).await;
+///         tracing::info!("Hello from {}", cx.thread_id());
+///         cx.re_schedule();
+///     }).await.unwrap();
+///     assert_eq!(group.live_tasks(), 1);
+///     group.delete_all().await.unwrap();
+///     assert_eq!(group.live_tasks(), 0);
+/// });
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TaskGroup {
+    pub(crate) shared: Arc<GroupShared>,
+}
+
+pub(crate) struct GroupShared {
+    pub(crate) runtime: Runtime,
+    /// The owner's id, carried into every log line and error of the group's slots.
+    pub(crate) owner: Arc<str>,
+    pub(crate) timeouts: Timeouts,
+    /// Tasks spawned into the group whose futures have not been dropped.
+    live: AtomicUsize,
+    /// Notified each time `live` falls to zero.
+    idle: Event,
+    /// Slots by name.
+    slots: Mutex<HashMap<Arc<str>, TaskSlot>>,
+}
+
+impl TaskGroup {
+    /// An empty group owned by `owner` (a thread id), with the default [`Timeouts`].
+    pub fn new(runtime: Runtime, owner: impl Into<String>) -> Self {
+        Self::with_timeouts(runtime, owner, Timeouts::default())
+    }
+
+    /// An empty group with the given cancel timeouts.
+    pub fn with_timeouts(runtime: Runtime, owner: impl Into<String>, timeouts: Timeouts) -> Self {
+        TaskGroup {
+            shared: Arc::new(GroupShared {
+                runtime,
+                owner: owner.into().into(),
+                timeouts,
+                live: AtomicUsize::new(0),
+                idle: Event::new(),
+                slots: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The slot named `name`, created empty on first use.
+    pub fn slot(&self, name: &str) -> TaskSlot {
+        let mut slots = lock(&self.shared.slots);
+        if let Some(slot) = slots.get(name) {
+            return slot.clone();
+        }
+        let slot = TaskSlot::new(self.shared.clone(), name.into());
+        slots.insert(slot.shared.name.clone(), slot.clone());
+        slot
+    }
+
+    /// The owner's id given at creation.
+    pub fn owner(&self) -> &str {
+        &self.shared.owner
+    }
+
+    /// The runtime the group's tasks run on.
+    pub fn runtime(&self) -> &Runtime {
+        &self.shared.runtime
+    }
+
+    /// The number of tasks of this group whose futures have not been dropped yet.
+    pub fn live_tasks(&self) -> usize {
+        self.shared.live.load(Ordering::Acquire)
+    }
+
+    /// Completes when no task of the group is live (at once if none is).
+    pub async fn idle(&self) {
+        loop {
+            if self.live_tasks() == 0 {
+                return;
+            }
+            let listener = self.shared.idle.listen();
+            if self.live_tasks() == 0 {
+                return;
+            }
+            listener.await;
+        }
+    }
+
+    /// Deletes every slot's task: all are cancelled first, then awaited together.
+    ///
+    /// Returns the first error after every slot has been handled; every slot is empty
+    /// afterwards either way.
+    #[doc(alias = "delete")]
+    pub async fn delete_all(&self) -> Result<(), SlotError> {
+        let slots: Vec<TaskSlot> = lock(&self.shared.slots).values().cloned().collect();
+        let results = futures::future::join_all(slots.iter().map(TaskSlot::delete)).await;
+        results.into_iter().collect()
+    }
+}
+
+impl std::fmt::Debug for TaskGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("owner", &self.shared.owner)
+            .field("live_tasks", &self.live_tasks())
+            .finish()
+    }
+}
+
+/// Counts one live task of a group from its spawn until its future is dropped.
+pub(crate) struct LiveGuard(Arc<GroupShared>);
+
+impl LiveGuard {
+    pub(crate) fn new(group: &Arc<GroupShared>) -> Self {
+        group.live.fetch_add(1, Ordering::AcqRel);
+        LiveGuard(group.clone())
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify(usize::MAX);
+        }
+    }
+}
+
+/// Locks a std mutex, ignoring poisoning: every critical section of core leaves its data
+/// consistent even if a panic unwinds through it.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

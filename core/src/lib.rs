@@ -1,0 +1,24 @@
+//! Runtime-agnostic core of [task-thread](https://docs.rs/task-thread): what a runtime
+//! must provide ([`Spawner`]), spawned tasks ([`JoinHandle`]), and task slots with the
+//! reCreate / reSchedule / delete semantics ([`TaskGroup`], [`TaskSlot`], [`Task`]).
+//!
+//! This crate depends on no runtime. Backends (`task-thread-tokio`, `task-thread-async-std`,
+//! `task-thread-smol`) implement [`Spawner`] and [`Backend`]; users normally depend on the
+//! `task-thread` crate, which re-exports this one and the backends.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod consuming_cancel;
+mod error;
+mod group;
+mod join;
+mod slot;
+mod spawner;
+mod task;
+
+pub use error::SlotError;
+pub use group::{TaskGroup, Timeouts};
+pub use join::{JoinError, JoinHandle};
+pub use slot::TaskSlot;
+pub use spawner::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner, SpawnerExt};
+pub use task::{Next, Task, TaskCx};

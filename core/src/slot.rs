@@ -1,0 +1,262 @@
+//! [`TaskSlot`]: the place of one live task, with the reCreate / reSchedule / delete rules.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use tracing::Instrument;
+
+use crate::error::SlotError;
+use crate::group::{lock, GroupShared, LiveGuard};
+use crate::spawner::{first, RawTask, Spawner};
+use crate::task::{Next, Task, TaskCx};
+
+/// The place of at most one live task of a thread (the original's `self.tasks.x`).
+///
+/// Invariants, kept under the slot's lock:
+/// - the slot holds the handle of its current task or nothing;
+/// - every task spawned into the slot carries the slot's *generation* at its spawn; only the
+///   task whose generation is still current may reschedule itself, and its successor lands in
+///   this same slot. `re_create` and `delete` advance the generation before cancelling, so a
+///   task being replaced or deleted can never put a successor back (defect 1 of the original);
+/// - `re_create` and `delete` on one slot run one at a time, so the previous task has ended
+///   before `re_create` spawns the next one.
+///
+/// Compared with a bare [`JoinHandle`](crate::JoinHandle): a slot owns its task (dropping a
+/// `TaskSlot` handle does nothing; deleting the slot cancels), survives rescheduling, and
+/// bounds every cancel-and-await by a timeout.
+///
+/// A task must not `re_create` or `delete` its own slot: it would wait for its own end until
+/// the timeout. To stop, a task returns [`Next::Stop`] (or does not reschedule).
+#[derive(Clone)]
+pub struct TaskSlot {
+    pub(crate) shared: Arc<SlotShared>,
+}
+
+pub(crate) struct SlotShared {
+    pub(crate) name: Arc<str>,
+    pub(crate) group: Arc<GroupShared>,
+    /// The span every incarnation of the slot's task runs in.
+    pub(crate) span: tracing::Span,
+    pub(crate) state: Mutex<SlotState>,
+    /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
+    operations: futures::lock::Mutex<()>,
+}
+
+pub(crate) struct SlotState {
+    pub(crate) generation: u64,
+    pub(crate) task: Option<Box<dyn RawTask>>,
+}
+
+/// Starts one incarnation of a rescheduling task: builds it for a given context and spawns
+/// it. Kept behind `dyn` so [`TaskCx`] names no task type.
+pub(crate) trait Incarnate: Send + Sync + 'static {
+    fn spawn(&self, cx: TaskCx) -> Box<dyn RawTask>;
+}
+
+struct FnTask<F>(F);
+
+impl<F, Fut> Incarnate for FnTask<F>
+where
+    F: Fn(TaskCx) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn spawn(&self, cx: TaskCx) -> Box<dyn RawTask> {
+        let body = (self.0)(cx.clone());
+        launch(cx, body)
+    }
+}
+
+impl TaskSlot {
+    pub(crate) fn new(group: Arc<GroupShared>, name: Arc<str>) -> Self {
+        let span = tracing::info_span!("task", thread = %group.owner, task = %name);
+        TaskSlot {
+            shared: Arc::new(SlotShared {
+                name,
+                group,
+                span,
+                state: Mutex::new(SlotState {
+                    generation: 0,
+                    task: None,
+                }),
+                operations: futures::lock::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The slot's name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Whether the slot holds a task that has not ended (a spawned task that has not
+    /// started yet counts).
+    pub fn is_live(&self) -> bool {
+        lock(&self.shared.state).task.is_some()
+    }
+
+    /// Starts `task` in this slot, in the idiomatic form: the library calls
+    /// [`Task::run`] again each time it returns [`Next::Reschedule`], yielding to the
+    /// scheduler between runs (where a cancel takes effect).
+    ///
+    /// If the slot holds a live task it is cancelled and awaited first (at most
+    /// [`Timeouts::re_create`](crate::Timeouts)); the old task has ended before the new one
+    /// starts. On a timeout the new task is not started and the error names the thread and
+    /// the task.
+    #[doc(alias = "reCreate")]
+    pub async fn re_create<T: Task>(&self, task: T) -> Result<(), SlotError> {
+        self.replace(move |cx| {
+            let body = run_task(task, cx.clone());
+            launch(cx, body)
+        })
+        .await
+    }
+
+    /// Starts `task_fn` in this slot, in the explicit form: each run is a fresh task, and a
+    /// run that wants another calls [`TaskCx::re_schedule`], which spawns `task_fn` again
+    /// into this same slot. Replaces a live task exactly like [`re_create`](Self::re_create).
+    ///
+    /// ```
+    /// # use task_thread_core::{Backend, TaskGroup, TaskCx};
+    /// async fn hello(cx: TaskCx) {
+    ///     cx.sleep(std::time::Duration::from_secs(1)).await;
+    ///     tracing::info!("Hello from {}", cx.thread_id());
+    ///     cx.re_schedule();
+    /// }
+    /// # fn demo(backend: impl Backend) {
+    /// backend.block_on(|rt| async move {
+    ///     let group = TaskGroup::new(rt, "main_thread");
+    ///     group.slot("hello").re_create_fn(hello).await.unwrap();
+    ///     group.slot("hello").delete().await.unwrap();
+    /// });
+    /// # }
+    /// ```
+    #[doc(alias = "reCreate")]
+    pub async fn re_create_fn<F, Fut>(&self, task_fn: F) -> Result<(), SlotError>
+    where
+        F: Fn(TaskCx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let incarnate: Arc<dyn Incarnate> = Arc::new(FnTask(task_fn));
+        self.replace(move |mut cx| {
+            cx.incarnate = Some(incarnate.clone());
+            incarnate.spawn(cx)
+        })
+        .await
+    }
+
+    /// Cancels the slot's task, waits for its end (at most
+    /// [`Timeouts::delete`](crate::Timeouts)) and leaves the slot empty. A no-op on an
+    /// empty slot or one whose task has finished. A task that has been spawned but not
+    /// started is cancelled before it runs; nothing of the cancellation reaches the caller.
+    pub async fn delete(&self) -> Result<(), SlotError> {
+        let _operation = self.shared.operations.lock().await;
+        self.end_current(self.shared.group.timeouts.delete).await
+    }
+
+    async fn replace(
+        &self,
+        spawn: impl FnOnce(TaskCx) -> Box<dyn RawTask>,
+    ) -> Result<(), SlotError> {
+        let _operation = self.shared.operations.lock().await;
+        self.end_current(self.shared.group.timeouts.re_create)
+            .await?;
+        let mut state = lock(&self.shared.state);
+        state.generation += 1;
+        let cx = TaskCx::new(self.shared.clone(), state.generation);
+        state.task = Some(spawn(cx));
+        Ok(())
+    }
+
+    /// Takes the current task out of the slot (so it can no longer reschedule), cancels it
+    /// and waits for its end.
+    async fn end_current(&self, timeout: Duration) -> Result<(), SlotError> {
+        let current = {
+            let mut state = lock(&self.shared.state);
+            state.generation += 1;
+            state.task.take()
+        };
+        let Some(mut task) = current else {
+            return Ok(());
+        };
+        task.cancel();
+        let started = Instant::now();
+        let ended = futures::future::poll_fn(|cx| task.poll_end(cx)).map(|_| true);
+        let deadline = self.shared.group.runtime.sleep(timeout).map(|()| false);
+        // The end counts only if it was seen within the deadline: on a single-threaded
+        // runtime a task that blocks while being dropped delays the timer too.
+        if first(ended, deadline).await && started.elapsed() <= timeout {
+            return Ok(());
+        }
+        let error = SlotError::CancelTimedOut {
+            thread: self.shared.group.owner.to_string(),
+            task: self.shared.name.to_string(),
+            timeout,
+        };
+        tracing::error!(
+            thread = %self.shared.group.owner,
+            task = %self.shared.name,
+            "{error}; it stays counted as live until it ends"
+        );
+        Err(error)
+    }
+}
+
+impl std::fmt::Debug for TaskSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskSlot")
+            .field("thread", &self.shared.group.owner)
+            .field("name", &self.shared.name)
+            .field("live", &self.is_live())
+            .finish()
+    }
+}
+
+/// The idiomatic form's driver: one spawned task running `task` until it says stop.
+async fn run_task<T: Task>(mut task: T, cx: TaskCx) {
+    while let Next::Reschedule = task.run(&cx).await {
+        cx.yield_now().await;
+    }
+}
+
+/// Spawns one incarnation of a slot's task: counted live from now until its future is
+/// dropped, run inside the slot's span, with a panic caught and reported.
+pub(crate) fn launch<Fut>(cx: TaskCx, body: Fut) -> Box<dyn RawTask>
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let group = &cx.slot.group;
+    let live = LiveGuard::new(group);
+    let runtime = group.runtime.clone();
+    let span = cx.slot.span.clone();
+    let incarnation = async move {
+        let ended = AssertUnwindSafe(body).catch_unwind().await;
+        cx.ended(ended.err());
+        Ok(Box::new(()) as Box<dyn std::any::Any + Send>)
+    };
+    runtime.spawn_raw(Box::pin(Counted {
+        future: incarnation.instrument(span),
+        _live: live,
+    }))
+}
+
+pin_project_lite::pin_project! {
+    /// A future that keeps its group's live count up until it is dropped. The future is
+    /// declared first so it is dropped first: when the count falls, its destructors have run.
+    struct Counted<F> {
+        #[pin]
+        future: F,
+        _live: LiveGuard,
+    }
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().future.poll(cx)
+    }
+}

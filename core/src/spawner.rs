@@ -1,0 +1,181 @@
+//! What task-thread needs from an async runtime, and the handle users hold to one.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use crate::join::{panic_message, JoinHandle};
+
+/// What a spawned future ends with, as seen by a backend: its value (boxed, so one
+/// object-safe trait serves every value type; a `()` value does not allocate) or the
+/// message of the panic that ended it. Panics are caught by core before the runtime sees
+/// them, so every backend reports them the same way.
+pub type RawOutput = Result<Box<dyn Any + Send>, String>;
+
+/// A backend's handle to one spawned future.
+///
+/// Contract every backend must keep (the conformance suite checks each point):
+/// - dropping the handle detaches the task: it keeps running and its output is discarded;
+/// - [`cancel`](RawTask::cancel) takes effect without being awaited: the future is dropped
+///   at its next suspension point, or before its first poll if it has not started;
+/// - [`poll_end`](RawTask::poll_end) returns `Ready(None)` for a cancelled task only after
+///   the future (and so every value it owned) has been dropped.
+pub trait RawTask: Send + 'static {
+    /// Asks the runtime to cancel the task. Idempotent.
+    fn cancel(&mut self);
+    /// Polls for the end of the task: `Some(output)` if it ran to completion (also when a
+    /// cancel came too late to stop it), `None` if it was cancelled.
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<RawOutput>>;
+}
+
+/// Which OS signal asked the process to shut down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ShutdownSignal {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+}
+
+/// Everything core needs from an async runtime: spawn, sleep, yield, and the process's
+/// shutdown signals. Backends implement it with their runtime's own primitives; core and
+/// the libraries written on it use nothing else, so they run on every backend.
+///
+/// The trait is object safe: core holds it as a [`Runtime`]. Code generic over it uses the
+/// typed helpers of [`SpawnerExt`].
+///
+/// ```
+/// use task_thread_core::{Spawner, SpawnerExt};
+/// use std::time::Duration;
+///
+/// // A portable helper: no runtime is named.
+/// async fn twice<S: Spawner + ?Sized>(spawner: &S) -> u32 {
+///     let task = spawner.spawn(async { 21 });
+///     spawner.sleep(Duration::from_millis(1)).await;
+///     task.await.unwrap() * 2
+/// }
+/// ```
+pub trait Spawner: Send + Sync + 'static {
+    /// A short name for logs and test names, e.g. `"tokio-current-thread"`.
+    fn name(&self) -> &'static str;
+    /// Spawns a future on the runtime. The future never panics (core catches panics).
+    fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask>;
+    /// A future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+    /// A future that yields to the scheduler once, letting other tasks run.
+    fn yield_now(&self) -> BoxFuture<'static, ()>;
+    /// A future that completes when the process receives SIGINT or SIGTERM. Every call
+    /// makes an independent listener, so several waiters (several roots) all see a signal.
+    /// Once called, the signals no longer kill the process by default.
+    fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>>;
+}
+
+/// Typed helpers over any [`Spawner`], including `dyn Spawner` and [`Runtime`].
+pub trait SpawnerExt: Spawner {
+    /// Spawns `future` and returns a handle to await its value or cancel it.
+    ///
+    /// A panic in `future` is caught: awaiting the handle gives
+    /// [`JoinError::Panicked`](crate::JoinError::Panicked) with the panic message.
+    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        JoinHandle::new(self.spawn_raw(catch_panic(future)))
+    }
+}
+
+impl<S: Spawner + ?Sized> SpawnerExt for S {}
+
+/// Wraps a future so that its value is boxed and its panic becomes an error message.
+pub(crate) fn catch_panic<F>(future: F) -> BoxFuture<'static, RawOutput>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    std::panic::AssertUnwindSafe(future)
+        .catch_unwind()
+        .map(|ended| match ended {
+            Ok(value) => Ok(Box::new(value) as Box<dyn Any + Send>),
+            Err(payload) => Err(panic_message(payload.as_ref())),
+        })
+        .boxed()
+}
+
+/// A cheap, cloneable handle to a running runtime: an `Arc<dyn Spawner>`.
+///
+/// Everything in task-thread takes a `Runtime`, so user code never names a runtime; a
+/// backend's [`Backend::block_on`] hands one to the program's main future.
+#[derive(Clone)]
+pub struct Runtime(Arc<dyn Spawner>);
+
+impl Runtime {
+    /// Wraps a backend's spawner.
+    pub fn new(spawner: impl Spawner) -> Self {
+        Runtime(Arc::new(spawner))
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Runtime").field(&self.0.name()).finish()
+    }
+}
+
+impl Spawner for Runtime {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
+        self.0.spawn_raw(future)
+    }
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        self.0.sleep(duration)
+    }
+    fn yield_now(&self) -> BoxFuture<'static, ()> {
+        self.0.yield_now()
+    }
+    fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
+        self.0.shutdown_signal()
+    }
+}
+
+/// A runtime that synchronous code (a `main`, a test) can start: one per backend flavour.
+///
+/// `block_on` starts the runtime, runs `main` with a [`Runtime`] handle to it, and returns
+/// `main`'s output. Tasks still running when `main` ends are not awaited; which of them are
+/// dropped then is the runtime's business, so programs end their tasks first (a root
+/// TaskThread's `run` does).
+pub trait Backend {
+    /// A short name for logs and test names.
+    fn name(&self) -> &'static str;
+    /// Starts the runtime and drives `main` to completion on the calling thread.
+    fn block_on<F, Fut>(&self, main: F) -> Fut::Output
+    where
+        F: FnOnce(Runtime) -> Fut,
+        Fut: Future;
+}
+
+/// Completes after the first of two futures; the other is dropped.
+pub(crate) async fn first<A, B, T>(a: A, b: B) -> T
+where
+    A: Future<Output = T>,
+    B: Future<Output = T>,
+{
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    futures::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(v);
+        }
+        b.as_mut().poll(cx)
+    })
+    .await
+}

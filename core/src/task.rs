@@ -1,0 +1,158 @@
+//! The unit of work of a slot: the [`Task`] trait, its [`Next`] step, and its context [`TaskCx`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::group::lock;
+use crate::join::panic_message;
+use crate::slot::{Incarnate, SlotShared};
+use crate::spawner::{Runtime, Spawner};
+
+/// What a [`Task`] wants after one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Run again, in the same slot, after yielding to the scheduler.
+    #[doc(alias = "reSchedule")]
+    Reschedule,
+    /// End the task; the slot becomes empty.
+    Stop,
+}
+
+/// One unit of work that runs again and again in a [`TaskSlot`](crate::TaskSlot): the
+/// idiomatic form of the original's "do one thing, then reschedule yourself".
+///
+/// The task's fields persist from one run to the next. Between two runs the library yields
+/// to the scheduler; a `delete` or `re_create` of the slot takes effect there or at any
+/// `.await` inside `run`. Implement it with `async fn`:
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::{Next, Task, TaskCx};
+///
+/// struct Hello { count: u32 }
+///
+/// impl Task for Hello {
+///     async fn run(&mut self, cx: &TaskCx) -> Next {
+///         cx.sleep(Duration::from_secs(1)).await;
+///         self.count += 1;
+///         tracing::info!("Hello #{} from {}", self.count, cx.thread_id());
+///         Next::Reschedule
+///     }
+/// }
+/// ```
+pub trait Task: Send + 'static {
+    /// Does one unit of work and says whether to run again.
+    fn run(&mut self, cx: &TaskCx) -> impl Future<Output = Next> + Send;
+}
+
+/// What a running task knows of where it runs: its thread, its slot, its runtime.
+///
+/// Cloning is cheap. A `TaskCx` belongs to one incarnation of the slot's task: once the
+/// slot has been deleted, re-created or rescheduled, [`re_schedule`](Self::re_schedule)
+/// through it does nothing.
+#[derive(Clone)]
+pub struct TaskCx {
+    pub(crate) slot: Arc<SlotShared>,
+    /// The slot generation this incarnation was spawned with.
+    generation: u64,
+    /// How to spawn the next incarnation; `None` for the [`Task`] form.
+    pub(crate) incarnate: Option<Arc<dyn Incarnate>>,
+}
+
+impl TaskCx {
+    pub(crate) fn new(slot: Arc<SlotShared>, generation: u64) -> Self {
+        TaskCx {
+            slot,
+            generation,
+            incarnate: None,
+        }
+    }
+
+    /// The id of the thread owning the task's slot.
+    pub fn thread_id(&self) -> &str {
+        &self.slot.group.owner
+    }
+
+    /// The name of the task's slot.
+    pub fn task_name(&self) -> &str {
+        &self.slot.name
+    }
+
+    /// The runtime the task runs on.
+    pub fn runtime(&self) -> &Runtime {
+        &self.slot.group.runtime
+    }
+
+    /// Sleeps for `duration` on the task's runtime.
+    pub fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+        self.slot.group.runtime.sleep(duration)
+    }
+
+    /// Yields to the scheduler once.
+    pub fn yield_now(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.slot.group.runtime.yield_now()
+    }
+
+    /// Runs the task function again as a fresh task in the same slot (the explicit form,
+    /// see [`TaskSlot::re_create_fn`](crate::TaskSlot::re_create_fn)); the current run
+    /// should return soon after. The successor always lands in the slot this task came
+    /// from.
+    ///
+    /// Returns `false`, and spawns nothing, when this task is no longer its slot's current
+    /// one (the slot was deleted or re-created, or this run already rescheduled), and for a
+    /// [`Task`]-form task, which reschedules by returning [`Next::Reschedule`].
+    #[doc(alias = "reSchedule")]
+    pub fn re_schedule(&self) -> bool {
+        let Some(incarnate) = &self.incarnate else {
+            tracing::warn!(
+                thread = %self.thread_id(),
+                task = %self.task_name(),
+                "re_schedule called from a Task-form task: return Next::Reschedule instead"
+            );
+            return false;
+        };
+        let mut state = lock(&self.slot.state);
+        if state.generation != self.generation {
+            return false;
+        }
+        state.generation += 1;
+        let next = TaskCx {
+            slot: self.slot.clone(),
+            generation: state.generation,
+            incarnate: Some(incarnate.clone()),
+        };
+        // The old handle (ours) is dropped, which detaches: this run ends by itself.
+        state.task = Some(incarnate.spawn(next));
+        true
+    }
+
+    /// Called when this incarnation's body has ended, normally or by a panic (never on
+    /// cancellation, which drops the body instead). Empties the slot if this incarnation is
+    /// still its current task.
+    pub(crate) fn ended(&self, panic: Option<Box<dyn std::any::Any + Send>>) {
+        if let Some(payload) = panic {
+            tracing::error!(
+                thread = %self.thread_id(),
+                task = %self.task_name(),
+                "task panicked: {}; its slot is now empty",
+                panic_message(payload.as_ref())
+            );
+        }
+        let mut state = lock(&self.slot.state);
+        if state.generation == self.generation {
+            state.generation += 1;
+            state.task = None;
+        }
+    }
+}
+
+impl std::fmt::Debug for TaskCx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskCx")
+            .field("thread", &self.thread_id())
+            .field("task", &self.task_name())
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
