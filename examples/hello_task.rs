@@ -23,7 +23,8 @@ fn main() {
     support::init_logging();
     let options = support::Options::from_args();
     options.backend.block_on(|rt| async move {
-        tracing::info!("running on {}", rt.name());
+        let signal = rt.shutdown_signal();
+        tracing::info!("running on {}; Ctrl-C stops", rt.name());
         let tasks = TaskGroup::new(rt.clone(), "main_thread");
         tasks
             .slot("hello_task")
@@ -31,7 +32,6 @@ fn main() {
             .await
             .expect("an empty slot starts its task");
 
-        let signal = rt.shutdown_signal();
         let deadline = match options.seconds {
             Some(seconds) => rt.sleep(seconds),
             None => Box::pin(futures::future::pending()),

@@ -11,6 +11,7 @@
 pub mod consuming_cancel;
 mod error;
 mod group;
+mod incarnation;
 mod join;
 mod slot;
 mod spawner;

@@ -1,19 +1,16 @@
 //! [`TaskSlot`]: the place of one live task, with the reCreate / reSchedule / delete rules.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use tracing::Instrument;
 
 use crate::error::SlotError;
 use crate::group::{lock, GroupShared, LiveGuard};
+use crate::incarnation::{launch, run_task, FnTask, Incarnate};
 use crate::spawner::{first, RawTask, Spawner};
-use crate::task::{Next, Task, TaskCx};
+use crate::task::{Task, TaskCx};
 
 /// The place of at most one live task of a thread (the original's `self.tasks.x`).
 ///
@@ -21,7 +18,8 @@ use crate::task::{Next, Task, TaskCx};
 /// - the slot holds the handle of its current task or nothing;
 /// - every task spawned into the slot carries the slot's *generation* at its spawn; only the
 ///   task whose generation is still current may reschedule itself, and its successor lands in
-///   this same slot. `re_create` and `delete` advance the generation before cancelling, so a
+///   this same slot, spawned once the current run has returned and been dropped: a slot never
+///   has two runs alive. `re_create` and `delete` advance the generation before cancelling, so a
 ///   task being replaced or deleted can never put a successor back (defect 1 of the original);
 /// - `re_create` and `delete` on one slot run one at a time, so the previous task has ended
 ///   before `re_create` spawns the next one.
@@ -48,27 +46,12 @@ pub(crate) struct SlotShared {
 }
 
 pub(crate) struct SlotState {
+    /// Advanced whenever the current task changes or leaves.
     pub(crate) generation: u64,
+    /// The handle of the current task.
     pub(crate) task: Option<Box<dyn RawTask>>,
-}
-
-/// Starts one incarnation of a rescheduling task: builds it for a given context and spawns
-/// it. Kept behind `dyn` so [`TaskCx`] names no task type.
-pub(crate) trait Incarnate: Send + Sync + 'static {
-    fn spawn(&self, cx: TaskCx) -> Box<dyn RawTask>;
-}
-
-struct FnTask<F>(F);
-
-impl<F, Fut> Incarnate for FnTask<F>
-where
-    F: Fn(TaskCx) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn spawn(&self, cx: TaskCx) -> Box<dyn RawTask> {
-        let body = (self.0)(cx.clone());
-        launch(cx, body)
-    }
+    /// The current run called `re_schedule`: its successor starts when it returns.
+    pub(crate) reschedule_requested: bool,
 }
 
 impl TaskSlot {
@@ -82,6 +65,7 @@ impl TaskSlot {
                 state: Mutex::new(SlotState {
                     generation: 0,
                     task: None,
+                    reschedule_requested: false,
                 }),
                 operations: futures::lock::Mutex::new(()),
             }),
@@ -109,9 +93,9 @@ impl TaskSlot {
     /// the task.
     #[doc(alias = "reCreate")]
     pub async fn re_create<T: Task>(&self, task: T) -> Result<(), SlotError> {
-        self.replace(move |cx| {
+        self.replace(move |cx, live| {
             let body = run_task(task, cx.clone());
-            launch(cx, body)
+            launch(cx, body, live)
         })
         .await
     }
@@ -142,9 +126,9 @@ impl TaskSlot {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let incarnate: Arc<dyn Incarnate> = Arc::new(FnTask(task_fn));
-        self.replace(move |mut cx| {
+        self.replace(move |mut cx, live| {
             cx.incarnate = Some(incarnate.clone());
-            incarnate.spawn(cx)
+            incarnate.spawn(cx, live)
         })
         .await
     }
@@ -160,15 +144,16 @@ impl TaskSlot {
 
     async fn replace(
         &self,
-        spawn: impl FnOnce(TaskCx) -> Box<dyn RawTask>,
+        spawn: impl FnOnce(TaskCx, LiveGuard) -> Box<dyn RawTask>,
     ) -> Result<(), SlotError> {
         let _operation = self.shared.operations.lock().await;
         self.end_current(self.shared.group.timeouts.re_create)
             .await?;
         let mut state = lock(&self.shared.state);
         state.generation += 1;
+        state.reschedule_requested = false;
         let cx = TaskCx::new(self.shared.clone(), state.generation);
-        state.task = Some(spawn(cx));
+        state.task = Some(spawn(cx, LiveGuard::new(&self.shared.group)));
         Ok(())
     }
 
@@ -178,6 +163,7 @@ impl TaskSlot {
         let current = {
             let mut state = lock(&self.shared.state);
             state.generation += 1;
+            state.reschedule_requested = false;
             state.task.take()
         };
         let Some(mut task) = current else {
@@ -213,50 +199,5 @@ impl std::fmt::Debug for TaskSlot {
             .field("name", &self.shared.name)
             .field("live", &self.is_live())
             .finish()
-    }
-}
-
-/// The idiomatic form's driver: one spawned task running `task` until it says stop.
-async fn run_task<T: Task>(mut task: T, cx: TaskCx) {
-    while let Next::Reschedule = task.run(&cx).await {
-        cx.yield_now().await;
-    }
-}
-
-/// Spawns one incarnation of a slot's task: counted live from now until its future is
-/// dropped, run inside the slot's span, with a panic caught and reported.
-pub(crate) fn launch<Fut>(cx: TaskCx, body: Fut) -> Box<dyn RawTask>
-where
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let group = &cx.slot.group;
-    let live = LiveGuard::new(group);
-    let runtime = group.runtime.clone();
-    let span = cx.slot.span.clone();
-    let incarnation = async move {
-        let ended = AssertUnwindSafe(body).catch_unwind().await;
-        cx.ended(ended.err());
-        Ok(Box::new(()) as Box<dyn std::any::Any + Send>)
-    };
-    runtime.spawn_raw(Box::pin(Counted {
-        future: incarnation.instrument(span),
-        _live: live,
-    }))
-}
-
-pin_project_lite::pin_project! {
-    /// A future that keeps its group's live count up until it is dropped. The future is
-    /// declared first so it is dropped first: when the count falls, its destructors have run.
-    struct Counted<F> {
-        #[pin]
-        future: F,
-        _live: LiveGuard,
-    }
-}
-
-impl<F: Future> Future for Counted<F> {
-    type Output = F::Output;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.project().future.poll(cx)
     }
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::group::lock;
-use crate::join::panic_message;
-use crate::slot::{Incarnate, SlotShared};
+use crate::incarnation::Incarnate;
+use crate::slot::SlotShared;
 use crate::spawner::{Runtime, Spawner};
 
 /// What a [`Task`] wants after one run.
@@ -55,7 +55,7 @@ pub trait Task: Send + 'static {
 pub struct TaskCx {
     pub(crate) slot: Arc<SlotShared>,
     /// The slot generation this incarnation was spawned with.
-    generation: u64,
+    pub(crate) generation: u64,
     /// How to spawn the next incarnation; `None` for the [`Task`] form.
     pub(crate) incarnate: Option<Arc<dyn Incarnate>>,
 }
@@ -94,55 +94,39 @@ impl TaskCx {
         self.slot.group.runtime.yield_now()
     }
 
-    /// Runs the task function again as a fresh task in the same slot (the explicit form,
-    /// see [`TaskSlot::re_create_fn`](crate::TaskSlot::re_create_fn)); the current run
-    /// should return soon after. The successor always lands in the slot this task came
-    /// from.
+    /// Asks for the task function to run again, as a fresh task in the same slot, once
+    /// this run returns (the explicit form, see
+    /// [`TaskSlot::re_create_fn`](crate::TaskSlot::re_create_fn)). The successor always lands
+    /// in the slot this task came from, and starts only after this run has returned and been
+    /// dropped, so a slot never has two runs alive. A `delete` or `re_create` before then
+    /// cancels the request.
     ///
-    /// Returns `false`, and spawns nothing, when this task is no longer its slot's current
-    /// one (the slot was deleted or re-created, or this run already rescheduled), and for a
+    /// Returns `false`, and requests nothing, when this run is no longer its slot's current
+    /// task (the slot was deleted or re-created) or has already asked, and for a
     /// [`Task`]-form task, which reschedules by returning [`Next::Reschedule`].
     #[doc(alias = "reSchedule")]
     pub fn re_schedule(&self) -> bool {
-        let Some(incarnate) = &self.incarnate else {
+        if self.incarnate.is_none() {
             tracing::warn!(
                 thread = %self.thread_id(),
                 task = %self.task_name(),
                 "re_schedule called from a Task-form task: return Next::Reschedule instead"
             );
             return false;
-        };
+        }
         let mut state = lock(&self.slot.state);
-        if state.generation != self.generation {
+        if state.generation != self.generation || state.reschedule_requested {
             return false;
         }
-        state.generation += 1;
-        let next = TaskCx {
-            slot: self.slot.clone(),
-            generation: state.generation,
-            incarnate: Some(incarnate.clone()),
-        };
-        // The old handle (ours) is dropped, which detaches: this run ends by itself.
-        state.task = Some(incarnate.spawn(next));
+        state.reschedule_requested = true;
         true
     }
 
-    /// Called when this incarnation's body has ended, normally or by a panic (never on
-    /// cancellation, which drops the body instead). Empties the slot if this incarnation is
-    /// still its current task.
-    pub(crate) fn ended(&self, panic: Option<Box<dyn std::any::Any + Send>>) {
-        if let Some(payload) = panic {
-            tracing::error!(
-                thread = %self.thread_id(),
-                task = %self.task_name(),
-                "task panicked: {}; its slot is now empty",
-                panic_message(payload.as_ref())
-            );
-        }
-        let mut state = lock(&self.slot.state);
-        if state.generation == self.generation {
-            state.generation += 1;
-            state.task = None;
+    /// The context of the run that follows this one, with the given generation.
+    pub(crate) fn successor(&self, generation: u64) -> TaskCx {
+        TaskCx {
+            generation,
+            ..self.clone()
         }
     }
 }

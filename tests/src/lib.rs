@@ -1,1 +1,107 @@
+//! The conformance suite of task-thread: every behaviour of the library, written once and
+//! run against any [`Backend`].
+//!
+//! # Running it against a backend
+//! One integration-test file per backend, one line in it:
+//!
+//! ```text
+//! // tests/my_executor.rs
+//! task_thread_conformance::conformance_suite!(my_backend::MyExecutor::new());
+//! ```
+//!
+//! [`conformance_suite!`] expands to one `#[test]` per case, each starting a fresh runtime
+//! with [`Backend::block_on`], so every backend runs the same tests under the same names.
+//! A case that hangs fails after [`CASE_TIMEOUT`] instead of hanging the run.
+//!
+//! The cases are plain `async fn(Runtime)` in the modules below, readable as the
+//! specification of each behaviour.
 #![forbid(unsafe_code)]
+
+pub mod fixtures;
+pub mod logs;
+pub mod portability;
+/// The README's portable library, verbatim (see `portability`).
+pub mod portable;
+pub mod slots;
+pub mod spawner;
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::future::{select, Either};
+use task_thread::{Backend, Runtime, Spawner};
+
+/// How long one case may run before it is failed as hanging. A guard, not a measurement.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs one case on a fresh runtime of `backend`, failing it if it hangs.
+pub fn run_case<B, F, Fut>(backend: &B, name: &str, case: F)
+where
+    B: Backend,
+    F: FnOnce(Runtime) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    logs::capture();
+    tracing::info!(
+        backend = backend.name(),
+        case = name,
+        "conformance case starts"
+    );
+    backend.block_on(|rt| async move {
+        let guard = rt.sleep(CASE_TIMEOUT);
+        let case = std::pin::pin!(case(rt.clone()));
+        if let Either::Right(_) = select(case, guard).await {
+            panic!(
+                "case {name} did not finish within {CASE_TIMEOUT:?} on {}",
+                rt.name()
+            );
+        }
+    });
+}
+
+/// Expands the whole suite, one `#[test]` per case, for the backend expression given.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($backend:expr) => {
+        $crate::__cases! { $backend;
+            spawner::spawn_returns_the_value,
+            spawner::cancel_is_reported_as_cancelled,
+            spawner::panic_is_reported_with_its_message,
+            spawner::dropping_a_handle_detaches_the_task,
+            spawner::cancel_runs_destructors_before_await_returns,
+            spawner::cancel_before_first_poll_runs_destructors,
+            spawner::sleep_waits_at_least_its_duration,
+            spawner::a_sleeping_task_can_be_cancelled,
+            spawner::yield_lets_other_tasks_run,
+            spawner::shutdown_signal_reaches_every_listener,
+            slots::re_create_starts_a_task_in_an_empty_slot,
+            slots::re_create_ends_the_old_task_before_the_new_starts,
+            slots::re_create_ends_an_old_task_of_the_other_form,
+            slots::re_schedule_keeps_the_slot_current,
+            slots::a_stale_context_cannot_reschedule,
+            slots::delete_empties_a_live_slot,
+            slots::delete_is_a_no_op_on_empty_and_finished_slots,
+            slots::delete_before_start_never_reaches_the_caller,
+            slots::delete_of_a_stubborn_task_reports_a_timeout,
+            slots::re_create_does_not_start_when_the_old_task_is_stubborn,
+            slots::both_forms_reschedule_alike_until_stop,
+            slots::both_forms_are_cancellable_between_runs,
+            slots::a_panicking_task_is_contained,
+            slots::live_count_is_zero_after_delete_all,
+            portability::portable_library_runs_here,
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __cases {
+    ($backend:expr; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::run_case(&$backend, stringify!($case), $crate::$module::$case);
+            }
+        )*
+    };
+}

@@ -1,0 +1,68 @@
+//! Small helpers the cases share: observable drops and run counters.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Sets a flag when dropped: proves a task's destructors ran.
+pub struct SetOnDrop(pub Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A new flag and the guard that sets it.
+pub fn drop_flag() -> (Arc<AtomicBool>, SetOnDrop) {
+    let flag = Arc::new(AtomicBool::new(false));
+    (flag.clone(), SetOnDrop(flag))
+}
+
+/// Blocks the OS thread while dropped, without awaiting: a task that refuses to end quickly.
+pub struct BlockOnDrop(pub Duration);
+
+impl Drop for BlockOnDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(self.0);
+    }
+}
+
+/// An ordered record of events from several tasks.
+#[derive(Clone, Default)]
+pub struct EventLog(Arc<Mutex<Vec<String>>>);
+
+impl EventLog {
+    /// Appends an event.
+    pub fn push(&self, event: &str) {
+        self.0.lock().unwrap().push(event.to_owned());
+    }
+    /// The events so far, in order.
+    pub fn events(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Pushes an event when dropped.
+pub struct LogOnDrop(pub EventLog, pub &'static str);
+
+impl Drop for LogOnDrop {
+    fn drop(&mut self) {
+        self.0.push(self.1);
+    }
+}
+
+/// A shared counter of runs.
+#[derive(Clone, Default)]
+pub struct Counter(Arc<AtomicUsize>);
+
+impl Counter {
+    /// Adds one and returns the new count.
+    pub fn bump(&self) -> usize {
+        self.0.fetch_add(1, Ordering::SeqCst) + 1
+    }
+    /// The count.
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,111 @@
+//! The examples as a user runs them: each one, on each runtime flavour, is started as a
+//! process, sent SIGINT once it is running, and must end cleanly (status 0, exit log lines).
+//!
+//! The example binaries are built by `cargo test --workspace --all-features` (cargo builds
+//! every example of the workspace before running tests).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long an example may take to start or to stop. A guard, not a measurement.
+const GUARD: Duration = Duration::from_secs(60);
+
+fn example_path(name: &str) -> PathBuf {
+    let test_binary = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binaries live in target/<profile>/deps");
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test --workspace --all-features`, which builds the examples",
+        path.display()
+    );
+    path
+}
+
+/// Starts `example` on `flavour`, returns the process and a channel of its stderr lines.
+fn start(example: &str, flavour: &str) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(example_path(example))
+        .args(["--backend", flavour])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, received)
+}
+
+/// Reads lines until one contains `needle`; returns every line read.
+fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
+    loop {
+        match lines.recv_timeout(GUARD) {
+            Ok(line) => {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return;
+                }
+            }
+            Err(_) => panic!(
+                "no line containing {needle:?}; output so far:\n{}",
+                seen.join("\n")
+            ),
+        }
+    }
+}
+
+fn interrupt_ends_cleanly(example: &str, flavour: &str, started: &str, exit_lines: &[&str]) {
+    let (mut child, lines) = start(example, flavour);
+    let mut seen = Vec::new();
+    wait_for_line(&lines, started, &mut seen);
+    let sent = Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    for line in exit_lines {
+        wait_for_line(&lines, line, &mut seen);
+    }
+    let status = child.wait().expect("the example ends");
+    assert!(
+        status.success(),
+        "{example} on {flavour} ended with {status}:\n{}",
+        seen.join("\n")
+    );
+}
+
+macro_rules! on_every_flavour {
+    ($($test:ident: $flavour:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            interrupt_ends_cleanly(
+                "hello_task",
+                $flavour,
+                "Ctrl-C stops",
+                &["got Interrupt, stopping", "all tasks ended, bye"],
+            );
+        }
+    )*};
+}
+
+on_every_flavour! {
+    hello_task_ends_on_sigint_on_tokio_multi_thread: "tokio",
+    hello_task_ends_on_sigint_on_tokio_current_thread: "tokio-current-thread",
+    hello_task_ends_on_sigint_on_async_std: "async-std",
+    hello_task_ends_on_sigint_on_smol: "smol",
+}
