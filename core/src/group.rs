@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use event_listener::Event;
@@ -72,7 +72,11 @@ pub(crate) struct GroupShared {
     idle: Event,
     /// Slots by name.
     slots: Mutex<HashMap<Arc<str>, TaskSlot>>,
+    /// Told (task name, panic message) when a task panics; set by the owning thread.
+    pub(crate) panic_hook: OnceLock<PanicHook>,
 }
+
+pub(crate) type PanicHook = Box<dyn Fn(&str, &str) + Send + Sync>;
 
 impl TaskGroup {
     /// An empty group owned by `owner` (a thread id), with the default [`Timeouts`].
@@ -90,6 +94,7 @@ impl TaskGroup {
                 live: AtomicUsize::new(0),
                 idle: Event::new(),
                 slots: Mutex::new(HashMap::new()),
+                panic_hook: OnceLock::new(),
             }),
         }
     }
@@ -143,6 +148,21 @@ impl TaskGroup {
         let slots: Vec<TaskSlot> = lock(&self.shared.slots).values().cloned().collect();
         let results = futures::future::join_all(slots.iter().map(TaskSlot::delete)).await;
         results.into_iter().collect()
+    }
+}
+
+impl TaskGroup {
+    /// Has `hook` told of every panic of the group's tasks (after it is logged).
+    pub(crate) fn set_panic_hook(&self, hook: impl Fn(&str, &str) + Send + Sync + 'static) {
+        let _ = self.shared.panic_hook.set(Box::new(hook));
+    }
+
+    /// Asks every slot's task to stop without waiting (forced shutdown); slots are emptied.
+    pub(crate) fn cancel_all(&self) {
+        let slots: Vec<TaskSlot> = lock(&self.shared.slots).values().cloned().collect();
+        for slot in slots {
+            slot.cancel_now();
+        }
     }
 }
 

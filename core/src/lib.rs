@@ -16,10 +16,17 @@ mod join;
 mod slot;
 mod spawner;
 mod task;
+mod thread;
 
+/// Re-exported so that `#[async_trait]` on a [`TaskThread`] impl needs no extra dependency.
+pub use async_trait::async_trait;
 pub use error::SlotError;
 pub use group::{TaskGroup, Timeouts};
 pub use join::{JoinError, JoinHandle};
 pub use slot::TaskSlot;
 pub use spawner::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner, SpawnerExt};
 pub use task::{Next, Task, TaskCx};
+pub use thread::{
+    run, start, BoxError, ChildRef, Flow, SendError, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
+    ThreadError, ThreadHandle,
+};

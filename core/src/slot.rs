@@ -142,6 +142,20 @@ impl TaskSlot {
         self.end_current(self.shared.group.timeouts.delete).await
     }
 
+    /// Empties the slot and asks its task to stop, without waiting for its end.
+    pub(crate) fn cancel_now(&self) {
+        if let Some(mut task) = self.take_current() {
+            task.cancel();
+        }
+    }
+
+    fn take_current(&self) -> Option<Box<dyn RawTask>> {
+        let mut state = lock(&self.shared.state);
+        state.generation += 1;
+        state.reschedule_requested = false;
+        state.task.take()
+    }
+
     async fn replace(
         &self,
         spawn: impl FnOnce(TaskCx, LiveGuard) -> Box<dyn RawTask>,
@@ -160,13 +174,7 @@ impl TaskSlot {
     /// Takes the current task out of the slot (so it can no longer reschedule), cancels it
     /// and waits for its end.
     async fn end_current(&self, timeout: Duration) -> Result<(), SlotError> {
-        let current = {
-            let mut state = lock(&self.shared.state);
-            state.generation += 1;
-            state.reschedule_requested = false;
-            state.task.take()
-        };
-        let Some(mut task) = current else {
+        let Some(mut task) = self.take_current() else {
             return Ok(());
         };
         task.cancel();

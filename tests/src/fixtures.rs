@@ -28,18 +28,43 @@ impl Drop for BlockOnDrop {
     }
 }
 
-/// An ordered record of events from several tasks.
+/// An ordered record of events from several tasks, which can be awaited.
 #[derive(Clone, Default)]
-pub struct EventLog(Arc<Mutex<Vec<String>>>);
+pub struct EventLog(Arc<(Mutex<Vec<String>>, event_listener::Event)>);
 
 impl EventLog {
     /// Appends an event.
     pub fn push(&self, event: &str) {
-        self.0.lock().unwrap().push(event.to_owned());
+        self.0 .0.lock().unwrap().push(event.to_owned());
+        self.0 .1.notify(usize::MAX);
     }
     /// The events so far, in order.
     pub fn events(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
+        self.0 .0.lock().unwrap().clone()
+    }
+    /// Waits until `event` has been logged.
+    pub async fn wait_for(&self, event: &str) {
+        self.wait_until(|e| e == event).await
+    }
+    /// Waits until an event starting with `prefix` has been logged.
+    pub async fn wait_for_prefix(&self, prefix: &str) {
+        self.wait_until(|e| e.starts_with(prefix)).await
+    }
+    async fn wait_until(&self, matches: impl Fn(&str) -> bool) {
+        loop {
+            let listener = self.0 .1.listen();
+            if self.events().iter().any(|e| matches(e)) {
+                return;
+            }
+            listener.await;
+        }
+    }
+    /// Where `event` stands in the log.
+    pub fn position(&self, event: &str) -> usize {
+        self.events()
+            .iter()
+            .position(|e| e == event)
+            .unwrap_or_else(|| panic!("{event:?} was not logged: {:?}", self.events()))
     }
 }
 

@@ -24,6 +24,8 @@ pub mod portability;
 pub mod portable;
 pub mod slots;
 pub mod spawner;
+pub mod threads;
+pub mod tree;
 
 use std::future::Future;
 use std::time::Duration;
@@ -89,6 +91,18 @@ macro_rules! conformance_suite {
             slots::a_panicking_task_is_contained,
             slots::live_count_is_zero_after_delete_all,
             portability::portable_library_runs_here,
+            threads::enter_runs_first_and_signals_keep_their_order,
+            threads::a_handler_stop_ends_the_thread,
+            threads::terminate_cascades_exit_first_then_children,
+            threads::join_serves_every_waiter,
+            threads::sending_to_an_ended_thread_hands_the_signal_back,
+            threads::queued_signals_reach_the_undelivered_hook,
+            threads::a_stopped_child_leaves_the_registry,
+            threads::child_signals_reach_the_parent_in_order,
+            threads::the_shutdown_budget_forces_a_hanging_exit,
+            threads::a_failure_is_contained_and_reported_to_the_parent,
+            threads::early_stops_and_racing_children_still_end_the_tree,
+            threads::deep_and_wide_trees_start_and_terminate,
         }
     };
 }

@@ -1,0 +1,215 @@
+//! The runtime-facing half of a thread, the same for every thread type: lifecycle, control
+//! messages, the children registry, join and forcing.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use event_listener::Event;
+use futures::future::BoxFuture;
+
+use super::definition::{ThreadConfig, ThreadEnd};
+use crate::group::lock;
+use crate::{JoinHandle, Runtime, TaskGroup};
+
+/// What reaches a signal loop ahead of every queued signal.
+pub(crate) enum Control {
+    /// End the loop and shut down, by `deadline` at the latest (the parent's, if any).
+    Terminate { deadline: Option<Instant> },
+    /// A task of the thread failed: shut down and end as failed.
+    Fail { r#where: String, message: String },
+}
+
+/// Invariants:
+/// - once `phase` leaves `Running` no child is added and the registry only shrinks;
+/// - `end` is set exactly once, when the thread's shutdown has completed (or was forced),
+///   and `ended` is notified then; [`join`](ThreadCore::join) returns `end` to every waiter;
+/// - a registered child's parent is this thread; a child removes itself when it ends.
+pub(crate) struct ThreadCore {
+    pub(crate) id: Arc<str>,
+    pub(crate) info: String,
+    pub(crate) runtime: Runtime,
+    pub(crate) tasks: TaskGroup,
+    pub(crate) config: ThreadConfig,
+    pub(crate) span: tracing::Span,
+    control: async_channel::Sender<Control>,
+    state: Mutex<CoreState>,
+    ended: Event,
+}
+
+struct CoreState {
+    running: bool,
+    has_parent: bool,
+    children: HashMap<Arc<str>, Arc<dyn AnyChild>>,
+    signal_loop: Option<JoinHandle<()>>,
+    end: Option<ThreadEnd>,
+}
+
+/// A registered child, whatever its thread type.
+pub(crate) trait AnyChild: Send + Sync + 'static {
+    fn core(&self) -> &Arc<ThreadCore>;
+    fn thread_type(&self) -> TypeId;
+    /// The type of signal the child accepts from its parent.
+    fn signal_type(&self) -> TypeId;
+    /// The child's `ThreadHandle<C>`, for downcasting.
+    fn as_any(&self) -> &(dyn Any + Send + Sync);
+    /// Sends a signal if the child accepts its type; hands it back otherwise.
+    fn send_any(
+        &self,
+        signal: Box<dyn Any + Send>,
+    ) -> BoxFuture<'static, Result<(), Box<dyn Any + Send>>>;
+}
+
+impl ThreadCore {
+    pub(crate) fn new(
+        id: String,
+        info: String,
+        runtime: Runtime,
+        config: ThreadConfig,
+        control: async_channel::Sender<Control>,
+    ) -> Arc<Self> {
+        let span = tracing::info_span!("thread", id = %id, info = %info);
+        let tasks = TaskGroup::with_timeouts(runtime.clone(), id.clone(), config.timeouts);
+        let fail = control.clone();
+        tasks.set_panic_hook(move |task, message| {
+            let _ = fail.try_send(Control::Fail {
+                r#where: format!("task {task}"),
+                message: message.to_owned(),
+            });
+        });
+        Arc::new(ThreadCore {
+            id: id.into(),
+            info,
+            runtime,
+            tasks,
+            config,
+            span,
+            control,
+            state: Mutex::new(CoreState {
+                running: true,
+                has_parent: false,
+                children: HashMap::new(),
+                signal_loop: None,
+                end: None,
+            }),
+            ended: Event::new(),
+        })
+    }
+
+    pub(crate) fn set_signal_loop(&self, signal_loop: JoinHandle<()>) {
+        let mut state = lock(&self.state);
+        if state.end.is_none() {
+            state.signal_loop = Some(signal_loop);
+        }
+    }
+
+    /// Asks the loop to end; works before the loop has started and after it has ended.
+    pub(crate) fn terminate(&self, deadline: Option<Instant>) {
+        let _ = self.control.try_send(Control::Terminate { deadline });
+    }
+
+    /// Marks the parent as set; false if it already was.
+    pub(crate) fn claim_parent(&self) -> bool {
+        !std::mem::replace(&mut lock(&self.state).has_parent, true)
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        lock(&self.state).running
+    }
+
+    /// Registers a child; `Err` names why not (the caller terminates the child).
+    pub(crate) fn insert_child(&self, child: Arc<dyn AnyChild>) -> Result<(), InsertRefused> {
+        let mut state = lock(&self.state);
+        if !state.running {
+            return Err(InsertRefused::ShuttingDown);
+        }
+        let id = child.core().id.clone();
+        if state.children.contains_key(&id) {
+            return Err(InsertRefused::Duplicate);
+        }
+        state.children.insert(id, child);
+        Ok(())
+    }
+
+    pub(crate) fn remove_child(&self, id: &str) {
+        lock(&self.state).children.remove(id);
+    }
+
+    pub(crate) fn children(&self) -> Vec<Arc<dyn AnyChild>> {
+        lock(&self.state).children.values().cloned().collect()
+    }
+
+    pub(crate) fn find_child(&self, id: &str) -> Option<Arc<dyn AnyChild>> {
+        lock(&self.state).children.get(id).cloned()
+    }
+
+    /// Stops taking children and lists them, for the shutdown cascade. They stay registered
+    /// until each ends, so that forcing this thread still reaches every one of them.
+    pub(crate) fn close_children(&self) -> Vec<Arc<dyn AnyChild>> {
+        let mut state = lock(&self.state);
+        state.running = false;
+        state.children.values().cloned().collect()
+    }
+
+    /// Records how the thread ended and wakes every `join`. Only the first call counts.
+    pub(crate) fn finish(&self, end: ThreadEnd) -> bool {
+        let mut state = lock(&self.state);
+        if state.end.is_some() {
+            return false;
+        }
+        state.running = false;
+        state.end = Some(end);
+        state.signal_loop = None;
+        drop(state);
+        self.ended.notify(usize::MAX);
+        true
+    }
+
+    pub(crate) fn end(&self) -> Option<ThreadEnd> {
+        lock(&self.state).end.clone()
+    }
+
+    pub(crate) async fn join(&self) -> ThreadEnd {
+        loop {
+            if let Some(end) = self.end() {
+                return end;
+            }
+            let listener = self.ended.listen();
+            if let Some(end) = self.end() {
+                return end;
+            }
+            listener.await;
+        }
+    }
+
+    /// Cancels whatever of the thread still runs (its loop, its tasks, its subtree) without
+    /// waiting, and ends it as forced.
+    pub(crate) fn force(&self, what: String) {
+        let (signal_loop, children) = {
+            let mut state = lock(&self.state);
+            if state.end.is_some() {
+                return;
+            }
+            state.running = false;
+            let children: Vec<_> = state.children.drain().map(|(_, c)| c).collect();
+            (state.signal_loop.take(), children)
+        };
+        tracing::error!(thread = %self.id, "shutdown forced: {what} did not finish in time");
+        if let Some(mut signal_loop) = signal_loop {
+            signal_loop.cancel();
+        }
+        self.tasks.cancel_all();
+        for child in children {
+            child
+                .core()
+                .force("its parent's shutdown budget ran out".into());
+        }
+        self.finish(ThreadEnd::Forced { what });
+    }
+}
+
+pub(crate) enum InsertRefused {
+    ShuttingDown,
+    Duplicate,
+}

@@ -1,0 +1,178 @@
+//! What a user writes: the [`TaskThread`] trait and the values its methods return.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::children::ChildRef;
+use super::context::ThreadCx;
+
+/// The error a user method may return: anything that converts into a boxed error
+/// (`?` on an `io::Error`, an `anyhow::Error`, a `String`, ...).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a signal handler wants next (the original returned a truthy value, and its default
+/// handler's `None` stopped the thread by accident: defect 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep the signal loop running.
+    Continue,
+    /// Stop this thread: its exit runs, then its children are terminated.
+    Stop,
+}
+
+/// How a thread ended, as its [`join`](super::ThreadHandle::join) and its parent see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ThreadEnd {
+    /// Terminated, stopped by a handler, or stopped itself; its shutdown completed.
+    Stopped,
+    /// A user method or task failed (error or panic); the thread was then stopped cleanly.
+    Failed {
+        /// The method or task that failed: `"enter"`, `"on_signal"`, `"task hello"`, ...
+        r#where: String,
+        /// The error or panic message.
+        message: String,
+    },
+    /// Its shutdown did not finish within its budget; what remained was cancelled.
+    Forced {
+        /// What was still running when the budget ran out.
+        what: String,
+    },
+}
+
+/// Per-thread settings, returned by [`TaskThread::config`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadConfig {
+    /// Capacity of the queue from the parent to this thread (default 100).
+    pub signal_capacity: usize,
+    /// Capacity of the queue from this thread's children to it (default 100).
+    pub child_signal_capacity: usize,
+    /// How long this thread's shutdown (exit, tasks, children) may take before what remains
+    /// is cancelled (default 20 s). A child's shutdown also ends within its parent's.
+    pub shutdown_budget: Duration,
+    /// Cancel timeouts of the thread's task slots.
+    pub timeouts: crate::Timeouts,
+}
+
+impl Default for ThreadConfig {
+    fn default() -> Self {
+        ThreadConfig {
+            signal_capacity: 100,
+            child_signal_capacity: 100,
+            shutdown_budget: Duration::from_secs(20),
+            timeouts: crate::Timeouts::default(),
+        }
+    }
+}
+
+/// A TaskThread: a group of tasks with a signal loop, a parent and children.
+///
+/// The library owns the value once the thread starts, and calls its methods one at a time
+/// from the thread's signal loop, in this order: [`enter`](Self::enter); then, for each
+/// signal in arrival order, [`on_signal`](Self::on_signal), [`on_child_signal`](Self::on_child_signal)
+/// or [`on_child_ended`](Self::on_child_ended), until one returns [`Flow::Stop`] or the thread
+/// is terminated; then [`exit`](Self::exit). After `exit` the library deletes every task
+/// slot the thread still has, then terminates all its children together and waits for them.
+///
+/// Failure policy: an error returned by, or a panic in, any of these methods or in one of the
+/// thread's tasks is logged (with the thread id and the method or task name), ends the
+/// thread as [`ThreadEnd::Failed`] after the usual shutdown (`exit` still runs, unless it is
+/// `exit` that failed, and children are terminated), and is reported to the parent through
+/// [`on_child_ended`](Self::on_child_ended). Nothing else in the tree is disturbed.
+///
+/// ```
+/// use task_thread_core::{async_trait, BoxError, Flow, TaskThread, ThreadCx};
+///
+/// struct Greeter { id: String }
+///
+/// #[async_trait]
+/// impl TaskThread for Greeter {
+///     type Signal = String;      // what the parent sends
+///     type Output = ();          // what this thread sends to its parent
+///     type ChildOutput = ();     // what its children send to it
+///
+///     fn id(&self) -> String { self.id.clone() }
+///
+///     async fn on_signal(&mut self, name: String, _cx: &ThreadCx<Self>) -> Flow {
+///         tracing::info!("hello, {name}");
+///         Flow::Continue
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait TaskThread: Send + Sized + 'static {
+    /// What the parent sends to this thread.
+    type Signal: Send + 'static;
+    /// What this thread sends to its parent.
+    type Output: Send + 'static;
+    /// What this thread's children send to it.
+    type ChildOutput: Send + 'static;
+
+    /// A unique id among its siblings (the original's `getId`), used to find it.
+    fn id(&self) -> String;
+
+    /// A human-readable description (the original's `getInfo`); defaults to the id.
+    fn info(&self) -> String {
+        self.id()
+    }
+
+    /// Queue capacities, shutdown budget and slot timeouts.
+    fn config(&self) -> ThreadConfig {
+        ThreadConfig::default()
+    }
+
+    /// The start point: starts the thread's tasks (and maybe children). Runs before any
+    /// signal is handled.
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        let _ = cx;
+        Ok(())
+    }
+
+    /// Cleanup, after the signal loop has ended and before the children are terminated.
+    /// Slots left running are deleted afterwards by the library.
+    async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        let _ = cx;
+        Ok(())
+    }
+
+    /// A signal from the parent. The default keeps running.
+    async fn on_signal(&mut self, signal: Self::Signal, cx: &ThreadCx<Self>) -> Flow {
+        let _ = (signal, cx);
+        Flow::Continue
+    }
+
+    /// A signal from one child. The default keeps running.
+    async fn on_child_signal(
+        &mut self,
+        signal: Self::ChildOutput,
+        child: &ChildRef,
+        cx: &ThreadCx<Self>,
+    ) -> Flow {
+        let _ = (signal, child, cx);
+        Flow::Continue
+    }
+
+    /// A child has ended (stopped itself, was stopped, failed or was forced) and has left
+    /// the registry. The default logs a failed child and keeps running.
+    async fn on_child_ended(
+        &mut self,
+        child: &ChildRef,
+        end: ThreadEnd,
+        cx: &ThreadCx<Self>,
+    ) -> Flow {
+        let _ = cx;
+        if end != ThreadEnd::Stopped {
+            tracing::warn!(child = %child.id(), "child ended: {end:?}");
+        }
+        Flow::Continue
+    }
+
+    /// Signals from the parent still queued when the thread ended. The default logs how
+    /// many there were.
+    fn on_undelivered(&mut self, signals: Vec<Self::Signal>) {
+        tracing::warn!(
+            count = signals.len(),
+            "signals undelivered at the thread's end"
+        );
+    }
+}

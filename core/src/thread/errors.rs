@@ -1,0 +1,99 @@
+//! Errors of the thread API. Every error that concerns a signal hands the signal back.
+
+use std::fmt;
+
+/// A signal that could not be delivered, handed back to the sender.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SendError<S> {
+    /// The receiving thread has ended (or was never started).
+    Ended(S),
+    /// This thread has no parent to send to (it is a root, or not added to one yet).
+    NoParent(S),
+    /// No child with that id accepts signals of this type.
+    NoSuchChild(S),
+}
+
+impl<S> SendError<S> {
+    /// The signal that was not delivered.
+    pub fn into_signal(self) -> S {
+        match self {
+            SendError::Ended(s) | SendError::NoParent(s) | SendError::NoSuchChild(s) => s,
+        }
+    }
+}
+
+impl<S> fmt::Display for SendError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SendError::Ended(_) => "the receiving thread has ended; the signal is handed back",
+            SendError::NoParent(_) => "this thread has no parent; the signal is handed back",
+            SendError::NoSuchChild(_) => {
+                "no child with that id accepts this signal type; the signal is handed back"
+            }
+        })
+    }
+}
+
+impl<S> fmt::Debug for SendError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            SendError::Ended(_) => "Ended",
+            SendError::NoParent(_) => "NoParent",
+            SendError::NoSuchChild(_) => "NoSuchChild",
+        };
+        write!(f, "SendError::{variant}(..)")
+    }
+}
+
+impl<S> std::error::Error for SendError<S> {}
+
+/// Why a thread could not be started or a child added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ThreadError {
+    /// The child already has a parent.
+    AlreadyHasParent {
+        /// The child's id.
+        child: String,
+    },
+    /// The parent is shutting down or has ended; the child was terminated.
+    ParentShuttingDown {
+        /// The parent's id.
+        parent: String,
+    },
+    /// The parent already has a child with this id; the new child was terminated.
+    DuplicateId {
+        /// The id in question.
+        child: String,
+    },
+    /// The child's `enter` failed; it has been shut down.
+    EnterFailed {
+        /// The child's id.
+        child: String,
+        /// The error or panic message.
+        message: String,
+    },
+}
+
+impl fmt::Display for ThreadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ThreadError::AlreadyHasParent { child } => {
+                write!(f, "thread '{child}' already has a parent")
+            }
+            ThreadError::ParentShuttingDown { parent } => write!(
+                f,
+                "thread '{parent}' is shutting down and takes no new child; the child was terminated"
+            ),
+            ThreadError::DuplicateId { child } => write!(
+                f,
+                "a child with id '{child}' already exists; the new one was terminated"
+            ),
+            ThreadError::EnterFailed { child, message } => {
+                write!(f, "thread '{child}' failed in enter: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ThreadError {}

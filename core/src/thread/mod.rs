@@ -1,0 +1,36 @@
+//! TaskThreads: a tree of threads, each a group of task slots with a signal loop, talking
+//! parent <-> child through bounded, typed queues, and shutting down as a cascade.
+//!
+//! Order of a shutdown (terminate, a handler's [`Flow::Stop`], a failure): the signal loop
+//! ends (signals still queued go to [`TaskThread::on_undelivered`]); `exit` runs; the
+//! thread's task slots are deleted; every child is terminated at once and all are awaited
+//! together, each child's subtree following the same order; then `join` returns. The whole
+//! takes at most the thread's [`ThreadConfig::shutdown_budget`], and never more than its
+//! parent's remaining budget: what is left then is cancelled and the end is
+//! [`ThreadEnd::Forced`].
+
+mod children;
+mod context;
+mod core;
+mod definition;
+mod errors;
+mod handle;
+mod signal_loop;
+
+pub use children::ChildRef;
+pub use context::ThreadCx;
+pub use definition::{BoxError, Flow, TaskThread, ThreadConfig, ThreadEnd};
+pub use errors::{SendError, ThreadError};
+pub use handle::ThreadHandle;
+
+/// Starts `thread` with no parent and returns its handle once it has entered and its
+/// signal loop runs. The thread ends when terminated (or stopped); [`run`] adds the
+/// handling of SIGINT and SIGTERM for a program's root.
+pub async fn start<T: TaskThread>(
+    runtime: &crate::Runtime,
+    thread: T,
+) -> Result<ThreadHandle<T>, ThreadError> {
+    signal_loop::start(runtime.clone(), thread).await
+}
+
+pub use signal_loop::run;

@@ -1,0 +1,330 @@
+//! TaskThreads: lifecycle, typed signals, children, the terminate cascade, deadlines and
+//! failures. Each case names the defect of the original it would have caught.
+
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use task_thread::{start, Runtime, SendError, ThreadEnd, ThreadError};
+
+use crate::fixtures::EventLog;
+use crate::tree::{Cmd, Failure, Node};
+
+/// `enter` runs before any signal is handled, and signals from one sender arrive in order.
+pub async fn enter_runs_first_and_signals_keep_their_order(rt: Runtime) {
+    let log = EventLog::default();
+    let mut node = Node::new("t", &log);
+    node.capacity = 4;
+    let thread = start(&rt, node).await.unwrap();
+    for n in 0..200 {
+        thread.send(Cmd::Note(n)).await.unwrap();
+    }
+    log.wait_for("t got 199").await;
+    let expected: Vec<String> = std::iter::once("enter t".to_owned())
+        .chain((0..200).map(|n| format!("t got {n}")))
+        .collect();
+    assert_eq!(log.events(), expected);
+    thread.terminate();
+    assert_eq!(thread.join().await, ThreadEnd::Stopped);
+}
+
+/// A handler's `Flow::Stop` ends the thread; only then does it stop (defect 2: the
+/// original's default handler stopped on the first signal).
+pub async fn a_handler_stop_ends_the_thread(rt: Runtime) {
+    let log = EventLog::default();
+    let thread = start(&rt, Node::new("t", &log)).await.unwrap();
+    thread.send(Cmd::Note(1)).await.unwrap();
+    thread.send(Cmd::Stop).await.unwrap();
+    assert_eq!(thread.join().await, ThreadEnd::Stopped);
+    assert_eq!(log.events(), ["enter t", "t got 1", "exit t"]);
+}
+
+/// Terminate runs the thread's own exit, then its children's (each subtree in the same
+/// order), and `join` returns after all of them.
+pub async fn terminate_cascades_exit_first_then_children(rt: Runtime) {
+    let log = EventLog::default();
+    let tree = Node::new("root", &log).with_children(vec![
+        Node::new("a", &log).with_children(vec![Node::new("a1", &log)]),
+        Node::new("b", &log),
+    ]);
+    let root = start(&rt, tree).await.unwrap();
+    root.terminate();
+    assert_eq!(root.join().await, ThreadEnd::Stopped);
+    for (before, after) in [
+        ("exit root", "exit a"),
+        ("exit root", "exit b"),
+        ("exit a", "exit a1"),
+    ] {
+        assert!(
+            log.position(before) < log.position(after),
+            "{before} after {after}"
+        );
+    }
+    assert_eq!(
+        log.events()
+            .iter()
+            .filter(|e| e.starts_with("exit"))
+            .count(),
+        4
+    );
+}
+
+/// `join` returns the same end to any number of waiters, before and after the end.
+pub async fn join_serves_every_waiter(rt: Runtime) {
+    let log = EventLog::default();
+    let thread = start(&rt, Node::new("t", &log)).await.unwrap();
+    let waiters = futures::future::join_all((0..5).map(|_| thread.join()));
+    thread.terminate();
+    thread.terminate();
+    assert!(waiters.await.iter().all(|end| *end == ThreadEnd::Stopped));
+    assert_eq!(thread.join().await, ThreadEnd::Stopped);
+    assert_eq!(thread.clone().join().await, ThreadEnd::Stopped);
+}
+
+/// Sending to a thread that has ended hands the signal back (defect 6).
+pub async fn sending_to_an_ended_thread_hands_the_signal_back(rt: Runtime) {
+    let log = EventLog::default();
+    let thread = start(&rt, Node::new("t", &log)).await.unwrap();
+    thread.terminate();
+    thread.join().await;
+    match thread.send(Cmd::Note(7)).await {
+        Err(SendError::Ended(Cmd::Note(7))) => {}
+        other => panic!("expected the signal back, got {:?}", other.err()),
+    }
+}
+
+/// Signals still queued when a thread ends reach its undelivered hook, and a sender
+/// waiting for room gets its signal back.
+pub async fn queued_signals_reach_the_undelivered_hook(rt: Runtime) {
+    let log = EventLog::default();
+    let mut node = Node::new("t", &log);
+    node.capacity = 3;
+    let thread = start(&rt, node).await.unwrap();
+    let (open, gate) = oneshot::channel();
+    thread.send(Cmd::Wait(gate)).await.unwrap();
+    for n in 0..3 {
+        thread.send(Cmd::Note(n)).await.unwrap();
+    }
+    let sender = thread.clone();
+    let blocked = rt_spawn(&rt, async move { sender.send(Cmd::Note(99)).await });
+    thread.terminate();
+    open.send(()).unwrap();
+    assert_eq!(thread.join().await, ThreadEnd::Stopped);
+    match blocked.await.unwrap() {
+        Err(SendError::Ended(Cmd::Note(99))) => {}
+        Ok(()) => log.wait_for("t undelivered 3").await,
+        Err(_) => panic!("the blocked sender got a wrong error"),
+    }
+    assert!(log.events().iter().any(|e| e.starts_with("t undelivered")));
+    assert!(!log.events().iter().any(|e| e.starts_with("t got")));
+}
+
+fn rt_spawn<F>(rt: &Runtime, future: F) -> task_thread::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use task_thread::SpawnerExt;
+    rt.spawn(future)
+}
+
+/// A child that stops leaves its parent's registry, the parent is told, and keeps running.
+pub async fn a_stopped_child_leaves_the_registry(rt: Runtime) {
+    let log = EventLog::default();
+    let tree =
+        Node::new("p", &log).with_children(vec![Node::new("c1", &log), Node::new("c2", &log)]);
+    let parent = start(&rt, tree).await.unwrap();
+    let mut ids = parent.child_ids();
+    ids.sort();
+    assert_eq!(ids, ["c1", "c2"]);
+    let parent_cx_child = find(&parent, "c1");
+    parent_cx_child.send(Cmd::Stop).await.unwrap();
+    log.wait_for("p saw c1 end: Stopped").await;
+    assert_eq!(parent.child_ids(), ["c2"]);
+    parent.send(Cmd::Note(5)).await.unwrap();
+    log.wait_for("p got 5").await;
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+}
+
+fn find(parent: &task_thread::ThreadHandle<Node>, id: &str) -> task_thread::ThreadHandle<Node> {
+    parent
+        .find_child(id)
+        .and_then(|child| child.handle::<Node>())
+        .unwrap_or_else(|| panic!("no child {id}"))
+}
+
+/// Child -> parent signals arrive in order and are handled one at a time (defect 13: the
+/// original's parent started a task per message and overflowed at once).
+pub async fn child_signals_reach_the_parent_in_order(rt: Runtime) {
+    let log = EventLog::default();
+    let parent = start(
+        &rt,
+        Node::new("p", &log).with_children(vec![Node::new("c", &log)]),
+    )
+    .await
+    .unwrap();
+    let child = find(&parent, "c");
+    for n in 0..300 {
+        child.send(Cmd::Up(format!("m{n}"))).await.unwrap();
+    }
+    log.wait_for("p from c: m299").await;
+    let received: Vec<String> = log
+        .events()
+        .into_iter()
+        .filter(|e| e.starts_with("p from c"))
+        .collect();
+    let expected: Vec<String> = (0..300).map(|n| format!("p from c: m{n}")).collect();
+    assert_eq!(received, expected);
+    parent.terminate();
+    parent.join().await;
+}
+
+/// A thread whose exit hangs is forced when its shutdown budget runs out (defect 11), and
+/// a hanging grandchild never outlives the root's `join`.
+pub async fn the_shutdown_budget_forces_a_hanging_exit(rt: Runtime) {
+    let log = EventLog::default();
+    let alone = start(
+        &rt,
+        Node::new("t", &log)
+            .failing(Failure::HangingExit)
+            .budget(Duration::from_millis(100)),
+    )
+    .await
+    .unwrap();
+    alone.terminate();
+    assert_eq!(
+        alone.join().await,
+        ThreadEnd::Forced {
+            what: "exit".into()
+        }
+    );
+
+    let tree = Node::new("root", &log)
+        .budget(Duration::from_millis(200))
+        .with_children(vec![Node::new("child", &log).with_children(vec![
+            Node::new("grandchild", &log)
+                .failing(Failure::HangingExit)
+                .budget(Duration::from_secs(3600)),
+        ])]);
+    let root = start(&rt, tree).await.unwrap();
+    let grandchild = find(&find(&root, "child"), "grandchild");
+    root.terminate();
+    root.join().await;
+    assert!(matches!(grandchild.end(), Some(ThreadEnd::Forced { .. })));
+    assert_eq!(root.live_tasks() + grandchild.live_tasks(), 0);
+}
+
+/// A panic in enter, in a handler or in a task is contained: logged, the thread's exit still
+/// runs, its children are terminated, and the parent is told (defect 3).
+pub async fn a_failure_is_contained_and_reported_to_the_parent(rt: Runtime) {
+    crate::logs::capture();
+    let log = EventLog::default();
+    let tree = Node::new("p", &log).with_children(vec![
+        Node::new("by_handler", &log).with_children(vec![Node::new("grandchild", &log)]),
+        Node::new("by_task", &log).failing(Failure::Task),
+    ]);
+    let parent = start(&rt, tree).await.unwrap();
+    find(&parent, "by_handler").send(Cmd::Panic).await.unwrap();
+    log.wait_for_prefix("p saw by_handler end: Failed").await;
+    log.wait_for_prefix("p saw by_task end: Failed").await;
+    for exited in ["exit by_handler", "exit grandchild", "exit by_task"] {
+        log.position(exited);
+    }
+    assert!(log.position("exit by_handler") < log.position("exit grandchild"));
+    assert!(parent.child_ids().is_empty());
+    assert!(crate::logs::contains_line(&[
+        "ERROR",
+        "by_handler",
+        "on_signal",
+        "fails in on_signal"
+    ]));
+    assert!(crate::logs::contains_line(&[
+        "ERROR",
+        "by_task",
+        "doomed",
+        "task of by_task fails"
+    ]));
+
+    match start(&rt, Node::new("e", &log).failing(Failure::Enter)).await {
+        Err(ThreadError::EnterFailed { child, message }) => {
+            assert_eq!(child, "e");
+            assert!(message.contains("e fails in enter"), "{message}");
+        }
+        other => panic!("enter's panic was not reported: {other:?}"),
+    }
+    log.wait_for("exit e").await;
+    parent.send(Cmd::Note(1)).await.unwrap();
+    log.wait_for("p got 1").await;
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+}
+
+/// A stop requested before the signal loop runs still ends the thread (defect 10), and
+/// children stopping themselves while their parent terminates change nothing (defect 9).
+pub async fn early_stops_and_racing_children_still_end_the_tree(rt: Runtime) {
+    let log = EventLog::default();
+    let early = start(&rt, Node::new("early", &log).failing(Failure::StopInEnter))
+        .await
+        .unwrap();
+    assert_eq!(early.join().await, ThreadEnd::Stopped);
+    let children = (0..50).map(|i| Node::new(&format!("c{i}"), &log)).collect();
+    let parent = start(&rt, Node::new("p", &log).with_children(children))
+        .await
+        .unwrap();
+    for i in 0..50 {
+        let _ = find(&parent, &format!("c{i}")).send(Cmd::Stop).await;
+        if i == 25 {
+            parent.terminate();
+        }
+    }
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    assert_eq!(
+        log.events()
+            .iter()
+            .filter(|e| e.starts_with("exit c"))
+            .count(),
+        50
+    );
+}
+
+/// Deep chains (each thread creating its child in enter, defect 12) and wide trees start
+/// and terminate, and leave no task behind.
+pub async fn deep_and_wide_trees_start_and_terminate(rt: Runtime) {
+    let log = EventLog::default();
+    let mut chain = Node::new("d1000", &log);
+    for depth in (1..1000).rev() {
+        chain = Node::new(&format!("d{depth}"), &log).with_children(vec![chain]);
+    }
+    let root = start(&rt, chain).await.unwrap();
+    root.terminate();
+    assert_eq!(root.join().await, ThreadEnd::Stopped);
+    assert_eq!(
+        log.events()
+            .iter()
+            .filter(|e| e.starts_with("exit d"))
+            .count(),
+        1000
+    );
+
+    let wide_log = EventLog::default();
+    let children = (0..10_000)
+        .map(|i| Node::new(&format!("w{i}"), &wide_log))
+        .collect();
+    let root = start(
+        &rt,
+        Node::new("root_of_all", &wide_log).with_children(children),
+    )
+    .await
+    .unwrap();
+    assert_eq!(root.child_ids().len(), 10_000);
+    root.terminate();
+    assert_eq!(root.join().await, ThreadEnd::Stopped);
+    assert_eq!(
+        wide_log
+            .events()
+            .iter()
+            .filter(|e| e.starts_with("exit w"))
+            .count(),
+        10_000
+    );
+}

@@ -1,0 +1,168 @@
+//! A configurable thread type for the thread cases: it logs what happens to it, and can be
+//! told to misbehave.
+
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use task_thread::{
+    async_trait, BoxError, ChildRef, Flow, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
+};
+
+use crate::fixtures::EventLog;
+
+/// What a parent sends to a [`Node`].
+pub enum Cmd {
+    /// Log "<id> got <n>".
+    Note(u32),
+    /// Return `Flow::Stop`.
+    Stop,
+    /// Panic in the handler.
+    Panic,
+    /// Wait for the gate to open before handling anything else.
+    Wait(oneshot::Receiver<()>),
+    /// Send this text to the parent.
+    Up(String),
+}
+
+/// Where a [`Node`] fails on purpose.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Failure {
+    /// Nowhere.
+    None,
+    /// `enter` panics.
+    Enter,
+    /// A task started in `enter` panics.
+    Task,
+    /// `exit` never returns.
+    HangingExit,
+    /// `enter` stops the thread before its loop runs.
+    StopInEnter,
+}
+
+/// A thread that logs "enter <id>", "exit <id>", "<id> got <n>", child signals and ends.
+pub struct Node {
+    pub id: String,
+    pub log: EventLog,
+    pub children: Vec<Node>,
+    pub failure: Failure,
+    pub budget: Option<Duration>,
+    pub capacity: usize,
+}
+
+impl Node {
+    /// A well-behaved node logging into `log`.
+    pub fn new(id: &str, log: &EventLog) -> Self {
+        Node {
+            id: id.to_owned(),
+            log: log.clone(),
+            children: Vec::new(),
+            failure: Failure::None,
+            budget: None,
+            capacity: 100,
+        }
+    }
+
+    /// With these children, started in `enter`.
+    pub fn with_children(mut self, children: Vec<Node>) -> Self {
+        self.children = children;
+        self
+    }
+
+    /// Failing this way.
+    pub fn failing(mut self, failure: Failure) -> Self {
+        self.failure = failure;
+        self
+    }
+
+    /// With this shutdown budget.
+    pub fn budget(mut self, budget: Duration) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+}
+
+#[async_trait]
+impl TaskThread for Node {
+    type Signal = Cmd;
+    type Output = String;
+    type ChildOutput = String;
+
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn config(&self) -> ThreadConfig {
+        let default = ThreadConfig::default();
+        ThreadConfig {
+            shutdown_budget: self.budget.unwrap_or(default.shutdown_budget),
+            signal_capacity: self.capacity,
+            ..default
+        }
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        self.log.push(&format!("enter {}", self.id));
+        match self.failure {
+            Failure::Enter => panic!("{} fails in enter", self.id),
+            Failure::Task => {
+                cx.slot("doomed")
+                    .re_create_fn(|cx| async move { panic!("task of {} fails", cx.thread_id()) })
+                    .await?;
+            }
+            Failure::StopInEnter => cx.stop(),
+            _ => {}
+        }
+        for child in std::mem::take(&mut self.children) {
+            cx.spawn_child(child).await?;
+        }
+        Ok(())
+    }
+
+    async fn exit(&mut self, _cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        self.log.push(&format!("exit {}", self.id));
+        if self.failure == Failure::HangingExit {
+            futures::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+
+    async fn on_signal(&mut self, signal: Cmd, cx: &ThreadCx<Self>) -> Flow {
+        match signal {
+            Cmd::Note(n) => self.log.push(&format!("{} got {n}", self.id)),
+            Cmd::Stop => return Flow::Stop,
+            Cmd::Panic => panic!("{} fails in on_signal", self.id),
+            Cmd::Wait(gate) => {
+                let _ = gate.await;
+            }
+            Cmd::Up(text) => cx.send_to_parent(text).await.expect("the parent listens"),
+        }
+        Flow::Continue
+    }
+
+    async fn on_child_signal(
+        &mut self,
+        text: String,
+        child: &ChildRef,
+        _cx: &ThreadCx<Self>,
+    ) -> Flow {
+        self.log
+            .push(&format!("{} from {}: {text}", self.id, child.id()));
+        Flow::Continue
+    }
+
+    async fn on_child_ended(
+        &mut self,
+        child: &ChildRef,
+        end: ThreadEnd,
+        _cx: &ThreadCx<Self>,
+    ) -> Flow {
+        self.log
+            .push(&format!("{} saw {} end: {end:?}", self.id, child.id()));
+        Flow::Continue
+    }
+
+    fn on_undelivered(&mut self, signals: Vec<Cmd>) {
+        self.log
+            .push(&format!("{} undelivered {}", self.id, signals.len()));
+    }
+}
