@@ -90,22 +90,37 @@ fn interrupt_ends_cleanly(example: &str, flavour: &str, started: &str, exit_line
 }
 
 macro_rules! on_every_flavour {
-    ($($test:ident: $flavour:literal),* $(,)?) => {$(
+    ($($test:ident: $example:literal on $flavour:literal after $started:literal expecting [$($line:literal),*]),* $(,)?) => {$(
         #[test]
         fn $test() {
-            interrupt_ends_cleanly(
-                "hello_task",
-                $flavour,
-                "Ctrl-C stops",
-                &["got Interrupt, stopping", "all tasks ended, bye"],
-            );
+            interrupt_ends_cleanly($example, $flavour, $started, &[$($line),*]);
         }
     )*};
 }
 
 on_every_flavour! {
-    hello_task_ends_on_sigint_on_tokio_multi_thread: "tokio",
-    hello_task_ends_on_sigint_on_tokio_current_thread: "tokio-current-thread",
-    hello_task_ends_on_sigint_on_async_std: "async-std",
-    hello_task_ends_on_sigint_on_smol: "smol",
+    hello_task_ends_on_sigint_on_tokio_multi_thread: "hello_task" on "tokio" after "Ctrl-C stops"
+        expecting ["got Interrupt, stopping", "all tasks ended, bye"],
+    hello_task_ends_on_sigint_on_tokio_current_thread: "hello_task" on "tokio-current-thread" after "Ctrl-C stops"
+        expecting ["got Interrupt, stopping", "all tasks ended, bye"],
+    hello_task_ends_on_sigint_on_async_std: "hello_task" on "async-std" after "Ctrl-C stops"
+        expecting ["got Interrupt, stopping", "all tasks ended, bye"],
+    hello_task_ends_on_sigint_on_smol: "hello_task" on "smol" after "Ctrl-C stops"
+        expecting ["got Interrupt, stopping", "all tasks ended, bye"],
+    hello_world_ends_on_sigint_on_tokio_multi_thread: "hello_world" on "tokio" after "main_thread entered"
+        expecting ["shutdown signal received", "main_thread exits", "ended: Stopped"],
+    hello_world_ends_on_sigint_on_tokio_current_thread: "hello_world" on "tokio-current-thread" after "main_thread entered"
+        expecting ["shutdown signal received", "main_thread exits", "ended: Stopped"],
+    hello_world_ends_on_sigint_on_async_std: "hello_world" on "async-std" after "main_thread entered"
+        expecting ["shutdown signal received", "main_thread exits", "ended: Stopped"],
+    hello_world_ends_on_sigint_on_smol: "hello_world" on "smol" after "main_thread entered"
+        expecting ["shutdown signal received", "main_thread exits", "ended: Stopped"],
+    parent_child_ends_on_sigint_on_tokio_multi_thread: "parent_child" on "tokio" after "main_thread entered"
+        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
+    parent_child_ends_on_sigint_on_tokio_current_thread: "parent_child" on "tokio-current-thread" after "main_thread entered"
+        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
+    parent_child_ends_on_sigint_on_async_std: "parent_child" on "async-std" after "main_thread entered"
+        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
+    parent_child_ends_on_sigint_on_smol: "parent_child" on "smol" after "main_thread entered"
+        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
 }

@@ -1,0 +1,70 @@
+//! The manual's example 1: one root thread with one task that logs "Hello" every second.
+//! Ctrl-C (or `--seconds N`) terminates it: its exit runs and the task is deleted.
+//!
+//! ```text
+//! cargo run --example hello_world
+//! cargo run --example hello_world --all-features -- --backend smol --seconds 3
+//! ```
+mod support;
+
+use std::time::Duration;
+
+use task_thread::{async_trait, Backend, BoxError, Next, Task, TaskCx, TaskThread, ThreadCx};
+
+/// Sleeps a second and says hello, again and again.
+struct Hello;
+
+impl Task for Hello {
+    async fn run(&mut self, cx: &TaskCx) -> Next {
+        cx.sleep(Duration::from_secs(1)).await;
+        tracing::info!("Hello from {}", cx.thread_id());
+        Next::Reschedule
+    }
+}
+
+struct MyThread {
+    stop_after: Option<Duration>,
+}
+
+#[async_trait]
+impl TaskThread for MyThread {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = ();
+
+    fn id(&self) -> String {
+        "main_thread".into()
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        cx.slot("hello").re_create(Hello).await?;
+        support::stop_after(cx, self.stop_after).await?;
+        tracing::info!("{} entered", cx.id());
+        Ok(())
+    }
+
+    async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        cx.slot("hello").delete().await?;
+        tracing::info!("{} exits", cx.id());
+        Ok(())
+    }
+}
+
+fn main() {
+    support::init_logging();
+    let options = support::Options::from_args();
+    let end = options.backend.block_on(|rt| async move {
+        tracing::info!(
+            "running on {}; Ctrl-C stops",
+            task_thread::Spawner::name(&rt)
+        );
+        task_thread::run(
+            &rt,
+            MyThread {
+                stop_after: options.seconds,
+            },
+        )
+        .await
+    });
+    tracing::info!("ended: {end:?}");
+}
