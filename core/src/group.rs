@@ -74,6 +74,8 @@ pub(crate) struct GroupShared {
     slots: Mutex<HashMap<Arc<str>, TaskSlot>>,
     /// Told (task name, panic message) when a task panics; set by the owning thread.
     pub(crate) panic_hook: OnceLock<PanicHook>,
+    /// The span the slots' spans sit in (the owning thread's); none for a bare group.
+    pub(crate) span: OnceLock<tracing::Span>,
 }
 
 pub(crate) type PanicHook = Box<dyn Fn(&str, &str) + Send + Sync>;
@@ -95,6 +97,7 @@ impl TaskGroup {
                 idle: Event::new(),
                 slots: Mutex::new(HashMap::new()),
                 panic_hook: OnceLock::new(),
+                span: OnceLock::new(),
             }),
         }
     }
@@ -155,6 +158,11 @@ impl TaskGroup {
     /// Has `hook` told of every panic of the group's tasks (after it is logged).
     pub(crate) fn set_panic_hook(&self, hook: impl Fn(&str, &str) + Send + Sync + 'static) {
         let _ = self.shared.panic_hook.set(Box::new(hook));
+    }
+
+    /// Puts the spans of slots made from now on inside `span`.
+    pub(crate) fn set_span(&self, span: tracing::Span) {
+        let _ = self.shared.span.set(span);
     }
 
     /// Asks every slot's task to stop without waiting (forced shutdown); slots are emptied.

@@ -27,6 +27,6 @@ pub use slot::TaskSlot;
 pub use spawner::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner, SpawnerExt};
 pub use task::{Next, Task, TaskCx};
 pub use thread::{
-    run, start, BoxError, ChildRef, Flow, SendError, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
-    ThreadError, ThreadHandle,
+    run, start, BoxError, ChildRef, Flow, Overflow, OverflowPolicy, QueueKind, SendError,
+    TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadError, ThreadHandle,
 };

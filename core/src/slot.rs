@@ -56,7 +56,10 @@ pub(crate) struct SlotState {
 
 impl TaskSlot {
     pub(crate) fn new(group: Arc<GroupShared>, name: Arc<str>) -> Self {
-        let span = tracing::info_span!("task", thread = %group.owner, task = %name);
+        // Inside the owning thread's span, whatever span creates the slot: slots made by
+        // tasks would otherwise nest one task's span in another's.
+        let parent = group.span.get().and_then(|span| span.id());
+        let span = tracing::info_span!(parent: parent, "task", thread = %group.owner, task = %name);
         TaskSlot {
             shared: Arc::new(SlotShared {
                 name,

@@ -1,10 +1,14 @@
 //! [`ChildRef`]: how a parent sees one of its children, whatever the child's type.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::sync::Arc;
 
-use super::core::AnyChild;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::core::{AnyChild, ThreadCore};
 use super::definition::TaskThread;
+use super::errors::SendError;
 use super::handle::ThreadHandle;
 
 /// One child of a thread, whatever its Rust type: its id and info, and its typed handle if
@@ -42,5 +46,40 @@ impl ChildRef {
 impl std::fmt::Debug for ChildRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChildRef").field("id", &self.id()).finish()
+    }
+}
+
+impl<C: TaskThread> AnyChild for ThreadHandle<C> {
+    fn core(&self) -> &Arc<ThreadCore> {
+        &self.core
+    }
+
+    fn thread_type(&self) -> TypeId {
+        TypeId::of::<C>()
+    }
+
+    fn signal_type(&self) -> TypeId {
+        TypeId::of::<C::Signal>()
+    }
+
+    fn as_any(&self) -> &(dyn Any + Send + Sync) {
+        self
+    }
+
+    fn send_any(
+        &self,
+        signal: Box<dyn Any + Send>,
+    ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>> {
+        let child = self.clone();
+        async move {
+            let signal = signal
+                .downcast::<C::Signal>()
+                .map_err(SendError::NoSuchChild)?;
+            child
+                .send(*signal)
+                .await
+                .map_err(|error| error.map(|s| Box::new(s) as Box<dyn Any + Send>))
+        }
+        .boxed()
     }
 }

@@ -10,6 +10,8 @@ use event_listener::Event;
 use futures::future::BoxFuture;
 
 use super::definition::{ThreadConfig, ThreadEnd};
+use super::errors::SendError;
+use super::overflow::OverflowRules;
 use crate::group::lock;
 use crate::{JoinHandle, Runtime, TaskGroup};
 
@@ -32,6 +34,8 @@ pub(crate) struct ThreadCore {
     pub(crate) runtime: Runtime,
     pub(crate) tasks: TaskGroup,
     pub(crate) config: ThreadConfig,
+    /// The rules of the queue from the parent.
+    pub(crate) overflow: OverflowRules,
     pub(crate) span: tracing::Span,
     control: async_channel::Sender<Control>,
     state: Mutex<CoreState>,
@@ -54,11 +58,12 @@ pub(crate) trait AnyChild: Send + Sync + 'static {
     fn signal_type(&self) -> TypeId;
     /// The child's `ThreadHandle<C>`, for downcasting.
     fn as_any(&self) -> &(dyn Any + Send + Sync);
-    /// Sends a signal if the child accepts its type; hands it back otherwise.
+    /// Sends a signal of the child's signal type (checked by the caller with
+    /// `signal_type`), handing it back boxed if it cannot be delivered.
     fn send_any(
         &self,
         signal: Box<dyn Any + Send>,
-    ) -> BoxFuture<'static, Result<(), Box<dyn Any + Send>>>;
+    ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>>;
 }
 
 impl ThreadCore {
@@ -69,8 +74,11 @@ impl ThreadCore {
         config: ThreadConfig,
         control: async_channel::Sender<Control>,
     ) -> Arc<Self> {
-        let span = tracing::info_span!("thread", id = %id, info = %info);
+        // A root span, not a child of whatever span starts the thread: a 1,000-deep tree would
+        // otherwise nest 1,000 spans, and closing them recurses that deep.
+        let span = tracing::info_span!(parent: None, "thread", id = %id, info = %info);
         let tasks = TaskGroup::with_timeouts(runtime.clone(), id.clone(), config.timeouts);
+        tasks.set_span(span.clone());
         let fail = control.clone();
         tasks.set_panic_hook(move |task, message| {
             let _ = fail.try_send(Control::Fail {
@@ -84,6 +92,11 @@ impl ThreadCore {
             runtime,
             tasks,
             config,
+            overflow: OverflowRules {
+                policy: config.overflow,
+                capacity: config.signal_capacity,
+                hook: None,
+            },
             span,
             control,
             state: Mutex::new(CoreState {

@@ -50,6 +50,8 @@ pub struct ThreadConfig {
     /// How long this thread's shutdown (exit, tasks, children) may take before what remains
     /// is cancelled (default 20 s). A child's shutdown also ends within its parent's.
     pub shutdown_budget: Duration,
+    /// What a sender does when one of this thread's queues is full (default: wait).
+    pub overflow: super::OverflowPolicy,
     /// Cancel timeouts of the thread's task slots.
     pub timeouts: crate::Timeouts,
 }
@@ -60,6 +62,7 @@ impl Default for ThreadConfig {
             signal_capacity: 100,
             child_signal_capacity: 100,
             shutdown_budget: Duration::from_secs(20),
+            overflow: super::OverflowPolicy::Wait,
             timeouts: crate::Timeouts::default(),
         }
     }
@@ -165,6 +168,17 @@ pub trait TaskThread: Send + Sized + 'static {
             tracing::warn!(child = %child.id(), "child ended: {end:?}");
         }
         Flow::Continue
+    }
+
+    /// One of this thread's queues is full; called on the sender's side, before the
+    /// thread's [`OverflowPolicy`](super::OverflowPolicy) applies. The default logs a warning.
+    fn on_overflow(overflow: &super::Overflow<'_>) {
+        tracing::warn!(
+            thread = %overflow.thread,
+            queue = ?overflow.queue,
+            capacity = overflow.capacity,
+            "queue full"
+        );
     }
 
     /// Signals from the parent still queued when the thread ended. The default logs how

@@ -11,13 +11,28 @@ pub enum SendError<S> {
     NoParent(S),
     /// No child with that id accepts signals of this type.
     NoSuchChild(S),
+    /// The receiving queue was full and its policy is [`OverflowPolicy::Reject`](super::OverflowPolicy::Reject).
+    Full(S),
 }
 
 impl<S> SendError<S> {
     /// The signal that was not delivered.
     pub fn into_signal(self) -> S {
         match self {
-            SendError::Ended(s) | SendError::NoParent(s) | SendError::NoSuchChild(s) => s,
+            SendError::Ended(s)
+            | SendError::NoParent(s)
+            | SendError::NoSuchChild(s)
+            | SendError::Full(s) => s,
+        }
+    }
+
+    /// The same error around another value (the signal converted, or unboxed).
+    pub fn map<R>(self, convert: impl FnOnce(S) -> R) -> SendError<R> {
+        match self {
+            SendError::Ended(s) => SendError::Ended(convert(s)),
+            SendError::NoParent(s) => SendError::NoParent(convert(s)),
+            SendError::NoSuchChild(s) => SendError::NoSuchChild(convert(s)),
+            SendError::Full(s) => SendError::Full(convert(s)),
         }
     }
 }
@@ -30,6 +45,7 @@ impl<S> fmt::Display for SendError<S> {
             SendError::NoSuchChild(_) => {
                 "no child with that id accepts this signal type; the signal is handed back"
             }
+            SendError::Full(_) => "the receiving queue is full; the signal is handed back",
         })
     }
 }
@@ -40,6 +56,7 @@ impl<S> fmt::Debug for SendError<S> {
             SendError::Ended(_) => "Ended",
             SendError::NoParent(_) => "NoParent",
             SendError::NoSuchChild(_) => "NoSuchChild",
+            SendError::Full(_) => "Full",
         };
         write!(f, "SendError::{variant}(..)")
     }

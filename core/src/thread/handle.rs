@@ -1,42 +1,51 @@
-//! [`ThreadHandle`]: what the rest of the program holds of a running thread.
+//! [`ThreadHandle`]: what the rest of the program holds of a running thread: its identity,
+//! its queue, its lifecycle. Its operations on the tree are in `family.rs`.
 
-use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-
 use super::children::ChildRef;
-use super::core::{AnyChild, ThreadCore};
+use super::core::ThreadCore;
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
-use crate::group::lock;
+use super::overflow::{deliver, Overflow, QueueKind};
 
-/// Where a child's output goes: its parent's queue of child signals, and its parent's
-/// notice of ended children.
+/// Where a child's output goes: its parent's queue of child signals (with the parent's
+/// overflow rules), and its parent's notice of ended children.
 pub(crate) struct ParentLink<M> {
     pub(crate) signals: async_channel::Sender<(ChildRef, M)>,
     pub(crate) ended: async_channel::Sender<(ChildRef, ThreadEnd)>,
     pub(crate) parent: std::sync::Weak<ThreadCore>,
+    pub(crate) overflow: super::overflow::OverflowRules,
     pub(crate) me: ChildRef,
+}
+
+/// The senders of a thread shared by all its handles.
+pub(crate) struct Links<T: TaskThread> {
+    pub(crate) parent: Mutex<Option<ParentLink<T::Output>>>,
+    pub(crate) child_signals: async_channel::Sender<(ChildRef, T::ChildOutput)>,
+    pub(crate) child_ended: async_channel::Sender<(ChildRef, ThreadEnd)>,
 }
 
 /// A cloneable handle to a running thread of type `T`.
 ///
 /// Contract:
 /// - [`send`](Self::send) queues a signal for the thread's
-///   [`on_signal`](TaskThread::on_signal), waiting for room if the queue is full; a thread
-///   that has ended hands the signal back in [`SendError::Ended`], also to a sender that was
-///   waiting for room when it ended;
+///   [`on_signal`](TaskThread::on_signal); when the queue is full, `T::on_overflow` is called
+///   and then the thread's [`OverflowPolicy`](super::OverflowPolicy) applies (wait for room,
+///   or hand the signal back in [`SendError::Full`]). A thread that has ended hands the signal
+///   back in [`SendError::Ended`], also to a sender that was waiting for room when it ended;
 /// - [`terminate`](Self::terminate) ends the signal loop ahead of queued signals, even if the
 ///   loop has not started yet; the thread then runs `exit`, deletes its tasks and terminates
 ///   its children (all together), and [`join`](Self::join) returns;
 /// - [`join`](Self::join) can be awaited by any number of waiters, before or after the end,
 ///   and returns the same [`ThreadEnd`] to each.
+///
+/// Compared with a tokio `JoinHandle`: dropping it does nothing to the thread, and the
+/// thread's end includes the end of its whole subtree.
 pub struct ThreadHandle<T: TaskThread> {
     pub(crate) core: Arc<ThreadCore>,
     pub(crate) signals: async_channel::Sender<T::Signal>,
-    pub(crate) parent: Arc<Mutex<Option<ParentLink<T::Output>>>>,
+    pub(crate) links: Arc<Links<T>>,
 }
 
 impl<T: TaskThread> Clone for ThreadHandle<T> {
@@ -44,7 +53,7 @@ impl<T: TaskThread> Clone for ThreadHandle<T> {
         ThreadHandle {
             core: self.core.clone(),
             signals: self.signals.clone(),
-            parent: self.parent.clone(),
+            links: self.links.clone(),
         }
     }
 }
@@ -60,17 +69,34 @@ impl<T: TaskThread> ThreadHandle<T> {
         &self.core.info
     }
 
-    /// Sends `signal` to the thread (the original's `insertSignal`), waiting for room.
+    /// The runtime the thread runs on.
+    pub fn runtime(&self) -> &crate::Runtime {
+        &self.core.runtime
+    }
+
+    /// Sends `signal` to the thread (the original's `insertSignal`): see the type's contract.
     #[doc(alias = "insertSignal")]
     pub async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
-        self.signals
-            .send(signal)
-            .await
-            .map_err(|refused| SendError::Ended(refused.into_inner()))
+        let rules = &self.core.overflow;
+        deliver(&self.signals, signal, rules.policy, || {
+            T::on_overflow(&Overflow {
+                thread: &self.core.id,
+                queue: QueueKind::FromParent,
+                capacity: rules.capacity,
+            })
+        })
+        .await
     }
 
     /// Ends the thread: see the type's contract. Idempotent.
     pub fn terminate(&self) {
+        self.core.terminate(None);
+    }
+
+    /// Ends the thread like [`terminate`](Self::terminate) (the original's `stop`): a root
+    /// ends; a child ends, leaves its parent's registry, and its parent is told through
+    /// [`on_child_ended`](TaskThread::on_child_ended).
+    pub fn stop(&self) {
         self.core.terminate(None);
     }
 
@@ -88,30 +114,6 @@ impl<T: TaskThread> ThreadHandle<T> {
     pub fn live_tasks(&self) -> usize {
         self.core.tasks.live_tasks()
     }
-
-    /// The ids of the thread's children.
-    pub fn child_ids(&self) -> Vec<String> {
-        self.core
-            .children()
-            .iter()
-            .map(|c| c.core().id.to_string())
-            .collect()
-    }
-
-    /// The child with this id, whatever its type.
-    pub fn find_child(&self, id: &str) -> Option<ChildRef> {
-        self.core.find_child(id).map(|child| ChildRef { child })
-    }
-
-    pub(crate) fn child_ref(&self) -> ChildRef {
-        ChildRef {
-            child: Arc::new(self.clone()),
-        }
-    }
-
-    pub(crate) fn set_parent(&self, link: ParentLink<T::Output>) {
-        *lock(&self.parent) = Some(link);
-    }
 }
 
 impl<T: TaskThread> std::fmt::Debug for ThreadHandle<T> {
@@ -119,38 +121,5 @@ impl<T: TaskThread> std::fmt::Debug for ThreadHandle<T> {
         f.debug_struct("ThreadHandle")
             .field("id", &self.id())
             .finish()
-    }
-}
-
-impl<C: TaskThread> AnyChild for ThreadHandle<C> {
-    fn core(&self) -> &Arc<ThreadCore> {
-        &self.core
-    }
-
-    fn thread_type(&self) -> TypeId {
-        TypeId::of::<C>()
-    }
-
-    fn signal_type(&self) -> TypeId {
-        TypeId::of::<C::Signal>()
-    }
-
-    fn as_any(&self) -> &(dyn Any + Send + Sync) {
-        self
-    }
-
-    fn send_any(
-        &self,
-        signal: Box<dyn Any + Send>,
-    ) -> BoxFuture<'static, Result<(), Box<dyn Any + Send>>> {
-        let signals = self.signals.clone();
-        async move {
-            let signal = signal.downcast::<C::Signal>()?;
-            signals
-                .send(*signal)
-                .await
-                .map_err(|refused| Box::new(refused.into_inner()) as Box<dyn Any + Send>)
-        }
-        .boxed()
     }
 }

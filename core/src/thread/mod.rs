@@ -14,7 +14,9 @@ mod context;
 mod core;
 mod definition;
 mod errors;
+mod family;
 mod handle;
+mod overflow;
 mod signal_loop;
 
 pub use children::ChildRef;
@@ -22,6 +24,7 @@ pub use context::ThreadCx;
 pub use definition::{BoxError, Flow, TaskThread, ThreadConfig, ThreadEnd};
 pub use errors::{SendError, ThreadError};
 pub use handle::ThreadHandle;
+pub use overflow::{Overflow, OverflowPolicy, QueueKind};
 
 /// Starts `thread` with no parent and returns its handle once it has entered and its
 /// signal loop runs. The thread ends when terminated (or stopped); [`run`] adds the

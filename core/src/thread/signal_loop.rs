@@ -16,7 +16,7 @@ use super::context::ThreadCx;
 use super::core::{Control, ThreadCore};
 use super::definition::{BoxError, Flow, TaskThread, ThreadEnd};
 use super::errors::ThreadError;
-use super::handle::ThreadHandle;
+use super::handle::{Links, ThreadHandle};
 use crate::group::lock;
 use crate::join::panic_message;
 use crate::spawner::first;
@@ -83,15 +83,17 @@ pub(crate) async fn start<T: TaskThread>(
         async_channel::bounded(config.child_signal_capacity.max(1));
     let (child_ended_sender, child_ended) = async_channel::unbounded();
     let cx = ThreadCx {
-        me: ThreadHandle {
+        handle: ThreadHandle {
             core: core.clone(),
             signals: signal_sender,
-            parent: Arc::new(Mutex::new(None)),
+            links: Arc::new(Links {
+                parent: Mutex::new(None),
+                child_signals: child_signal_sender,
+                child_ended: child_ended_sender,
+            }),
         },
-        child_signals: child_signal_sender,
-        child_ended: child_ended_sender,
     };
-    let handle = cx.me.clone();
+    let handle = cx.handle.clone();
     let queues = Queues {
         control: Box::pin(control),
         signals: Box::pin(signals),
@@ -183,7 +185,7 @@ async fn life<T: TaskThread>(
         }
     };
     let end = shut_down(&mut thread, &cx, &mut queues, end, parent_deadline).await;
-    let core = cx.me.core.clone();
+    let core = cx.handle.core.clone();
     if core.finish(end.clone()) {
         tell_parent(&cx, end);
     }
@@ -198,7 +200,7 @@ async fn shut_down<T: TaskThread>(
     mut end: ThreadEnd,
     parent_deadline: Option<Instant>,
 ) -> ThreadEnd {
-    let core = cx.me.core.clone();
+    let core = cx.handle.core.clone();
     let own_deadline = Instant::now() + core.config.shutdown_budget;
     let deadline = parent_deadline.map_or(own_deadline, |parent| parent.min(own_deadline));
     let children = core.close_children();
@@ -260,10 +262,10 @@ async fn within<R>(
 
 /// Removes the ended child from its parent's registry and tells the parent.
 fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
-    let link = lock(&cx.me.parent).take();
+    let link = lock(&cx.handle.links.parent).take();
     if let Some(link) = link {
         if let Some(parent) = link.parent.upgrade() {
-            parent.remove_child(&cx.me.core.id);
+            parent.remove_child(&cx.handle.core.id);
         }
         let _ = link.ended.try_send((link.me, end));
     }

@@ -1,0 +1,193 @@
+//! A thread's operations on the tree: its parent and its children, on [`ThreadHandle`]
+//! (and so on [`ThreadCx`](super::ThreadCx), which derefs to it).
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+
+use super::children::ChildRef;
+use super::core::InsertRefused;
+use super::definition::TaskThread;
+use super::errors::{SendError, ThreadError};
+use super::handle::{ParentLink, ThreadHandle};
+use super::overflow::{deliver, Overflow, OverflowRules, QueueKind};
+use super::signal_loop;
+use crate::group::lock;
+
+impl<T: TaskThread> ThreadHandle<T> {
+    /// Sends `output` to the parent's [`on_child_signal`](TaskThread::on_child_signal); a
+    /// full queue follows the parent's overflow hook and policy. A thread without a parent
+    /// gets its output back in [`SendError::NoParent`].
+    #[doc(alias = "sigFromChildToParent__")]
+    pub async fn send_to_parent(&self, output: T::Output) -> Result<(), SendError<T::Output>> {
+        let link = lock(&self.links.parent).as_ref().map(|link| {
+            let parent_id = link.parent.upgrade().map(|p| p.id.clone());
+            (
+                link.signals.clone(),
+                link.me.clone(),
+                link.overflow,
+                parent_id,
+            )
+        });
+        let Some((signals, me, rules, parent_id)) = link else {
+            return Err(SendError::NoParent(output));
+        };
+        let on_full = || {
+            tracing::warn!(
+                thread = %self.id(),
+                parent = parent_id.as_deref().unwrap_or("?"),
+                capacity = rules.capacity,
+                "the parent's queue of child signals is full"
+            );
+            if let Some(hook) = rules.hook {
+                hook(&Overflow {
+                    thread: parent_id.as_deref().unwrap_or(""),
+                    queue: QueueKind::FromChildren,
+                    capacity: rules.capacity,
+                });
+            }
+        };
+        deliver(&signals, (me, output), rules.policy, on_full)
+            .await
+            .map_err(|error| error.map(|(_, output)| output))
+    }
+
+    /// Starts `child` and adds it as a child of this thread: returns once the child has
+    /// entered and its signal loop runs. A child that cannot be added is terminated.
+    pub async fn spawn_child<C>(&self, child: C) -> Result<ThreadHandle<C>, ThreadError>
+    where
+        C: TaskThread<Output = T::ChildOutput>,
+    {
+        if !self.core.is_running() {
+            return Err(ThreadError::ParentShuttingDown {
+                parent: self.id().to_owned(),
+            });
+        }
+        let handle = signal_loop::start(self.core.runtime.clone(), child).await?;
+        self.add_child(&handle)?;
+        Ok(handle)
+    }
+
+    /// Adds a running thread as a child of this one (the two-step form of
+    /// [`spawn_child`](Self::spawn_child)). A child that already has a parent is refused and
+    /// left alone; a child refused for another reason is terminated, so none is orphaned.
+    #[doc(alias = "addChild")]
+    pub fn add_child<C>(&self, child: &ThreadHandle<C>) -> Result<(), ThreadError>
+    where
+        C: TaskThread<Output = T::ChildOutput>,
+    {
+        if !child.core.claim_parent() {
+            return Err(ThreadError::AlreadyHasParent {
+                child: child.id().to_owned(),
+            });
+        }
+        let me = child.child_ref();
+        *lock(&child.links.parent) = Some(ParentLink {
+            signals: self.links.child_signals.clone(),
+            ended: self.links.child_ended.clone(),
+            parent: Arc::downgrade(&self.core),
+            overflow: OverflowRules {
+                policy: self.core.config.overflow,
+                capacity: self.core.config.child_signal_capacity,
+                hook: Some(T::on_overflow),
+            },
+            me: me.clone(),
+        });
+        let refused = match self.core.insert_child(me.child) {
+            Ok(()) => return Ok(()),
+            Err(refused) => refused,
+        };
+        child.terminate();
+        Err(match refused {
+            InsertRefused::ShuttingDown => ThreadError::ParentShuttingDown {
+                parent: self.id().to_owned(),
+            },
+            InsertRefused::Duplicate => ThreadError::DuplicateId {
+                child: child.id().to_owned(),
+            },
+        })
+    }
+
+    /// The ids of the children (in no particular order).
+    #[doc(alias = "getChildIds")]
+    pub fn child_ids(&self) -> Vec<String> {
+        let children = self.core.children();
+        children.iter().map(|c| c.core().id.to_string()).collect()
+    }
+
+    /// The ids of the children of type `C`.
+    pub fn child_ids_of<C: TaskThread>(&self) -> Vec<String> {
+        let children = self.children_of::<C>();
+        children.iter().map(|c| c.id().to_owned()).collect()
+    }
+
+    /// The child with this id, whatever its type.
+    #[doc(alias = "findChild")]
+    pub fn find_child(&self, id: &str) -> Option<ChildRef> {
+        self.core.find_child(id).map(|child| ChildRef { child })
+    }
+
+    /// The child with this id if it is a `C`.
+    pub fn find_child_of<C: TaskThread>(&self, id: &str) -> Option<ThreadHandle<C>> {
+        self.find_child(id)?.handle::<C>()
+    }
+
+    /// Every child of type `C`.
+    pub fn children_of<C: TaskThread>(&self) -> Vec<ThreadHandle<C>> {
+        let children = self.core.children();
+        children
+            .iter()
+            .filter_map(|child| child.as_any().downcast_ref::<ThreadHandle<C>>().cloned())
+            .collect()
+    }
+
+    /// Sends `signal` to the child `id`, which must accept signals of type `S`; the child's
+    /// overflow hook and policy apply.
+    #[doc(alias = "sigFromParentToChild__")]
+    pub async fn send_to_child<S: Send + 'static>(
+        &self,
+        id: &str,
+        signal: S,
+    ) -> Result<(), SendError<S>> {
+        let Some(child) = self.core.find_child(id) else {
+            return Err(SendError::NoSuchChild(signal));
+        };
+        if child.signal_type() != TypeId::of::<S>() {
+            return Err(SendError::NoSuchChild(signal));
+        }
+        child
+            .send_any(Box::new(signal))
+            .await
+            .map_err(|error| error.map(unbox))
+    }
+
+    /// Sends a clone of `signal` to every child that accepts signals of type `S`. Returns the
+    /// refusals (a child that ended meanwhile, a full queue under the reject policy), each
+    /// with the child's id and the signal handed back.
+    pub async fn send_to_children<S: Clone + Send + 'static>(
+        &self,
+        signal: S,
+    ) -> Vec<(String, SendError<S>)> {
+        let mut refused = Vec::new();
+        for child in self.core.children() {
+            if child.signal_type() != TypeId::of::<S>() {
+                continue;
+            }
+            if let Err(error) = child.send_any(Box::new(signal.clone())).await {
+                refused.push((child.core().id.to_string(), error.map(unbox)));
+            }
+        }
+        refused
+    }
+
+    pub(crate) fn child_ref(&self) -> ChildRef {
+        ChildRef {
+            child: Arc::new(self.clone()),
+        }
+    }
+}
+
+fn unbox<S: 'static>(signal: Box<dyn Any + Send>) -> S {
+    *signal
+        .downcast::<S>()
+        .expect("a child hands back the signal it was sent")
+}
