@@ -91,3 +91,10 @@ impl Counter {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// Serialises the cases that send SIGINT / SIGTERM to this process, so that one case's
+/// signal never reaches another's listeners.
+pub fn signal_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

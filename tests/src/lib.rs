@@ -17,6 +17,7 @@
 //! specification of each behaviour.
 #![forbid(unsafe_code)]
 
+pub mod family;
 pub mod fixtures;
 pub mod logs;
 pub mod portability;
@@ -103,6 +104,10 @@ macro_rules! conformance_suite {
             threads::a_failure_is_contained_and_reported_to_the_parent,
             threads::early_stops_and_racing_children_still_end_the_tree,
             threads::deep_and_wide_trees_start_and_terminate,
+            threads::roots_end_on_shutdown_signals,
+            family::children_are_found_and_signalled_by_id_and_type,
+            family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
+            family::full_queues_call_the_hook_then_apply_the_policy,
         }
     };
 }

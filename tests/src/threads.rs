@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use task_thread::{start, Runtime, SendError, ThreadEnd, ThreadError};
+use task_thread::{start, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
 
 use crate::fixtures::EventLog;
 use crate::tree::{Cmd, Failure, Node};
@@ -47,8 +47,20 @@ pub async fn terminate_cascades_exit_first_then_children(rt: Runtime) {
         Node::new("b", &log),
     ]);
     let root = start(&rt, tree).await.unwrap();
+    let a = find(&root, "a");
+    let everyone = [find(&a, "a1"), a, find(&root, "b"), root.clone()];
+    assert!(everyone.iter().all(|thread| thread.live_tasks() == 1));
     root.terminate();
     assert_eq!(root.join().await, ThreadEnd::Stopped);
+    for thread in &everyone {
+        assert_eq!(thread.end(), Some(ThreadEnd::Stopped), "{}", thread.id());
+        assert_eq!(
+            thread.live_tasks(),
+            0,
+            "{} left a task running",
+            thread.id()
+        );
+    }
     for (before, after) in [
         ("exit root", "exit a"),
         ("exit root", "exit b"),
@@ -101,30 +113,21 @@ pub async fn queued_signals_reach_the_undelivered_hook(rt: Runtime) {
     let thread = start(&rt, node).await.unwrap();
     let (open, gate) = oneshot::channel();
     thread.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for("t waits").await;
     for n in 0..3 {
         thread.send(Cmd::Note(n)).await.unwrap();
     }
     let sender = thread.clone();
-    let blocked = rt_spawn(&rt, async move { sender.send(Cmd::Note(99)).await });
+    let blocked = rt.spawn(async move { sender.send(Cmd::Note(99)).await });
     thread.terminate();
     open.send(()).unwrap();
     assert_eq!(thread.join().await, ThreadEnd::Stopped);
-    match blocked.await.unwrap() {
-        Err(SendError::Ended(Cmd::Note(99))) => {}
-        Ok(()) => log.wait_for("t undelivered 3").await,
-        Err(_) => panic!("the blocked sender got a wrong error"),
-    }
-    assert!(log.events().iter().any(|e| e.starts_with("t undelivered")));
+    assert!(matches!(
+        blocked.await.unwrap(),
+        Err(SendError::Ended(Cmd::Note(99)))
+    ));
+    assert!(log.events().contains(&"t undelivered 3".to_owned()));
     assert!(!log.events().iter().any(|e| e.starts_with("t got")));
-}
-
-fn rt_spawn<F>(rt: &Runtime, future: F) -> task_thread::JoinHandle<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    use task_thread::SpawnerExt;
-    rt.spawn(future)
 }
 
 /// A child that stops leaves its parent's registry, the parent is told, and keeps running.
@@ -327,4 +330,38 @@ pub async fn deep_and_wide_trees_start_and_terminate(rt: Runtime) {
             .count(),
         10_000
     );
+}
+
+/// Several roots in one process each end on SIGINT (defect 4); a root whose shutdown hangs
+/// still ends when its budget runs out (defect 11), and a second SIGINT forces it at once.
+pub async fn roots_end_on_shutdown_signals(rt: Runtime) {
+    let _alone = crate::fixtures::signal_lock();
+    let log = EventLog::default();
+    let run = |node: Node| {
+        let rt2 = rt.clone();
+        rt.spawn(async move { task_thread::run(&rt2, node).await })
+    };
+    let plain = run(Node::new("r1", &log));
+    let hanging = run(Node::new("r2", &log)
+        .failing(Failure::HangingExit)
+        .budget(Duration::from_millis(100)));
+    log.wait_for("enter r1").await;
+    log.wait_for("enter r2").await;
+    crate::spawner::send_signal_to_self("INT");
+    assert_eq!(plain.await.unwrap(), ThreadEnd::Stopped);
+    assert_eq!(
+        hanging.await.unwrap(),
+        ThreadEnd::Forced {
+            what: "exit".into()
+        }
+    );
+
+    let stubborn = run(Node::new("r3", &log)
+        .failing(Failure::HangingExit)
+        .budget(Duration::from_secs(3600)));
+    log.wait_for("enter r3").await;
+    crate::spawner::send_signal_to_self("TERM");
+    log.wait_for("exit r3").await;
+    crate::spawner::send_signal_to_self("INT");
+    assert!(matches!(stubborn.await.unwrap(), ThreadEnd::Forced { .. }));
 }

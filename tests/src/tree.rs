@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    async_trait, BoxError, ChildRef, Flow, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
+    async_trait, BoxError, ChildRef, Flow, Next, OverflowPolicy, Task, TaskCx, TaskThread,
+    ThreadConfig, ThreadCx, ThreadEnd,
 };
 
 use crate::fixtures::EventLog;
@@ -47,6 +48,19 @@ pub struct Node {
     pub failure: Failure,
     pub budget: Option<Duration>,
     pub capacity: usize,
+    pub child_capacity: usize,
+    pub overflow: OverflowPolicy,
+}
+
+/// A task that sleeps for an hour, again and again: every node has one, so that a tree's
+/// end can be checked to leave no task behind.
+struct Ticker;
+
+impl Task for Ticker {
+    async fn run(&mut self, cx: &TaskCx) -> Next {
+        cx.sleep(Duration::from_secs(3600)).await;
+        Next::Reschedule
+    }
 }
 
 impl Node {
@@ -59,6 +73,8 @@ impl Node {
             failure: Failure::None,
             budget: None,
             capacity: 100,
+            child_capacity: 100,
+            overflow: OverflowPolicy::Wait,
         }
     }
 
@@ -96,12 +112,15 @@ impl TaskThread for Node {
         ThreadConfig {
             shutdown_budget: self.budget.unwrap_or(default.shutdown_budget),
             signal_capacity: self.capacity,
+            child_signal_capacity: self.child_capacity,
+            overflow: self.overflow,
             ..default
         }
     }
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         self.log.push(&format!("enter {}", self.id));
+        cx.slot("ticker").re_create(Ticker).await?;
         match self.failure {
             Failure::Enter => panic!("{} fails in enter", self.id),
             Failure::Task => {
@@ -132,9 +151,14 @@ impl TaskThread for Node {
             Cmd::Stop => return Flow::Stop,
             Cmd::Panic => panic!("{} fails in on_signal", self.id),
             Cmd::Wait(gate) => {
+                self.log.push(&format!("{} waits", self.id));
                 let _ = gate.await;
             }
-            Cmd::Up(text) => cx.send_to_parent(text).await.expect("the parent listens"),
+            Cmd::Up(text) => {
+                if let Err(error) = cx.send_to_parent(text).await {
+                    self.log.push(&format!("{} up refused: {error:?}", self.id));
+                }
+            }
         }
         Flow::Continue
     }
@@ -164,5 +188,27 @@ impl TaskThread for Node {
     fn on_undelivered(&mut self, signals: Vec<Cmd>) {
         self.log
             .push(&format!("{} undelivered {}", self.id, signals.len()));
+    }
+}
+
+/// A second thread type, taking numbers from its parent, for lookups and sends by type.
+pub struct Leaf {
+    pub id: String,
+    pub log: EventLog,
+}
+
+#[async_trait]
+impl TaskThread for Leaf {
+    type Signal = u32;
+    type Output = String;
+    type ChildOutput = ();
+
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    async fn on_signal(&mut self, n: u32, _cx: &ThreadCx<Self>) -> Flow {
+        self.log.push(&format!("{} got {n}", self.id));
+        Flow::Continue
     }
 }

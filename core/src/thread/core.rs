@@ -4,16 +4,17 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use event_listener::Event;
 use futures::future::BoxFuture;
+use futures::FutureExt;
 
 use super::definition::{ThreadConfig, ThreadEnd};
 use super::errors::SendError;
 use super::overflow::OverflowRules;
 use crate::group::lock;
-use crate::{JoinHandle, Runtime, TaskGroup};
+use crate::{JoinHandle, Runtime, Spawner, TaskGroup};
 
 /// What reaches a signal loop ahead of every queued signal.
 pub(crate) enum Control {
@@ -145,8 +146,14 @@ impl ThreadCore {
         Ok(())
     }
 
-    pub(crate) fn remove_child(&self, id: &str) {
-        lock(&self.state).children.remove(id);
+    /// Removes `child` from the registry, if it is the child registered under its id.
+    pub(crate) fn remove_child(&self, child: &Arc<ThreadCore>) {
+        let mut state = lock(&self.state);
+        if let Some(registered) = state.children.get(&child.id) {
+            if Arc::ptr_eq(registered.core(), child) {
+                state.children.remove(&child.id);
+            }
+        }
     }
 
     pub(crate) fn children(&self) -> Vec<Arc<dyn AnyChild>> {
@@ -196,31 +203,58 @@ impl ThreadCore {
         }
     }
 
-    /// Cancels whatever of the thread still runs (its loop, its tasks, its subtree) without
-    /// waiting, and ends it as forced.
-    pub(crate) fn force(&self, what: String) {
-        let (signal_loop, children) = {
-            let mut state = lock(&self.state);
-            if state.end.is_some() {
-                return;
+    /// Cancels whatever of the thread still runs (its loop, its tasks, its subtree), waits
+    /// at most [`FORCE_GRACE`] for the cancelled tasks to be dropped, and ends the thread as
+    /// forced.
+    pub(crate) fn force(self: &Arc<Self>, what: String) -> BoxFuture<'static, ()> {
+        let core = self.clone();
+        async move {
+            let (signal_loop, children) = {
+                let mut state = lock(&core.state);
+                if state.end.is_some() {
+                    return;
+                }
+                state.running = false;
+                let children: Vec<_> = state.children.drain().map(|(_, c)| c).collect();
+                (state.signal_loop.take(), children)
+            };
+            tracing::error!(thread = %core.id, "shutdown forced: {what}");
+            if let Some(mut signal_loop) = signal_loop {
+                signal_loop.cancel();
             }
-            state.running = false;
-            let children: Vec<_> = state.children.drain().map(|(_, c)| c).collect();
-            (state.signal_loop.take(), children)
-        };
-        tracing::error!(thread = %self.id, "shutdown forced: {what} did not finish in time");
-        if let Some(mut signal_loop) = signal_loop {
-            signal_loop.cancel();
+            core.tasks.cancel_all();
+            let subtree = children.iter().map(|child| {
+                child
+                    .core()
+                    .force("its parent's shutdown was forced".into())
+            });
+            futures::future::join_all(subtree).await;
+            core.tasks_idle_within(FORCE_GRACE).await;
+            core.finish(ThreadEnd::Forced { what });
         }
-        self.tasks.cancel_all();
-        for child in children {
-            child
-                .core()
-                .force("its parent's shutdown budget ran out".into());
+        .boxed()
+    }
+
+    /// Waits until the thread's tasks have all been dropped, at most `grace`; logs and
+    /// returns false if some are still running then.
+    pub(crate) async fn tasks_idle_within(&self, grace: Duration) -> bool {
+        let idle = self.tasks.idle().map(|()| true);
+        let timer = self.runtime.sleep(grace).map(|()| false);
+        let all_ended = crate::spawner::first(idle, timer).await;
+        if !all_ended {
+            tracing::error!(
+                thread = %self.id,
+                live_tasks = self.tasks.live_tasks(),
+                "cancelled tasks still running after {grace:?}"
+            );
         }
-        self.finish(ThreadEnd::Forced { what });
+        all_ended
     }
 }
+
+/// How long a forced shutdown waits for cancelled tasks to be dropped (a task that blocks
+/// its thread cannot be dropped sooner).
+pub(crate) const FORCE_GRACE: Duration = Duration::from_millis(500);
 
 pub(crate) enum InsertRefused {
     ShuttingDown,

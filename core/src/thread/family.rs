@@ -96,6 +96,7 @@ impl<T: TaskThread> ThreadHandle<T> {
             Ok(()) => return Ok(()),
             Err(refused) => refused,
         };
+        *lock(&child.links.parent) = None;
         child.terminate();
         Err(match refused {
             InsertRefused::ShuttingDown => ThreadError::ParentShuttingDown {

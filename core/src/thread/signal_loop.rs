@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::children::ChildRef;
 use super::context::ThreadCx;
-use super::core::{Control, ThreadCore};
+use super::core::{Control, ThreadCore, FORCE_GRACE};
 use super::definition::{BoxError, Flow, TaskThread, ThreadEnd};
 use super::errors::ThreadError;
 use super::handle::{Links, ThreadHandle};
@@ -223,20 +223,32 @@ async fn shut_down<T: TaskThread>(
         None => forced.push("exit".to_owned()),
     }
     if within(&core, deadline, core.tasks.delete_all()).await != Some(Ok(())) {
+        // Out of budget: cancel without waiting for each in turn, then give the runtime a
+        // moment to drop them all.
         core.tasks.cancel_all();
-        forced.push("tasks".to_owned());
+        if !core.tasks_idle_within(FORCE_GRACE).await {
+            forced.push("tasks".to_owned());
+        }
     }
     for child in &children {
         child.core().terminate(Some(deadline));
     }
     let joins = futures::future::join_all(children.iter().map(|child| child.core().join()));
     if within(&core, deadline, joins).await.is_none() {
-        for child in children.iter().filter(|child| child.core().end().is_none()) {
-            forced.push(format!("child {}", child.core().id));
+        let late: Vec<_> = children
+            .iter()
+            .filter(|child| child.core().end().is_none())
+            .collect();
+        forced.extend(
+            late.iter()
+                .map(|child| format!("child {}", child.core().id)),
+        );
+        let forcing = late.iter().map(|child| {
             child
                 .core()
-                .force("its parent's shutdown budget ran out".into());
-        }
+                .force("its parent's shutdown budget ran out".into())
+        });
+        futures::future::join_all(forcing).await;
     }
     if !forced.is_empty() {
         tracing::error!(thread = %core.id, "shutdown forced after {:?}: {}", core.config.shutdown_budget, forced.join(", "));
@@ -265,7 +277,7 @@ fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
     let link = lock(&cx.handle.links.parent).take();
     if let Some(link) = link {
         if let Some(parent) = link.parent.upgrade() {
-            parent.remove_child(&cx.handle.core.id);
+            parent.remove_child(&cx.handle.core);
         }
         let _ = link.ended.try_send((link.me, end));
     }
@@ -299,13 +311,14 @@ pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEn
         return end;
     }
     tracing::info!(thread = %handle.id(), "shutdown signal received, terminating");
-    handle.terminate();
+    // Listening again before terminating: a second signal is never missed.
     let second = runtime.shutdown_signal();
+    handle.terminate();
     let joined = handle.join();
     match first(joined.map(Some), second.map(|_| None)).await {
         Some(end) => end,
         None => {
-            handle.core.force("a second shutdown signal".into());
+            handle.core.force("a second shutdown signal".into()).await;
             handle.join().await
         }
     }

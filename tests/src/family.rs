@@ -1,0 +1,193 @@
+//! Children of several types: lookups by id and type, sends to one or all, adding errors,
+//! and full queues under both overflow policies.
+
+use futures::channel::oneshot;
+use task_thread::{start, OverflowPolicy, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
+
+use crate::fixtures::EventLog;
+use crate::logs;
+use crate::tree::{Cmd, Leaf, Node};
+
+/// A parent finds its children by id, by type, or both, and sends to one child or to every
+/// child that accepts the signal's type.
+pub async fn children_are_found_and_signalled_by_id_and_type(rt: Runtime) {
+    let log = EventLog::default();
+    let parent = start(
+        &rt,
+        Node::new("p", &log).with_children(vec![Node::new("n1", &log), Node::new("n2", &log)]),
+    )
+    .await
+    .unwrap();
+    for id in ["l1", "l2"] {
+        let leaf = Leaf {
+            id: id.into(),
+            log: log.clone(),
+        };
+        parent.spawn_child(leaf).await.unwrap();
+    }
+    let mut ids = parent.child_ids();
+    ids.sort();
+    assert_eq!(ids, ["l1", "l2", "n1", "n2"]);
+    let mut leaves = parent.child_ids_of::<Leaf>();
+    leaves.sort();
+    assert_eq!(leaves, ["l1", "l2"]);
+    assert!(parent.find_child("l1").unwrap().is::<Leaf>());
+    assert!(parent.find_child_of::<Leaf>("n1").is_none());
+    assert_eq!(parent.find_child_of::<Node>("n1").unwrap().id(), "n1");
+    assert!(parent.find_child("nobody").is_none());
+
+    parent.send_to_child("l1", 5u32).await.unwrap();
+    log.wait_for("l1 got 5").await;
+    parent.send_to_child("n2", Cmd::Note(6)).await.unwrap();
+    log.wait_for("n2 got 6").await;
+    assert!(matches!(
+        parent.send_to_child("l1", Cmd::Note(1)).await,
+        Err(SendError::NoSuchChild(Cmd::Note(1)))
+    ));
+    assert_eq!(
+        parent.send_to_child("nobody", 2u32).await,
+        Err(SendError::NoSuchChild(2))
+    );
+
+    assert!(parent.send_to_children(7u32).await.is_empty());
+    log.wait_for("l1 got 7").await;
+    log.wait_for("l2 got 7").await;
+    assert!(!log
+        .events()
+        .iter()
+        .any(|e| e.starts_with("n") && e.ends_with("got 7")));
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+}
+
+/// Adding a child that already has a parent is refused and leaves it running; a duplicate
+/// id or a parent that has ended is refused and the child is terminated: no orphan.
+pub async fn add_child_refuses_with_a_reason_and_leaves_no_orphan(rt: Runtime) {
+    let log = EventLog::default();
+    let parent = start(&rt, Node::new("p", &log)).await.unwrap();
+    let other_parent = start(&rt, Node::new("q", &log)).await.unwrap();
+    let child = start(&rt, Node::new("x", &log)).await.unwrap();
+    parent.add_child(&child).unwrap();
+    assert_eq!(
+        other_parent.add_child(&child),
+        Err(ThreadError::AlreadyHasParent { child: "x".into() })
+    );
+    assert_eq!(
+        child.end(),
+        None,
+        "a refused child that has a parent keeps running"
+    );
+
+    let twin = start(&rt, Node::new("x", &log)).await.unwrap();
+    assert_eq!(
+        parent.add_child(&twin),
+        Err(ThreadError::DuplicateId { child: "x".into() })
+    );
+    assert_eq!(twin.join().await, ThreadEnd::Stopped);
+
+    parent.terminate();
+    parent.join().await;
+    let late = start(&rt, Node::new("late", &log)).await.unwrap();
+    assert_eq!(
+        parent.add_child(&late),
+        Err(ThreadError::ParentShuttingDown { parent: "p".into() })
+    );
+    assert_eq!(late.join().await, ThreadEnd::Stopped);
+    assert!(matches!(
+        parent.spawn_child(Node::new("later", &log)).await,
+        Err(ThreadError::ParentShuttingDown { .. })
+    ));
+    assert_eq!(child.join().await, ThreadEnd::Stopped);
+    other_parent.terminate();
+    other_parent.join().await;
+}
+
+/// A full queue calls the receiver's overflow hook, then a reject policy hands the signal
+/// back while a wait policy waits for room; nothing is lost or reordered.
+pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
+    logs::capture();
+    let log = EventLog::default();
+    let mut rejecting = Node::new("rejecting", &log);
+    rejecting.capacity = 2;
+    rejecting.overflow = OverflowPolicy::Reject;
+    let rejecting = start(&rt, rejecting).await.unwrap();
+    let (open, gate) = oneshot::channel();
+    rejecting.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for("rejecting waits").await;
+    rejecting.send(Cmd::Note(1)).await.unwrap();
+    rejecting.send(Cmd::Note(2)).await.unwrap();
+    assert!(matches!(
+        rejecting.send(Cmd::Note(3)).await,
+        Err(SendError::Full(Cmd::Note(3)))
+    ));
+    assert!(logs::contains_line(&[
+        "WARN",
+        "rejecting",
+        "FromParent",
+        "queue full"
+    ]));
+    open.send(()).unwrap();
+    log.wait_for("rejecting got 2").await;
+    rejecting.terminate();
+    rejecting.join().await;
+
+    let mut waiting = Node::new("waiting", &log);
+    waiting.capacity = 2;
+    let waiting = start(&rt, waiting).await.unwrap();
+    let (open, gate) = oneshot::channel();
+    waiting.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for("waiting waits").await;
+    let sender = waiting.clone();
+    let sending = rt.spawn(async move {
+        for n in 0..10 {
+            sender.send(Cmd::Note(n)).await.unwrap();
+        }
+    });
+    log_until_full(&rt).await;
+    open.send(()).unwrap();
+    sending.await.unwrap();
+    log.wait_for("waiting got 9").await;
+    let got: Vec<String> = log
+        .events()
+        .into_iter()
+        .filter(|e| e.starts_with("waiting got"))
+        .collect();
+    assert_eq!(
+        got,
+        (0..10)
+            .map(|n| format!("waiting got {n}"))
+            .collect::<Vec<_>>()
+    );
+    waiting.terminate();
+    waiting.join().await;
+
+    let mut parent = Node::new("busy_parent", &log).with_children(vec![Node::new("chatty", &log)]);
+    parent.child_capacity = 1;
+    parent.overflow = OverflowPolicy::Reject;
+    let parent = start(&rt, parent).await.unwrap();
+    let (open, gate) = oneshot::channel();
+    parent.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for("busy_parent waits").await;
+    let chatty = parent.find_child_of::<Node>("chatty").unwrap();
+    chatty.send(Cmd::Up("first".into())).await.unwrap();
+    chatty.send(Cmd::Up("second".into())).await.unwrap();
+    log.wait_for("chatty up refused: SendError::Full(..)").await;
+    assert!(logs::contains_line(&[
+        "WARN",
+        "busy_parent",
+        "FromChildren",
+        "queue full"
+    ]));
+    open.send(()).unwrap();
+    log.wait_for("busy_parent from chatty: first").await;
+    parent.terminate();
+    parent.join().await;
+}
+
+/// Waits until the overflow hook of the "waiting" thread has logged.
+async fn log_until_full(rt: &Runtime) {
+    use task_thread::Spawner;
+    while !logs::contains_line(&["WARN", "waiting", "FromParent", "queue full"]) {
+        rt.yield_now().await;
+    }
+}
