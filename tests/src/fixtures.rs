@@ -93,8 +93,9 @@ impl Counter {
 }
 
 /// Serialises the cases that send SIGINT / SIGTERM to this process, so that one case's
-/// signal never reaches another's listeners.
-pub fn signal_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// signal never reaches another's listeners. Each case runs on its own runtime, so the lock
+/// is async: a case waiting for it does not block another's thread.
+pub async fn signal_lock() -> futures::lock::MutexGuard<'static, ()> {
+    static LOCK: std::sync::OnceLock<futures::lock::Mutex<()>> = std::sync::OnceLock::new();
+    LOCK.get_or_init(|| futures::lock::Mutex::new(())).lock().await
 }

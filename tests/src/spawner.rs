@@ -135,7 +135,7 @@ pub async fn yield_lets_other_tasks_run(rt: Runtime) {
 /// SIGINT and SIGTERM each reach every listener made before them (several roots in one
 /// process all hear a signal), and are told apart.
 pub async fn shutdown_signal_reaches_every_listener(rt: Runtime) {
-    let _alone = crate::fixtures::signal_lock();
+    let _alone = crate::fixtures::signal_lock().await;
     let first = rt.shutdown_signal();
     let second = rt.shutdown_signal();
     send_signal_to_self("INT");

@@ -335,7 +335,7 @@ pub async fn deep_and_wide_trees_start_and_terminate(rt: Runtime) {
 /// Several roots in one process each end on SIGINT (defect 4); a root whose shutdown hangs
 /// still ends when its budget runs out (defect 11), and a second SIGINT forces it at once.
 pub async fn roots_end_on_shutdown_signals(rt: Runtime) {
-    let _alone = crate::fixtures::signal_lock();
+    let _alone = crate::fixtures::signal_lock().await;
     let log = EventLog::default();
     let run = |node: Node| {
         let rt2 = rt.clone();
