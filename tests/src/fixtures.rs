@@ -97,5 +97,7 @@ impl Counter {
 /// is async: a case waiting for it does not block another's thread.
 pub async fn signal_lock() -> futures::lock::MutexGuard<'static, ()> {
     static LOCK: std::sync::OnceLock<futures::lock::Mutex<()>> = std::sync::OnceLock::new();
-    LOCK.get_or_init(|| futures::lock::Mutex::new(())).lock().await
+    LOCK.get_or_init(|| futures::lock::Mutex::new(()))
+        .lock()
+        .await
 }
