@@ -2,7 +2,9 @@
 //! and full queues under both overflow policies.
 
 use futures::channel::oneshot;
-use task_thread::{start, OverflowPolicy, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
+use task_thread::{
+    start, OverflowPolicy, Runtime, SendError, Spawner, SpawnerExt, ThreadEnd, ThreadError,
+};
 
 use crate::fixtures::EventLog;
 use crate::logs;
@@ -186,8 +188,41 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
 
 /// Waits until the overflow hook of the "waiting" thread has logged.
 async fn log_until_full(rt: &Runtime) {
-    use task_thread::Spawner;
     while !logs::contains_line(&["WARN", "waiting", "FromParent", "queue full"]) {
         rt.yield_now().await;
+    }
+}
+
+/// Children can be added from `enter`, from a handler and from a task; a thread without a
+/// parent gets its output back.
+pub async fn children_are_added_from_enter_handlers_and_tasks(rt: Runtime) {
+    let log = EventLog::default();
+    let parent = start(
+        &rt,
+        Node::new("p", &log).with_children(vec![Node::new("from_enter", &log)]),
+    )
+    .await
+    .unwrap();
+    parent
+        .send(Cmd::SpawnHere("from_handler".into()))
+        .await
+        .unwrap();
+    parent
+        .send(Cmd::SpawnFromTask("from_task".into()))
+        .await
+        .unwrap();
+    log.wait_for("enter from_handler").await;
+    log.wait_for("p added from_task").await;
+    let mut ids = parent.child_ids();
+    ids.sort();
+    assert_eq!(ids, ["from_enter", "from_handler", "from_task"]);
+    assert_eq!(
+        parent.send_to_parent("nobody above".into()).await,
+        Err(SendError::NoParent("nobody above".into()))
+    );
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    for id in ["from_enter", "from_handler", "from_task"] {
+        log.position(&format!("exit {id}"));
     }
 }

@@ -108,6 +108,7 @@ macro_rules! conformance_suite {
             family::children_are_found_and_signalled_by_id_and_type,
             family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
             family::full_queues_call_the_hook_then_apply_the_policy,
+            family::children_are_added_from_enter_handlers_and_tasks,
         }
     };
 }

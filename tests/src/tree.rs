@@ -23,6 +23,10 @@ pub enum Cmd {
     Wait(oneshot::Receiver<()>),
     /// Send this text to the parent.
     Up(String),
+    /// Start a child with this id from the handler.
+    SpawnHere(String),
+    /// Start a child with this id from a task of the thread.
+    SpawnFromTask(String),
 }
 
 /// Where a [`Node`] fails on purpose.
@@ -153,6 +157,21 @@ impl TaskThread for Node {
             Cmd::Wait(gate) => {
                 self.log.push(&format!("{} waits", self.id));
                 let _ = gate.await;
+            }
+            Cmd::SpawnHere(id) => {
+                cx.spawn_child(Node::new(&id, &self.log)).await.unwrap();
+            }
+            Cmd::SpawnFromTask(id) => {
+                let (thread, log) = (cx.clone(), self.log.clone());
+                let slot = cx.slot(&format!("start {id}"));
+                let starting = slot.re_create_fn(move |_task| {
+                    let (thread, log, id) = (thread.clone(), log.clone(), id.clone());
+                    async move {
+                        thread.spawn_child(Node::new(&id, &log)).await.unwrap();
+                        log.push(&format!("{} added {id}", thread.id()));
+                    }
+                });
+                starting.await.unwrap();
             }
             Cmd::Up(text) => {
                 if let Err(error) = cx.send_to_parent(text).await {
