@@ -5,7 +5,7 @@ use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use super::children::ChildRef;
-use super::core::InsertRefused;
+use super::core::{AnyChild, InsertRefused};
 use super::definition::TaskThread;
 use super::errors::{SendError, ThreadError};
 use super::handle::{ParentLink, ThreadHandle};
@@ -20,27 +20,31 @@ impl<T: TaskThread> ThreadHandle<T> {
     #[doc(alias = "sigFromChildToParent__")]
     pub async fn send_to_parent(&self, output: T::Output) -> Result<(), SendError<T::Output>> {
         let link = lock(&self.links.parent).as_ref().map(|link| {
-            let parent_id = link.parent.upgrade().map(|p| p.id.clone());
+            let me = link.me.upgrade().map(|child| ChildRef { child });
             (
                 link.signals.clone(),
-                link.me.clone(),
+                me,
                 link.overflow,
-                parent_id,
+                link.parent_id.clone(),
             )
         });
         let Some((signals, me, rules, parent_id)) = link else {
             return Err(SendError::NoParent(output));
         };
+        let Some(me) = me else {
+            // The parent has let go of this child: it is ending or has ended.
+            return Err(SendError::Ended(output));
+        };
         let on_full = || {
             tracing::warn!(
                 thread = %self.id(),
-                parent = parent_id.as_deref().unwrap_or("?"),
+                parent = %parent_id,
                 capacity = rules.capacity,
                 "the parent's queue of child signals is full"
             );
             if let Some(hook) = rules.hook {
                 hook(&Overflow {
-                    thread: parent_id.as_deref().unwrap_or(""),
+                    thread: &parent_id,
                     queue: QueueKind::FromChildren,
                     capacity: rules.capacity,
                 });
@@ -80,19 +84,20 @@ impl<T: TaskThread> ThreadHandle<T> {
                 child: child.id().to_owned(),
             });
         }
-        let me = child.child_ref();
+        let entry: Arc<dyn AnyChild> = Arc::new(child.clone());
         *lock(&child.links.parent) = Some(ParentLink {
             signals: self.links.child_signals.clone(),
             ended: self.links.child_ended.clone(),
             parent: Arc::downgrade(&self.core),
+            parent_id: self.core.id.clone(),
             overflow: OverflowRules {
                 policy: self.core.config.overflow,
                 capacity: self.core.config.child_signal_capacity,
                 hook: Some(T::on_overflow),
             },
-            me: me.clone(),
+            me: Arc::downgrade(&entry),
         });
-        let refused = match self.core.insert_child(me.child) {
+        let refused = match self.core.insert_child(entry) {
             Ok(()) => return Ok(()),
             Err(refused) => refused,
         };
@@ -178,12 +183,6 @@ impl<T: TaskThread> ThreadHandle<T> {
             }
         }
         refused
-    }
-
-    pub(crate) fn child_ref(&self) -> ChildRef {
-        ChildRef {
-            child: Arc::new(self.clone()),
-        }
     }
 }
 

@@ -15,8 +15,11 @@ pub(crate) struct ParentLink<M> {
     pub(crate) signals: async_channel::Sender<(ChildRef, M)>,
     pub(crate) ended: async_channel::Sender<(ChildRef, ThreadEnd)>,
     pub(crate) parent: std::sync::Weak<ThreadCore>,
+    pub(crate) parent_id: Arc<str>,
     pub(crate) overflow: super::overflow::OverflowRules,
-    pub(crate) me: ChildRef,
+    /// The parent's registry entry for this child. Weak, or the child's own links would
+    /// keep the child alive through this link.
+    pub(crate) me: std::sync::Weak<dyn super::core::AnyChild>,
 }
 
 /// The senders of a thread shared by all its handles.

@@ -275,12 +275,14 @@ async fn within<R>(
 /// Removes the ended child from its parent's registry and tells the parent.
 fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
     let link = lock(&cx.handle.links.parent).take();
-    if let Some(link) = link {
-        if let Some(parent) = link.parent.upgrade() {
-            parent.remove_child(&cx.handle.core);
-        }
-        let _ = link.ended.try_send((link.me, end));
+    let Some(link) = link else { return };
+    let Some(child) = link.me.upgrade() else {
+        return; // the parent let go of this child already (it was forced)
+    };
+    if let Some(parent) = link.parent.upgrade() {
+        parent.remove_child(&cx.handle.core);
     }
+    let _ = link.ended.try_send((ChildRef { child }, end));
 }
 
 /// Runs a root thread until it ends: it is terminated by SIGINT or SIGTERM, and a second
