@@ -98,6 +98,7 @@ macro_rules! conformance_suite {
             threads::join_serves_every_waiter,
             threads::sending_to_an_ended_thread_hands_the_signal_back,
             threads::queued_signals_reach_the_undelivered_hook,
+            threads::queued_child_signals_reach_the_undelivered_hook,
             threads::a_stopped_child_leaves_the_registry,
             threads::child_signals_reach_the_parent_in_order,
             threads::the_shutdown_budget_forces_a_hanging_exit,

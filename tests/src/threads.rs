@@ -130,6 +130,33 @@ pub async fn queued_signals_reach_the_undelivered_hook(rt: Runtime) {
     assert!(!log.events().iter().any(|e| e.starts_with("t got")));
 }
 
+/// Signals from children still queued when their parent ends reach the parent's hook for
+/// them, with the sender's id.
+pub async fn queued_child_signals_reach_the_undelivered_hook(rt: Runtime) {
+    let log = EventLog::default();
+    let parent = start(
+        &rt,
+        Node::new("p", &log).with_children(vec![Node::new("c", &log)]),
+    )
+    .await
+    .unwrap();
+    let (open, gate) = oneshot::channel();
+    parent.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for("p waits").await;
+    let child = find(&parent, "c");
+    for text in ["m0", "m1"] {
+        child.send(Cmd::Up(text.into())).await.unwrap();
+    }
+    log.wait_for("c sent up m1").await;
+    parent.terminate();
+    open.send(()).unwrap();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    assert!(log
+        .events()
+        .contains(&"p undelivered from children c:m0,c:m1".to_owned()));
+    assert!(!log.events().iter().any(|e| e.starts_with("p from c")));
+}
+
 /// A child that stops leaves its parent's registry, the parent is told, and keeps running.
 pub async fn a_stopped_child_leaves_the_registry(rt: Runtime) {
     let log = EventLog::default();

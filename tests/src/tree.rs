@@ -173,11 +173,10 @@ impl TaskThread for Node {
                 });
                 starting.await.unwrap();
             }
-            Cmd::Up(text) => {
-                if let Err(error) = cx.send_to_parent(text).await {
-                    self.log.push(&format!("{} up refused: {error:?}", self.id));
-                }
-            }
+            Cmd::Up(text) => match cx.send_to_parent(text.clone()).await {
+                Ok(()) => self.log.push(&format!("{} sent up {text}", self.id)),
+                Err(error) => self.log.push(&format!("{} up refused: {error:?}", self.id)),
+            },
         }
         Flow::Continue
     }
@@ -207,6 +206,16 @@ impl TaskThread for Node {
     fn on_undelivered(&mut self, signals: Vec<Cmd>) {
         self.log
             .push(&format!("{} undelivered {}", self.id, signals.len()));
+    }
+
+    fn on_undelivered_from_children(&mut self, signals: Vec<(String, String)>) {
+        let texts: Vec<String> = signals
+            .into_iter()
+            .map(|(id, text)| format!("{id}:{text}"))
+            .collect();
+        let texts = texts.join(",");
+        self.log
+            .push(&format!("{} undelivered from children {texts}", self.id));
     }
 }
 

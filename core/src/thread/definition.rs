@@ -189,4 +189,13 @@ pub trait TaskThread: Send + Sized + 'static {
             "signals undelivered at the thread's end"
         );
     }
+
+    /// Signals from children still queued when the thread ended, with the id of the child
+    /// that sent each. The default logs how many there were.
+    fn on_undelivered_from_children(&mut self, signals: Vec<(String, Self::ChildOutput)>) {
+        tracing::warn!(
+            count = signals.len(),
+            "signals from children undelivered at the thread's end"
+        );
+    }
 }

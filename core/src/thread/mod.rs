@@ -2,7 +2,8 @@
 //! parent <-> child through bounded, typed queues, and shutting down as a cascade.
 //!
 //! Order of a shutdown (terminate, a handler's [`Flow::Stop`], a failure): the signal loop
-//! ends (signals still queued go to [`TaskThread::on_undelivered`]); `exit` runs; the
+//! ends (signals still queued go to [`TaskThread::on_undelivered`] and
+//! [`TaskThread::on_undelivered_from_children`]); `exit` runs; the
 //! thread's task slots are deleted; every child is terminated at once and all are awaited
 //! together, each child's subtree following the same order; then `join` returns. The whole
 //! takes at most the thread's [`ThreadConfig::shutdown_budget`], and never more than its

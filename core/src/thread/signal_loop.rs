@@ -210,6 +210,15 @@ async fn shut_down<T: TaskThread>(
     if !undelivered.is_empty() {
         thread.on_undelivered(undelivered);
     }
+    // Children still running get their signals back from now on.
+    queues.child_signals.close();
+    let from_children: Vec<(String, T::ChildOutput)> =
+        std::iter::from_fn(|| queues.child_signals.try_recv().ok())
+            .map(|(child, signal)| (child.id().to_owned(), signal))
+            .collect();
+    if !from_children.is_empty() {
+        thread.on_undelivered_from_children(from_children);
+    }
     let mut forced = Vec::new();
 
     let exiting = guarded(&core.id, "exit", thread.exit(cx));
