@@ -38,7 +38,9 @@ impl TaskThread for MyThread {
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         cx.slot("hello").re_create(Hello).await?;
-        support::stop_after(cx, self.stop_after).await?;
+        if let Some(after) = self.stop_after {
+            cx.stop_after(after).await?;
+        }
         tracing::info!("{} entered", cx.id());
         Ok(())
     }

@@ -71,22 +71,3 @@ pub fn init_logging() {
         .with_writer(std::io::stderr)
         .init();
 }
-
-/// With `--seconds N`, a task of the thread that stops it after N seconds.
-pub async fn stop_after<T: task_thread::TaskThread>(
-    cx: &task_thread::ThreadCx<T>,
-    after: Option<Duration>,
-) -> Result<(), task_thread::SlotError> {
-    let Some(after) = after else { return Ok(()) };
-    let thread = cx.clone();
-    cx.slot("stop_after")
-        .re_create_fn(move |task| {
-            let thread = thread.clone();
-            async move {
-                task.sleep(after).await;
-                tracing::info!("time is up, stopping");
-                thread.stop();
-            }
-        })
-        .await
-}

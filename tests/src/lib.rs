@@ -23,6 +23,10 @@ pub mod logs;
 pub mod portability;
 /// The README's portable library, verbatim (see `portability`).
 pub mod portable;
+pub mod servers;
+/// The examples' TCP servers, compiled here so the suite runs them on every backend.
+#[path = "../../examples/servers/mod.rs"]
+pub mod servers_example;
 pub mod slots;
 pub mod spawner;
 pub mod threads;
@@ -110,6 +114,9 @@ macro_rules! conformance_suite {
             family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
             family::full_queues_call_the_hook_then_apply_the_policy,
             family::children_are_added_from_enter_handlers_and_tasks,
+            servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
+            servers::tcp_server_retries_binding_until_the_port_is_free,
+            servers::streaming_server_reassembles_every_blob_exactly,
         }
     };
 }

@@ -29,9 +29,10 @@ fn example_path(name: &str) -> PathBuf {
 }
 
 /// Starts `example` on `flavour`, returns the process and a channel of its stderr lines.
-fn start(example: &str, flavour: &str) -> (Child, mpsc::Receiver<String>) {
+fn start(example: &str, flavour: &str, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(example_path(example))
         .args(["--backend", flavour])
+        .args(args)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -69,8 +70,14 @@ fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<St
     }
 }
 
-fn interrupt_ends_cleanly(example: &str, flavour: &str, started: &str, exit_lines: &[&str]) {
-    let (mut child, lines) = start(example, flavour);
+fn interrupt_ends_cleanly(
+    example: &str,
+    flavour: &str,
+    args: &[&str],
+    started: &str,
+    exit_lines: &[&str],
+) {
+    let (mut child, lines) = start(example, flavour, args);
     let mut seen = Vec::new();
     wait_for_line(&lines, started, &mut seen);
     let sent = Command::new("kill")
@@ -90,10 +97,11 @@ fn interrupt_ends_cleanly(example: &str, flavour: &str, started: &str, exit_line
 }
 
 macro_rules! on_every_flavour {
-    ($($test:ident: $example:literal on $flavour:literal after $started:literal expecting [$($line:literal),*]),* $(,)?) => {$(
+    ($($test:ident: $example:literal $([$($arg:literal),*])? on $flavour:literal after $started:literal expecting [$($line:literal),*]),* $(,)?) => {$(
         #[test]
         fn $test() {
-            interrupt_ends_cleanly($example, $flavour, $started, &[$($line),*]);
+            let args: &[&str] = &[$($($arg),*)?];
+            interrupt_ends_cleanly($example, $flavour, args, $started, &[$($line),*]);
         }
     )*};
 }
@@ -123,4 +131,20 @@ on_every_flavour! {
         expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
     parent_child_ends_on_sigint_on_smol: "parent_child" on "smol" after "main_thread entered"
         expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
+    tcp_server_ends_on_sigint_on_tokio_multi_thread: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio" after "listening on"
+        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+    tcp_server_ends_on_sigint_on_tokio_current_thread: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio-current-thread" after "listening on"
+        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+    tcp_server_ends_on_sigint_on_async_std: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "async-std" after "listening on"
+        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+    tcp_server_ends_on_sigint_on_smol: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "smol" after "listening on"
+        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+    streaming_server_ends_on_sigint_on_tokio_multi_thread: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio" after "listening on"
+        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+    streaming_server_ends_on_sigint_on_tokio_current_thread: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio-current-thread" after "listening on"
+        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+    streaming_server_ends_on_sigint_on_async_std: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "async-std" after "listening on"
+        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+    streaming_server_ends_on_sigint_on_smol: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "smol" after "listening on"
+        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
 }

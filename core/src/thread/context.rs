@@ -1,10 +1,11 @@
 //! [`ThreadCx`]: what a thread's methods and tasks use to act on the tree.
 
 use std::ops::Deref;
+use std::time::Duration;
 
 use super::definition::TaskThread;
 use super::handle::ThreadHandle;
-use crate::{TaskGroup, TaskSlot};
+use crate::{SlotError, TaskGroup, TaskSlot};
 
 /// A thread's view of itself: its task slots, plus everything its [`ThreadHandle`] does
 /// (it derefs to it): send to the parent, start, find and signal children, stop.
@@ -44,5 +45,21 @@ impl<T: TaskThread> ThreadCx<T> {
     /// A handle to this thread, to keep or to give away.
     pub fn handle(&self) -> &ThreadHandle<T> {
         &self.handle
+    }
+
+    /// Starts a task, in the slot `stop_after`, that stops this thread after `after` (the
+    /// examples' `--seconds N`). Calling it again restarts the countdown.
+    pub async fn stop_after(&self, after: Duration) -> Result<(), SlotError> {
+        let thread = self.handle.clone();
+        self.slot("stop_after")
+            .re_create_fn(move |task| {
+                let thread = thread.clone();
+                async move {
+                    task.sleep(after).await;
+                    tracing::info!(thread = %thread.id(), "stopping after {after:?}");
+                    thread.stop();
+                }
+            })
+            .await
     }
 }

@@ -156,6 +156,10 @@ impl ThreadCore {
         }
     }
 
+    pub(crate) fn child_count(&self) -> usize {
+        lock(&self.state).children.len()
+    }
+
     pub(crate) fn children(&self) -> Vec<Arc<dyn AnyChild>> {
         lock(&self.state).children.values().cloned().collect()
     }

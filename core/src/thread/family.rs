@@ -120,6 +120,11 @@ impl<T: TaskThread> ThreadHandle<T> {
         children.iter().map(|c| c.core().id.to_string()).collect()
     }
 
+    /// The number of children.
+    pub fn child_count(&self) -> usize {
+        self.core.child_count()
+    }
+
     /// The ids of the children of type `C`.
     pub fn child_ids_of<C: TaskThread>(&self) -> Vec<String> {
         let children = self.children_of::<C>();

@@ -1,0 +1,324 @@
+//! The manual's TCP servers (examples 3 and 4): a master thread running a TCP server, one
+//! child thread per connection. Shared by `tcp_server.rs` and `streaming_server.rs`, and
+//! run end to end by the conformance suite on every runtime.
+//!
+//! Networking is `async-net`: one runtime-independent implementation (its reactor is
+//! `async-io`'s), so the same server code runs on tokio, async-std and smol without a
+//! line per runtime, and no blocking call ever runs on a runtime's threads.
+#![allow(dead_code)]
+
+pub mod blobs;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_net::{TcpListener, TcpStream};
+use futures::{AsyncReadExt, AsyncWriteExt};
+use task_thread::{
+    async_trait, BoxError, ChildRef, Flow, Next, Task, TaskCx, TaskThread, ThreadCx, ThreadEnd,
+};
+
+use blobs::BlobDecoder;
+
+/// How a connection cuts what it reads into messages for the master.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Each read is a packet (example 3).
+    Packets,
+    /// A hello message on connect, then length-prefixed blobs (example 4).
+    Blobs,
+}
+
+/// What the master is told to do.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Where to listen; port 0 picks a free port.
+    pub address: SocketAddr,
+    /// How long to wait between two attempts to bind.
+    pub pause: Duration,
+    /// How many connections at most; one more is closed at once.
+    pub max_clients: usize,
+    pub protocol: Protocol,
+}
+
+/// What the master reports to an observer (a test, a dashboard).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// Bound and accepting, on this address.
+    Listening(SocketAddr),
+    /// Binding failed; the master retries after its pause.
+    BindFailed(String),
+    /// A connection became the child with this id.
+    Admitted(String),
+    /// A connection was closed at once: `max_clients` were connected.
+    Refused(SocketAddr),
+    /// The child with this id ended and left the registry.
+    Ended(String),
+    /// A packet or a blob from the child with this id.
+    Received(String, Vec<u8>),
+}
+
+/// Reads this much at most per run of a connection's reader: 64 KiB is what one read of a
+/// TCP socket usually returns at most, so a busy stream costs one reschedule per 64 KiB
+/// (about 16 per MiB) instead of one per 1,500-byte packet (about 700 per MiB).
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// The server: binds (retrying), accepts, and makes each connection a child thread.
+pub struct Master {
+    options: ServerOptions,
+    events: Option<async_channel::Sender<ServerEvent>>,
+    stop_after: Option<Duration>,
+}
+
+impl Master {
+    pub fn new(options: ServerOptions) -> Self {
+        Master {
+            options,
+            events: None,
+            stop_after: None,
+        }
+    }
+
+    /// Reports what happens on `events`.
+    pub fn with_events(mut self, events: async_channel::Sender<ServerEvent>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Stops after this long (`--seconds N`).
+    pub fn stopping_after(mut self, after: Option<Duration>) -> Self {
+        self.stop_after = after;
+        self
+    }
+}
+
+fn report(events: &Option<async_channel::Sender<ServerEvent>>, event: ServerEvent) {
+    if let Some(events) = events {
+        let _ = events.try_send(event);
+    }
+}
+
+#[async_trait]
+impl TaskThread for Master {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = Vec<u8>;
+
+    fn id(&self) -> String {
+        "master".into()
+    }
+
+    fn info(&self) -> String {
+        format!("TCP server on {}", self.options.address)
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        let bind = Bind {
+            options: self.options.clone(),
+            master: cx.clone(),
+            events: self.events.clone(),
+        };
+        cx.slot("bind").re_create(bind).await?;
+        if let Some(after) = self.stop_after {
+            cx.stop_after(after).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_child_signal(
+        &mut self,
+        data: Vec<u8>,
+        child: &ChildRef,
+        _cx: &ThreadCx<Self>,
+    ) -> Flow {
+        match self.options.protocol {
+            Protocol::Packets => {
+                tracing::info!("packet of {} bytes from {}", data.len(), child.id())
+            }
+            Protocol::Blobs => {
+                tracing::info!("payload of {} bytes from {}", data.len(), child.id())
+            }
+        }
+        report(
+            &self.events,
+            ServerEvent::Received(child.id().to_owned(), data),
+        );
+        Flow::Continue
+    }
+
+    async fn on_child_ended(
+        &mut self,
+        child: &ChildRef,
+        end: ThreadEnd,
+        _cx: &ThreadCx<Self>,
+    ) -> Flow {
+        tracing::info!("connection {} ended ({end:?})", child.id());
+        report(&self.events, ServerEvent::Ended(child.id().to_owned()));
+        Flow::Continue
+    }
+
+    async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        // Deleting the tasks closes the listener; terminating the children closes every
+        // connection (defect 14 of the original left both open).
+        tracing::info!("closing the listener and {} connections", cx.child_count());
+        Ok(())
+    }
+}
+
+/// Binds the listener, retrying every `pause`; then hands it to the accepting task.
+struct Bind {
+    options: ServerOptions,
+    master: ThreadCx<Master>,
+    events: Option<async_channel::Sender<ServerEvent>>,
+}
+
+impl Task for Bind {
+    async fn run(&mut self, cx: &TaskCx) -> Next {
+        match TcpListener::bind(self.options.address).await {
+            Ok(listener) => {
+                let address = listener.local_addr().unwrap_or(self.options.address);
+                tracing::info!("listening on {address}");
+                report(&self.events, ServerEvent::Listening(address));
+                let accept = Accept {
+                    listener,
+                    options: self.options.clone(),
+                    master: self.master.clone(),
+                    events: self.events.clone(),
+                    accepted: 0,
+                };
+                if let Err(error) = self.master.slot("accept").re_create(accept).await {
+                    tracing::error!("cannot start accepting: {error}");
+                }
+                Next::Stop
+            }
+            Err(error) => {
+                tracing::warn!(
+                    "cannot bind {}: {error}; retrying in {:?}",
+                    self.options.address,
+                    self.options.pause
+                );
+                report(&self.events, ServerEvent::BindFailed(error.to_string()));
+                cx.sleep(self.options.pause).await;
+                Next::Reschedule
+            }
+        }
+    }
+}
+
+/// Accepts one connection per run: a child thread, or closed at once past `max_clients`.
+struct Accept {
+    listener: TcpListener,
+    options: ServerOptions,
+    master: ThreadCx<Master>,
+    events: Option<async_channel::Sender<ServerEvent>>,
+    accepted: u64,
+}
+
+impl Task for Accept {
+    async fn run(&mut self, cx: &TaskCx) -> Next {
+        let (stream, peer) = match self.listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!("accept failed: {error}");
+                cx.sleep(self.options.pause).await;
+                return Next::Reschedule;
+            }
+        };
+        if self.master.child_count() >= self.options.max_clients {
+            tracing::warn!(
+                "refusing {peer}: {} clients connected already (max_clients)",
+                self.options.max_clients
+            );
+            drop(stream); // closed at once: the client sees end-of-stream (defect 15)
+            report(&self.events, ServerEvent::Refused(peer));
+            return Next::Reschedule;
+        }
+        self.accepted += 1;
+        let id = format!("client-{}-{peer}", self.accepted);
+        let connection = Connection {
+            id: id.clone(),
+            stream: Some(stream),
+            protocol: self.options.protocol,
+        };
+        match self.master.spawn_child(connection).await {
+            Ok(_) => report(&self.events, ServerEvent::Admitted(id)),
+            Err(error) => tracing::warn!("connection {id} not started: {error}"),
+        }
+        Next::Reschedule
+    }
+}
+
+/// One connection: reads what the peer sends and passes it to the master; stops itself
+/// when the peer closes or fails. Ending closes the connection.
+pub struct Connection {
+    id: String,
+    stream: Option<TcpStream>,
+    protocol: Protocol,
+}
+
+#[async_trait]
+impl TaskThread for Connection {
+    type Signal = ();
+    type Output = Vec<u8>;
+    type ChildOutput = ();
+
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        let mut stream = self.stream.take().ok_or("a connection enters once")?;
+        if self.protocol == Protocol::Blobs {
+            stream
+                .write_all(&blobs::frame(blobs::HELLO.as_bytes()))
+                .await?;
+        }
+        let reader = Reader {
+            stream,
+            protocol: self.protocol,
+            decoder: BlobDecoder::default(),
+            buffer: vec![0; READ_CHUNK],
+            connection: cx.clone(),
+        };
+        cx.slot("read").re_create(reader).await?;
+        Ok(())
+    }
+}
+
+/// Reads one chunk per run (the stream is closed when this task is dropped).
+struct Reader {
+    stream: TcpStream,
+    protocol: Protocol,
+    decoder: BlobDecoder,
+    buffer: Vec<u8>,
+    connection: ThreadCx<Connection>,
+}
+
+impl Task for Reader {
+    async fn run(&mut self, _cx: &TaskCx) -> Next {
+        let read = match self.stream.read(&mut self.buffer).await {
+            Ok(0) => {
+                tracing::info!("peer closed");
+                self.connection.stop();
+                return Next::Stop;
+            }
+            Ok(read) => read,
+            Err(error) => {
+                tracing::warn!("read failed: {error}");
+                self.connection.stop();
+                return Next::Stop;
+            }
+        };
+        let chunk = &self.buffer[..read];
+        let messages = match self.protocol {
+            Protocol::Packets => vec![chunk.to_vec()],
+            Protocol::Blobs => self.decoder.feed(chunk),
+        };
+        for message in messages {
+            if self.connection.send_to_parent(message).await.is_err() {
+                return Next::Stop; // the master is gone
+            }
+        }
+        Next::Reschedule
+    }
+}
