@@ -193,13 +193,16 @@ async fn log_until_full(rt: &Runtime) {
     }
 }
 
-/// Children can be added from `enter`, from a handler and from a task; a thread without a
-/// parent gets its output back.
+/// Children can be added from `enter`, from a handler and from a task; a child's own
+/// `enter` can already send to its parent; a thread without a parent gets its output back.
 pub async fn children_are_added_from_enter_handlers_and_tasks(rt: Runtime) {
     let log = EventLog::default();
     let parent = start(
         &rt,
-        Node::new("p", &log).with_children(vec![Node::new("from_enter", &log)]),
+        Node::new("p", &log).with_children(vec![
+            Node::new("from_enter", &log),
+            Node::new("eager", &log),
+        ]),
     )
     .await
     .unwrap();
@@ -215,7 +218,10 @@ pub async fn children_are_added_from_enter_handlers_and_tasks(rt: Runtime) {
     log.wait_for("p added from_task").await;
     let mut ids = parent.child_ids();
     ids.sort();
-    assert_eq!(ids, ["from_enter", "from_handler", "from_task"]);
+    assert_eq!(ids, ["eager", "from_enter", "from_handler", "from_task"]);
+    // A child is registered before its enter runs: what it sends from there arrives.
+    log.wait_for("p from eager: eager says hi").await;
+    log.position("eager greeted its parent");
     assert_eq!(
         parent.send_to_parent("nobody above".into()).await,
         Err(SendError::NoParent("nobody above".into()))

@@ -11,7 +11,12 @@ use task_thread::{start, Runtime, ThreadEnd, ThreadHandle};
 use crate::servers_example::blobs::{frame, HELLO};
 use crate::servers_example::{Master, Protocol, ServerEvent, ServerOptions};
 
-type Events = async_channel::Receiver<ServerEvent>;
+/// What the master reports, kept until a case asks for it: events of different clients
+/// interleave, and none may be lost while waiting for another.
+struct Events {
+    receiver: async_channel::Receiver<ServerEvent>,
+    unclaimed: std::cell::RefCell<Vec<ServerEvent>>,
+}
 
 fn options(address: SocketAddr, protocol: Protocol, max_clients: usize) -> ServerOptions {
     ServerOptions {
@@ -27,33 +32,48 @@ fn loopback() -> SocketAddr {
 }
 
 async fn start_server(rt: &Runtime, options: ServerOptions) -> (ThreadHandle<Master>, Events) {
-    let (report, events) = async_channel::unbounded();
+    let (report, receiver) = async_channel::unbounded();
     let master = start(rt, Master::new(options).with_events(report))
         .await
         .unwrap();
+    let events = Events {
+        receiver,
+        unclaimed: Default::default(),
+    };
     (master, events)
 }
 
-/// The next event that `wanted` accepts (others are skipped), or a panic naming `what`.
+/// The first event, in order of arrival, that `wanted` accepts; the others stay for later.
 async fn next_event<T>(
     events: &Events,
     what: &str,
-    wanted: impl Fn(ServerEvent) -> Option<T>,
+    wanted: impl Fn(&ServerEvent) -> Option<T>,
 ) -> T {
+    let mut unclaimed = events.unclaimed.take();
+    if let Some(index) = unclaimed.iter().position(|e| wanted(e).is_some()) {
+        let event = unclaimed.remove(index);
+        events.unclaimed.replace(unclaimed);
+        return wanted(&event).expect("checked just above");
+    }
     loop {
         let event = events
+            .receiver
             .recv()
             .await
             .unwrap_or_else(|_| panic!("no event {what}"));
-        if let Some(found) = wanted(event) {
-            return found;
+        match wanted(&event) {
+            Some(found) => {
+                events.unclaimed.replace(unclaimed);
+                return found;
+            }
+            None => unclaimed.push(event),
         }
     }
 }
 
 async fn listening(events: &Events) -> SocketAddr {
     next_event(events, "Listening", |e| match e {
-        ServerEvent::Listening(address) => Some(address),
+        ServerEvent::Listening(address) => Some(*address),
         _ => None,
     })
     .await
@@ -61,7 +81,7 @@ async fn listening(events: &Events) -> SocketAddr {
 
 async fn admitted(events: &Events) -> String {
     next_event(events, "Admitted", |e| match e {
-        ServerEvent::Admitted(id) => Some(id),
+        ServerEvent::Admitted(id) => Some(id.clone()),
         _ => None,
     })
     .await
@@ -72,7 +92,7 @@ async fn received_from(events: &Events, id: &str, expected: usize) -> Vec<u8> {
     let mut data = Vec::new();
     while data.len() < expected {
         let part = next_event(events, "Received", |e| match e {
-            ServerEvent::Received(from, part) if from == id => Some(part),
+            ServerEvent::Received(from, part) if from == id => Some(part.clone()),
             _ => None,
         })
         .await;
@@ -220,7 +240,7 @@ pub async fn streaming_server_reassembles_every_blob_exactly(rt: Runtime) {
     }
     for (i, expected) in blobs.iter().enumerate() {
         let blob = next_event(&events, "Received", |e| match e {
-            ServerEvent::Received(from, blob) if from == id => Some(blob),
+            ServerEvent::Received(from, blob) if *from == id => Some(blob.clone()),
             _ => None,
         })
         .await;

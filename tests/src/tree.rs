@@ -125,6 +125,15 @@ impl TaskThread for Node {
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         self.log.push(&format!("enter {}", self.id));
         cx.slot("ticker").re_create(Ticker).await?;
+        if self.id.starts_with("eager") {
+            // Sent before this child's enter returns, so before its spawn_child does.
+            match cx.send_to_parent(format!("{} says hi", self.id)).await {
+                Ok(()) => self.log.push(&format!("{} greeted its parent", self.id)),
+                Err(error) => self
+                    .log
+                    .push(&format!("{} could not greet: {error:?}", self.id)),
+            }
+        }
         match self.failure {
             Failure::Enter => panic!("{} fails in enter", self.id),
             Failure::Task => {

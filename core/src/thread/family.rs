@@ -55,8 +55,11 @@ impl<T: TaskThread> ThreadHandle<T> {
             .map_err(|error| error.map(|(_, output)| output))
     }
 
-    /// Starts `child` and adds it as a child of this thread: returns once the child has
-    /// entered and its signal loop runs. A child that cannot be added is terminated.
+    /// Starts `child` as a child of this thread: it is registered before its `enter` runs
+    /// (so what it sends up from `enter` or its tasks reaches this thread), and the call
+    /// returns once it has entered and its signal loop runs. A child that cannot be added
+    /// never runs; one whose `enter` fails is shut down, and this thread sees it end in
+    /// [`on_child_ended`](TaskThread::on_child_ended) besides getting the error.
     pub async fn spawn_child<C>(&self, child: C) -> Result<ThreadHandle<C>, ThreadError>
     where
         C: TaskThread<Output = T::ChildOutput>,
@@ -66,9 +69,10 @@ impl<T: TaskThread> ThreadHandle<T> {
                 parent: self.id().to_owned(),
             });
         }
-        let handle = signal_loop::start(self.core.runtime.clone(), child).await?;
-        self.add_child(&handle)?;
-        Ok(handle)
+        signal_loop::start(self.core.runtime.clone(), child, |handle| {
+            self.add_child(handle)
+        })
+        .await
     }
 
     /// Adds a running thread as a child of this one (the two-step form of

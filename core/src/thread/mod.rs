@@ -34,7 +34,7 @@ pub async fn start<T: TaskThread>(
     runtime: &crate::Runtime,
     thread: T,
 ) -> Result<ThreadHandle<T>, ThreadError> {
-    signal_loop::start(runtime.clone(), thread).await
+    signal_loop::start(runtime.clone(), thread, |_| Ok(())).await
 }
 
 pub use signal_loop::run;

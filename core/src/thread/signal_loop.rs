@@ -64,10 +64,14 @@ impl<T: TaskThread> Queues<T> {
 }
 
 /// Starts `thread` on its own task and returns once it has entered and its signal loop
-/// runs. If `enter` fails the thread shuts down (its `exit` runs) and the error is returned.
+/// runs. `adopt` runs first, before `enter`: a parent registers the child there, so that
+/// what the child's `enter` and tasks send up already reaches it. If `adopt` refuses, the
+/// thread never runs; if `enter` fails, the thread shuts down (its `exit` runs) and the
+/// error is returned.
 pub(crate) async fn start<T: TaskThread>(
     runtime: crate::Runtime,
     thread: T,
+    adopt: impl FnOnce(&ThreadHandle<T>) -> Result<(), ThreadError>,
 ) -> Result<ThreadHandle<T>, ThreadError> {
     let config = thread.config();
     let (control_sender, control) = async_channel::unbounded();
@@ -94,6 +98,7 @@ pub(crate) async fn start<T: TaskThread>(
         },
     };
     let handle = cx.handle.clone();
+    adopt(&handle)?;
     let queues = Queues {
         control: Box::pin(control),
         signals: Box::pin(signals),
@@ -298,7 +303,7 @@ fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
 /// signal during its shutdown forces it at once. Returns how it ended.
 pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEnd {
     let signals = runtime.shutdown_signal();
-    let handle = match start(runtime.clone(), thread).await {
+    let handle = match start(runtime.clone(), thread, |_| Ok(())).await {
         Ok(handle) => handle,
         Err(ThreadError::EnterFailed { message, .. }) => {
             return ThreadEnd::Failed {
