@@ -8,7 +8,7 @@ use task_thread::{
 
 use crate::fixtures::EventLog;
 use crate::logs;
-use crate::tree::{Cmd, Leaf, Node};
+use crate::tree::{Cmd, Failure, Leaf, Node};
 
 /// A parent finds its children by id, by type, or both, and sends to one child or to every
 /// child that accepts the signal's type.
@@ -231,4 +231,54 @@ pub async fn children_are_added_from_enter_handlers_and_tasks(rt: Runtime) {
     for id in ["from_enter", "from_handler", "from_task"] {
         log.position(&format!("exit {id}"));
     }
+}
+
+/// A child whose `enter` fails is reported both ways: `spawn_child` returns the error and
+/// the parent's `on_child_ended` sees it end; adding a child that has ended, or the parent
+/// itself or an ancestor, is refused.
+pub async fn refused_and_failed_children_are_reported(rt: Runtime) {
+    let log = EventLog::default();
+    let parent = start(
+        &rt,
+        Node::new("p", &log).with_children(vec![Node::new("c", &log)]),
+    )
+    .await
+    .unwrap();
+    match parent
+        .spawn_child(Node::new("e", &log).failing(Failure::Enter))
+        .await
+    {
+        Err(ThreadError::EnterFailed { child, .. }) => assert_eq!(child, "e"),
+        other => panic!("expected EnterFailed, got {other:?}"),
+    }
+    log.wait_for_prefix("p saw e end: Failed").await;
+
+    let ended = start(&rt, Node::new("gone", &log)).await.unwrap();
+    ended.terminate();
+    ended.join().await;
+    assert_eq!(
+        parent.add_child(&ended),
+        Err(ThreadError::Ended {
+            child: "gone".into()
+        })
+    );
+    assert!(parent.find_child("gone").is_none());
+
+    let child = parent.find_child_of::<Node>("c").unwrap();
+    assert_eq!(
+        child.add_child(&parent),
+        Err(ThreadError::WouldCycle {
+            child: "p".into(),
+            parent: "c".into()
+        })
+    );
+    assert_eq!(
+        parent.add_child(&parent),
+        Err(ThreadError::WouldCycle {
+            child: "p".into(),
+            parent: "p".into()
+        })
+    );
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
 }

@@ -84,7 +84,9 @@ pub async fn terminate_cascades_exit_first_then_children(rt: Runtime) {
 pub async fn join_serves_every_waiter(rt: Runtime) {
     let log = EventLog::default();
     let thread = start(&rt, Node::new("t", &log)).await.unwrap();
-    let waiters = futures::future::join_all((0..5).map(|_| thread.join()));
+    let mut waiters = std::pin::pin!(futures::future::join_all((0..5).map(|_| thread.join())));
+    // Polled once, so the waiters are registered before the end.
+    assert!(futures::poll!(waiters.as_mut()).is_pending());
     thread.terminate();
     thread.terminate();
     assert!(waiters.await.iter().all(|end| *end == ThreadEnd::Stopped));
@@ -237,11 +239,16 @@ pub async fn the_shutdown_budget_forces_a_hanging_exit(rt: Runtime) {
                 .budget(Duration::from_secs(3600)),
         ])]);
     let root = start(&rt, tree).await.unwrap();
-    let grandchild = find(&find(&root, "child"), "grandchild");
+    let child = find(&root, "child");
+    let grandchild = find(&child, "grandchild");
     root.terminate();
     root.join().await;
     assert!(matches!(grandchild.end(), Some(ThreadEnd::Forced { .. })));
-    assert_eq!(root.live_tasks() + grandchild.live_tasks(), 0);
+    assert!(child.end().is_some());
+    assert_eq!(
+        root.live_tasks() + child.live_tasks() + grandchild.live_tasks(),
+        0
+    );
 }
 
 /// A panic in enter, in a handler or in a task is contained: logged, the thread's exit still
@@ -301,8 +308,9 @@ pub async fn early_stops_and_racing_children_still_end_the_tree(rt: Runtime) {
     let parent = start(&rt, Node::new("p", &log).with_children(children))
         .await
         .unwrap();
-    for i in 0..50 {
-        let _ = find(&parent, &format!("c{i}")).send(Cmd::Stop).await;
+    let children: Vec<_> = (0..50).map(|i| find(&parent, &format!("c{i}"))).collect();
+    for (i, child) in children.iter().enumerate() {
+        let _ = child.send(Cmd::Stop).await;
         if i == 25 {
             parent.terminate();
         }
@@ -391,4 +399,40 @@ pub async fn roots_end_on_shutdown_signals(rt: Runtime) {
     log.wait_for("exit r3").await;
     crate::spawner::send_signal_to_self("INT");
     assert!(matches!(stubborn.await.unwrap(), ThreadEnd::Forced { .. }));
+}
+
+/// A handler that never returns does not keep a terminated thread alive: it is dropped at
+/// the shutdown deadline (defect 11 for a hung handler), and a panic in an undelivered
+/// hook is contained too.
+pub async fn a_hung_handler_or_a_failing_hook_cannot_block_the_end(rt: Runtime) {
+    let log = EventLog::default();
+    let hung = start(
+        &rt,
+        Node::new("hung", &log).budget(Duration::from_millis(100)),
+    )
+    .await
+    .unwrap();
+    let (_never_opened, gate) = oneshot::channel();
+    hung.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for("hung waits").await;
+    hung.terminate();
+    assert_eq!(
+        hung.join().await,
+        ThreadEnd::Forced {
+            what: "on_signal".into()
+        }
+    );
+    log.position("exit hung");
+
+    let mut fragile = Node::new("fragile", &log).failing(Failure::PanicInUndelivered);
+    fragile.capacity = 4;
+    let fragile = start(&rt, fragile).await.unwrap();
+    let (open, gate) = oneshot::channel();
+    fragile.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for("fragile waits").await;
+    fragile.send(Cmd::Note(1)).await.unwrap();
+    fragile.terminate();
+    open.send(()).unwrap();
+    assert_eq!(fragile.join().await, ThreadEnd::Stopped);
+    log.position("exit fragile");
 }

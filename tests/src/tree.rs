@@ -42,6 +42,8 @@ pub enum Failure {
     HangingExit,
     /// `enter` stops the thread before its loop runs.
     StopInEnter,
+    /// `on_undelivered` panics.
+    PanicInUndelivered,
 }
 
 /// A thread that logs "enter <id>", "exit <id>", "<id> got <n>", child signals and ends.
@@ -213,6 +215,9 @@ impl TaskThread for Node {
     }
 
     fn on_undelivered(&mut self, signals: Vec<Cmd>) {
+        if self.failure == Failure::PanicInUndelivered {
+            panic!("{} fails in on_undelivered", self.id);
+        }
         self.log
             .push(&format!("{} undelivered {}", self.id, signals.len()));
     }

@@ -45,7 +45,8 @@ pub(crate) struct ThreadCore {
 
 struct CoreState {
     running: bool,
-    has_parent: bool,
+    /// Set once, when the thread is added as a child.
+    parent: Option<std::sync::Weak<ThreadCore>>,
     children: HashMap<Arc<str>, Arc<dyn AnyChild>>,
     signal_loop: Option<JoinHandle<()>>,
     end: Option<ThreadEnd>,
@@ -102,7 +103,7 @@ impl ThreadCore {
             control,
             state: Mutex::new(CoreState {
                 running: true,
-                has_parent: false,
+                parent: None,
                 children: HashMap::new(),
                 signal_loop: None,
                 end: None,
@@ -123,9 +124,34 @@ impl ThreadCore {
         let _ = self.control.try_send(Control::Terminate { deadline });
     }
 
-    /// Marks the parent as set; false if it already was.
-    pub(crate) fn claim_parent(&self) -> bool {
-        !std::mem::replace(&mut lock(&self.state).has_parent, true)
+    /// Records `parent` as this thread's parent; false if it already had one.
+    pub(crate) fn claim_parent(&self, parent: &Arc<ThreadCore>) -> bool {
+        let mut state = lock(&self.state);
+        if state.parent.is_some() {
+            return false;
+        }
+        state.parent = Some(Arc::downgrade(parent));
+        true
+    }
+
+    /// Forgets the parent recorded by `claim_parent` (the parent refused the child).
+    pub(crate) fn release_parent(&self) {
+        lock(&self.state).parent = None;
+    }
+
+    /// Whether `other` is this thread or one of its ancestors.
+    pub(crate) fn is_or_descends_from(self: &Arc<Self>, other: &Arc<ThreadCore>) -> bool {
+        let mut current = Some(self.clone());
+        while let Some(core) = current {
+            if Arc::ptr_eq(&core, other) {
+                return true;
+            }
+            current = lock(&core.state)
+                .parent
+                .as_ref()
+                .and_then(std::sync::Weak::upgrade);
+        }
+        false
     }
 
     pub(crate) fn is_running(&self) -> bool {
@@ -219,7 +245,9 @@ impl ThreadCore {
                     return;
                 }
                 state.running = false;
-                let children: Vec<_> = state.children.drain().map(|(_, c)| c).collect();
+                // Listed, not removed: if this forcing is itself cut short by an ancestor's,
+                // the ancestor's still reaches every one of them.
+                let children: Vec<_> = state.children.values().cloned().collect();
                 (state.signal_loop.take(), children)
             };
             tracing::error!(thread = %core.id, "shutdown forced: {what}");

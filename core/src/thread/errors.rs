@@ -83,6 +83,18 @@ pub enum ThreadError {
         /// The id in question.
         child: String,
     },
+    /// The child has already ended.
+    Ended {
+        /// The child's id.
+        child: String,
+    },
+    /// The child is the parent itself or one of its ancestors.
+    WouldCycle {
+        /// The child's id.
+        child: String,
+        /// The parent's id.
+        parent: String,
+    },
     /// The child's `enter` failed; it has been shut down.
     EnterFailed {
         /// The child's id.
@@ -105,6 +117,11 @@ impl fmt::Display for ThreadError {
             ThreadError::DuplicateId { child } => write!(
                 f,
                 "a child with id '{child}' already exists; the new one was terminated"
+            ),
+            ThreadError::Ended { child } => write!(f, "thread '{child}' has already ended"),
+            ThreadError::WouldCycle { child, parent } => write!(
+                f,
+                "thread '{child}' cannot be a child of '{parent}': it is '{parent}' or one of its ancestors"
             ),
             ThreadError::EnterFailed { child, message } => {
                 write!(f, "thread '{child}' failed in enter: {message}")

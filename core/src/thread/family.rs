@@ -83,7 +83,13 @@ impl<T: TaskThread> ThreadHandle<T> {
     where
         C: TaskThread<Output = T::ChildOutput>,
     {
-        if !child.core.claim_parent() {
+        if self.core.is_or_descends_from(&child.core) {
+            return Err(ThreadError::WouldCycle {
+                child: child.id().to_owned(),
+                parent: self.id().to_owned(),
+            });
+        }
+        if !child.core.claim_parent(&self.core) {
             return Err(ThreadError::AlreadyHasParent {
                 child: child.id().to_owned(),
             });
@@ -102,10 +108,18 @@ impl<T: TaskThread> ThreadHandle<T> {
             me: Arc::downgrade(&entry),
         });
         let refused = match self.core.insert_child(entry) {
+            // Ended before it could be told where to report: take it back out.
+            Ok(()) if child.end().is_some() => {
+                self.core.remove_child(&child.core);
+                return Err(ThreadError::Ended {
+                    child: child.id().to_owned(),
+                });
+            }
             Ok(()) => return Ok(()),
             Err(refused) => refused,
         };
         *lock(&child.links.parent) = None;
+        child.core.release_parent();
         child.terminate();
         Err(match refused {
             InsertRefused::ShuttingDown => ThreadError::ParentShuttingDown {

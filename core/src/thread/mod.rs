@@ -18,6 +18,9 @@ mod errors;
 mod family;
 mod handle;
 mod overflow;
+mod queues;
+mod root;
+mod shutdown;
 mod signal_loop;
 
 pub use children::ChildRef;
@@ -37,4 +40,4 @@ pub async fn start<T: TaskThread>(
     signal_loop::start(runtime.clone(), thread, |_| Ok(())).await
 }
 
-pub use signal_loop::run;
+pub use root::run;

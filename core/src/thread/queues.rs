@@ -1,0 +1,88 @@
+//! The receiving ends of a thread's queues, as its signal loop takes from them.
+
+use std::pin::Pin;
+use std::task::Poll;
+
+use futures::Stream;
+
+use super::children::ChildRef;
+use super::core::Control;
+use super::definition::{TaskThread, ThreadEnd};
+
+/// A receiving end, boxed: an `async_channel::Receiver` must be pinned to be polled.
+pub(crate) type Inbox<M> = Pin<Box<async_channel::Receiver<M>>>;
+
+/// What the loop waits for.
+pub(crate) enum Event<T: TaskThread> {
+    Control(Control),
+    Signal(T::Signal),
+    ChildSignal(ChildRef, T::ChildOutput),
+    ChildEnded(ChildRef, ThreadEnd),
+}
+
+/// Signals still queued at a thread's end: from the parent, and from children (with the
+/// sender's id).
+pub(crate) type Undelivered<T> = (
+    Vec<<T as TaskThread>::Signal>,
+    Vec<(String, <T as TaskThread>::ChildOutput)>,
+);
+
+/// The loop's receiving ends.
+pub(crate) struct Queues<T: TaskThread> {
+    pub(crate) control: Inbox<Control>,
+    pub(crate) signals: Inbox<T::Signal>,
+    pub(crate) child_signals: Inbox<(ChildRef, T::ChildOutput)>,
+    pub(crate) child_ended: Inbox<(ChildRef, ThreadEnd)>,
+}
+
+impl<T: TaskThread> Queues<T> {
+    /// The next event, in this order when several are ready: control (so a terminate
+    /// overtakes queued signals), the parent's signals, the children's signals, and only
+    /// then the children's ends (so a child's last signals come before its end).
+    pub(crate) async fn next(&mut self) -> Event<T> {
+        futures::future::poll_fn(|cx| {
+            if let Poll::Ready(Some(control)) = self.control.as_mut().poll_next(cx) {
+                return Poll::Ready(Event::Control(control));
+            }
+            if let Poll::Ready(Some(signal)) = self.signals.as_mut().poll_next(cx) {
+                return Poll::Ready(Event::Signal(signal));
+            }
+            if let Poll::Ready(Some((child, signal))) = self.child_signals.as_mut().poll_next(cx) {
+                return Poll::Ready(Event::ChildSignal(child, signal));
+            }
+            if let Poll::Ready(Some((child, end))) = self.child_ended.as_mut().poll_next(cx) {
+                return Poll::Ready(Event::ChildEnded(child, end));
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Closes the queues from the parent and from the children (their senders get their
+    /// signals back from now on) and returns what was still queued.
+    pub(crate) fn close_and_drain(&mut self) -> Undelivered<T> {
+        self.signals.close();
+        self.child_signals.close();
+        let signals = std::iter::from_fn(|| self.signals.try_recv().ok()).collect();
+        let from_children = std::iter::from_fn(|| self.child_signals.try_recv().ok())
+            .map(|(child, signal)| (child.id().to_owned(), signal))
+            .collect();
+        (signals, from_children)
+    }
+}
+
+impl<T: TaskThread> Drop for Queues<T> {
+    /// Reached with signals still queued only when the loop was cancelled (its thread was
+    /// forced): no hook can run then, so they are counted in the log. Draining also frees
+    /// the children's signals, which hold their senders' handles.
+    fn drop(&mut self) {
+        let (signals, from_children) = self.close_and_drain();
+        if !signals.is_empty() || !from_children.is_empty() {
+            tracing::warn!(
+                from_parent = signals.len(),
+                from_children = from_children.len(),
+                "signals undelivered: the thread was forced to end"
+            );
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Running a program's root thread: started, then ended by SIGINT or SIGTERM.
+
+use std::time::Instant;
+
+use futures::FutureExt;
+
+use super::core::FORCE_GRACE;
+use super::definition::{TaskThread, ThreadEnd};
+use super::errors::ThreadError;
+use super::shutdown::within;
+use super::signal_loop::start;
+use crate::spawner::first;
+use crate::Spawner;
+
+/// Runs a root thread until it ends (the original's `run` of a root): SIGINT or SIGTERM
+/// terminates it; if its shutdown has not finished within its
+/// [`shutdown_budget`](super::ThreadConfig::shutdown_budget) (a hung handler, `enter` or
+/// `exit`), or a second signal arrives meanwhile, it is forced. Several roots in one process
+/// each end on the signal. Returns how the root ended.
+pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEnd {
+    let signals = runtime.shutdown_signal();
+    let handle = match start(runtime.clone(), thread, |_| Ok(())).await {
+        Ok(handle) => handle,
+        Err(ThreadError::EnterFailed { message, .. }) => {
+            return ThreadEnd::Failed {
+                r#where: "enter".into(),
+                message,
+            }
+        }
+        Err(other) => unreachable!("starting a root only fails in enter: {other}"),
+    };
+    let signalled = signals.map(|received| match received {
+        Ok(signal) => Some(signal),
+        Err(error) => {
+            tracing::error!(
+                "cannot listen for SIGINT / SIGTERM: {error}; running until the root ends"
+            );
+            None
+        }
+    });
+    let first_signal = first(handle.join().map(Err), signalled.map(Ok)).await;
+    let signal = match first_signal {
+        Err(end) => return end,
+        Ok(Some(signal)) => signal,
+        Ok(None) => return handle.join().await,
+    };
+    tracing::info!(thread = %handle.id(), "shutdown signal received ({signal:?}), terminating");
+    // Listening again before terminating: a second signal is never missed.
+    let listening = runtime.shutdown_signal();
+    let second = async move {
+        if listening.await.is_err() {
+            futures::future::pending::<()>().await;
+        }
+    };
+    handle.terminate();
+    // The thread forces what it can itself when its budget runs out; this backstop only
+    // catches what that cannot (a handler or enter blocking its runtime thread).
+    let deadline = Instant::now() + handle.core.config.shutdown_budget + 2 * FORCE_GRACE;
+    let ended_in_time = within(&handle.core, deadline, handle.join());
+    let forced_by = match first(ended_in_time.map(Some), second.map(|()| None)).await {
+        Some(Some(end)) => return end,
+        Some(None) => "its shutdown budget ran out",
+        None => "a second shutdown signal",
+    };
+    handle.core.force(forced_by.into()).await;
+    handle.join().await
+}

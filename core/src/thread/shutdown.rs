@@ -1,0 +1,132 @@
+//! The shutdown cascade of one thread, within its budget.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures::FutureExt;
+
+use super::children::ChildRef;
+use super::context::ThreadCx;
+use super::core::{ThreadCore, FORCE_GRACE};
+use super::definition::{TaskThread, ThreadEnd};
+use super::queues::Queues;
+use super::signal_loop::guarded;
+use crate::group::lock;
+use crate::join::panic_message;
+use crate::spawner::first;
+use crate::Spawner;
+
+/// The cascade: queued signals to their hooks, `exit`, delete the tasks, then terminate
+/// every child at once and wait for all of them, everything by `deadline`: what is still
+/// running then is forced.
+pub(crate) async fn shut_down<T: TaskThread>(
+    thread: &mut T,
+    cx: &ThreadCx<T>,
+    queues: &mut Queues<T>,
+    mut end: ThreadEnd,
+    deadline: Instant,
+) -> ThreadEnd {
+    let core = cx.handle.core.clone();
+    let children = core.close_children();
+    let (signals, from_children) = queues.close_and_drain();
+    if !signals.is_empty() {
+        hook(&core, "on_undelivered", || thread.on_undelivered(signals));
+    }
+    if !from_children.is_empty() {
+        hook(&core, "on_undelivered_from_children", || {
+            thread.on_undelivered_from_children(from_children)
+        });
+    }
+    let mut forced = Vec::new();
+
+    let exiting = guarded(&core.id, "exit", thread.exit(cx));
+    match within(&core, deadline, exiting).await {
+        Some(Ok(())) => {}
+        Some(Err(failed)) => {
+            if end == ThreadEnd::Stopped {
+                end = failed;
+            }
+        }
+        None => forced.push("exit".to_owned()),
+    }
+    if within(&core, deadline, core.tasks.delete_all()).await != Some(Ok(())) {
+        // Out of budget: cancel without waiting for each in turn, then give the runtime a
+        // moment to drop them all.
+        core.tasks.cancel_all();
+        if !core.tasks_idle_within(FORCE_GRACE).await {
+            forced.push("tasks".to_owned());
+        }
+    }
+    for child in &children {
+        child.core().terminate(Some(deadline));
+    }
+    let joins = futures::future::join_all(children.iter().map(|child| child.core().join()));
+    if within(&core, deadline, joins).await.is_none() {
+        let late: Vec<_> = children
+            .iter()
+            .filter(|child| child.core().end().is_none())
+            .collect();
+        forced.extend(
+            late.iter()
+                .map(|child| format!("child {}", child.core().id)),
+        );
+        let forcing = late.iter().map(|child| {
+            child
+                .core()
+                .force("its parent's shutdown budget ran out".into())
+        });
+        futures::future::join_all(forcing).await;
+    }
+    if !forced.is_empty() {
+        tracing::error!(
+            thread = %core.id,
+            "shutdown forced after {:?}: {}",
+            core.config.shutdown_budget,
+            forced.join(", ")
+        );
+        if end == ThreadEnd::Stopped {
+            end = ThreadEnd::Forced {
+                what: forced.join(", "),
+            };
+        }
+    }
+    end
+}
+
+/// Runs a synchronous hook, containing a panic in it (logged; the shutdown goes on).
+fn hook(core: &ThreadCore, name: &str, call: impl FnOnce()) {
+    if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(call)) {
+        tracing::error!(
+            thread = %core.id,
+            method = name,
+            "panicked: {}",
+            panic_message(panic.as_ref())
+        );
+    }
+}
+
+/// Runs `work` until `deadline`; `None` if the deadline came first.
+pub(crate) async fn within<R>(
+    core: &ThreadCore,
+    deadline: Instant,
+    work: impl Future<Output = R>,
+) -> Option<R> {
+    let timer = core
+        .runtime
+        .sleep(deadline.saturating_duration_since(Instant::now()));
+    first(work.map(Some), timer.map(|()| None)).await
+}
+
+/// Removes the ended thread from its parent's registry and tells the parent.
+pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
+    let link = lock(&cx.handle.links.parent).take();
+    let Some(link) = link else { return };
+    let Some(child) = link.me.upgrade() else {
+        return; // the parent let go of this child already (it was forced)
+    };
+    if let Some(parent) = link.parent.upgrade() {
+        parent.remove_child(&cx.handle.core);
+    }
+    let _ = link.ended.try_send((ChildRef { child }, end));
+}
