@@ -60,6 +60,11 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// returns once it has entered and its signal loop runs. A child that cannot be added
     /// never runs; one whose `enter` fails is shut down, and this thread sees it end in
     /// [`on_child_ended`](TaskThread::on_child_ended) besides getting the error.
+    ///
+    /// While this thread awaits `spawn_child` inside one of its own methods, its signal loop
+    /// is not taking signals: a child whose `enter` sends more than this thread's
+    /// `child_signal_capacity` under the wait policy would wait for it, and it for the child.
+    /// Send from the child's tasks instead, or spawn children from a task.
     pub async fn spawn_child<C>(&self, child: C) -> Result<ThreadHandle<C>, ThreadError>
     where
         C: TaskThread<Output = T::ChildOutput>,
