@@ -29,7 +29,7 @@ use crate::task::{Task, TaskCx};
 /// bounds every cancel-and-await by a timeout.
 ///
 /// A task must not `re_create` or `delete` its own slot: it would wait for its own end until
-/// the timeout. To stop, a task returns [`Next::Stop`] (or does not reschedule).
+/// the timeout. To stop, a task returns [`Next::Stop`](crate::Next::Stop) (or does not reschedule).
 #[derive(Clone)]
 pub struct TaskSlot {
     pub(crate) shared: Arc<SlotShared>,
@@ -87,7 +87,7 @@ impl TaskSlot {
     }
 
     /// Starts `task` in this slot, in the idiomatic form: the library calls
-    /// [`Task::run`] again each time it returns [`Next::Reschedule`], yielding to the
+    /// [`Task::run`] again each time it returns [`Next::Reschedule`](crate::Next::Reschedule), yielding to the
     /// scheduler between runs (where a cancel takes effect).
     ///
     /// If the slot holds a live task it is cancelled and awaited first (at most

@@ -13,7 +13,7 @@ use crate::fixtures::EventLog;
 
 /// What a parent sends to a [`Node`].
 pub enum Cmd {
-    /// Log "<id> got <n>".
+    /// Log `"<id> got <n>"`.
     Note(u32),
     /// Return `Flow::Stop`.
     Stop,
@@ -46,7 +46,7 @@ pub enum Failure {
     PanicInUndelivered,
 }
 
-/// A thread that logs "enter <id>", "exit <id>", "<id> got <n>", child signals and ends.
+/// A thread that logs `enter <id>`, `exit <id>`, `<id> got <n>`, child signals and ends.
 pub struct Node {
     pub id: String,
     pub log: EventLog,
