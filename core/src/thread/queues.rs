@@ -40,6 +40,9 @@ impl<T: TaskThread> Queues<T> {
     /// overtakes queued signals), the parent's signals, the children's signals, and only
     /// then the children's ends (so a child's last signals come before its end).
     pub(crate) async fn next(&mut self) -> Event<T> {
+        if let Some(event) = self.try_next() {
+            return event;
+        }
         futures::future::poll_fn(|cx| {
             if let Poll::Ready(Some(control)) = self.control.as_mut().poll_next(cx) {
                 return Poll::Ready(Event::Control(control));
@@ -56,6 +59,24 @@ impl<T: TaskThread> Queues<T> {
             Poll::Pending
         })
         .await
+    }
+
+    /// The next event if one is queued already, in the same order as [`next`](Self::next).
+    /// The busy path: taking a queued signal this way costs no waker registration.
+    fn try_next(&mut self) -> Option<Event<T>> {
+        if let Ok(control) = self.control.try_recv() {
+            return Some(Event::Control(control));
+        }
+        if let Ok(signal) = self.signals.try_recv() {
+            return Some(Event::Signal(signal));
+        }
+        if let Ok((child, signal)) = self.child_signals.try_recv() {
+            return Some(Event::ChildSignal(child, signal));
+        }
+        if let Ok((child, end)) = self.child_ended.try_recv() {
+            return Some(Event::ChildEnded(child, end));
+        }
+        None
     }
 
     /// Closes the queues from the parent and from the children (their senders get their
