@@ -5,6 +5,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use futures::future::CatchUnwind;
@@ -40,7 +41,24 @@ where
 /// The idiomatic form's driver: one spawned task running `task` until it says stop.
 pub(crate) async fn run_task<T: Task>(mut task: T, cx: TaskCx) {
     while let Next::Reschedule = task.run(&cx).await {
-        cx.yield_now().await;
+        YieldOnce(false).await;
+    }
+}
+
+/// Gives the scheduler one turn: wakes its task and is pending once. Every runtime puts a
+/// task that wakes itself while running at the back of its queue, so this is the runtimes'
+/// own yield, without the allocation of a boxed `Spawner::yield_now` on every run.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
@@ -104,17 +122,14 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, live: LiveGuard) {
         }
     }
     let mut state = lock(&cx.slot.state);
-    if state.generation != cx.generation {
+    if state.generation() != cx.generation {
         return;
     }
-    state.generation += 1;
+    let asked = cx.slot.reschedule_requested.load(Ordering::Acquire) == cx.generation;
+    let generation = cx.slot.advance(&mut state);
     state.task = None;
-    match (&cx.incarnate, state.reschedule_requested, panic) {
-        (Some(incarnate), true, None) => {
-            state.reschedule_requested = false;
-            let next = cx.successor(state.generation);
-            state.task = Some(incarnate.spawn(next, live));
-        }
-        _ => state.reschedule_requested = false,
+    if let (Some(incarnate), true, None) = (&cx.incarnate, asked, panic) {
+        let next = cx.successor(generation);
+        state.task = Some(incarnate.spawn(next, live));
     }
 }

@@ -1,6 +1,7 @@
 //! [`TaskSlot`]: the place of one live task, with the reCreate / reSchedule / delete rules.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,17 +42,36 @@ pub(crate) struct SlotShared {
     /// The span every incarnation of the slot's task runs in.
     pub(crate) span: tracing::Span,
     pub(crate) state: Mutex<SlotState>,
+    /// The generation of the run that last called `re_schedule` (0: none yet). Written
+    /// without the lock; only a value equal to the current generation means anything.
+    pub(crate) reschedule_requested: AtomicU64,
+    /// A copy of `state.generation`, for `re_schedule` to read without the lock.
+    pub(crate) current_generation: AtomicU64,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
     operations: futures::lock::Mutex<()>,
 }
 
 pub(crate) struct SlotState {
-    /// Advanced whenever the current task changes or leaves.
-    pub(crate) generation: u64,
+    /// Advanced (by [`SlotShared::advance`]) whenever the current task changes or leaves.
+    generation: u64,
     /// The handle of the current task.
     pub(crate) task: Option<Box<dyn RawTask>>,
-    /// The current run called `re_schedule`: its successor starts when it returns.
-    pub(crate) reschedule_requested: bool,
+}
+
+impl SlotState {
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+impl SlotShared {
+    /// Moves the slot to its next generation, under its lock; returns the new one.
+    pub(crate) fn advance(&self, state: &mut SlotState) -> u64 {
+        state.generation += 1;
+        self.current_generation
+            .store(state.generation, Ordering::Release);
+        state.generation
+    }
 }
 
 impl TaskSlot {
@@ -68,8 +88,9 @@ impl TaskSlot {
                 state: Mutex::new(SlotState {
                     generation: 0,
                     task: None,
-                    reschedule_requested: false,
                 }),
+                reschedule_requested: AtomicU64::new(0),
+                current_generation: AtomicU64::new(0),
                 operations: futures::lock::Mutex::new(()),
             }),
         }
@@ -154,8 +175,7 @@ impl TaskSlot {
 
     fn take_current(&self) -> Option<Box<dyn RawTask>> {
         let mut state = lock(&self.shared.state);
-        state.generation += 1;
-        state.reschedule_requested = false;
+        self.shared.advance(&mut state);
         state.task.take()
     }
 
@@ -167,9 +187,8 @@ impl TaskSlot {
         self.end_current(self.shared.group.timeouts.re_create)
             .await?;
         let mut state = lock(&self.shared.state);
-        state.generation += 1;
-        state.reschedule_requested = false;
-        let cx = TaskCx::new(self.shared.clone(), state.generation);
+        let generation = self.shared.advance(&mut state);
+        let cx = TaskCx::new(self.shared.clone(), generation);
         state.task = Some(spawn(cx, LiveGuard::new(&self.shared.group)));
         Ok(())
     }

@@ -1,10 +1,10 @@
 //! The unit of work of a slot: the [`Task`] trait, its [`Next`] step, and its context [`TaskCx`].
 
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::group::lock;
 use crate::incarnation::Incarnate;
 use crate::slot::SlotShared;
 use crate::spawner::{Runtime, Spawner};
@@ -114,12 +114,17 @@ impl TaskCx {
             );
             return false;
         }
-        let mut state = lock(&self.slot.state);
-        if state.generation != self.generation || state.reschedule_requested {
+        // Lock-free: generations only grow, so `fetch_max` tells whether this run had
+        // asked already (or a later run has); a request from a run that stopped being
+        // current meanwhile is ignored where it is read, in `finish`, under the lock.
+        if self.slot.current_generation.load(Ordering::Acquire) != self.generation {
             return false;
         }
-        state.reschedule_requested = true;
-        true
+        let before = self
+            .slot
+            .reschedule_requested
+            .fetch_max(self.generation, Ordering::AcqRel);
+        before < self.generation
     }
 
     /// The context of the run that follows this one, with the given generation.
