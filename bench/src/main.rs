@@ -1,0 +1,311 @@
+//! task-thread's benchmarks: every hot path against the raw runtime (and, for trees, against
+//! tokio-util and the actor frameworks), on every runtime flavour, side by side.
+//!
+//! ```text
+//! cargo run --release -p task-thread-bench            # the full run (a few minutes)
+//! cargo run --release -p task-thread-bench -- --quick # every case, small counts
+//! ```
+//! Each figure is the median of several repetitions after a warm-up, each repetition on a
+//! fresh runtime; the ratio is ours / baseline, measured in the same run. Nothing here
+//! passes or fails on a timing.
+
+mod cases;
+mod memory;
+mod peers;
+mod raw;
+mod tree;
+
+use std::time::Duration;
+
+use task_thread::{Backend, Flavour};
+
+/// How much work each case does.
+struct Counts {
+    hops: usize,
+    signals: usize,
+    tree: usize,
+    deletes: usize,
+    memory_threads: usize,
+    memory_tasks: usize,
+    repetitions: usize,
+}
+
+const FULL: Counts = Counts {
+    hops: 1_000_000,
+    signals: 1_000_000,
+    tree: 10_000,
+    deletes: 100_000,
+    memory_threads: 100_000,
+    memory_tasks: 1_000_000,
+    repetitions: 5,
+};
+
+const QUICK: Counts = Counts {
+    hops: 10_000,
+    signals: 10_000,
+    tree: 500,
+    deletes: 2_000,
+    memory_threads: 1_000,
+    memory_tasks: 10_000,
+    repetitions: 1,
+};
+
+/// One row of a table.
+struct Row {
+    case: String,
+    ours: f64,
+    baseline: f64,
+    unit: &'static str,
+    baseline_name: &'static str,
+}
+
+/// The median of `repetitions` runs of `run`, after one warm-up run.
+fn median<T: Copy>(
+    repetitions: usize,
+    mut run: impl FnMut() -> T,
+    key: impl Fn(&T) -> Duration,
+) -> T {
+    run();
+    let mut runs: Vec<T> = (0..repetitions).map(|_| run()).collect();
+    runs.sort_by_key(&key);
+    runs[runs.len() / 2]
+}
+
+fn per_op_ns(duration: Duration, n: usize) -> f64 {
+    duration.as_nanos() as f64 / n as f64
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+fn paired(
+    counts: &Counts,
+    n: usize,
+    ours: impl Fn(usize) -> Duration,
+    baseline: impl Fn(usize) -> Duration,
+) -> (f64, f64) {
+    let ours = median(counts.repetitions, || ours(n), |d| *d);
+    let baseline = median(counts.repetitions, || baseline(n), |d| *d);
+    (per_op_ns(ours, n), per_op_ns(baseline, n))
+}
+
+fn rows_for(flavour: Flavour, counts: &Counts) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut push = |case: String, (ours, baseline): (f64, f64), unit, baseline_name| {
+        rows.push(Row {
+            case,
+            ours,
+            baseline,
+            unit,
+            baseline_name,
+        })
+    };
+    let c = counts;
+    push(
+        format!("1. reschedule hop ({} re_schedule)", c.hops),
+        paired(
+            c,
+            c.hops,
+            |n| cases::reschedule_hops(flavour, n),
+            |n| cases::raw_spawn_hops(flavour, n),
+        ),
+        "ns/hop",
+        "raw spawn-successor",
+    );
+    push(
+        format!("2. Task form run ({} runs)", c.hops),
+        paired(
+            c,
+            c.hops,
+            |n| cases::task_form_runs(flavour, n),
+            |n| cases::raw_yield_loop(flavour, n),
+        ),
+        "ns/run",
+        "raw loop + yield",
+    );
+    push(
+        format!("3a. parent -> child signal ({})", c.signals),
+        paired(
+            c,
+            c.signals,
+            |n| cases::parent_to_child(flavour, n),
+            |n| cases::raw_channel(flavour, n),
+        ),
+        "ns/signal",
+        "raw bounded(100) channel",
+    );
+    push(
+        format!("3b. child -> parent signal ({})", c.signals),
+        paired(
+            c,
+            c.signals,
+            |n| cases::child_to_parent(flavour, n),
+            |n| cases::raw_channel(flavour, n),
+        ),
+        "ns/signal",
+        "raw bounded(100) channel",
+    );
+    let tree_ours = median(
+        c.repetitions,
+        || tree::threads(flavour, c.tree),
+        |t| t.0 + t.1,
+    );
+    let tree_base = median(
+        c.repetitions,
+        || tree::baseline(flavour, c.tree),
+        |t| t.0 + t.1,
+    );
+    let tokio = matches!(
+        flavour,
+        Flavour::TokioMultiThread | Flavour::TokioCurrentThread
+    );
+    let tree_base_name = if tokio {
+        "TaskTracker + CancellationToken"
+    } else {
+        "raw sleeping tasks"
+    };
+    push(
+        format!("4a. tree start, {} children", c.tree),
+        (ms(tree_ours.0), ms(tree_base.0)),
+        "ms",
+        tree_base_name,
+    );
+    push(
+        format!("4b. tree terminate -> join, {} children", c.tree),
+        (ms(tree_ours.1), ms(tree_base.1)),
+        "ms",
+        tree_base_name,
+    );
+    if tokio {
+        let [kameo, ractor] = median(
+            c.repetitions,
+            || tree::actors(flavour, c.tree),
+            |t| t[0].0 + t[0].1,
+        );
+        push(
+            format!("4c. tree start vs kameo, {}", c.tree),
+            (ms(tree_ours.0), ms(kameo.0)),
+            "ms",
+            "kameo actors",
+        );
+        push(
+            format!("4d. tree stop vs kameo, {}", c.tree),
+            (ms(tree_ours.1), ms(kameo.1)),
+            "ms",
+            "kameo actors",
+        );
+        push(
+            format!("4e. tree start vs ractor, {}", c.tree),
+            (ms(tree_ours.0), ms(ractor.0)),
+            "ms",
+            "ractor actors",
+        );
+        push(
+            format!("4f. tree stop vs ractor, {}", c.tree),
+            (ms(tree_ours.1), ms(ractor.1)),
+            "ms",
+            "ractor actors",
+        );
+    }
+    push(
+        format!("5. delete a sleeping task ({})", c.deletes),
+        paired(
+            c,
+            c.deletes,
+            |n| cases::delete_sleeping(flavour, n),
+            |n| cases::raw_cancel_sleeping(flavour, n),
+        ),
+        "ns/task",
+        "raw cancel + await",
+    );
+    let threads = measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
+    let raw_small = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_threads);
+    push(
+        format!("6a. memory per idle thread ({})", c.memory_threads),
+        (threads, raw_small),
+        "bytes",
+        "raw sleeping task",
+    );
+    let slot_tasks = measure_in_child(flavour, memory::Subject::SlotTasks, c.memory_tasks);
+    let raw_tasks = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_tasks);
+    push(
+        format!("6b. memory per sleeping task ({})", c.memory_tasks),
+        (slot_tasks, raw_tasks),
+        "bytes",
+        "raw sleeping task",
+    );
+    rows
+}
+
+/// Runs one memory measurement in a fresh process (this binary, in `--memory` mode).
+fn measure_in_child(flavour: Flavour, subject: memory::Subject, n: usize) -> f64 {
+    let output = std::process::Command::new(std::env::current_exe().expect("the bench's path"))
+        .args([
+            "--memory",
+            subject.name(),
+            "--flavour",
+            flavour.name(),
+            "--count",
+            &n.to_string(),
+        ])
+        .output()
+        .expect("the bench re-runs itself");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.trim().parse().unwrap_or_else(|_| {
+        panic!(
+            "memory measurement failed: {text} {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn print_table(flavour: Flavour, rows: &[Row]) {
+    println!("\n### {}\n", flavour.name());
+    println!("| case | ours | baseline | ratio | unit | baseline is |");
+    println!("| --- | ---: | ---: | ---: | --- | --- |");
+    for row in rows {
+        println!(
+            "| {} | {:.1} | {:.1} | {:.2} | {} | {} |",
+            row.case,
+            row.ours,
+            row.baseline,
+            row.ours / row.baseline,
+            row.unit,
+            row.baseline_name
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+    };
+    if let Some(subject) = value("--memory") {
+        let subject = memory::Subject::from_name(subject).expect("a memory subject");
+        let flavour: Flavour = value("--flavour")
+            .expect("--flavour")
+            .parse()
+            .expect("a flavour");
+        let count: usize = value("--count").expect("--count").parse().expect("a count");
+        println!("{}", memory::measure(flavour, subject, count));
+        std::process::exit(0);
+    }
+    let counts = if args.iter().any(|a| a == "--quick") {
+        QUICK
+    } else {
+        FULL
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "task-thread benchmarks: {cores} cores, median of {} after a warm-up",
+        counts.repetitions
+    );
+    for &flavour in Flavour::ALL {
+        let rows = rows_for(flavour, &counts);
+        print_table(flavour, &rows);
+    }
+}

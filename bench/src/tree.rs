@@ -1,0 +1,88 @@
+//! Case 4: a root with many children, each with one sleeping task: time to start them all,
+//! and time from terminate to join; against tokio-util's TaskTracker and the actor
+//! frameworks on tokio, and against raw tasks elsewhere.
+
+use std::time::{Duration, Instant};
+
+use task_thread::{async_trait, start, Backend, BoxError, Flavour, TaskThread, ThreadCx};
+
+use crate::raw;
+
+struct Root;
+
+#[async_trait]
+impl TaskThread for Root {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = ();
+
+    fn id(&self) -> String {
+        "root".into()
+    }
+}
+
+struct Leaf(usize);
+
+#[async_trait]
+impl TaskThread for Leaf {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = ();
+
+    fn id(&self) -> String {
+        self.0.to_string()
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        cx.slot("sleep")
+            .re_create_fn(|task| async move { task.sleep(Duration::from_secs(3600)).await })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Ours: (start all `n` children, terminate the root until its join returns).
+pub fn threads(flavour: Flavour, n: usize) -> (Duration, Duration) {
+    flavour.block_on(|rt| async move {
+        let root = start(&rt, Root).await.unwrap();
+        let begin = Instant::now();
+        let children = futures::future::join_all((0..n).map(|i| root.spawn_child(Leaf(i)))).await;
+        let started = begin.elapsed();
+        assert!(children.iter().all(Result::is_ok));
+        let begin = Instant::now();
+        root.terminate();
+        root.join().await;
+        (started, begin.elapsed())
+    })
+}
+
+/// The baseline: tokio-util's TaskTracker + CancellationToken on tokio, raw sleeping tasks
+/// cancelled together elsewhere.
+pub fn baseline(flavour: Flavour, n: usize) -> (Duration, Duration) {
+    raw::block_on(flavour, |rt| async move {
+        if let raw::RawRt::Tokio(_) = rt {
+            return crate::peers::task_tracker_start_stop(n).await;
+        }
+        let begin = Instant::now();
+        let sleepers: Vec<_> = (0..n)
+            .map(|_| {
+                let sleeper = rt.clone();
+                rt.spawn(async move { sleeper.sleep(Duration::from_secs(3600)).await })
+            })
+            .collect();
+        let started = begin.elapsed();
+        let begin = Instant::now();
+        futures::future::join_all(sleepers.into_iter().map(raw::RawTask::cancel)).await;
+        (started, begin.elapsed())
+    })
+}
+
+/// kameo and ractor actors started and stopped on the same tokio flavour.
+pub fn actors(flavour: Flavour, n: usize) -> [(Duration, Duration); 2] {
+    raw::block_on(flavour, |_| async move {
+        [
+            crate::peers::kameo_start_stop(n).await,
+            crate::peers::ractor_start_stop(n).await,
+        ]
+    })
+}
