@@ -8,7 +8,7 @@ use std::time::Duration;
 use event_listener::Event;
 
 use crate::error::SlotError;
-use crate::slot::TaskSlot;
+use crate::slot::{end_together, TaskSlot};
 use crate::spawner::Runtime;
 
 /// How long slot operations wait for a cancelled task to end.
@@ -142,15 +142,21 @@ impl TaskGroup {
         }
     }
 
-    /// Deletes every slot's task: all are cancelled first, then awaited together.
-    ///
-    /// Returns the first error after every slot has been handled; every slot is empty
-    /// afterwards either way.
+    /// Deletes every slot's task: all are cancelled first, then awaited together, within
+    /// one [`Timeouts::delete`]. Every slot is empty afterwards; a task that did not end in
+    /// time is reported as for [`TaskSlot::delete`] (the error names the first).
     #[doc(alias = "delete")]
     pub async fn delete_all(&self) -> Result<(), SlotError> {
         let slots: Vec<TaskSlot> = lock(&self.shared.slots).values().cloned().collect();
-        let results = futures::future::join_all(slots.iter().map(TaskSlot::delete)).await;
-        results.into_iter().collect()
+        let taken = futures::future::join_all(slots.iter().map(TaskSlot::take_for_deletion)).await;
+        let (_operations, tasks): (Vec<_>, Vec<_>) = taken.into_iter().unzip();
+        let ending = slots
+            .iter()
+            .cloned()
+            .zip(tasks)
+            .filter_map(|(slot, task)| Some((slot, task?)))
+            .collect();
+        end_together(ending, self.shared.timeouts.delete).await
     }
 }
 

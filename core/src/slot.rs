@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 
 use crate::error::SlotError;
 use crate::group::{lock, GroupShared, LiveGuard};
@@ -196,30 +197,76 @@ impl TaskSlot {
     /// Takes the current task out of the slot (so it can no longer reschedule), cancels it
     /// and waits for its end.
     async fn end_current(&self, timeout: Duration) -> Result<(), SlotError> {
-        let Some(mut task) = self.take_current() else {
-            return Ok(());
-        };
-        task.cancel();
-        let started = Instant::now();
-        let ended = futures::future::poll_fn(|cx| task.poll_end(cx)).map(|_| true);
-        let deadline = self.shared.group.runtime.sleep(timeout).map(|()| false);
-        // The end counts only if it was seen within the deadline: on a single-threaded
-        // runtime a task that blocks while being dropped delays the timer too.
-        if first(ended, deadline).await && started.elapsed() <= timeout {
-            return Ok(());
-        }
-        let error = SlotError::CancelTimedOut {
-            thread: self.shared.group.owner.to_string(),
-            task: self.shared.name.to_string(),
-            timeout,
-        };
-        tracing::error!(
-            thread = %self.shared.group.owner,
-            task = %self.shared.name,
-            "{error}; it stays counted as live until it ends"
-        );
-        Err(error)
+        let ending = self.take_current().map(|task| (self.clone(), task));
+        end_together(ending.into_iter().collect(), timeout).await
     }
+
+    /// For `delete_all`: waits for the slot's other operations, then takes its task out.
+    pub(crate) async fn take_for_deletion(
+        &self,
+    ) -> (futures::lock::MutexGuard<'_, ()>, Option<Box<dyn RawTask>>) {
+        let operation = self.shared.operations.lock().await;
+        (operation, self.take_current())
+    }
+}
+
+/// Cancels every task taken from its slot first, then waits for all their ends together
+/// under one deadline. The error names the first slot whose task was not seen ending within
+/// `timeout`; every such task is logged and stays counted as live until it ends.
+pub(crate) async fn end_together(
+    ending: Vec<(TaskSlot, Box<dyn RawTask>)>,
+    timeout: Duration,
+) -> Result<(), SlotError> {
+    let Some(group) = ending.first().map(|(slot, _)| slot.shared.group.clone()) else {
+        return Ok(());
+    };
+    let (slots, tasks): (Vec<TaskSlot>, Vec<Box<dyn RawTask>>) = ending.into_iter().unzip();
+    let mut late = vec![true; slots.len()];
+    // Collecting runs every `cancel` before any end is awaited.
+    let mut ends: FuturesUnordered<_> = tasks
+        .into_iter()
+        .enumerate()
+        .map(|(index, mut task)| {
+            task.cancel();
+            async move {
+                futures::future::poll_fn(|cx| task.poll_end(cx)).await;
+                index
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    let all_ended = async {
+        while let Some(index) = ends.next().await {
+            late[index] = false;
+        }
+    };
+    let deadline = group.runtime.sleep(timeout).map(|()| false);
+    // An end counts only if it was seen within the deadline: on a single-threaded runtime
+    // a task that blocks while being dropped delays the timer too.
+    if first(all_ended.map(|()| true), deadline).await && started.elapsed() <= timeout {
+        return Ok(());
+    }
+    drop(ends);
+    let mut lingering = slots
+        .iter()
+        .zip(&late)
+        .filter(|(_, late)| **late)
+        .map(|(slot, _)| slot);
+    let named = lingering.next().unwrap_or(&slots[0]);
+    for slot in std::iter::once(named).chain(lingering) {
+        tracing::error!(
+            thread = %group.owner,
+            task = %slot.shared.name,
+            "task '{}' of thread '{}' did not end within {timeout:?} of being cancelled; it stays counted as live until it ends",
+            slot.shared.name,
+            group.owner
+        );
+    }
+    Err(SlotError::CancelTimedOut {
+        thread: group.owner.to_string(),
+        task: named.shared.name.to_string(),
+        timeout,
+    })
 }
 
 impl std::fmt::Debug for TaskSlot {
