@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
 use event_listener::Event;
 
 use crate::error::SlotError;
-use crate::slot::{end_together, TaskSlot};
+use crate::slot::{end_together, SlotShared, TaskSlot};
 use crate::spawner::Runtime;
 
 /// How long slot operations wait for a cancelled task to end.
@@ -70,8 +70,10 @@ pub(crate) struct GroupShared {
     live: AtomicUsize,
     /// Notified each time `live` falls to zero.
     idle: Event,
-    /// Slots by name.
-    slots: Mutex<HashMap<Arc<str>, TaskSlot>>,
+    /// Slots by name. Weak: a slot holds its group, so a strong map would keep both alive
+    /// forever. A slot lives while a handle or a task of it does; an unused one is dropped,
+    /// and asking for its name again gives a fresh, empty slot.
+    slots: Mutex<SlotMap>,
     /// Told (task name, panic message) when a task panics; set by the owning thread.
     pub(crate) panic_hook: OnceLock<PanicHook>,
     /// The span the slots' spans sit in (the owning thread's); none for a bare group.
@@ -79,6 +81,35 @@ pub(crate) struct GroupShared {
 }
 
 pub(crate) type PanicHook = Box<dyn Fn(&str, &str) + Send + Sync>;
+
+/// The group's slots by name, pruned of dropped ones as it grows.
+#[derive(Default)]
+struct SlotMap {
+    by_name: HashMap<Arc<str>, Weak<SlotShared>>,
+    /// The size at which dropped entries are next pruned (amortised: it doubles).
+    prune_at: usize,
+}
+
+impl SlotMap {
+    fn get(&self, name: &str) -> Option<TaskSlot> {
+        let shared = self.by_name.get(name)?.upgrade()?;
+        Some(TaskSlot { shared })
+    }
+
+    fn insert(&mut self, slot: &TaskSlot) {
+        self.by_name
+            .insert(slot.shared.name.clone(), Arc::downgrade(&slot.shared));
+        if self.by_name.len() >= self.prune_at {
+            self.by_name.retain(|_, slot| slot.strong_count() > 0);
+            self.prune_at = (2 * self.by_name.len()).max(16);
+        }
+    }
+
+    fn live(&self) -> Vec<TaskSlot> {
+        let slots = self.by_name.values().filter_map(Weak::upgrade);
+        slots.map(|shared| TaskSlot { shared }).collect()
+    }
+}
 
 impl TaskGroup {
     /// An empty group owned by `owner` (a thread id), with the default [`Timeouts`].
@@ -95,7 +126,7 @@ impl TaskGroup {
                 timeouts,
                 live: AtomicUsize::new(0),
                 idle: Event::new(),
-                slots: Mutex::new(HashMap::new()),
+                slots: Mutex::new(SlotMap::default()),
                 panic_hook: OnceLock::new(),
                 span: OnceLock::new(),
             }),
@@ -106,10 +137,10 @@ impl TaskGroup {
     pub fn slot(&self, name: &str) -> TaskSlot {
         let mut slots = lock(&self.shared.slots);
         if let Some(slot) = slots.get(name) {
-            return slot.clone();
+            return slot;
         }
         let slot = TaskSlot::new(self.shared.clone(), name.into());
-        slots.insert(slot.shared.name.clone(), slot.clone());
+        slots.insert(&slot);
         slot
     }
 
@@ -147,7 +178,7 @@ impl TaskGroup {
     /// time is reported as for [`TaskSlot::delete`] (the error names the first).
     #[doc(alias = "delete")]
     pub async fn delete_all(&self) -> Result<(), SlotError> {
-        let slots: Vec<TaskSlot> = lock(&self.shared.slots).values().cloned().collect();
+        let slots = lock(&self.shared.slots).live();
         let taken = futures::future::join_all(slots.iter().map(TaskSlot::take_for_deletion)).await;
         let (_operations, tasks): (Vec<_>, Vec<_>) = taken.into_iter().unzip();
         let ending = slots
@@ -173,7 +204,7 @@ impl TaskGroup {
 
     /// Asks every slot's task to stop without waiting (forced shutdown); slots are emptied.
     pub(crate) fn cancel_all(&self) {
-        let slots: Vec<TaskSlot> = lock(&self.shared.slots).values().cloned().collect();
+        let slots = lock(&self.shared.slots).live();
         for slot in slots {
             slot.cancel_now();
         }

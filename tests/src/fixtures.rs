@@ -101,3 +101,68 @@ pub async fn signal_lock() -> futures::lock::MutexGuard<'static, ()> {
         .lock()
         .await
 }
+
+/// A runtime handle that reports when its last clone is dropped: whatever still holds one
+/// (a task, a thread, a reference cycle) keeps it from being released.
+pub struct Tracked {
+    inner: task_thread::Runtime,
+    released: Arc<(AtomicBool, event_listener::Event)>,
+}
+
+impl Tracked {
+    /// A tracked runtime over `inner`, and the signal of its release.
+    pub fn wrap(inner: &task_thread::Runtime) -> (task_thread::Runtime, Released) {
+        let released = Arc::new((AtomicBool::new(false), event_listener::Event::new()));
+        let tracked = Tracked {
+            inner: inner.clone(),
+            released: released.clone(),
+        };
+        (task_thread::Runtime::new(tracked), Released(released))
+    }
+}
+
+/// Completes once the tracked runtime's last clone has been dropped.
+pub struct Released(Arc<(AtomicBool, event_listener::Event)>);
+
+impl Released {
+    /// Waits for the release.
+    pub async fn wait(&self) {
+        loop {
+            let listener = self.0 .1.listen();
+            if self.0 .0.load(Ordering::SeqCst) {
+                return;
+            }
+            listener.await;
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.released.0.store(true, Ordering::SeqCst);
+        self.released.1.notify(usize::MAX);
+    }
+}
+
+impl task_thread::Spawner for Tracked {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn spawn_raw(
+        &self,
+        future: futures::future::BoxFuture<'static, task_thread::RawOutput>,
+    ) -> Box<dyn task_thread::RawTask> {
+        self.inner.spawn_raw(future)
+    }
+    fn sleep(&self, duration: Duration) -> futures::future::BoxFuture<'static, ()> {
+        self.inner.sleep(duration)
+    }
+    fn yield_now(&self) -> futures::future::BoxFuture<'static, ()> {
+        self.inner.yield_now()
+    }
+    fn shutdown_signal(
+        &self,
+    ) -> futures::future::BoxFuture<'static, std::io::Result<task_thread::ShutdownSignal>> {
+        self.inner.shutdown_signal()
+    }
+}

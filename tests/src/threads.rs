@@ -436,3 +436,32 @@ pub async fn a_hung_handler_or_a_failing_hook_cannot_block_the_end(rt: Runtime) 
     assert_eq!(fragile.join().await, ThreadEnd::Stopped);
     log.position("exit fragile");
 }
+
+/// A tree that has ended holds on to nothing: once its handles are dropped, every clone of
+/// the runtime its threads, slots and tasks used is released. A reference cycle anywhere
+/// (a slot and its group, a child and its parent) would keep one forever.
+pub async fn an_ended_tree_releases_everything_it_held(rt: Runtime) {
+    let (tracked, released) = crate::fixtures::Tracked::wrap(&rt);
+    let log = EventLog::default();
+    let tree = Node::new("root", &log).with_children(vec![
+        Node::new("a", &log).with_children(vec![Node::new("a1", &log)]),
+        Node::new("b", &log).failing(Failure::Task),
+    ]);
+    let root = start(&tracked, tree).await.unwrap();
+    find(&root, "a")
+        .send(Cmd::Up("hello".into()))
+        .await
+        .unwrap();
+    log.wait_for("root from a: hello").await;
+    let tasks = task_thread::TaskGroup::new(tracked.clone(), "bare");
+    tasks
+        .slot("sleeper")
+        .re_create_fn(|task| async move { task.sleep(Duration::from_secs(3600)).await })
+        .await
+        .unwrap();
+    tasks.delete_all().await.unwrap();
+    root.terminate();
+    assert_eq!(root.join().await, ThreadEnd::Stopped);
+    drop((root, tasks, tracked));
+    released.wait().await;
+}
