@@ -96,6 +96,41 @@ fn interrupt_ends_cleanly(
     );
 }
 
+/// `--seconds N` ends the example by itself, cleanly.
+fn seconds_end_cleanly(example: &str, flavour: &str, exit_lines: &[&str]) {
+    let (mut child, lines) = start(example, flavour, &["--seconds", "0.5"]);
+    let mut seen = Vec::new();
+    for line in exit_lines {
+        wait_for_line(&lines, line, &mut seen);
+    }
+    let status = child.wait().expect("the example ends");
+    assert!(
+        status.success(),
+        "{example} on {flavour} ended with {status}:\n{}",
+        seen.join("\n")
+    );
+}
+
+macro_rules! seconds_on_every_flavour {
+    ($($test:ident: $example:literal on $flavour:literal expecting [$($line:literal),*]),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            seconds_end_cleanly($example, $flavour, &[$($line),*]);
+        }
+    )*};
+}
+
+seconds_on_every_flavour! {
+    parent_child_ends_after_seconds_on_tokio_multi_thread: "parent_child" on "tokio"
+        expecting ["stopping after", "main_thread exits", "subthread exits", "ended: Stopped"],
+    parent_child_ends_after_seconds_on_tokio_current_thread: "parent_child" on "tokio-current-thread"
+        expecting ["stopping after", "main_thread exits", "subthread exits", "ended: Stopped"],
+    parent_child_ends_after_seconds_on_async_std: "parent_child" on "async-std"
+        expecting ["stopping after", "main_thread exits", "subthread exits", "ended: Stopped"],
+    parent_child_ends_after_seconds_on_smol: "parent_child" on "smol"
+        expecting ["stopping after", "main_thread exits", "subthread exits", "ended: Stopped"],
+}
+
 macro_rules! on_every_flavour {
     ($($test:ident: $example:literal $([$($arg:literal),*])? on $flavour:literal after $started:literal expecting [$($line:literal),*]),* $(,)?) => {$(
         #[test]
