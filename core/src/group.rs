@@ -133,7 +133,9 @@ impl TaskGroup {
         }
     }
 
-    /// The slot named `name`, created empty on first use.
+    /// The slot named `name`, created empty on first use. A slot that has no task and no
+    /// handle left is forgotten; asking for it again gives a new empty slot, which behaves
+    /// the same.
     pub fn slot(&self, name: &str) -> TaskSlot {
         let mut slots = lock(&self.shared.slots);
         if let Some(slot) = slots.get(name) {
