@@ -8,7 +8,7 @@ use super::children::ChildRef;
 use super::core::{AnyChild, InsertRefused};
 use super::definition::TaskThread;
 use super::errors::{SendError, ThreadError};
-use super::handle::{ParentLink, ThreadHandle};
+use super::handle::{ChildNotice, ParentLink, ThreadHandle};
 use super::overflow::{deliver, Overflow, OverflowRules, QueueKind};
 use super::signal_loop;
 use crate::group::lock;
@@ -101,8 +101,8 @@ impl<T: TaskThread> ThreadHandle<T> {
         }
         let entry: Arc<dyn AnyChild> = Arc::new(child.clone());
         *lock(&child.links.parent) = Some(ParentLink {
-            signals: self.links.child_signals.clone(),
-            ended: self.links.child_ended.clone(),
+            signals: self.child_signal_queue(),
+            ended: self.links.child_notices.clone(),
             parent: Arc::downgrade(&self.core),
             parent_id: self.core.id.clone(),
             overflow: OverflowRules {
@@ -134,6 +134,21 @@ impl<T: TaskThread> ThreadHandle<T> {
                 child: child.id().to_owned(),
             },
         })
+    }
+
+    /// The sending end of this thread's queue of child signals, made on first use; the
+    /// loop is sent the receiving end.
+    fn child_signal_queue(&self) -> async_channel::Sender<(ChildRef, T::ChildOutput)> {
+        let links = &self.links;
+        let sender = links.child_signals.get_or_init(|| {
+            let (sender, receiver) =
+                async_channel::bounded(self.core.config.child_signal_capacity.max(1));
+            let _ = links
+                .child_notices
+                .try_send(ChildNotice::QueueOpened(receiver));
+            sender
+        });
+        sender.clone()
     }
 
     /// The ids of the children (in no particular order).

@@ -1,7 +1,7 @@
 //! [`ThreadHandle`]: what the rest of the program holds of a running thread: its identity,
 //! its queue, its lifecycle. Its operations on the tree are in `family.rs`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::children::ChildRef;
 use super::core::ThreadCore;
@@ -13,7 +13,7 @@ use super::overflow::{deliver, Overflow, QueueKind};
 /// overflow rules), and its parent's notice of ended children.
 pub(crate) struct ParentLink<M> {
     pub(crate) signals: async_channel::Sender<(ChildRef, M)>,
-    pub(crate) ended: async_channel::Sender<(ChildRef, ThreadEnd)>,
+    pub(crate) ended: async_channel::Sender<ChildNotice<M>>,
     pub(crate) parent: std::sync::Weak<ThreadCore>,
     pub(crate) parent_id: Arc<str>,
     pub(crate) overflow: super::overflow::OverflowRules,
@@ -22,11 +22,21 @@ pub(crate) struct ParentLink<M> {
     pub(crate) me: std::sync::Weak<dyn super::core::AnyChild>,
 }
 
+/// What reaches a thread about its children besides their signals.
+pub(crate) enum ChildNotice<M> {
+    /// A child ended and left the registry.
+    Ended(ChildRef, ThreadEnd),
+    /// The queue of the children's signals was just made (by the first `add_child`).
+    QueueOpened(async_channel::Receiver<(ChildRef, M)>),
+}
+
 /// The senders of a thread shared by all its handles.
 pub(crate) struct Links<T: TaskThread> {
     pub(crate) parent: Mutex<Option<ParentLink<T::Output>>>,
-    pub(crate) child_signals: async_channel::Sender<(ChildRef, T::ChildOutput)>,
-    pub(crate) child_ended: async_channel::Sender<(ChildRef, ThreadEnd)>,
+    /// The queue of the children's signals, made when the first child is added: a leaf
+    /// never pays for its `child_signal_capacity` slots.
+    pub(crate) child_signals: OnceLock<async_channel::Sender<(ChildRef, T::ChildOutput)>>,
+    pub(crate) child_notices: async_channel::Sender<ChildNotice<T::ChildOutput>>,
 }
 
 /// A cloneable handle to a running thread of type `T`.

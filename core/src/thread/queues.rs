@@ -8,6 +8,7 @@ use futures::Stream;
 use super::children::ChildRef;
 use super::core::Control;
 use super::definition::{TaskThread, ThreadEnd};
+use super::handle::ChildNotice;
 
 /// A receiving end, boxed: an `async_channel::Receiver` must be pinned to be polled.
 pub(crate) type Inbox<M> = Pin<Box<async_channel::Receiver<M>>>;
@@ -31,8 +32,9 @@ pub(crate) type Undelivered<T> = (
 pub(crate) struct Queues<T: TaskThread> {
     pub(crate) control: Inbox<Control>,
     pub(crate) signals: Inbox<T::Signal>,
-    pub(crate) child_signals: Inbox<(ChildRef, T::ChildOutput)>,
-    pub(crate) child_ended: Inbox<(ChildRef, ThreadEnd)>,
+    /// Made by the first `add_child` (announced on `child_notices`).
+    pub(crate) child_signals: Option<Inbox<(ChildRef, T::ChildOutput)>>,
+    pub(crate) child_notices: Inbox<ChildNotice<T::ChildOutput>>,
 }
 
 impl<T: TaskThread> Queues<T> {
@@ -43,20 +45,28 @@ impl<T: TaskThread> Queues<T> {
         if let Some(event) = self.try_next() {
             return event;
         }
-        futures::future::poll_fn(|cx| {
+        futures::future::poll_fn(|cx| loop {
             if let Poll::Ready(Some(control)) = self.control.as_mut().poll_next(cx) {
                 return Poll::Ready(Event::Control(control));
             }
             if let Poll::Ready(Some(signal)) = self.signals.as_mut().poll_next(cx) {
                 return Poll::Ready(Event::Signal(signal));
             }
-            if let Poll::Ready(Some((child, signal))) = self.child_signals.as_mut().poll_next(cx) {
-                return Poll::Ready(Event::ChildSignal(child, signal));
+            if let Some(child_signals) = self.child_signals.as_mut() {
+                if let Poll::Ready(Some((child, signal))) = child_signals.as_mut().poll_next(cx) {
+                    return Poll::Ready(Event::ChildSignal(child, signal));
+                }
             }
-            if let Poll::Ready(Some((child, end))) = self.child_ended.as_mut().poll_next(cx) {
-                return Poll::Ready(Event::ChildEnded(child, end));
+            match self.child_notices.as_mut().poll_next(cx) {
+                Poll::Ready(Some(ChildNotice::Ended(child, end))) => {
+                    return Poll::Ready(Event::ChildEnded(child, end))
+                }
+                // The new queue is polled (and its waker registered) on the next turn.
+                Poll::Ready(Some(ChildNotice::QueueOpened(queue))) => {
+                    self.child_signals = Some(Box::pin(queue));
+                }
+                _ => return Poll::Pending,
             }
-            Poll::Pending
         })
         .await
     }
@@ -70,24 +80,40 @@ impl<T: TaskThread> Queues<T> {
         if let Ok(signal) = self.signals.try_recv() {
             return Some(Event::Signal(signal));
         }
-        if let Ok((child, signal)) = self.child_signals.try_recv() {
+        if let Some(Ok((child, signal))) = self.child_signals.as_ref().map(|q| q.try_recv()) {
             return Some(Event::ChildSignal(child, signal));
         }
-        if let Ok((child, end)) = self.child_ended.try_recv() {
-            return Some(Event::ChildEnded(child, end));
+        match self.child_notices.try_recv() {
+            Ok(ChildNotice::Ended(child, end)) => Some(Event::ChildEnded(child, end)),
+            // Not taken here: `next` adopts the queue and polls it.
+            Ok(ChildNotice::QueueOpened(queue)) => {
+                self.child_signals = Some(Box::pin(queue));
+                self.try_next()
+            }
+            Err(_) => None,
         }
-        None
     }
 
     /// Closes the queues from the parent and from the children (their senders get their
     /// signals back from now on) and returns what was still queued.
     pub(crate) fn close_and_drain(&mut self) -> Undelivered<T> {
+        // A queue of child signals may have been made and not yet adopted.
+        while let Ok(notice) = self.child_notices.try_recv() {
+            if let ChildNotice::QueueOpened(queue) = notice {
+                self.child_signals = Some(Box::pin(queue));
+            }
+        }
         self.signals.close();
-        self.child_signals.close();
         let signals = std::iter::from_fn(|| self.signals.try_recv().ok()).collect();
-        let from_children = std::iter::from_fn(|| self.child_signals.try_recv().ok())
-            .map(|(child, signal)| (child.id().to_owned(), signal))
-            .collect();
+        let from_children = match &self.child_signals {
+            Some(queue) => {
+                queue.close();
+                std::iter::from_fn(|| queue.try_recv().ok())
+                    .map(|(child, signal)| (child.id().to_owned(), signal))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         (signals, from_children)
     }
 }

@@ -10,6 +10,7 @@ use super::children::ChildRef;
 use super::context::ThreadCx;
 use super::core::{ThreadCore, FORCE_GRACE};
 use super::definition::{TaskThread, ThreadEnd};
+use super::handle::ChildNotice;
 use super::queues::Queues;
 use super::signal_loop::guarded;
 use crate::group::lock;
@@ -128,5 +129,7 @@ pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
     if let Some(parent) = link.parent.upgrade() {
         parent.remove_child(&cx.handle.core);
     }
-    let _ = link.ended.try_send((ChildRef { child }, end));
+    let _ = link
+        .ended
+        .try_send(ChildNotice::Ended(ChildRef { child }, end));
 }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 use std::time::Instant;
 
@@ -41,17 +41,15 @@ pub(crate) async fn start<T: TaskThread>(
         control_sender,
     );
     let (signal_sender, signals) = async_channel::bounded(config.signal_capacity.max(1));
-    let (child_signal_sender, child_signals) =
-        async_channel::bounded(config.child_signal_capacity.max(1));
-    let (child_ended_sender, child_ended) = async_channel::unbounded();
+    let (child_notice_sender, child_notices) = async_channel::unbounded();
     let cx = ThreadCx {
         handle: ThreadHandle {
             core: core.clone(),
             signals: signal_sender,
             links: Arc::new(Links {
                 parent: Mutex::new(None),
-                child_signals: child_signal_sender,
-                child_ended: child_ended_sender,
+                child_signals: OnceLock::new(),
+                child_notices: child_notice_sender,
             }),
         },
     };
@@ -60,8 +58,8 @@ pub(crate) async fn start<T: TaskThread>(
     let queues = Queues {
         control: Box::pin(control),
         signals: Box::pin(signals),
-        child_signals: Box::pin(child_signals),
-        child_ended: Box::pin(child_ended),
+        child_signals: None,
+        child_notices: Box::pin(child_notices),
     };
     let (entered, has_entered) = oneshot::channel();
     let span = core.span.clone();
