@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use task_thread::{async_trait, Backend, BoxError, Next, Task, TaskCx, TaskThread, ThreadCx};
+use task_thread::{Backend, BoxError, Next, Task, TaskCx, TaskThread, ThreadCx};
 
 /// Sleeps a second and says hello, again and again.
 struct Hello;
@@ -25,8 +25,6 @@ impl Task for Hello {
 struct MyThread {
     stop_after: Option<Duration>,
 }
-
-#[async_trait]
 impl TaskThread for MyThread {
     type Signal = ();
     type Output = ();

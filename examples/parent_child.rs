@@ -9,9 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use task_thread::{
-    async_trait, Backend, BoxError, ChildRef, Flow, Next, Task, TaskCx, TaskThread, ThreadCx,
-};
+use task_thread::{Backend, BoxError, ChildRef, Flow, Next, Task, TaskCx, TaskThread, ThreadCx};
 
 /// What the child tells its parent.
 struct Message(String);
@@ -30,8 +28,6 @@ struct ParentThread {
     every: Duration,
     stop_after: Option<Duration>,
 }
-
-#[async_trait]
 impl TaskThread for ParentThread {
     type Signal = ();
     type Output = ();
@@ -74,8 +70,6 @@ impl TaskThread for ParentThread {
 struct ChildThread {
     every: Duration,
 }
-
-#[async_trait]
 impl TaskThread for ChildThread {
     type Signal = ();
     type Output = Message;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use task_thread::{
-    async_trait, start, Backend, ChildRef, Flavour, Flow, Next, SpawnerExt, Task, TaskCx,
-    TaskGroup, TaskThread, ThreadCx,
+    start, Backend, ChildRef, Flavour, Flow, Next, SpawnerExt, Task, TaskCx, TaskGroup, TaskThread,
+    ThreadCx,
 };
 
 use crate::raw::{self, RawRt};
@@ -122,8 +122,6 @@ impl Counter {
         Flow::Continue
     }
 }
-
-#[async_trait]
 impl TaskThread for Counter {
     type Signal = u64;
     type Output = ();
@@ -198,8 +196,6 @@ impl Task for Pump {
         Next::Stop
     }
 }
-
-#[async_trait]
 impl TaskThread for Chatter {
     type Signal = ();
     type Output = u64;

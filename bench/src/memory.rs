@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use task_thread::{
-    async_trait, start, Backend, BoxError, Flavour, TaskGroup, TaskThread, ThreadCx,
-};
+use task_thread::{start, Backend, BoxError, Flavour, TaskGroup, TaskThread, ThreadCx};
 
 use crate::raw;
 
@@ -49,8 +47,6 @@ fn resident_bytes() -> usize {
 }
 
 struct Idle(usize);
-
-#[async_trait]
 impl TaskThread for Idle {
     type Signal = ();
     type Output = ();

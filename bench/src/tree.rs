@@ -4,13 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use task_thread::{async_trait, start, Backend, BoxError, Flavour, TaskThread, ThreadCx};
+use task_thread::{start, Backend, BoxError, Flavour, TaskThread, ThreadCx};
 
 use crate::raw;
 
 struct Root;
-
-#[async_trait]
 impl TaskThread for Root {
     type Signal = ();
     type Output = ();
@@ -22,8 +20,6 @@ impl TaskThread for Root {
 }
 
 struct Leaf(usize);
-
-#[async_trait]
 impl TaskThread for Leaf {
     type Signal = ();
     type Output = ();

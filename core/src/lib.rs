@@ -18,8 +18,6 @@ mod spawner;
 mod task;
 mod thread;
 
-/// Re-exported so that `#[async_trait]` on a [`TaskThread`] impl needs no extra dependency.
-pub use async_trait::async_trait;
 pub use error::SlotError;
 pub use group::{TaskGroup, Timeouts};
 pub use join::{JoinError, JoinHandle};

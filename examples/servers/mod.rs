@@ -14,9 +14,7 @@ use std::time::Duration;
 
 use async_net::{TcpListener, TcpStream};
 use futures::{AsyncReadExt, AsyncWriteExt};
-use task_thread::{
-    async_trait, BoxError, ChildRef, Flow, Next, Task, TaskCx, TaskThread, ThreadCx, ThreadEnd,
-};
+use task_thread::{BoxError, ChildRef, Flow, Next, Task, TaskCx, TaskThread, ThreadCx, ThreadEnd};
 
 use blobs::BlobDecoder;
 
@@ -97,8 +95,6 @@ fn report(events: &Option<async_channel::Sender<ServerEvent>>, event: ServerEven
         let _ = events.try_send(event);
     }
 }
-
-#[async_trait]
 impl TaskThread for Master {
     type Signal = ();
     type Output = ();
@@ -255,8 +251,6 @@ pub struct Connection {
     stream: Option<TcpStream>,
     protocol: Protocol,
 }
-
-#[async_trait]
 impl TaskThread for Connection {
     type Signal = ();
     type Output = Vec<u8>;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    async_trait, BoxError, ChildRef, Flow, Next, OverflowPolicy, Task, TaskCx, TaskThread,
-    ThreadConfig, ThreadCx, ThreadEnd,
+    BoxError, ChildRef, Flow, Next, OverflowPolicy, Task, TaskCx, TaskThread, ThreadConfig,
+    ThreadCx, ThreadEnd,
 };
 
 use crate::fixtures::EventLog;
@@ -102,8 +102,6 @@ impl Node {
         self
     }
 }
-
-#[async_trait]
 impl TaskThread for Node {
     type Signal = Cmd;
     type Output = String;
@@ -238,8 +236,6 @@ pub struct Leaf {
     pub id: String,
     pub log: EventLog,
 }
-
-#[async_trait]
 impl TaskThread for Leaf {
     type Signal = u32;
     type Output = String;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
+use std::future::Future;
 
 use super::children::ChildRef;
 use super::context::ThreadCx;
@@ -83,12 +83,14 @@ impl Default for ThreadConfig {
 /// `exit` that failed, and children are terminated), and is reported to the parent through
 /// [`on_child_ended`](Self::on_child_ended). Nothing else in the tree is disturbed.
 ///
+/// The methods are `async fn`s (the trait spells them as functions returning a `Send`
+/// future, so that threads can run on multi-threaded runtimes):
+///
 /// ```
-/// use task_thread_core::{async_trait, BoxError, Flow, TaskThread, ThreadCx};
+/// use task_thread_core::{Flow, TaskThread, ThreadCx};
 ///
 /// struct Greeter { id: String }
 ///
-/// #[async_trait]
 /// impl TaskThread for Greeter {
 ///     type Signal = String;      // what the parent sends
 ///     type Output = ();          // what this thread sends to its parent
@@ -102,7 +104,6 @@ impl Default for ThreadConfig {
 ///     }
 /// }
 /// ```
-#[async_trait]
 pub trait TaskThread: Send + Sized + 'static {
     /// What the parent sends to this thread.
     type Signal: Send + 'static;
@@ -126,48 +127,52 @@ pub trait TaskThread: Send + Sized + 'static {
 
     /// The start point: starts the thread's tasks (and maybe children). Runs before any
     /// signal is handled.
-    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+    fn enter(&mut self, cx: &ThreadCx<Self>) -> impl Future<Output = Result<(), BoxError>> + Send {
         let _ = cx;
-        Ok(())
+        async { Ok(()) }
     }
 
     /// Cleanup, after the signal loop has ended and before the children are terminated.
     /// Slots left running are deleted afterwards by the library.
-    async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+    fn exit(&mut self, cx: &ThreadCx<Self>) -> impl Future<Output = Result<(), BoxError>> + Send {
         let _ = cx;
-        Ok(())
+        async { Ok(()) }
     }
 
     /// A signal from the parent. The default keeps running.
-    async fn on_signal(&mut self, signal: Self::Signal, cx: &ThreadCx<Self>) -> Flow {
+    fn on_signal(
+        &mut self,
+        signal: Self::Signal,
+        cx: &ThreadCx<Self>,
+    ) -> impl Future<Output = Flow> + Send {
         let _ = (signal, cx);
-        Flow::Continue
+        async { Flow::Continue }
     }
 
     /// A signal from one child. The default keeps running.
-    async fn on_child_signal(
+    fn on_child_signal(
         &mut self,
         signal: Self::ChildOutput,
         child: &ChildRef,
         cx: &ThreadCx<Self>,
-    ) -> Flow {
+    ) -> impl Future<Output = Flow> + Send {
         let _ = (signal, child, cx);
-        Flow::Continue
+        async { Flow::Continue }
     }
 
     /// A child has ended (stopped itself, was stopped, failed or was forced) and has left
     /// the registry. The default logs a failed child and keeps running.
-    async fn on_child_ended(
+    fn on_child_ended(
         &mut self,
         child: &ChildRef,
         end: ThreadEnd,
         cx: &ThreadCx<Self>,
-    ) -> Flow {
+    ) -> impl Future<Output = Flow> + Send {
         let _ = cx;
         if end != ThreadEnd::Stopped {
             tracing::warn!(child = %child.id(), "child ended: {end:?}");
         }
-        Flow::Continue
+        async { Flow::Continue }
     }
 
     /// One of this thread's queues is full; called on the sender's side, before the

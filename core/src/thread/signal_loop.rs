@@ -207,30 +207,44 @@ async fn signal_loop<T: TaskThread>(
         if let Some(pending) = pending.as_ref() {
             break ended_by(&pending.control);
         }
-        let (method, flow) = match queues.next().await {
+        let event = queues.next().await;
+        let control = &mut queues.control;
+        let handled = match event {
             Event::Control(control) => {
                 *pending = Some(Pending::new(&core, control));
                 continue;
             }
-            Event::Signal(signal) => ("on_signal", thread.on_signal(signal, cx)),
+            Event::Signal(signal) => {
+                let handling = thread.on_signal(signal, cx);
+                handle(&core, control, pending, "on_signal", handling).await
+            }
             Event::ChildSignal(child, signal) => {
-                let thread = &mut *thread;
-                let handling = async move { thread.on_child_signal(signal, &child, cx).await };
-                ("on_child_signal", handling.boxed())
+                let handling = thread.on_child_signal(signal, &child, cx);
+                handle(&core, control, pending, "on_child_signal", handling).await
             }
             Event::ChildEnded(child, end) => {
-                let thread = &mut *thread;
-                let handling = async move { thread.on_child_ended(&child, end, cx).await };
-                ("on_child_ended", handling.boxed())
+                let handling = thread.on_child_ended(&child, end, cx);
+                handle(&core, control, pending, "on_child_ended", handling).await
             }
         };
-        let handling = guarded(&core.id, method, flow.map(Ok));
-        match interruptible(&core, &mut queues.control, pending, method, handling).await {
+        match handled {
             Ok(Flow::Continue) => {}
             Ok(Flow::Stop) => break ThreadEnd::Stopped,
             Err(failed) => break failed,
         }
     }
+}
+
+/// Runs one handler, contained and interruptible (see [`guarded`], [`interruptible`]).
+async fn handle(
+    core: &ThreadCore,
+    control: &mut Inbox<Control>,
+    pending: &mut Option<Pending>,
+    method: &str,
+    handling: impl Future<Output = Flow>,
+) -> Result<Flow, ThreadEnd> {
+    let guarded = guarded(&core.id, method, handling.map(Ok));
+    interruptible(core, control, pending, method, guarded).await
 }
 
 /// How a control message ends a thread.
