@@ -159,7 +159,8 @@ pub async fn queued_child_signals_reach_the_undelivered_hook(rt: Runtime) {
     assert!(!log.events().iter().any(|e| e.starts_with("p from c")));
 }
 
-/// A child that stops leaves its parent's registry, the parent is told, and keeps running.
+/// A child that stops leaves its parent's registry, the parent is told (after the child's
+/// last signals), and keeps running.
 pub async fn a_stopped_child_leaves_the_registry(rt: Runtime) {
     let log = EventLog::default();
     let tree =
@@ -168,10 +169,13 @@ pub async fn a_stopped_child_leaves_the_registry(rt: Runtime) {
     let mut ids = parent.child_ids();
     ids.sort();
     assert_eq!(ids, ["c1", "c2"]);
-    let parent_cx_child = find(&parent, "c1");
-    parent_cx_child.send(Cmd::Stop).await.unwrap();
+    let child = find(&parent, "c1");
+    child.send(Cmd::Up("last words".into())).await.unwrap();
+    child.send(Cmd::Stop).await.unwrap();
     log.wait_for("p saw c1 end: Stopped").await;
     assert_eq!(parent.child_ids(), ["c2"]);
+    // What a child sent before it stopped reaches its parent before its end does.
+    assert!(log.position("p from c1: last words") < log.position("p saw c1 end: Stopped"));
     parent.send(Cmd::Note(5)).await.unwrap();
     log.wait_for("p got 5").await;
     parent.terminate();

@@ -55,6 +55,32 @@ pub(crate) struct Links<T: TaskThread> {
 ///
 /// Compared with a tokio `JoinHandle`: dropping it does nothing to the thread, and the
 /// thread's end includes the end of its whole subtree.
+///
+/// ```
+/// use task_thread_core::{start, Flow, Runtime, TaskThread, ThreadCx, ThreadEnd};
+///
+/// struct Echo;
+///
+/// impl TaskThread for Echo {
+///     type Signal = String;
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "echo".into() }
+///     async fn on_signal(&mut self, text: String, _cx: &ThreadCx<Self>) -> Flow {
+///         tracing::info!("{text}");
+///         Flow::Continue
+///     }
+/// }
+///
+/// async fn talk(rt: &Runtime) {
+///     let echo = start(rt, Echo).await.unwrap();
+///     echo.send("hello".to_owned()).await.unwrap();
+///     echo.terminate();
+///     assert_eq!(echo.join().await, ThreadEnd::Stopped);
+///     // Ended: what is sent now comes back.
+///     assert_eq!(echo.send("late".to_owned()).await.unwrap_err().into_signal(), "late");
+/// }
+/// ```
 pub struct ThreadHandle<T: TaskThread> {
     pub(crate) core: Arc<ThreadCore>,
     pub(crate) signals: async_channel::Sender<T::Signal>,

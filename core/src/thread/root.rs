@@ -17,6 +17,23 @@ use crate::Spawner;
 /// [`shutdown_budget`](super::ThreadConfig::shutdown_budget) (a hung handler, `enter` or
 /// `exit`), or a second signal arrives meanwhile, it is forced. Several roots in one process
 /// each end on the signal. Returns how the root ended.
+///
+/// ```
+/// use task_thread_core::{Backend, TaskThread, ThreadEnd};
+///
+/// struct Main;
+///
+/// impl TaskThread for Main {
+///     type Signal = ();
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "main".into() }
+/// }
+///
+/// fn main_of_a_program(backend: impl Backend) -> ThreadEnd {
+///     backend.block_on(|rt| async move { task_thread_core::run(&rt, Main).await })
+/// }
+/// ```
 pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEnd {
     let signals = runtime.shutdown_signal();
     let handle = match start(runtime.clone(), thread, |_| Ok(())).await {
