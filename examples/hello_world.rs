@@ -25,6 +25,7 @@ impl Task for Hello {
 struct MyThread {
     stop_after: Option<Duration>,
 }
+
 impl TaskThread for MyThread {
     type Signal = ();
     type Output = ();

@@ -28,6 +28,7 @@ struct ParentThread {
     every: Duration,
     stop_after: Option<Duration>,
 }
+
 impl TaskThread for ParentThread {
     type Signal = ();
     type Output = ();
@@ -70,6 +71,7 @@ impl TaskThread for ParentThread {
 struct ChildThread {
     every: Duration,
 }
+
 impl TaskThread for ChildThread {
     type Signal = ();
     type Output = Message;

@@ -122,6 +122,7 @@ impl Counter {
         Flow::Continue
     }
 }
+
 impl TaskThread for Counter {
     type Signal = u64;
     type Output = ();
@@ -196,6 +197,7 @@ impl Task for Pump {
         Next::Stop
     }
 }
+
 impl TaskThread for Chatter {
     type Signal = ();
     type Output = u64;

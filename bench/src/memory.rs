@@ -47,6 +47,7 @@ fn resident_bytes() -> usize {
 }
 
 struct Idle(usize);
+
 impl TaskThread for Idle {
     type Signal = ();
     type Output = ();

@@ -9,6 +9,7 @@ use task_thread::{start, Backend, BoxError, Flavour, TaskThread, ThreadCx};
 use crate::raw;
 
 struct Root;
+
 impl TaskThread for Root {
     type Signal = ();
     type Output = ();
@@ -20,6 +21,7 @@ impl TaskThread for Root {
 }
 
 struct Leaf(usize);
+
 impl TaskThread for Leaf {
     type Signal = ();
     type Output = ();

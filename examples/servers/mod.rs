@@ -95,6 +95,7 @@ fn report(events: &Option<async_channel::Sender<ServerEvent>>, event: ServerEven
         let _ = events.try_send(event);
     }
 }
+
 impl TaskThread for Master {
     type Signal = ();
     type Output = ();
@@ -251,6 +252,7 @@ pub struct Connection {
     stream: Option<TcpStream>,
     protocol: Protocol,
 }
+
 impl TaskThread for Connection {
     type Signal = ();
     type Output = Vec<u8>;

@@ -102,6 +102,7 @@ impl Node {
         self
     }
 }
+
 impl TaskThread for Node {
     type Signal = Cmd;
     type Output = String;
@@ -236,6 +237,7 @@ pub struct Leaf {
     pub id: String,
     pub log: EventLog,
 }
+
 impl TaskThread for Leaf {
     type Signal = u32;
     type Output = String;
