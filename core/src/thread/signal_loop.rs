@@ -17,9 +17,9 @@ use super::definition::{BoxError, Flow, TaskThread, ThreadEnd};
 use super::errors::ThreadError;
 use super::handle::{Links, ThreadHandle};
 use super::queues::{Event, Inbox, Queues};
-use super::shutdown::{shut_down, tell_parent, within};
+use super::shutdown::{shut_down, tell_parent};
 use crate::join::panic_message;
-use crate::SpawnerExt;
+use crate::{Spawner, SpawnerExt};
 
 /// Starts `thread` on its own task and returns once it has entered and its signal loop
 /// runs. `adopt` runs first, before `enter`: a parent registers the child there, so that
@@ -115,39 +115,58 @@ impl Pending {
     }
 }
 
-/// Runs one handler. If a control message (terminate, a task's failure) arrives meanwhile,
-/// it is kept in `pending` and the handler gets until the shutdown deadline to finish; a
-/// handler still running then is dropped and the thread ends as forced.
-async fn interruptible(
+/// Runs a user method (`enter` or a handler), contained and interruptible: an error or a
+/// panic becomes [`ThreadEnd::Failed`], logged with where; if a control message (terminate,
+/// a task's failure) arrives meanwhile, it is kept in `pending` and the method gets until
+/// the shutdown deadline to finish, after which it is dropped and the thread ends as forced.
+///
+/// One future, polled in place: a method that completes on its first poll (the common
+/// case) costs no timer, no extra state machine and no copy of its future.
+async fn contained<R>(
     core: &ThreadCore,
     control: &mut Inbox<Control>,
     pending: &mut Option<Pending>,
     method: &str,
-    handling: impl Future<Output = Result<Flow, ThreadEnd>>,
-) -> Result<Flow, ThreadEnd> {
-    let mut handling = pin!(handling);
-    if pending.is_none() {
-        let raced = futures::future::poll_fn(|cx| {
-            if let Poll::Ready(flow) = handling.as_mut().poll(cx) {
-                return Poll::Ready(Some(flow));
+    call: impl Future<Output = Result<R, BoxError>>,
+) -> Result<R, ThreadEnd> {
+    let mut call = pin!(call);
+    let mut deadline: Option<futures::future::BoxFuture<'static, ()>> = None;
+    let ended = futures::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
+            Ok(Poll::Ready(Ok(value))) => return Poll::Ready(Ok(value)),
+            Ok(Poll::Ready(Err(error))) => return Poll::Ready(Err(Some(error.to_string()))),
+            Err(panic) => {
+                let message = format!("panicked: {}", panic_message(panic.as_ref()));
+                return Poll::Ready(Err(Some(message)));
             }
-            match control.as_mut().poll_next(cx) {
-                Poll::Ready(Some(arrived)) => {
-                    *pending = Some(Pending::new(core, arrived));
-                    Poll::Ready(None)
-                }
-                _ => Poll::Pending,
-            }
-        })
-        .await;
-        if let Some(flow) = raced {
-            return flow;
+            Ok(Poll::Pending) => {}
         }
-    }
-    let deadline = pending.as_ref().map_or_else(Instant::now, |p| p.deadline);
-    match within(core, deadline, handling).await {
-        Some(flow) => flow,
-        None => {
+        if pending.is_none() {
+            if let Poll::Ready(Some(arrived)) = control.as_mut().poll_next(cx) {
+                *pending = Some(Pending::new(core, arrived));
+            }
+        }
+        if let Some(pending) = pending.as_ref() {
+            let timer = deadline.get_or_insert_with(|| {
+                let left = pending.deadline.saturating_duration_since(Instant::now());
+                core.runtime.sleep(left)
+            });
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(None));
+            }
+        }
+        Poll::Pending
+    });
+    match ended.await {
+        Ok(value) => Ok(value),
+        Err(Some(failure)) => {
+            tracing::error!(thread = %core.id, method, "{failure}");
+            Err(ThreadEnd::Failed {
+                r#where: method.to_owned(),
+                message: failure,
+            })
+        }
+        Err(None) => {
             tracing::error!(thread = %core.id, method, "still running at the shutdown deadline: dropped");
             Err(ThreadEnd::Forced {
                 what: method.to_owned(),
@@ -163,14 +182,9 @@ async fn life<T: TaskThread>(
     entered: oneshot::Sender<Result<(), String>>,
 ) {
     let core = cx.handle.core.clone();
-    let id = core.id.clone();
     let mut pending: Option<Pending> = None;
-    let entering = guarded(
-        &id,
-        "enter",
-        thread.enter(&cx).map(|r| r.map(|()| Flow::Continue)),
-    );
-    let entering = interruptible(&core, &mut queues.control, &mut pending, "enter", entering).await;
+    let entering = thread.enter(&cx);
+    let entering = contained(&core, &mut queues.control, &mut pending, "enter", entering).await;
     let end = match entering {
         Err(failed) => {
             let message = match &failed {
@@ -235,7 +249,7 @@ async fn signal_loop<T: TaskThread>(
     }
 }
 
-/// Runs one handler, contained and interruptible (see [`guarded`], [`interruptible`]).
+/// Runs one handler (see [`contained`]).
 async fn handle(
     core: &ThreadCore,
     control: &mut Inbox<Control>,
@@ -243,8 +257,7 @@ async fn handle(
     method: &str,
     handling: impl Future<Output = Flow>,
 ) -> Result<Flow, ThreadEnd> {
-    let guarded = guarded(&core.id, method, handling.map(Ok));
-    interruptible(core, control, pending, method, guarded).await
+    contained(core, control, pending, method, handling.map(Ok)).await
 }
 
 /// How a control message ends a thread.
