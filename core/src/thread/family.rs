@@ -19,22 +19,31 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// gets its output back in [`SendError::NoParent`].
     #[doc(alias = "sigFromChildToParent__")]
     pub async fn send_to_parent(&self, output: T::Output) -> Result<(), SendError<T::Output>> {
-        let link = lock(&self.links.parent).as_ref().map(|link| {
-            let me = link.me.upgrade().map(|child| ChildRef { child });
-            (
-                link.signals.clone(),
-                me,
-                link.overflow,
-                link.parent_id.clone(),
-            )
-        });
-        let Some((signals, me, rules, parent_id)) = link else {
-            return Err(SendError::NoParent(output));
+        // The busy path, under the link's lock: a queue with room takes the signal at once,
+        // with nothing cloned.
+        let waiting = {
+            let parent = lock(&self.links.parent);
+            let Some(link) = parent.as_ref() else {
+                return Err(SendError::NoParent(output));
+            };
+            let Some(child) = link.me.upgrade() else {
+                // The parent has let go of this child: it is ending or has ended.
+                return Err(SendError::Ended(output));
+            };
+            match link.signals.try_send((ChildRef { child }, output)) {
+                Ok(()) => return Ok(()),
+                Err(async_channel::TrySendError::Closed((_, output))) => {
+                    return Err(SendError::Ended(output))
+                }
+                Err(async_channel::TrySendError::Full(signal)) => (
+                    signal,
+                    link.signals.clone(),
+                    link.overflow,
+                    link.parent_id.clone(),
+                ),
+            }
         };
-        let Some(me) = me else {
-            // The parent has let go of this child: it is ending or has ended.
-            return Err(SendError::Ended(output));
-        };
+        let (signal, signals, rules, parent_id) = waiting;
         let on_full = || {
             tracing::warn!(
                 thread = %self.id(),
@@ -50,7 +59,8 @@ impl<T: TaskThread> ThreadHandle<T> {
                 });
             }
         };
-        deliver(&signals, (me, output), rules.policy, on_full)
+        // Full: the hook, then the policy (`deliver` tries once more first).
+        deliver(&signals, signal, rules.policy, on_full)
             .await
             .map_err(|error| error.map(|(_, output)| output))
     }
