@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use task_thread::{start, Backend, BoxError, Flavour, TaskGroup, TaskThread, ThreadCx};
+use task_thread::{start, Backend, Flavour, TaskGroup};
 
 use crate::raw;
+use crate::tree::Leaf;
 
 /// What one memory measurement creates.
 #[derive(Clone, Copy, Debug)]
@@ -46,24 +47,8 @@ fn resident_bytes() -> usize {
     pages * 4096
 }
 
-struct Idle(usize);
-
-impl TaskThread for Idle {
-    type Signal = ();
-    type Output = ();
-    type ChildOutput = ();
-
-    fn id(&self) -> String {
-        self.0.to_string()
-    }
-
-    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        cx.slot("sleep").re_create_fn(sleep_an_hour).await?;
-        Ok(())
-    }
-}
-
-async fn sleep_an_hour(task: task_thread::TaskCx) {
+/// A task that sleeps for an hour.
+pub async fn sleep_an_hour(task: task_thread::TaskCx) {
     task.sleep(Duration::from_secs(3600)).await
 }
 
@@ -74,7 +59,7 @@ pub fn measure(flavour: Flavour, subject: Subject, n: usize) -> usize {
         Subject::Threads => flavour.block_on(|rt| async move {
             let mut threads = Vec::with_capacity(n);
             for i in 0..n {
-                threads.push(start(&rt, Idle(i)).await.unwrap());
+                threads.push(start(&rt, Leaf(i)).await.unwrap());
             }
             let grown = resident_bytes() - before;
             std::mem::forget(threads);

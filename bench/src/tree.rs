@@ -20,7 +20,8 @@ impl TaskThread for Root {
     }
 }
 
-struct Leaf(usize);
+/// A child with one task, sleeping: the idle thread of cases 4 and 6.
+pub struct Leaf(pub usize);
 
 impl TaskThread for Leaf {
     type Signal = ();
@@ -33,7 +34,7 @@ impl TaskThread for Leaf {
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         cx.slot("sleep")
-            .re_create_fn(|task| async move { task.sleep(Duration::from_secs(3600)).await })
+            .re_create_fn(crate::memory::sleep_an_hour)
             .await?;
         Ok(())
     }
