@@ -1,15 +1,12 @@
 //! [`ChildRef`]: how a parent sees one of its children, whatever the child's type.
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-
-use super::core::{AnyChild, ThreadCore};
+use super::core::AnyChild;
 use super::definition::TaskThread;
-use super::errors::SendError;
 use super::handle::ThreadHandle;
+use super::mailbox::Mailbox;
 
 /// One child of a thread, whatever its Rust type: its id and info, and its typed handle if
 /// you know the type.
@@ -36,10 +33,7 @@ impl ChildRef {
 
     /// The child's typed handle, if it is a `C`.
     pub fn handle<C: TaskThread>(&self) -> Option<ThreadHandle<C>> {
-        self.child
-            .as_any()
-            .downcast_ref::<ThreadHandle<C>>()
-            .cloned()
+        handle_of(&self.child)
     }
 }
 
@@ -49,37 +43,14 @@ impl std::fmt::Debug for ChildRef {
     }
 }
 
-impl<C: TaskThread> AnyChild for ThreadHandle<C> {
-    fn core(&self) -> &Arc<ThreadCore> {
-        &self.core
+/// The typed handle of a registered child, if it is a `C`.
+pub(crate) fn handle_of<C: TaskThread>(child: &Arc<dyn AnyChild>) -> Option<ThreadHandle<C>> {
+    if child.thread_type() != TypeId::of::<C>() {
+        return None;
     }
-
-    fn thread_type(&self) -> TypeId {
-        TypeId::of::<C>()
-    }
-
-    fn signal_type(&self) -> TypeId {
-        TypeId::of::<C::Signal>()
-    }
-
-    fn as_any(&self) -> &(dyn Any + Send + Sync) {
-        self
-    }
-
-    fn send_any(
-        &self,
-        signal: Box<dyn Any + Send>,
-    ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>> {
-        let child = self.clone();
-        async move {
-            let signal = signal
-                .downcast::<C::Signal>()
-                .map_err(SendError::NoSuchChild)?;
-            child
-                .send(*signal)
-                .await
-                .map_err(|error| error.map(|s| Box::new(s) as Box<dyn Any + Send>))
-        }
-        .boxed()
-    }
+    let mailbox = child.clone().into_any().downcast::<Mailbox<C>>().ok()?;
+    Some(ThreadHandle {
+        core: mailbox.core.clone(),
+        mailbox,
+    })
 }

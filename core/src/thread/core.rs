@@ -3,16 +3,18 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use event_listener::Event;
 use futures::future::BoxFuture;
+use futures::task::AtomicWaker;
 use futures::FutureExt;
 
 use super::definition::{ThreadConfig, ThreadEnd};
 use super::errors::SendError;
-use super::overflow::OverflowRules;
 use crate::group::lock;
 use crate::{JoinHandle, Runtime, Spawner, TaskGroup};
 
@@ -25,7 +27,9 @@ pub(crate) enum Control {
 }
 
 /// Invariants:
-/// - once `phase` leaves `Running` no child is added and the registry only shrinks;
+/// - once `running` is false no child is added and the registry only shrinks;
+/// - the first control message wins: the loop takes one and ends; later ones change
+///   nothing (a terminate after a failure, a second terminate);
 /// - `end` is set exactly once, when the thread's shutdown has completed (or was forced),
 ///   and `ended` is notified then; [`join`](ThreadCore::join) returns `end` to every waiter;
 /// - a registered child's parent is this thread; a child removes itself when it ends.
@@ -35,10 +39,13 @@ pub(crate) struct ThreadCore {
     pub(crate) runtime: Runtime,
     pub(crate) tasks: TaskGroup,
     pub(crate) config: ThreadConfig,
-    /// The rules of the queue from the parent.
-    pub(crate) overflow: OverflowRules,
     pub(crate) span: tracing::Span,
-    control: async_channel::Sender<Control>,
+    /// The signal loop's waker, woken by every event: a control message here, a signal
+    /// in the thread's mailbox.
+    loop_waker: AtomicWaker,
+    /// Set when `state.control` holds a message the loop has not taken: the loop's busy
+    /// path reads this, not the lock.
+    has_control: AtomicBool,
     state: Mutex<CoreState>,
     ended: Event,
 }
@@ -49,6 +56,10 @@ struct CoreState {
     parent: Option<std::sync::Weak<ThreadCore>>,
     children: HashMap<Arc<str>, Arc<dyn AnyChild>>,
     signal_loop: Option<JoinHandle<()>>,
+    /// The control message for the loop, until it takes it.
+    control: Option<Control>,
+    /// Whether a control message has been sent (the first wins).
+    controlled: bool,
     end: Option<ThreadEnd>,
 }
 
@@ -58,12 +69,12 @@ pub(crate) trait AnyChild: Send + Sync + 'static {
     fn thread_type(&self) -> TypeId;
     /// The type of signal the child accepts from its parent.
     fn signal_type(&self) -> TypeId;
-    /// The child's `ThreadHandle<C>`, for downcasting.
-    fn as_any(&self) -> &(dyn Any + Send + Sync);
+    /// The child's mailbox, for downcasting to its type.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     /// Sends a signal of the child's signal type (checked by the caller with
     /// `signal_type`), handing it back boxed if it cannot be delivered.
     fn send_any(
-        &self,
+        self: Arc<Self>,
         signal: Box<dyn Any + Send>,
     ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>>;
 }
@@ -74,41 +85,42 @@ impl ThreadCore {
         info: String,
         runtime: Runtime,
         config: ThreadConfig,
-        control: async_channel::Sender<Control>,
     ) -> Arc<Self> {
         // A root span, not a child of whatever span starts the thread: a 1,000-deep tree would
         // otherwise nest 1,000 spans, and closing them recurses that deep.
         let span = tracing::info_span!(parent: None, "thread", id = %id, info = %info);
         let tasks = TaskGroup::with_timeouts(runtime.clone(), id.clone(), config.timeouts);
         tasks.set_span(span.clone());
-        let fail = control.clone();
-        tasks.set_panic_hook(move |task, message| {
-            let _ = fail.try_send(Control::Fail {
-                r#where: format!("task {task}"),
-                message: message.to_owned(),
+        Arc::new_cyclic(|me: &std::sync::Weak<ThreadCore>| {
+            let me = me.clone();
+            tasks.set_panic_hook(move |task, message| {
+                if let Some(core) = me.upgrade() {
+                    core.send_control(Control::Fail {
+                        r#where: format!("task {task}"),
+                        message: message.to_owned(),
+                    });
+                }
             });
-        });
-        Arc::new(ThreadCore {
-            id: id.into(),
-            info,
-            runtime,
-            tasks,
-            config,
-            overflow: OverflowRules {
-                policy: config.overflow,
-                capacity: config.signal_capacity,
-                hook: None,
-            },
-            span,
-            control,
-            state: Mutex::new(CoreState {
-                running: true,
-                parent: None,
-                children: HashMap::new(),
-                signal_loop: None,
-                end: None,
-            }),
-            ended: Event::new(),
+            ThreadCore {
+                id: id.into(),
+                info,
+                runtime,
+                tasks,
+                config,
+                span,
+                loop_waker: AtomicWaker::new(),
+                has_control: AtomicBool::new(false),
+                state: Mutex::new(CoreState {
+                    running: true,
+                    parent: None,
+                    children: HashMap::new(),
+                    signal_loop: None,
+                    control: None,
+                    controlled: false,
+                    end: None,
+                }),
+                ended: Event::new(),
+            }
         })
     }
 
@@ -121,7 +133,49 @@ impl ThreadCore {
 
     /// Asks the loop to end; works before the loop has started and after it has ended.
     pub(crate) fn terminate(&self, deadline: Option<Instant>) {
-        let _ = self.control.try_send(Control::Terminate { deadline });
+        self.send_control(Control::Terminate { deadline });
+    }
+
+    /// Hands the loop a control message, unless it had one already (the first wins).
+    pub(crate) fn send_control(&self, control: Control) {
+        {
+            let mut state = lock(&self.state);
+            if state.controlled {
+                return;
+            }
+            state.controlled = true;
+            state.control = Some(control);
+        }
+        self.has_control.store(true, Ordering::Release);
+        self.wake_loop();
+    }
+
+    /// The control message, if one has come and the loop has not taken it yet.
+    pub(crate) fn take_control(&self) -> Option<Control> {
+        if !self.has_control.load(Ordering::Acquire) {
+            return None;
+        }
+        self.has_control.store(false, Ordering::Relaxed);
+        lock(&self.state).control.take()
+    }
+
+    /// Wakes the signal loop (an event has come).
+    pub(crate) fn wake_loop(&self) {
+        self.loop_waker.wake();
+    }
+
+    /// Has `waker` woken by the next event; the caller looks for events again afterwards.
+    pub(crate) fn register_loop(&self, waker: &Waker) {
+        self.loop_waker.register(waker);
+    }
+
+    /// The control message if one is waiting, registering the loop's waker otherwise.
+    pub(crate) fn poll_control(&self, waker: &Waker) -> Option<Control> {
+        if let Some(control) = self.take_control() {
+            return Some(control);
+        }
+        self.register_loop(waker);
+        self.take_control()
     }
 
     /// Records `parent` as this thread's parent; false if it already had one.

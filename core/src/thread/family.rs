@@ -4,12 +4,12 @@
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 
-use super::children::ChildRef;
+use super::children::{handle_of, ChildRef};
 use super::core::{AnyChild, InsertRefused};
 use super::definition::TaskThread;
 use super::errors::{SendError, ThreadError};
-use super::handle::{ChildNotice, ParentLink, ThreadHandle};
-use super::overflow::{deliver, Overflow, OverflowRules, QueueKind};
+use super::handle::ThreadHandle;
+use super::mailbox::{deliver, ChildInbox, Mailbox, ParentLink};
 use super::signal_loop;
 use crate::group::lock;
 
@@ -19,48 +19,20 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// gets its output back in [`SendError::NoParent`].
     #[doc(alias = "sigFromChildToParent__")]
     pub async fn send_to_parent(&self, output: T::Output) -> Result<(), SendError<T::Output>> {
-        // The busy path, under the link's lock: a queue with room takes the signal at once,
-        // with nothing cloned.
-        let waiting = {
-            let parent = lock(&self.links.parent);
-            let Some(link) = parent.as_ref() else {
-                return Err(SendError::NoParent(output));
-            };
-            let Some(child) = link.me.upgrade() else {
-                // The parent has let go of this child: it is ending or has ended.
-                return Err(SendError::Ended(output));
-            };
-            match link.signals.try_send((ChildRef { child }, output)) {
-                Ok(()) => return Ok(()),
-                Err(async_channel::TrySendError::Closed((_, output))) => {
-                    return Err(SendError::Ended(output))
-                }
-                Err(async_channel::TrySendError::Full(signal)) => (
-                    signal,
-                    link.signals.clone(),
-                    link.overflow,
-                    link.parent_id.clone(),
-                ),
-            }
+        let inbox = match lock(&self.mailbox.parent).as_ref() {
+            None => return Err(SendError::NoParent(output)),
+            Some(link) => link.inbox.upgrade(),
         };
-        let (signal, signals, rules, parent_id) = waiting;
-        let on_full = || {
-            tracing::warn!(
-                thread = %self.id(),
-                parent = %parent_id,
-                capacity = rules.capacity,
-                "the parent's queue of child signals is full"
-            );
-            if let Some(hook) = rules.hook {
-                hook(&Overflow {
-                    thread: &parent_id,
-                    queue: QueueKind::FromChildren,
-                    capacity: rules.capacity,
-                });
-            }
+        // Gone: the parent has ended and been dropped.
+        let Some(inbox) = inbox else {
+            return Err(SendError::Ended(output));
         };
-        // Full: the hook, then the policy (`deliver` tries once more first).
-        deliver(&signals, signal, rules.policy, on_full)
+        let me = ChildRef {
+            child: self.mailbox.clone(),
+        };
+        let push = |signal| inbox.push_child_signal(signal);
+        let on_full = || inbox.overflowed(self.id());
+        deliver(push, inbox.room_for_children(), on_full, (me, output))
             .await
             .map_err(|error| error.map(|(_, output)| output))
     }
@@ -109,19 +81,10 @@ impl<T: TaskThread> ThreadHandle<T> {
                 child: child.id().to_owned(),
             });
         }
-        let entry: Arc<dyn AnyChild> = Arc::new(child.clone());
-        *lock(&child.links.parent) = Some(ParentLink {
-            signals: self.child_signal_queue(),
-            ended: self.links.child_notices.clone(),
-            parent: Arc::downgrade(&self.core),
-            parent_id: self.core.id.clone(),
-            overflow: OverflowRules {
-                policy: self.core.config.overflow,
-                capacity: self.core.config.child_signal_capacity,
-                hook: Some(T::on_overflow),
-            },
-            me: Arc::downgrade(&entry),
-        });
+        let inbox: std::sync::Weak<Mailbox<T>> = Arc::downgrade(&self.mailbox);
+        let inbox: std::sync::Weak<dyn ChildInbox<C::Output>> = inbox;
+        *lock(&child.mailbox.parent) = Some(ParentLink { inbox });
+        let entry: Arc<dyn AnyChild> = child.mailbox.clone();
         let refused = match self.core.insert_child(entry) {
             // Ended before it could be told where to report: take it back out.
             Ok(()) if child.end().is_some() => {
@@ -133,7 +96,7 @@ impl<T: TaskThread> ThreadHandle<T> {
             Ok(()) => return Ok(()),
             Err(refused) => refused,
         };
-        *lock(&child.links.parent) = None;
+        *lock(&child.mailbox.parent) = None;
         child.core.release_parent();
         child.terminate();
         Err(match refused {
@@ -144,21 +107,6 @@ impl<T: TaskThread> ThreadHandle<T> {
                 child: child.id().to_owned(),
             },
         })
-    }
-
-    /// The sending end of this thread's queue of child signals, made on first use; the
-    /// loop is sent the receiving end.
-    fn child_signal_queue(&self) -> async_channel::Sender<(ChildRef, T::ChildOutput)> {
-        let links = &self.links;
-        let sender = links.child_signals.get_or_init(|| {
-            let (sender, receiver) =
-                async_channel::bounded(self.core.config.child_signal_capacity.max(1));
-            let _ = links
-                .child_notices
-                .try_send(ChildNotice::QueueOpened(receiver));
-            sender
-        });
-        sender.clone()
     }
 
     /// The ids of the children (in no particular order).
@@ -193,10 +141,7 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// Every child of type `C`.
     pub fn children_of<C: TaskThread>(&self) -> Vec<ThreadHandle<C>> {
         let children = self.core.children();
-        children
-            .iter()
-            .filter_map(|child| child.as_any().downcast_ref::<ThreadHandle<C>>().cloned())
-            .collect()
+        children.iter().filter_map(handle_of::<C>).collect()
     }
 
     /// Sends `signal` to the child `id`, which must accept signals of type `S`; the child's
@@ -231,7 +176,7 @@ impl<T: TaskThread> ThreadHandle<T> {
             if child.signal_type() != TypeId::of::<S>() {
                 continue;
             }
-            if let Err(error) = child.send_any(Box::new(signal.clone())).await {
+            if let Err(error) = child.clone().send_any(Box::new(signal.clone())).await {
                 refused.push((child.core().id.to_string(), error.map(unbox)));
             }
         }

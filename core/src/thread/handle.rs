@@ -1,43 +1,12 @@
 //! [`ThreadHandle`]: what the rest of the program holds of a running thread: its identity,
 //! its queue, its lifecycle. Its operations on the tree are in `family.rs`.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
-use super::children::ChildRef;
 use super::core::ThreadCore;
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
-use super::overflow::{deliver, Overflow, QueueKind};
-
-/// Where a child's output goes: its parent's queue of child signals (with the parent's
-/// overflow rules), and its parent's notice of ended children.
-pub(crate) struct ParentLink<M> {
-    pub(crate) signals: async_channel::Sender<(ChildRef, M)>,
-    pub(crate) ended: async_channel::Sender<ChildNotice<M>>,
-    pub(crate) parent: std::sync::Weak<ThreadCore>,
-    pub(crate) parent_id: Arc<str>,
-    pub(crate) overflow: super::overflow::OverflowRules,
-    /// The parent's registry entry for this child. Weak, or the child's own links would
-    /// keep the child alive through this link.
-    pub(crate) me: std::sync::Weak<dyn super::core::AnyChild>,
-}
-
-/// What reaches a thread about its children besides their signals.
-pub(crate) enum ChildNotice<M> {
-    /// A child ended and left the registry.
-    Ended(ChildRef, ThreadEnd),
-    /// The queue of the children's signals was just made (by the first `add_child`).
-    QueueOpened(async_channel::Receiver<(ChildRef, M)>),
-}
-
-/// The senders of a thread shared by all its handles.
-pub(crate) struct Links<T: TaskThread> {
-    pub(crate) parent: Mutex<Option<ParentLink<T::Output>>>,
-    /// The queue of the children's signals, made when the first child is added: a leaf
-    /// never pays for its `child_signal_capacity` slots.
-    pub(crate) child_signals: OnceLock<async_channel::Sender<(ChildRef, T::ChildOutput)>>,
-    pub(crate) child_notices: async_channel::Sender<ChildNotice<T::ChildOutput>>,
-}
+use super::mailbox::Mailbox;
 
 /// A cloneable handle to a running thread of type `T`.
 ///
@@ -83,16 +52,14 @@ pub(crate) struct Links<T: TaskThread> {
 /// ```
 pub struct ThreadHandle<T: TaskThread> {
     pub(crate) core: Arc<ThreadCore>,
-    pub(crate) signals: async_channel::Sender<T::Signal>,
-    pub(crate) links: Arc<Links<T>>,
+    pub(crate) mailbox: Arc<Mailbox<T>>,
 }
 
 impl<T: TaskThread> Clone for ThreadHandle<T> {
     fn clone(&self) -> Self {
         ThreadHandle {
             core: self.core.clone(),
-            signals: self.signals.clone(),
-            links: self.links.clone(),
+            mailbox: self.mailbox.clone(),
         }
     }
 }
@@ -116,15 +83,7 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// Sends `signal` to the thread (the original's `insertSignal`): see the type's contract.
     #[doc(alias = "insertSignal")]
     pub async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
-        let rules = &self.core.overflow;
-        deliver(&self.signals, signal, rules.policy, || {
-            T::on_overflow(&Overflow {
-                thread: &self.core.id,
-                queue: QueueKind::FromParent,
-                capacity: rules.capacity,
-            })
-        })
-        .await
+        self.mailbox.send(signal).await
     }
 
     /// Ends the thread: see the type's contract. Idempotent.

@@ -10,8 +10,6 @@ use super::children::ChildRef;
 use super::context::ThreadCx;
 use super::core::{ThreadCore, FORCE_GRACE};
 use super::definition::{TaskThread, ThreadEnd};
-use super::handle::ChildNotice;
-use super::queues::Queues;
 use super::signal_loop::guarded;
 use crate::group::lock;
 use crate::join::panic_message;
@@ -24,13 +22,12 @@ use crate::Spawner;
 pub(crate) async fn shut_down<T: TaskThread>(
     thread: &mut T,
     cx: &ThreadCx<T>,
-    queues: &mut Queues<T>,
     mut end: ThreadEnd,
     deadline: Instant,
 ) -> ThreadEnd {
     let core = cx.handle.core.clone();
     let children = core.close_children();
-    let (signals, from_children) = queues.close_and_drain();
+    let (signals, from_children) = cx.handle.mailbox.close_and_drain();
     if !signals.is_empty() {
         hook(&core, "on_undelivered", || thread.on_undelivered(signals));
     }
@@ -121,15 +118,14 @@ pub(crate) async fn within<R>(
 
 /// Removes the ended thread from its parent's registry and tells the parent.
 pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
-    let link = lock(&cx.handle.links.parent).take();
-    let Some(link) = link else { return };
-    let Some(child) = link.me.upgrade() else {
-        return; // the parent let go of this child already (it was forced)
+    let link = lock(&cx.handle.mailbox.parent).take();
+    // No parent, or the parent is gone (it was forced and let go of its children).
+    let Some(parent) = link.and_then(|link| link.inbox.upgrade()) else {
+        return;
     };
-    if let Some(parent) = link.parent.upgrade() {
-        parent.remove_child(&cx.handle.core);
-    }
-    let _ = link
-        .ended
-        .try_send(ChildNotice::Ended(ChildRef { child }, end));
+    parent.core().remove_child(&cx.handle.core);
+    let me = ChildRef {
+        child: cx.handle.mailbox.clone(),
+    };
+    parent.push_child_end(me, end);
 }

@@ -3,20 +3,20 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
 use futures::channel::oneshot;
-use futures::{FutureExt, Stream};
+use futures::FutureExt;
 use tracing::Instrument;
 
 use super::context::ThreadCx;
 use super::core::{Control, ThreadCore};
 use super::definition::{BoxError, Flow, TaskThread, ThreadEnd};
 use super::errors::ThreadError;
-use super::handle::{Links, ThreadHandle};
-use super::queues::{Event, Inbox, Queues};
+use super::handle::ThreadHandle;
+use super::mailbox::{DrainOnDrop, Event, Mailbox};
 use super::shutdown::{shut_down, tell_parent};
 use crate::join::panic_message;
 use crate::{Spawner, SpawnerExt};
@@ -31,39 +31,18 @@ pub(crate) async fn start<T: TaskThread>(
     thread: T,
     adopt: impl FnOnce(&ThreadHandle<T>) -> Result<(), ThreadError>,
 ) -> Result<ThreadHandle<T>, ThreadError> {
-    let config = thread.config();
-    let (control_sender, control) = async_channel::unbounded();
-    let core = ThreadCore::new(
-        thread.id(),
-        thread.info(),
-        runtime.clone(),
-        config,
-        control_sender,
-    );
-    let (signal_sender, signals) = async_channel::bounded(config.signal_capacity.max(1));
-    let (child_notice_sender, child_notices) = async_channel::unbounded();
+    let core = ThreadCore::new(thread.id(), thread.info(), runtime.clone(), thread.config());
     let cx = ThreadCx {
         handle: ThreadHandle {
+            mailbox: Arc::new(Mailbox::new(core.clone())),
             core: core.clone(),
-            signals: signal_sender,
-            links: Arc::new(Links {
-                parent: Mutex::new(None),
-                child_signals: OnceLock::new(),
-                child_notices: child_notice_sender,
-            }),
         },
     };
     let handle = cx.handle.clone();
     adopt(&handle)?;
-    let queues = Queues {
-        control: Box::pin(control),
-        signals: Box::pin(signals),
-        child_signals: None,
-        child_notices: Box::pin(child_notices),
-    };
     let (entered, has_entered) = oneshot::channel();
     let span = core.span.clone();
-    let signal_loop = runtime.spawn(life(thread, cx, queues, entered).instrument(span));
+    let signal_loop = runtime.spawn(life(thread, cx, entered).instrument(span));
     core.set_signal_loop(signal_loop);
     let failure = match has_entered.await {
         Ok(Ok(())) => return Ok(handle),
@@ -124,7 +103,6 @@ impl Pending {
 /// case) costs no timer, no extra state machine and no copy of its future.
 async fn contained<R>(
     core: &ThreadCore,
-    control: &mut Inbox<Control>,
     pending: &mut Option<Pending>,
     method: &str,
     call: impl Future<Output = Result<R, BoxError>>,
@@ -142,7 +120,7 @@ async fn contained<R>(
             Ok(Poll::Pending) => {}
         }
         if pending.is_none() {
-            if let Poll::Ready(Some(arrived)) = control.as_mut().poll_next(cx) {
+            if let Some(arrived) = core.poll_control(cx.waker()) {
                 *pending = Some(Pending::new(core, arrived));
             }
         }
@@ -175,16 +153,18 @@ async fn contained<R>(
     }
 }
 
+/// The thread's task: `enter`, the signal loop, the shutdown. What only runs once (`enter`,
+/// the shutdown) is boxed, so that an idle thread's task holds only the loop's state.
 async fn life<T: TaskThread>(
     mut thread: T,
     cx: ThreadCx<T>,
-    mut queues: Queues<T>,
     entered: oneshot::Sender<Result<(), String>>,
 ) {
     let core = cx.handle.core.clone();
+    let _drain = DrainOnDrop(cx.handle.mailbox.clone());
     let mut pending: Option<Pending> = None;
-    let entering = thread.enter(&cx);
-    let entering = contained(&core, &mut queues.control, &mut pending, "enter", entering).await;
+    let entering = Box::pin(thread.enter(&cx));
+    let entering = contained(&core, &mut pending, "enter", entering).await;
     let end = match entering {
         Err(failed) => {
             let message = match &failed {
@@ -196,14 +176,14 @@ async fn life<T: TaskThread>(
         }
         Ok(_) => {
             let _ = entered.send(Ok(()));
-            signal_loop(&mut thread, &cx, &mut queues, &mut pending).await
+            signal_loop(&mut thread, &cx, &mut pending).await
         }
     };
     let deadline = match &pending {
         Some(pending) => pending.deadline,
         None => Instant::now() + core.config.shutdown_budget,
     };
-    let end = shut_down(&mut thread, &cx, &mut queues, end, deadline).await;
+    let end = Box::pin(shut_down(&mut thread, &cx, end, deadline)).await;
     if core.finish(end.clone()) {
         tell_parent(&cx, end);
     }
@@ -213,32 +193,30 @@ async fn life<T: TaskThread>(
 async fn signal_loop<T: TaskThread>(
     thread: &mut T,
     cx: &ThreadCx<T>,
-    queues: &mut Queues<T>,
     pending: &mut Option<Pending>,
 ) -> ThreadEnd {
-    let core = cx.handle.core.clone();
+    let core = &cx.handle.core;
+    let mailbox = &cx.handle.mailbox;
     loop {
         if let Some(pending) = pending.as_ref() {
             break ended_by(&pending.control);
         }
-        let event = queues.next().await;
-        let control = &mut queues.control;
-        let handled = match event {
+        let handled = match mailbox.next().await {
             Event::Control(control) => {
-                *pending = Some(Pending::new(&core, control));
+                *pending = Some(Pending::new(core, control));
                 continue;
             }
             Event::Signal(signal) => {
                 let handling = thread.on_signal(signal, cx);
-                handle(&core, control, pending, "on_signal", handling).await
+                handle(core, pending, "on_signal", handling).await
             }
             Event::ChildSignal(child, signal) => {
                 let handling = thread.on_child_signal(signal, &child, cx);
-                handle(&core, control, pending, "on_child_signal", handling).await
+                handle(core, pending, "on_child_signal", handling).await
             }
             Event::ChildEnded(child, end) => {
                 let handling = thread.on_child_ended(&child, end, cx);
-                handle(&core, control, pending, "on_child_ended", handling).await
+                handle(core, pending, "on_child_ended", handling).await
             }
         };
         match handled {
@@ -252,12 +230,11 @@ async fn signal_loop<T: TaskThread>(
 /// Runs one handler (see [`contained`]).
 async fn handle(
     core: &ThreadCore,
-    control: &mut Inbox<Control>,
     pending: &mut Option<Pending>,
     method: &str,
     handling: impl Future<Output = Flow>,
 ) -> Result<Flow, ThreadEnd> {
-    contained(core, control, pending, method, handling.map(Ok)).await
+    contained(core, pending, method, handling.map(Ok)).await
 }
 
 /// How a control message ends a thread.

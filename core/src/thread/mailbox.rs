@@ -1,0 +1,329 @@
+//! A thread's mailbox: the one queue its signal loop takes events from, in lanes.
+//!
+//! One lock and one waker per thread, instead of a channel per kind of event: the loop
+//! takes events in a fixed priority order across the lanes (which separate channels cannot
+//! give without polling each of them), each lane keeps its own capacity, and a lane
+//! allocates only when something is queued in it, so an idle thread's mailbox is a few
+//! words. The control lane (terminate, a task's failure) lives in [`ThreadCore`], beside
+//! the loop's waker, because it is sent to threads of any type.
+
+use std::any::{Any, TypeId};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::Poll;
+
+use event_listener::Event as Room;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::children::ChildRef;
+use super::core::{AnyChild, Control, ThreadCore};
+use super::definition::{TaskThread, ThreadEnd};
+use super::errors::SendError;
+use super::overflow::{Overflow, OverflowPolicy, QueueKind};
+use crate::group::lock;
+
+/// What the loop takes from its mailbox.
+pub(crate) enum Event<T: TaskThread> {
+    Control(Control),
+    Signal(T::Signal),
+    ChildSignal(ChildRef, T::ChildOutput),
+    ChildEnded(ChildRef, ThreadEnd),
+}
+
+/// Signals still queued at a thread's end: from the parent, and from children (with the
+/// sender's id).
+pub(crate) type Undelivered<T> = (
+    Vec<<T as TaskThread>::Signal>,
+    Vec<(String, <T as TaskThread>::ChildOutput)>,
+);
+
+/// Why a lane did not take a signal; the signal is handed back.
+pub(crate) enum Refused<S> {
+    Full(S),
+    Closed(S),
+}
+
+/// Invariants:
+/// - once closed (the loop has ended) no lane takes anything again, and every sender
+///   waiting for room is woken to get its signal back;
+/// - a lane never holds more than its capacity (the ended-children lane is unbounded: a
+///   child's end is never refused while the parent's loop runs);
+/// - a child's end is queued after its last signal, and the loop takes the lanes in
+///   priority order, so the parent sees a child's signals before its end.
+pub(crate) struct Mailbox<T: TaskThread> {
+    pub(crate) core: Arc<ThreadCore>,
+    lanes: Mutex<Lanes<T>>,
+    /// Senders waiting for room in the lane from the parent.
+    room_from_parent: Room,
+    /// Senders waiting for room in the lane from the children.
+    room_from_children: Room,
+    /// Where this thread's output goes; set when it is added as a child, taken at its end.
+    pub(crate) parent: Mutex<Option<ParentLink<T::Output>>>,
+}
+
+struct Lanes<T: TaskThread> {
+    open: bool,
+    from_parent: VecDeque<T::Signal>,
+    from_children: VecDeque<(ChildRef, T::ChildOutput)>,
+    ended_children: VecDeque<(ChildRef, ThreadEnd)>,
+}
+
+fn from_parent<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<T::Signal> {
+    &mut lanes.from_parent
+}
+
+fn from_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef, T::ChildOutput)> {
+    &mut lanes.from_children
+}
+
+fn ended_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef, ThreadEnd)> {
+    &mut lanes.ended_children
+}
+
+/// A child's way to its parent's mailbox. Weak: a child must not keep its parent alive
+/// (the parent's registry holds the child).
+pub(crate) struct ParentLink<M> {
+    pub(crate) inbox: Weak<dyn ChildInbox<M>>,
+}
+
+/// The part of a parent's mailbox its children use, whatever the parent's type.
+pub(crate) trait ChildInbox<M>: Send + Sync + 'static {
+    fn core(&self) -> &Arc<ThreadCore>;
+    fn push_child_signal(&self, signal: (ChildRef, M)) -> Result<(), Refused<(ChildRef, M)>>;
+    /// Queues a child's end (dropped if the parent's loop has ended: nobody would read it).
+    fn push_child_end(&self, child: ChildRef, end: ThreadEnd);
+    fn room_for_children(&self) -> &Room;
+    /// The parent's overflow policy, after calling its hook (the queue is full).
+    fn overflowed(&self, sender: &str) -> OverflowPolicy;
+}
+
+impl<T: TaskThread> Mailbox<T> {
+    pub(crate) fn new(core: Arc<ThreadCore>) -> Self {
+        Mailbox {
+            core,
+            lanes: Mutex::new(Lanes {
+                open: true,
+                from_parent: VecDeque::new(),
+                from_children: VecDeque::new(),
+                ended_children: VecDeque::new(),
+            }),
+            room_from_parent: Room::new(),
+            room_from_children: Room::new(),
+            parent: Mutex::new(None),
+        }
+    }
+
+    /// Queues `item` in a lane with room and wakes the loop.
+    fn push<S>(
+        &self,
+        lane: impl FnOnce(&mut Lanes<T>) -> &mut VecDeque<S>,
+        capacity: usize,
+        item: S,
+    ) -> Result<(), Refused<S>> {
+        let mut lanes = lock(&self.lanes);
+        if !lanes.open {
+            return Err(Refused::Closed(item));
+        }
+        let queue = lane(&mut lanes);
+        if queue.len() >= capacity.max(1) {
+            return Err(Refused::Full(item));
+        }
+        queue.push_back(item);
+        drop(lanes);
+        self.core.wake_loop();
+        Ok(())
+    }
+
+    /// Sends a signal from the parent (or any holder of a handle): the thread's overflow
+    /// hook and policy apply when the lane is full.
+    pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
+        let capacity = self.core.config.signal_capacity;
+        let push = |signal| self.push(from_parent, capacity, signal);
+        let on_full = || {
+            T::on_overflow(&Overflow {
+                thread: &self.core.id,
+                queue: QueueKind::FromParent,
+                capacity,
+            });
+            self.core.config.overflow
+        };
+        deliver(push, &self.room_from_parent, on_full, signal).await
+    }
+
+    /// The next event if one is queued, in priority order: control (so a terminate
+    /// overtakes queued signals), the parent's signals, the children's signals, and only
+    /// then the children's ends.
+    pub(crate) fn try_next(&self) -> Option<Event<T>> {
+        if let Some(control) = self.core.take_control() {
+            return Some(Event::Control(control));
+        }
+        let mut lanes = lock(&self.lanes);
+        if let Some(signal) = lanes.from_parent.pop_front() {
+            drop(lanes);
+            self.room_from_parent.notify_additional(1);
+            return Some(Event::Signal(signal));
+        }
+        if let Some((child, signal)) = lanes.from_children.pop_front() {
+            drop(lanes);
+            self.room_from_children.notify_additional(1);
+            return Some(Event::ChildSignal(child, signal));
+        }
+        let (child, end) = lanes.ended_children.pop_front()?;
+        Some(Event::ChildEnded(child, end))
+    }
+
+    /// Waits for the next event (see [`try_next`](Self::try_next)). The busy path takes a
+    /// queued event without registering a waker.
+    pub(crate) async fn next(&self) -> Event<T> {
+        futures::future::poll_fn(|cx| {
+            if let Some(event) = self.try_next() {
+                return Poll::Ready(event);
+            }
+            self.core.register_loop(cx.waker());
+            match self.try_next() {
+                Some(event) => Poll::Ready(event),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// Closes every lane (senders get their signals back from now on, waiting ones too)
+    /// and returns what was still queued. Idempotent.
+    pub(crate) fn close_and_drain(&self) -> Undelivered<T> {
+        let mut lanes = lock(&self.lanes);
+        lanes.open = false;
+        let signals = std::mem::take(&mut lanes.from_parent);
+        let from_children = std::mem::take(&mut lanes.from_children);
+        let ended = std::mem::take(&mut lanes.ended_children);
+        drop(lanes);
+        self.room_from_parent.notify(usize::MAX);
+        self.room_from_children.notify(usize::MAX);
+        // Dropped outside the lock: an ended child's handle may be the last one.
+        drop(ended);
+        let from_children = from_children
+            .into_iter()
+            .map(|(child, signal)| (child.id().to_owned(), signal))
+            .collect();
+        (signals.into(), from_children)
+    }
+}
+
+/// Sends `signal` through `push`; when the lane is full, `on_full` calls the receiver's
+/// hook and says its policy: hand the signal back, or wait for `room` and try again.
+pub(crate) async fn deliver<S>(
+    mut push: impl FnMut(S) -> Result<(), Refused<S>>,
+    room: &Room,
+    on_full: impl FnOnce() -> OverflowPolicy,
+    signal: S,
+) -> Result<(), SendError<S>> {
+    let mut signal = match push(signal) {
+        Ok(()) => return Ok(()),
+        Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
+        Err(Refused::Full(signal)) => signal,
+    };
+    if on_full() == OverflowPolicy::Reject {
+        return Err(SendError::Full(signal));
+    }
+    loop {
+        // Listening before trying again: room made in between is not missed.
+        let listener = room.listen();
+        signal = match push(signal) {
+            Ok(()) => return Ok(()),
+            Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
+            Err(Refused::Full(signal)) => signal,
+        };
+        listener.await;
+    }
+}
+
+impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
+    fn core(&self) -> &Arc<ThreadCore> {
+        &self.core
+    }
+
+    fn push_child_signal(
+        &self,
+        signal: (ChildRef, P::ChildOutput),
+    ) -> Result<(), Refused<(ChildRef, P::ChildOutput)>> {
+        let capacity = self.core.config.child_signal_capacity;
+        self.push(from_children, capacity, signal)
+    }
+
+    fn push_child_end(&self, child: ChildRef, end: ThreadEnd) {
+        let _ = self.push(ended_children, usize::MAX, (child, end));
+    }
+
+    fn room_for_children(&self) -> &Room {
+        &self.room_from_children
+    }
+
+    fn overflowed(&self, sender: &str) -> OverflowPolicy {
+        let capacity = self.core.config.child_signal_capacity;
+        tracing::warn!(
+            thread = %sender,
+            parent = %self.core.id,
+            capacity,
+            "the parent's queue of child signals is full"
+        );
+        P::on_overflow(&Overflow {
+            thread: &self.core.id,
+            queue: QueueKind::FromChildren,
+            capacity,
+        });
+        self.core.config.overflow
+    }
+}
+
+/// A child in its parent's registry is its mailbox: no allocation of its own.
+impl<C: TaskThread> AnyChild for Mailbox<C> {
+    fn core(&self) -> &Arc<ThreadCore> {
+        &self.core
+    }
+
+    fn thread_type(&self) -> TypeId {
+        TypeId::of::<C>()
+    }
+
+    fn signal_type(&self) -> TypeId {
+        TypeId::of::<C::Signal>()
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+
+    fn send_any(
+        self: Arc<Self>,
+        signal: Box<dyn Any + Send>,
+    ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>> {
+        async move {
+            let signal = signal
+                .downcast::<C::Signal>()
+                .map_err(SendError::NoSuchChild)?;
+            self.send(*signal)
+                .await
+                .map_err(|error| error.map(|s| Box::new(s) as Box<dyn Any + Send>))
+        }
+        .boxed()
+    }
+}
+
+/// Held by a thread's loop: if the loop is dropped before its shutdown drained the
+/// mailbox (the thread was forced), what is left is counted in the log and released, so
+/// the children's signals do not keep their senders alive.
+pub(crate) struct DrainOnDrop<T: TaskThread>(pub(crate) Arc<Mailbox<T>>);
+
+impl<T: TaskThread> Drop for DrainOnDrop<T> {
+    fn drop(&mut self) {
+        let (signals, from_children) = self.0.close_and_drain();
+        if !signals.is_empty() || !from_children.is_empty() {
+            tracing::warn!(
+                from_parent = signals.len(),
+                from_children = from_children.len(),
+                "signals undelivered: the thread was forced to end"
+            );
+        }
+    }
+}
