@@ -76,8 +76,9 @@ pub(crate) struct GroupShared {
     slots: Mutex<SlotMap>,
     /// Told (task name, panic message) when a task panics; set by the owning thread.
     pub(crate) panic_hook: OnceLock<PanicHook>,
-    /// The span the slots' spans sit in (the owning thread's); none for a bare group.
-    pub(crate) span: OnceLock<tracing::Span>,
+    /// The owning thread's span, which the slots' spans sit in (`Span::none()` for a bare
+    /// group). Kept here, not in the thread, so a thread holds its span once.
+    pub(crate) span: tracing::Span,
 }
 
 pub(crate) type PanicHook = Box<dyn Fn(&str, &str) + Send + Sync>;
@@ -119,16 +120,31 @@ impl TaskGroup {
 
     /// An empty group with the given cancel timeouts.
     pub fn with_timeouts(runtime: Runtime, owner: impl Into<String>, timeouts: Timeouts) -> Self {
+        Self::of_thread(
+            runtime,
+            owner.into().into(),
+            timeouts,
+            tracing::Span::none(),
+        )
+    }
+
+    /// A thread's group: the thread's id and span are shared, not copied.
+    pub(crate) fn of_thread(
+        runtime: Runtime,
+        owner: Arc<str>,
+        timeouts: Timeouts,
+        span: tracing::Span,
+    ) -> Self {
         TaskGroup {
             shared: Arc::new(GroupShared {
                 runtime,
-                owner: owner.into().into(),
+                owner,
                 timeouts,
                 live: AtomicUsize::new(0),
                 idle: Event::new(),
                 slots: Mutex::new(SlotMap::default()),
                 panic_hook: OnceLock::new(),
-                span: OnceLock::new(),
+                span,
             }),
         }
     }
@@ -197,11 +213,6 @@ impl TaskGroup {
     /// Has `hook` told of every panic of the group's tasks (after it is logged).
     pub(crate) fn set_panic_hook(&self, hook: impl Fn(&str, &str) + Send + Sync + 'static) {
         let _ = self.shared.panic_hook.set(Box::new(hook));
-    }
-
-    /// Puts the spans of slots made from now on inside `span`.
-    pub(crate) fn set_span(&self, span: tracing::Span) {
-        let _ = self.shared.span.set(span);
     }
 
     /// Asks every slot's task to stop without waiting (forced shutdown); slots are emptied.

@@ -10,8 +10,6 @@ use std::task::{Context, Poll};
 
 use futures::future::CatchUnwind;
 use futures::FutureExt;
-use tracing::instrument::Instrumented;
-use tracing::Instrument;
 
 use crate::group::{lock, LiveGuard};
 use crate::join::panic_message;
@@ -62,7 +60,7 @@ impl Future for YieldOnce {
     }
 }
 
-/// Spawns one incarnation running `body` in the slot's span. `live` counts it (a new guard
+/// Spawns one incarnation running `body` (polled in the slot's span). `live` counts it (a new guard
 /// for a first run, the predecessor's guard for a rescheduled run, so a hop never counts
 /// two tasks).
 pub(crate) fn launch<Fut>(cx: TaskCx, body: Fut, live: LiveGuard) -> Box<dyn RawTask>
@@ -70,7 +68,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let runtime = cx.slot.group.runtime.clone();
-    let body = AssertUnwindSafe(body.instrument(cx.slot.span.clone())).catch_unwind();
+    let body = AssertUnwindSafe(body).catch_unwind();
     runtime.spawn_raw(Box::pin(Incarnation {
         body: Some(body),
         cx,
@@ -83,7 +81,7 @@ pin_project_lite::pin_project! {
     /// destructors have run before the live count falls.
     struct Incarnation<F> {
         #[pin]
-        body: Option<CatchUnwind<AssertUnwindSafe<Instrumented<F>>>>,
+        body: Option<CatchUnwind<AssertUnwindSafe<F>>>,
         cx: TaskCx,
         live: Option<LiveGuard>,
     }
@@ -94,6 +92,8 @@ impl<F: Future<Output = ()>> Future for Incarnation<F> {
 
     fn poll(self: Pin<&mut Self>, task_cx: &mut Context<'_>) -> Poll<RawOutput> {
         let mut this = self.project();
+        // The slot's span, entered here rather than copied into every run's future.
+        let _in_span = this.cx.slot.span.enter();
         if let Some(body) = this.body.as_mut().as_pin_mut() {
             let ended = std::task::ready!(body.poll(task_cx));
             // The run is over: drop it before a successor can start.

@@ -79,7 +79,7 @@ impl TaskSlot {
     pub(crate) fn new(group: Arc<GroupShared>, name: Arc<str>) -> Self {
         // Inside the owning thread's span, whatever span creates the slot: slots made by
         // tasks would otherwise nest one task's span in another's.
-        let parent = group.span.get().and_then(|span| span.id());
+        let parent = group.span.id();
         let span = tracing::info_span!(parent: parent, "task", thread = %group.owner, task = %name);
         TaskSlot {
             shared: Arc::new(SlotShared {

@@ -23,7 +23,7 @@ impl ChildRef {
 
     /// The child's info.
     pub fn info(&self) -> &str {
-        &self.child.core().info
+        self.child.core().info()
     }
 
     /// Whether the child is a `C`.

@@ -22,8 +22,15 @@ use crate::{JoinHandle, Runtime, Spawner, TaskGroup};
 pub(crate) enum Control {
     /// End the loop and shut down, by `deadline` at the latest (the parent's, if any).
     Terminate { deadline: Option<Instant> },
-    /// A task of the thread failed: shut down and end as failed.
-    Fail { r#where: String, message: String },
+    /// A task of the thread failed: shut down and end as failed. Boxed: a waiting control
+    /// message is part of every thread's loop state, and this one is rare.
+    Fail(Box<Failure>),
+}
+
+/// Where and how a task failed.
+pub(crate) struct Failure {
+    pub(crate) r#where: String,
+    pub(crate) message: String,
 }
 
 /// Invariants:
@@ -35,11 +42,11 @@ pub(crate) enum Control {
 /// - a registered child's parent is this thread; a child removes itself when it ends.
 pub(crate) struct ThreadCore {
     pub(crate) id: Arc<str>,
-    pub(crate) info: String,
+    /// The thread's info when it differs from its id (the default is the id).
+    info: Option<Box<str>>,
     pub(crate) runtime: Runtime,
     pub(crate) tasks: TaskGroup,
     pub(crate) config: ThreadConfig,
-    pub(crate) span: tracing::Span,
     /// The signal loop's waker, woken by every event: a control message here, a signal
     /// in the thread's mailbox.
     loop_waker: AtomicWaker,
@@ -89,25 +96,25 @@ impl ThreadCore {
         // A root span, not a child of whatever span starts the thread: a 1,000-deep tree would
         // otherwise nest 1,000 spans, and closing them recurses that deep.
         let span = tracing::info_span!(parent: None, "thread", id = %id, info = %info);
-        let tasks = TaskGroup::with_timeouts(runtime.clone(), id.clone(), config.timeouts);
-        tasks.set_span(span.clone());
+        let info = (info != id).then(|| info.into_boxed_str());
+        let id: Arc<str> = id.into();
+        let tasks = TaskGroup::of_thread(runtime.clone(), id.clone(), config.timeouts, span);
         Arc::new_cyclic(|me: &std::sync::Weak<ThreadCore>| {
             let me = me.clone();
             tasks.set_panic_hook(move |task, message| {
                 if let Some(core) = me.upgrade() {
-                    core.send_control(Control::Fail {
+                    core.send_control(Control::Fail(Box::new(Failure {
                         r#where: format!("task {task}"),
                         message: message.to_owned(),
-                    });
+                    })));
                 }
             });
             ThreadCore {
-                id: id.into(),
+                id,
                 info,
                 runtime,
                 tasks,
                 config,
-                span,
                 loop_waker: AtomicWaker::new(),
                 has_control: AtomicBool::new(false),
                 state: Mutex::new(CoreState {
@@ -122,6 +129,16 @@ impl ThreadCore {
                 ended: Event::new(),
             }
         })
+    }
+
+    /// The thread's info (its id unless it says otherwise).
+    pub(crate) fn info(&self) -> &str {
+        self.info.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The thread's span (held by its task group, which the slots' spans sit in).
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.tasks.shared.span
     }
 
     pub(crate) fn set_signal_loop(&self, signal_loop: JoinHandle<()>) {

@@ -72,7 +72,7 @@ impl<T: TaskThread> ThreadHandle<T> {
 
     /// The thread's info.
     pub fn info(&self) -> &str {
-        &self.core.info
+        self.core.info()
     }
 
     /// The runtime the thread runs on.

@@ -28,7 +28,9 @@ pub(crate) enum Event<T: TaskThread> {
     Control(Control),
     Signal(T::Signal),
     ChildSignal(ChildRef, T::ChildOutput),
-    ChildEnded(ChildRef, ThreadEnd),
+    /// Boxed, like in its lane: a child's end is rare, and an event is part of every
+    /// thread's loop state.
+    ChildEnded(ChildRef, Box<ThreadEnd>),
 }
 
 /// Signals still queued at a thread's end: from the parent, and from children (with the
@@ -66,7 +68,7 @@ struct Lanes<T: TaskThread> {
     open: bool,
     from_parent: VecDeque<T::Signal>,
     from_children: VecDeque<(ChildRef, T::ChildOutput)>,
-    ended_children: VecDeque<(ChildRef, ThreadEnd)>,
+    ended_children: VecDeque<(ChildRef, Box<ThreadEnd>)>,
 }
 
 fn from_parent<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<T::Signal> {
@@ -77,7 +79,9 @@ fn from_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef
     &mut lanes.from_children
 }
 
-fn ended_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef, ThreadEnd)> {
+fn ended_children<T: TaskThread>(
+    lanes: &mut Lanes<T>,
+) -> &mut VecDeque<(ChildRef, Box<ThreadEnd>)> {
     &mut lanes.ended_children
 }
 
@@ -252,7 +256,7 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
     }
 
     fn push_child_end(&self, child: ChildRef, end: ThreadEnd) {
-        let _ = self.push(ended_children, usize::MAX, (child, end));
+        let _ = self.push(ended_children, usize::MAX, (child, Box::new(end)));
     }
 
     fn room_for_children(&self) -> &Room {
@@ -320,6 +324,7 @@ impl<T: TaskThread> Drop for DrainOnDrop<T> {
         let (signals, from_children) = self.0.close_and_drain();
         if !signals.is_empty() || !from_children.is_empty() {
             tracing::warn!(
+                thread = %self.0.core.id,
                 from_parent = signals.len(),
                 from_children = from_children.len(),
                 "signals undelivered: the thread was forced to end"

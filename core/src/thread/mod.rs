@@ -11,6 +11,7 @@
 //! [`ThreadEnd::Forced`].
 
 mod children;
+mod contained;
 mod context;
 mod core;
 mod definition;

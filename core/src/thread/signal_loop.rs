@@ -2,15 +2,15 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures::channel::oneshot;
 use futures::FutureExt;
-use tracing::Instrument;
 
+use super::contained::{Contained, Method, Pending};
 use super::context::ThreadCx;
 use super::core::{Control, ThreadCore};
 use super::definition::{BoxError, Flow, TaskThread, ThreadEnd};
@@ -19,7 +19,8 @@ use super::handle::ThreadHandle;
 use super::mailbox::{DrainOnDrop, Event, Mailbox};
 use super::shutdown::{shut_down, tell_parent};
 use crate::join::panic_message;
-use crate::{Spawner, SpawnerExt};
+use crate::spawner::RawOutput;
+use crate::{JoinHandle, Spawner};
 
 /// Starts `thread` on its own task and returns once it has entered and its signal loop
 /// runs. `adopt` runs first, before `enter`: a parent registers the child there, so that
@@ -41,8 +42,11 @@ pub(crate) async fn start<T: TaskThread>(
     let handle = cx.handle.clone();
     adopt(&handle)?;
     let (entered, has_entered) = oneshot::channel();
-    let span = core.span.clone();
-    let signal_loop = runtime.spawn(life(thread, cx, entered).instrument(span));
+    let life = ThreadTask {
+        core: core.clone(),
+        life: life(thread, cx, entered),
+    };
+    let signal_loop = JoinHandle::new(runtime.spawn_raw(Box::pin(life)));
     core.set_signal_loop(signal_loop);
     let failure = match has_entered.await {
         Ok(Ok(())) => return Ok(handle),
@@ -53,6 +57,32 @@ pub(crate) async fn start<T: TaskThread>(
         child: handle.id().to_owned(),
         message: failure,
     })
+}
+
+pin_project_lite::pin_project! {
+    /// A thread's life as its runtime task: polled inside the thread's span, and ending
+    /// as the [`Spawner`] contract asks (user methods are contained inside `life`; a panic
+    /// caught here is the library's own). One wrapper, in place of the generic
+    /// instrumenting, catching and mapping ones, each with its own copy of the span.
+    struct ThreadTask<F> {
+        core: Arc<ThreadCore>,
+        #[pin]
+        life: F,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for ThreadTask<F> {
+    type Output = RawOutput;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RawOutput> {
+        let this = self.project();
+        let _in_span = this.core.span().enter();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| this.life.poll(cx))) {
+            Ok(Poll::Ready(())) => Poll::Ready(Ok(Box::new(()))),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic_message(panic.as_ref()))),
+        }
+    }
 }
 
 /// Runs a user method, turning an error or a panic into a message, logged with where.
@@ -73,86 +103,6 @@ pub(crate) async fn guarded<R>(
     })
 }
 
-/// A control message that has arrived, with the deadline of the shutdown it asks for.
-pub(crate) struct Pending {
-    control: Control,
-    deadline: Instant,
-}
-
-impl Pending {
-    /// The shutdown must be done by the thread's own budget from now, or by the parent's
-    /// deadline if that is sooner.
-    fn new(core: &ThreadCore, control: Control) -> Self {
-        let own = Instant::now() + core.config.shutdown_budget;
-        let deadline = match &control {
-            Control::Terminate {
-                deadline: Some(parent),
-            } => own.min(*parent),
-            _ => own,
-        };
-        Pending { control, deadline }
-    }
-}
-
-/// Runs a user method (`enter` or a handler), contained and interruptible: an error or a
-/// panic becomes [`ThreadEnd::Failed`], logged with where; if a control message (terminate,
-/// a task's failure) arrives meanwhile, it is kept in `pending` and the method gets until
-/// the shutdown deadline to finish, after which it is dropped and the thread ends as forced.
-///
-/// One future, polled in place: a method that completes on its first poll (the common
-/// case) costs no timer, no extra state machine and no copy of its future.
-async fn contained<R>(
-    core: &ThreadCore,
-    pending: &mut Option<Pending>,
-    method: &str,
-    call: impl Future<Output = Result<R, BoxError>>,
-) -> Result<R, ThreadEnd> {
-    let mut call = pin!(call);
-    let mut deadline: Option<futures::future::BoxFuture<'static, ()>> = None;
-    let ended = futures::future::poll_fn(|cx| {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
-            Ok(Poll::Ready(Ok(value))) => return Poll::Ready(Ok(value)),
-            Ok(Poll::Ready(Err(error))) => return Poll::Ready(Err(Some(error.to_string()))),
-            Err(panic) => {
-                let message = format!("panicked: {}", panic_message(panic.as_ref()));
-                return Poll::Ready(Err(Some(message)));
-            }
-            Ok(Poll::Pending) => {}
-        }
-        if pending.is_none() {
-            if let Some(arrived) = core.poll_control(cx.waker()) {
-                *pending = Some(Pending::new(core, arrived));
-            }
-        }
-        if let Some(pending) = pending.as_ref() {
-            let timer = deadline.get_or_insert_with(|| {
-                let left = pending.deadline.saturating_duration_since(Instant::now());
-                core.runtime.sleep(left)
-            });
-            if timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Err(None));
-            }
-        }
-        Poll::Pending
-    });
-    match ended.await {
-        Ok(value) => Ok(value),
-        Err(Some(failure)) => {
-            tracing::error!(thread = %core.id, method, "{failure}");
-            Err(ThreadEnd::Failed {
-                r#where: method.to_owned(),
-                message: failure,
-            })
-        }
-        Err(None) => {
-            tracing::error!(thread = %core.id, method, "still running at the shutdown deadline: dropped");
-            Err(ThreadEnd::Forced {
-                what: method.to_owned(),
-            })
-        }
-    }
-}
-
 /// The thread's task: `enter`, the signal loop, the shutdown. What only runs once (`enter`,
 /// the shutdown) is boxed, so that an idle thread's task holds only the loop's state.
 async fn life<T: TaskThread>(
@@ -164,7 +114,7 @@ async fn life<T: TaskThread>(
     let _drain = DrainOnDrop(cx.handle.mailbox.clone());
     let mut pending: Option<Pending> = None;
     let entering = Box::pin(thread.enter(&cx));
-    let entering = contained(&core, &mut pending, "enter", entering).await;
+    let entering = Contained::new(&core, &mut pending, Method::Enter, entering).await;
     let end = match entering {
         Err(failed) => {
             let message = match &failed {
@@ -201,49 +151,46 @@ async fn signal_loop<T: TaskThread>(
         if let Some(pending) = pending.as_ref() {
             break ended_by(&pending.control);
         }
-        let handled = match mailbox.next().await {
+        let ended = match mailbox.next().await {
             Event::Control(control) => {
                 *pending = Some(Pending::new(core, control));
                 continue;
             }
             Event::Signal(signal) => {
                 let handling = thread.on_signal(signal, cx);
-                handle(core, pending, "on_signal", handling).await
+                ended(Contained::new(core, pending, Method::OnSignal, handling.map(Ok)).await)
             }
             Event::ChildSignal(child, signal) => {
                 let handling = thread.on_child_signal(signal, &child, cx);
-                handle(core, pending, "on_child_signal", handling).await
+                ended(Contained::new(core, pending, Method::OnChildSignal, handling.map(Ok)).await)
             }
             Event::ChildEnded(child, end) => {
-                let handling = thread.on_child_ended(&child, end, cx);
-                handle(core, pending, "on_child_ended", handling).await
+                let handling = thread.on_child_ended(&child, *end, cx);
+                ended(Contained::new(core, pending, Method::OnChildEnded, handling.map(Ok)).await)
             }
         };
-        match handled {
-            Ok(Flow::Continue) => {}
-            Ok(Flow::Stop) => break ThreadEnd::Stopped,
-            Err(failed) => break failed,
+        if let Some(end) = ended {
+            break end;
         }
     }
 }
 
-/// Runs one handler (see [`contained`]).
-async fn handle(
-    core: &ThreadCore,
-    pending: &mut Option<Pending>,
-    method: &str,
-    handling: impl Future<Output = Flow>,
-) -> Result<Flow, ThreadEnd> {
-    contained(core, pending, method, handling.map(Ok)).await
+/// How a handler's outcome ends the thread, if it does.
+fn ended(handled: Result<Flow, ThreadEnd>) -> Option<ThreadEnd> {
+    match handled {
+        Ok(Flow::Continue) => None,
+        Ok(Flow::Stop) => Some(ThreadEnd::Stopped),
+        Err(failed) => Some(failed),
+    }
 }
 
 /// How a control message ends a thread.
 fn ended_by(control: &Control) -> ThreadEnd {
     match control {
         Control::Terminate { .. } => ThreadEnd::Stopped,
-        Control::Fail { r#where, message } => ThreadEnd::Failed {
-            r#where: r#where.clone(),
-            message: message.clone(),
+        Control::Fail(failure) => ThreadEnd::Failed {
+            r#where: failure.r#where.clone(),
+            message: failure.message.clone(),
         },
     }
 }

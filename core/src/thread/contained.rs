@@ -1,0 +1,149 @@
+//! Running a user method (`enter` or a handler) contained and interruptible.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+
+use super::core::{Control, ThreadCore};
+use super::definition::{BoxError, ThreadEnd};
+use crate::join::panic_message;
+use crate::Spawner;
+
+/// A control message that has arrived, with the deadline of the shutdown it asks for.
+pub(crate) struct Pending {
+    pub(crate) control: Control,
+    pub(crate) deadline: Instant,
+}
+
+impl Pending {
+    /// The shutdown must be done by the thread's own budget from now, or by the parent's
+    /// deadline if that is sooner.
+    pub(crate) fn new(core: &ThreadCore, control: Control) -> Self {
+        let own = Instant::now() + core.config.shutdown_budget;
+        let deadline = match &control {
+            Control::Terminate {
+                deadline: Some(parent),
+            } => own.min(*parent),
+            _ => own,
+        };
+        Pending { control, deadline }
+    }
+}
+
+/// The user method a [`Contained`] runs, named in logs and in [`ThreadEnd`]. A byte, not a
+/// `&str`: it is part of every thread's loop state.
+#[derive(Clone, Copy)]
+pub(crate) enum Method {
+    Enter,
+    OnSignal,
+    OnChildSignal,
+    OnChildEnded,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Enter => "enter",
+            Method::OnSignal => "on_signal",
+            Method::OnChildSignal => "on_child_signal",
+            Method::OnChildEnded => "on_child_ended",
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A user method run contained and interruptible: an error or a panic becomes
+    /// [`ThreadEnd::Failed`], logged with where; if a control message (terminate, a task's
+    /// failure) arrives meanwhile, it is kept in `pending` and the method gets until the
+    /// shutdown deadline to finish, after which it is dropped and the thread ends as forced.
+    ///
+    /// A plain struct polled in place, not an `async fn`: a method that completes on its
+    /// first poll (the common case) costs no timer, and the loop's task holds one copy of
+    /// the method's future and of these few fields (an `async fn` would keep its arguments
+    /// and its locals apart).
+    pub(crate) struct Contained<'a, F> {
+        core: &'a ThreadCore,
+        pending: &'a mut Option<Pending>,
+        method: Method,
+        deadline: Option<BoxFuture<'static, ()>>,
+        #[pin]
+        call: F,
+    }
+}
+
+impl<'a, F> Contained<'a, F> {
+    pub(crate) fn new(
+        core: &'a ThreadCore,
+        pending: &'a mut Option<Pending>,
+        method: Method,
+        call: F,
+    ) -> Self {
+        Contained {
+            core,
+            pending,
+            method,
+            deadline: None,
+            call,
+        }
+    }
+}
+
+impl<F, R> Future for Contained<'_, F>
+where
+    F: Future<Output = Result<R, BoxError>>,
+{
+    type Output = Result<R, ThreadEnd>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let (core, method) = (*this.core, this.method.name());
+        let mut call = this.call;
+        let failure = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
+            Ok(Poll::Ready(Ok(value))) => return Poll::Ready(Ok(value)),
+            Ok(Poll::Ready(Err(error))) => error.to_string(),
+            Err(panic) => format!("panicked: {}", panic_message(panic.as_ref())),
+            Ok(Poll::Pending) => {
+                return poll_deadline(core, this.pending, this.deadline, method, cx)
+            }
+        };
+        tracing::error!(thread = %core.id, method, "{failure}");
+        Poll::Ready(Err(ThreadEnd::Failed {
+            r#where: method.to_owned(),
+            message: failure,
+        }))
+    }
+}
+
+/// While the method is pending: takes a control message that arrives, then enforces the
+/// deadline of the shutdown it asks for.
+fn poll_deadline<R>(
+    core: &ThreadCore,
+    pending: &mut Option<Pending>,
+    deadline: &mut Option<BoxFuture<'static, ()>>,
+    method: &'static str,
+    cx: &mut Context<'_>,
+) -> Poll<Result<R, ThreadEnd>> {
+    if pending.is_none() {
+        if let Some(arrived) = core.poll_control(cx.waker()) {
+            *pending = Some(Pending::new(core, arrived));
+        }
+    }
+    let Some(pending) = pending.as_ref() else {
+        return Poll::Pending;
+    };
+    let timer = deadline.get_or_insert_with(|| {
+        let left = pending.deadline.saturating_duration_since(Instant::now());
+        core.runtime.sleep(left)
+    });
+    if timer.as_mut().poll(cx).is_pending() {
+        return Poll::Pending;
+    }
+    tracing::error!(thread = %core.id, method, "still running at the shutdown deadline: dropped");
+    Poll::Ready(Err(ThreadEnd::Forced {
+        what: method.to_owned(),
+    }))
+}
