@@ -7,7 +7,7 @@ pub enum OverflowPolicy {
     /// Wait for room, like the original (default).
     #[default]
     Wait,
-    /// Hand the signal back at once in [`SendError::Full`].
+    /// Hand the signal back at once in [`SendError::Full`](super::SendError::Full).
     Reject,
 }
 
