@@ -75,13 +75,17 @@ pub(crate) struct GroupShared {
     /// and asking for its name again gives a fresh, empty slot.
     slots: Mutex<SlotMap>,
     /// Told (task name, panic message) when a task panics; set by the owning thread.
-    pub(crate) panic_hook: OnceLock<PanicHook>,
+    pub(crate) panic_hook: OnceLock<Weak<dyn PanicHook>>,
     /// The owning thread's span, which the slots' spans sit in (`Span::none()` for a bare
     /// group). Kept here, not in the thread, so a thread holds its span once.
     pub(crate) span: tracing::Span,
 }
 
-pub(crate) type PanicHook = Box<dyn Fn(&str, &str) + Send + Sync>;
+/// Told of each panic of a group's tasks, after it is logged: the owning thread, held
+/// weakly (it holds the group).
+pub(crate) trait PanicHook: Send + Sync + 'static {
+    fn task_panicked(&self, task: &str, message: &str);
+}
 
 /// The group's slots by name, pruned of dropped ones as it grows.
 #[derive(Default)]
@@ -211,8 +215,8 @@ impl TaskGroup {
 
 impl TaskGroup {
     /// Has `hook` told of every panic of the group's tasks (after it is logged).
-    pub(crate) fn set_panic_hook(&self, hook: impl Fn(&str, &str) + Send + Sync + 'static) {
-        let _ = self.shared.panic_hook.set(Box::new(hook));
+    pub(crate) fn set_panic_hook(&self, hook: Weak<dyn PanicHook>) {
+        let _ = self.shared.panic_hook.set(hook);
     }
 
     /// Asks every slot's task to stop without waiting (forced shutdown); slots are emptied.

@@ -117,8 +117,14 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, live: LiveGuard) {
             "task panicked: {}; its slot is now empty",
             panic_message(payload.as_ref())
         );
-        if let Some(hook) = cx.slot.group.panic_hook.get() {
-            hook(cx.task_name(), &panic_message(payload.as_ref()));
+        if let Some(hook) = cx
+            .slot
+            .group
+            .panic_hook
+            .get()
+            .and_then(|hook| hook.upgrade())
+        {
+            hook.task_panicked(cx.task_name(), &panic_message(payload.as_ref()));
         }
     }
     let mut state = lock(&cx.slot.state);

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::stream::FuturesUnordered;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 
 use crate::error::SlotError;
 use crate::group::{lock, GroupShared, LiveGuard};
 use crate::incarnation::{launch, run_task, FnTask, Incarnate};
-use crate::spawner::{first, RawTask, Spawner};
+use crate::spawner::RawTask;
 use crate::task::{Task, TaskCx};
 
 /// The place of at most one live task of a thread (the original's `self.tasks.x`).
@@ -49,7 +49,7 @@ pub(crate) struct SlotShared {
     /// A copy of `state.generation`, for `re_schedule` to read without the lock.
     pub(crate) current_generation: AtomicU64,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
-    operations: futures::lock::Mutex<()>,
+    operations: async_lock::Mutex<()>,
 }
 
 pub(crate) struct SlotState {
@@ -92,7 +92,7 @@ impl TaskSlot {
                 }),
                 reschedule_requested: AtomicU64::new(0),
                 current_generation: AtomicU64::new(0),
-                operations: futures::lock::Mutex::new(()),
+                operations: async_lock::Mutex::new(()),
             }),
         }
     }
@@ -204,7 +204,7 @@ impl TaskSlot {
     /// For `delete_all`: waits for the slot's other operations, then takes its task out.
     pub(crate) async fn take_for_deletion(
         &self,
-    ) -> (futures::lock::MutexGuard<'_, ()>, Option<Box<dyn RawTask>>) {
+    ) -> (async_lock::MutexGuard<'_, ()>, Option<Box<dyn RawTask>>) {
         let operation = self.shared.operations.lock().await;
         (operation, self.take_current())
     }
@@ -240,10 +240,11 @@ pub(crate) async fn end_together(
             late[index] = false;
         }
     };
-    let deadline = group.runtime.sleep(timeout).map(|()| false);
+    let deadline = started + timeout;
     // An end counts only if it was seen within the deadline: on a single-threaded runtime
     // a task that blocks while being dropped delays the timer too.
-    if first(all_ended.map(|()| true), deadline).await && started.elapsed() <= timeout {
+    let ended = crate::spawner::before(&group.runtime, deadline, all_ended).await;
+    if ended.is_some() && started.elapsed() <= timeout {
         return Ok(());
     }
     drop(ends);

@@ -179,3 +179,25 @@ where
     })
     .await
 }
+
+/// Runs `work` until `deadline`; `None` if the deadline came first. The timer is made only
+/// if the work is still pending after its first poll: most waits under a deadline (an
+/// `exit`, a delete, a join at shutdown) end at once, and then arm no timer at all.
+pub(crate) async fn before<R>(
+    runtime: &Runtime,
+    deadline: std::time::Instant,
+    work: impl Future<Output = R>,
+) -> Option<R> {
+    let mut work = std::pin::pin!(work);
+    let mut timer: Option<BoxFuture<'static, ()>> = None;
+    futures::future::poll_fn(|cx| {
+        if let Poll::Ready(value) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(value));
+        }
+        let timer = timer.get_or_insert_with(|| {
+            runtime.sleep(deadline.saturating_duration_since(std::time::Instant::now()))
+        });
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}

@@ -15,8 +15,8 @@ use futures::FutureExt;
 
 use super::definition::{ThreadConfig, ThreadEnd};
 use super::errors::SendError;
-use crate::group::lock;
-use crate::{JoinHandle, Runtime, Spawner, TaskGroup};
+use crate::group::{lock, PanicHook};
+use crate::{JoinHandle, Runtime, TaskGroup};
 
 /// What reaches a signal loop ahead of every queued signal.
 pub(crate) enum Control {
@@ -100,15 +100,8 @@ impl ThreadCore {
         let id: Arc<str> = id.into();
         let tasks = TaskGroup::of_thread(runtime.clone(), id.clone(), config.timeouts, span);
         Arc::new_cyclic(|me: &std::sync::Weak<ThreadCore>| {
-            let me = me.clone();
-            tasks.set_panic_hook(move |task, message| {
-                if let Some(core) = me.upgrade() {
-                    core.send_control(Control::Fail(Box::new(Failure {
-                        r#where: format!("task {task}"),
-                        message: message.to_owned(),
-                    })));
-                }
-            });
+            let me: std::sync::Weak<dyn PanicHook> = me.clone();
+            tasks.set_panic_hook(me);
             ThreadCore {
                 id,
                 info,
@@ -341,9 +334,10 @@ impl ThreadCore {
     /// Waits until the thread's tasks have all been dropped, at most `grace`; logs and
     /// returns false if some are still running then.
     pub(crate) async fn tasks_idle_within(&self, grace: Duration) -> bool {
-        let idle = self.tasks.idle().map(|()| true);
-        let timer = self.runtime.sleep(grace).map(|()| false);
-        let all_ended = crate::spawner::first(idle, timer).await;
+        let deadline = Instant::now() + grace;
+        let all_ended = crate::spawner::before(&self.runtime, deadline, self.tasks.idle())
+            .await
+            .is_some();
         if !all_ended {
             tracing::error!(
                 thread = %self.id,
@@ -352,6 +346,16 @@ impl ThreadCore {
             );
         }
         all_ended
+    }
+}
+
+/// A task of the thread panicked: the thread fails.
+impl PanicHook for ThreadCore {
+    fn task_panicked(&self, task: &str, message: &str) {
+        self.send_control(Control::Fail(Box::new(Failure {
+            r#where: format!("task {task}"),
+            message: message.to_owned(),
+        })));
     }
 }
 

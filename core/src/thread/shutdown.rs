@@ -4,8 +4,6 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-use futures::FutureExt;
-
 use super::children::ChildRef;
 use super::context::ThreadCx;
 use super::core::{ThreadCore, FORCE_GRACE};
@@ -13,8 +11,6 @@ use super::definition::{TaskThread, ThreadEnd};
 use super::signal_loop::guarded;
 use crate::group::lock;
 use crate::join::panic_message;
-use crate::spawner::first;
-use crate::Spawner;
 
 /// The cascade: queued signals to their hooks, `exit`, delete the tasks, then terminate
 /// every child at once and wait for all of them, everything by `deadline`: what is still
@@ -110,10 +106,7 @@ pub(crate) async fn within<R>(
     deadline: Instant,
     work: impl Future<Output = R>,
 ) -> Option<R> {
-    let timer = core
-        .runtime
-        .sleep(deadline.saturating_duration_since(Instant::now()));
-    first(work.map(Some), timer.map(|()| None)).await
+    crate::spawner::before(&core.runtime, deadline, work).await
 }
 
 /// Removes the ended thread from its parent's registry and tells the parent.
