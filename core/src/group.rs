@@ -1,7 +1,7 @@
 //! [`TaskGroup`]: the task slots of one thread, and the count of their live tasks.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
@@ -68,8 +68,11 @@ pub(crate) struct GroupShared {
     pub(crate) timeouts: Timeouts,
     /// Tasks spawned into the group whose futures have not been dropped.
     live: AtomicUsize,
-    /// Notified each time `live` falls to zero.
+    /// Notified each time `live` falls to zero, once someone has waited for it (a first
+    /// notify allocates the event's list, even with nobody listening).
     idle: Event,
+    /// Set by the first wait for `idle`.
+    idle_awaited: AtomicBool,
     /// Slots by name. Weak: a slot holds its group, so a strong map would keep both alive
     /// forever. A slot lives while a handle or a task of it does; an unused one is dropped,
     /// and asking for its name again gives a fresh, empty slot.
@@ -146,6 +149,7 @@ impl TaskGroup {
                 timeouts,
                 live: AtomicUsize::new(0),
                 idle: Event::new(),
+                idle_awaited: AtomicBool::new(false),
                 slots: Mutex::new(SlotMap::default()),
                 panic_hook: OnceLock::new(),
                 span,
@@ -178,7 +182,7 @@ impl TaskGroup {
 
     /// The number of tasks of this group whose futures have not been dropped yet.
     pub fn live_tasks(&self) -> usize {
-        self.shared.live.load(Ordering::Acquire)
+        self.shared.live.load(Ordering::SeqCst)
     }
 
     /// Completes when no task of the group is live (at once if none is).
@@ -187,6 +191,9 @@ impl TaskGroup {
             if self.live_tasks() == 0 {
                 return;
             }
+            // SeqCst with the count's decrement in `LiveGuard::drop`: either this sees the
+            // count at zero, or the drop sees the flag and notifies.
+            self.shared.idle_awaited.store(true, Ordering::SeqCst);
             let listener = self.shared.idle.listen();
             if self.live_tasks() == 0 {
                 return;
@@ -249,7 +256,8 @@ impl LiveGuard {
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {
-        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let last = self.0.live.fetch_sub(1, Ordering::SeqCst) == 1;
+        if last && self.0.idle_awaited.load(Ordering::SeqCst) {
             self.0.idle.notify(usize::MAX);
         }
     }

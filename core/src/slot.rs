@@ -49,7 +49,7 @@ pub(crate) struct SlotShared {
     /// A copy of `state.generation`, for `re_schedule` to read without the lock.
     pub(crate) current_generation: AtomicU64,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
-    operations: async_lock::Mutex<()>,
+    operations: futures::lock::Mutex<()>,
 }
 
 pub(crate) struct SlotState {
@@ -92,7 +92,7 @@ impl TaskSlot {
                 }),
                 reschedule_requested: AtomicU64::new(0),
                 current_generation: AtomicU64::new(0),
-                operations: async_lock::Mutex::new(()),
+                operations: futures::lock::Mutex::new(()),
             }),
         }
     }
@@ -204,7 +204,7 @@ impl TaskSlot {
     /// For `delete_all`: waits for the slot's other operations, then takes its task out.
     pub(crate) async fn take_for_deletion(
         &self,
-    ) -> (async_lock::MutexGuard<'_, ()>, Option<Box<dyn RawTask>>) {
+    ) -> (futures::lock::MutexGuard<'_, ()>, Option<Box<dyn RawTask>>) {
         let operation = self.shared.operations.lock().await;
         (operation, self.take_current())
     }

@@ -145,7 +145,7 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
             sender.send(Cmd::Note(n)).await.unwrap();
         }
     });
-    log_until_full(&rt).await;
+    log_until_full(&rt, "waiting").await;
     open.send(()).unwrap();
     sending.await.unwrap();
     log.wait_for("waiting got 9").await;
@@ -186,9 +186,34 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
     parent.join().await;
 }
 
-/// Waits until the overflow hook of the "waiting" thread has logged.
-async fn log_until_full(rt: &Runtime) {
-    while !logs::contains_line(&["WARN", "waiting", "FromParent", "queue full"]) {
+/// A sender waiting for room when the thread ends gets its signal back in
+/// `SendError::Ended`; the signal that was queued goes to the undelivered hook.
+pub async fn a_sender_waiting_for_room_gets_its_signal_back_at_the_end(rt: Runtime) {
+    logs::capture();
+    let log = EventLog::default();
+    let mut closing = Node::new("closing", &log);
+    closing.capacity = 1;
+    let closing = start(&rt, closing).await.unwrap();
+    let (open, gate) = oneshot::channel();
+    closing.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for("closing waits").await;
+    closing.send(Cmd::Note(1)).await.unwrap();
+    let sender = closing.clone();
+    let waiting = rt.spawn(async move { sender.send(Cmd::Note(2)).await });
+    log_until_full(&rt, "closing").await;
+    closing.terminate();
+    open.send(()).unwrap();
+    assert!(matches!(
+        waiting.await.unwrap(),
+        Err(SendError::Ended(Cmd::Note(2)))
+    ));
+    assert_eq!(closing.join().await, ThreadEnd::Stopped);
+    log.wait_for("closing undelivered 1").await;
+}
+
+/// Waits until the overflow hook of the thread `id` has logged.
+async fn log_until_full(rt: &Runtime, id: &str) {
+    while !logs::contains_line(&["WARN", id, "FromParent", "queue full"]) {
         rt.yield_now().await;
     }
 }

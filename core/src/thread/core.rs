@@ -67,6 +67,9 @@ struct CoreState {
     control: Option<Control>,
     /// Whether a control message has been sent (the first wins).
     controlled: bool,
+    /// Whether anyone has waited for the end: only then is `ended` notified (a first
+    /// notify allocates the event's list, even with nobody listening).
+    joined: bool,
     end: Option<ThreadEnd>,
 }
 
@@ -117,6 +120,7 @@ impl ThreadCore {
                     signal_loop: None,
                     control: None,
                     controlled: false,
+                    joined: false,
                     end: None,
                 }),
                 ended: Event::new(),
@@ -275,8 +279,11 @@ impl ThreadCore {
         state.running = false;
         state.end = Some(end);
         state.signal_loop = None;
+        let joined = state.joined;
         drop(state);
-        self.ended.notify(usize::MAX);
+        if joined {
+            self.ended.notify(usize::MAX);
+        }
         true
     }
 
@@ -286,8 +293,12 @@ impl ThreadCore {
 
     pub(crate) async fn join(&self) -> ThreadEnd {
         loop {
-            if let Some(end) = self.end() {
-                return end;
+            {
+                let mut state = lock(&self.state);
+                if let Some(end) = &state.end {
+                    return end.clone();
+                }
+                state.joined = true;
             }
             let listener = self.ended.listen();
             if let Some(end) = self.end() {

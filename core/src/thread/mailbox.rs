@@ -66,23 +66,29 @@ pub(crate) struct Mailbox<T: TaskThread> {
 
 struct Lanes<T: TaskThread> {
     open: bool,
+    /// Whether a sender has found the lane from the parent / from the children full: only
+    /// then can one be waiting for room, and only then is its room notified (a first
+    /// notify allocates the event's list, even with nobody listening).
+    parent_lane_was_full: bool,
+    children_lane_was_full: bool,
     from_parent: VecDeque<T::Signal>,
     from_children: VecDeque<(ChildRef, T::ChildOutput)>,
     ended_children: VecDeque<(ChildRef, Box<ThreadEnd>)>,
 }
 
-fn from_parent<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<T::Signal> {
-    &mut lanes.from_parent
+type Lane<'a, S> = (&'a mut VecDeque<S>, &'a mut bool);
+
+fn from_parent<T: TaskThread>(lanes: &mut Lanes<T>) -> Lane<'_, T::Signal> {
+    (&mut lanes.from_parent, &mut lanes.parent_lane_was_full)
 }
 
-fn from_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef, T::ChildOutput)> {
-    &mut lanes.from_children
+fn from_children<T: TaskThread>(lanes: &mut Lanes<T>) -> Lane<'_, (ChildRef, T::ChildOutput)> {
+    (&mut lanes.from_children, &mut lanes.children_lane_was_full)
 }
 
-fn ended_children<T: TaskThread>(
-    lanes: &mut Lanes<T>,
-) -> &mut VecDeque<(ChildRef, Box<ThreadEnd>)> {
-    &mut lanes.ended_children
+/// Unbounded (pushed with no limit): never full, so the flag is never set through it.
+fn ended_children<T: TaskThread>(lanes: &mut Lanes<T>) -> Lane<'_, (ChildRef, Box<ThreadEnd>)> {
+    (&mut lanes.ended_children, &mut lanes.children_lane_was_full)
 }
 
 /// A child's way to its parent's mailbox. Weak: a child must not keep its parent alive
@@ -108,6 +114,8 @@ impl<T: TaskThread> Mailbox<T> {
             core,
             lanes: Mutex::new(Lanes {
                 open: true,
+                parent_lane_was_full: false,
+                children_lane_was_full: false,
                 from_parent: VecDeque::new(),
                 from_children: VecDeque::new(),
                 ended_children: VecDeque::new(),
@@ -121,7 +129,7 @@ impl<T: TaskThread> Mailbox<T> {
     /// Queues `item` in a lane with room and wakes the loop.
     fn push<S>(
         &self,
-        lane: impl FnOnce(&mut Lanes<T>) -> &mut VecDeque<S>,
+        lane: impl FnOnce(&mut Lanes<T>) -> Lane<'_, S>,
         capacity: usize,
         item: S,
     ) -> Result<(), Refused<S>> {
@@ -129,8 +137,9 @@ impl<T: TaskThread> Mailbox<T> {
         if !lanes.open {
             return Err(Refused::Closed(item));
         }
-        let queue = lane(&mut lanes);
+        let (queue, was_full) = lane(&mut lanes);
         if queue.len() >= capacity.max(1) {
+            *was_full = true;
             return Err(Refused::Full(item));
         }
         queue.push_back(item);
@@ -164,13 +173,19 @@ impl<T: TaskThread> Mailbox<T> {
         }
         let mut lanes = lock(&self.lanes);
         if let Some(signal) = lanes.from_parent.pop_front() {
+            let notify = lanes.parent_lane_was_full;
             drop(lanes);
-            self.room_from_parent.notify_additional(1);
+            if notify {
+                self.room_from_parent.notify_additional(1);
+            }
             return Some(Event::Signal(signal));
         }
         if let Some((child, signal)) = lanes.from_children.pop_front() {
+            let notify = lanes.children_lane_was_full;
             drop(lanes);
-            self.room_from_children.notify_additional(1);
+            if notify {
+                self.room_from_children.notify_additional(1);
+            }
             return Some(Event::ChildSignal(child, signal));
         }
         let (child, end) = lanes.ended_children.pop_front()?;
@@ -201,9 +216,14 @@ impl<T: TaskThread> Mailbox<T> {
         let signals = std::mem::take(&mut lanes.from_parent);
         let from_children = std::mem::take(&mut lanes.from_children);
         let ended = std::mem::take(&mut lanes.ended_children);
+        let notify = (lanes.parent_lane_was_full, lanes.children_lane_was_full);
         drop(lanes);
-        self.room_from_parent.notify(usize::MAX);
-        self.room_from_children.notify(usize::MAX);
+        if notify.0 {
+            self.room_from_parent.notify(usize::MAX);
+        }
+        if notify.1 {
+            self.room_from_children.notify(usize::MAX);
+        }
         // Dropped outside the lock: an ended child's handle may be the last one.
         drop(ended);
         let from_children = from_children
