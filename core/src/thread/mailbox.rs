@@ -142,9 +142,15 @@ impl<T: TaskThread> Mailbox<T> {
             *was_full = true;
             return Err(Refused::Full(item));
         }
+        // Only a push into an empty lane wakes the loop: a lane with items has been pushed
+        // into (and the loop woken) since the loop last found it empty, and the loop parks
+        // only once it finds every lane empty, under this lock.
+        let was_empty = queue.is_empty();
         queue.push_back(item);
         drop(lanes);
-        self.core.wake_loop();
+        if was_empty {
+            self.core.wake_loop();
+        }
         Ok(())
     }
 
