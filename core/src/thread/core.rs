@@ -38,7 +38,7 @@ pub(crate) struct Failure {
 /// - the first control message wins: the loop takes one and ends; later ones change
 ///   nothing (a terminate after a failure, a second terminate);
 /// - `end` is set exactly once, when the thread's shutdown has completed (or was forced),
-///   and `ended` is notified then; [`join`](ThreadCore::join) returns `end` to every waiter;
+///   and `ended` is notified then (if anyone has joined); [`join`](ThreadCore::join) returns `end` to every waiter;
 /// - a registered child's parent is this thread; a child removes itself when it ends.
 pub(crate) struct ThreadCore {
     pub(crate) id: Arc<str>,
@@ -166,10 +166,9 @@ impl ThreadCore {
 
     /// The control message, if one has come and the loop has not taken it yet.
     pub(crate) fn take_control(&self) -> Option<Control> {
-        if !self.has_control.load(Ordering::Acquire) {
+        if !self.has_control.swap(false, Ordering::Acquire) {
             return None;
         }
-        self.has_control.store(false, Ordering::Relaxed);
         lock(&self.state).control.take()
     }
 

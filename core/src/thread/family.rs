@@ -9,7 +9,7 @@ use super::core::{AnyChild, InsertRefused};
 use super::definition::TaskThread;
 use super::errors::{SendError, ThreadError};
 use super::handle::ThreadHandle;
-use super::mailbox::{deliver, ChildInbox, Mailbox, ParentLink};
+use super::mailbox::{deliver, ChildInbox, Mailbox, ParentLink, Refused};
 use super::signal_loop;
 use crate::group::lock;
 
@@ -19,20 +19,36 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// gets its output back in [`SendError::NoParent`].
     #[doc(alias = "sigFromChildToParent__")]
     pub async fn send_to_parent(&self, output: T::Output) -> Result<(), SendError<T::Output>> {
-        let inbox = match lock(&self.mailbox.parent).as_ref() {
-            None => return Err(SendError::NoParent(output)),
-            Some(link) => link.inbox.upgrade(),
-        };
-        // Gone: the parent has ended and been dropped.
-        let Some(inbox) = inbox else {
-            return Err(SendError::Ended(output));
-        };
         let me = ChildRef {
             child: self.mailbox.clone(),
         };
-        let push = |signal| inbox.push_child_signal(signal);
+        // Pushed under the link's lock: once the child's end has taken the link (and
+        // queued the end), nothing of the child can follow it into the parent's mailbox.
+        // The busy path is this one lock and one push.
+        let (inbox, signal) = {
+            let link = lock(&self.mailbox.parent);
+            let Some(link) = link.as_ref() else {
+                return Err(SendError::NoParent(output));
+            };
+            // Gone: the parent has ended and been dropped.
+            let Some(inbox) = link.inbox.upgrade() else {
+                return Err(SendError::Ended(output));
+            };
+            match inbox.push_child_signal((me, output)) {
+                Ok(()) => return Ok(()),
+                Err(Refused::Closed((_, output))) => return Err(SendError::Ended(output)),
+                Err(Refused::Full(signal)) => (inbox, signal),
+            }
+        };
+        let push = |signal| {
+            let link = lock(&self.mailbox.parent);
+            if link.is_none() {
+                return Err(Refused::Closed(signal));
+            }
+            inbox.push_child_signal(signal)
+        };
         let on_full = || inbox.overflowed(self.id());
-        deliver(push, inbox.room_for_children(), on_full, (me, output))
+        deliver(push, inbox.room_for_children(), on_full, signal)
             .await
             .map_err(|error| error.map(|(_, output)| output))
     }
@@ -89,6 +105,7 @@ impl<T: TaskThread> ThreadHandle<T> {
             // Ended before it could be told where to report: take it back out.
             Ok(()) if child.end().is_some() => {
                 self.core.remove_child(&child.core);
+                *lock(&child.mailbox.parent) = None;
                 return Err(ThreadError::Ended {
                     child: child.id().to_owned(),
                 });

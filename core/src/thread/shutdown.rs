@@ -112,7 +112,7 @@ pub(crate) async fn within<R>(
 /// Removes the ended thread from its parent's registry and tells the parent.
 pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
     let link = lock(&cx.handle.mailbox.parent).take();
-    // No parent, or the parent is gone (it was forced and let go of its children).
+    // No parent, or the parent is gone (every handle to its mailbox has been dropped).
     let Some(parent) = link.and_then(|link| link.inbox.upgrade()) else {
         return;
     };

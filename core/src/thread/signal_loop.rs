@@ -42,9 +42,10 @@ pub(crate) async fn start<T: TaskThread>(
     let handle = cx.handle.clone();
     adopt(&handle)?;
     let (entered, has_entered) = oneshot::channel();
+    let mailbox = cx.handle.mailbox.clone();
     let life = ThreadTask {
         core: core.clone(),
-        life: life(thread, cx, entered),
+        life: life(thread, cx, entered, DrainOnDrop(mailbox)),
     };
     let signal_loop = JoinHandle::new(runtime.spawn_raw(Box::pin(life)));
     core.set_signal_loop(signal_loop);
@@ -109,9 +110,11 @@ async fn life<T: TaskThread>(
     mut thread: T,
     cx: ThreadCx<T>,
     entered: oneshot::Sender<Result<(), String>>,
+    // An argument, not a local: it is dropped (and the mailbox closed) even if the task
+    // is cancelled before its first poll.
+    _drain: DrainOnDrop<T>,
 ) {
     let core = cx.handle.core.clone();
-    let _drain = DrainOnDrop(cx.handle.mailbox.clone());
     let mut pending: Option<Pending> = None;
     let entering = Box::pin(thread.enter(&cx));
     let entering = Contained::new(&core, &mut pending, Method::Enter, entering).await;
