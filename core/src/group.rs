@@ -208,14 +208,17 @@ impl TaskGroup {
     #[doc(alias = "delete")]
     pub async fn delete_all(&self) -> Result<(), SlotError> {
         let slots = lock(&self.shared.slots).live();
-        let taken = futures::future::join_all(slots.iter().map(TaskSlot::take_for_deletion)).await;
-        let (_operations, tasks): (Vec<_>, Vec<_>) = taken.into_iter().unzip();
-        let ending = slots
-            .iter()
-            .cloned()
-            .zip(tasks)
-            .filter_map(|(slot, task)| Some((slot, task?)))
-            .collect();
+        // Each slot's operation lock is held until the ends have been awaited, so nothing
+        // starts in a slot whose task is still ending.
+        let mut operations = Vec::with_capacity(slots.len());
+        let mut ending = Vec::new();
+        for slot in &slots {
+            let (operation, task) = slot.take_for_deletion().await;
+            operations.push(operation);
+            if let Some(task) = task {
+                ending.push((slot.clone(), task));
+            }
+        }
         end_together(ending, self.shared.timeouts.delete).await
     }
 }

@@ -3,10 +3,8 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Context;
 use std::time::{Duration, Instant};
-
-use futures::stream::FuturesUnordered;
-use futures::StreamExt;
 
 use crate::error::SlotError;
 use crate::group::{lock, GroupShared, LiveGuard};
@@ -201,60 +199,63 @@ impl TaskSlot {
         end_together(ending.into_iter().collect(), timeout).await
     }
 
-    /// For `delete_all`: waits for the slot's other operations, then takes its task out.
+    /// For `delete_all`: waits for the slot's other operations (without a future of its
+    /// own when none runs, the common case), then takes its task out. The guard keeps
+    /// other operations out until the task has ended.
     pub(crate) async fn take_for_deletion(
         &self,
     ) -> (futures::lock::MutexGuard<'_, ()>, Option<Box<dyn RawTask>>) {
-        let operation = self.shared.operations.lock().await;
+        let operation = match self.shared.operations.try_lock() {
+            Some(operation) => operation,
+            None => self.shared.operations.lock().await,
+        };
         (operation, self.take_current())
     }
 }
 
-/// Cancels every task taken from its slot first, then waits for all their ends together
-/// under one deadline. The error names the first slot whose task was not seen ending within
+/// Cancels every task taken from its slot first, then waits for all their ends under one
+/// deadline. The error names the first slot whose task was not seen ending within
 /// `timeout`; every such task is logged and stays counted as live until it ends.
 pub(crate) async fn end_together(
-    ending: Vec<(TaskSlot, Box<dyn RawTask>)>,
+    mut ending: Vec<(TaskSlot, Box<dyn RawTask>)>,
     timeout: Duration,
 ) -> Result<(), SlotError> {
     let Some(group) = ending.first().map(|(slot, _)| slot.shared.group.clone()) else {
         return Ok(());
     };
-    let (slots, tasks): (Vec<TaskSlot>, Vec<Box<dyn RawTask>>) = ending.into_iter().unzip();
-    let mut late = vec![true; slots.len()];
-    // Collecting runs every `cancel` before any end is awaited.
-    let mut ends: FuturesUnordered<_> = tasks
-        .into_iter()
-        .enumerate()
-        .map(|(index, mut task)| {
-            task.cancel();
-            async move {
-                futures::future::poll_fn(|cx| task.poll_end(cx)).await;
-                index
-            }
-        })
-        .collect();
+    for (_, task) in &mut ending {
+        task.cancel();
+    }
     let started = Instant::now();
+    // Awaited one after the other: all were cancelled at once, so while the first ends the
+    // others end too, and each later await finds its task ended. No allocation per task
+    // (awaiting them as a `FuturesUnordered` would make a node for each).
+    let mut seen = 0;
     let all_ended = async {
-        while let Some(index) = ends.next().await {
-            late[index] = false;
+        for (_, task) in &mut ending {
+            futures::future::poll_fn(|cx| task.poll_end(cx)).await;
+            seen += 1;
         }
     };
-    let deadline = started + timeout;
+    let ended = crate::spawner::before(&group.runtime, started + timeout, all_ended).await;
     // An end counts only if it was seen within the deadline: on a single-threaded runtime
     // a task that blocks while being dropped delays the timer too.
-    let ended = crate::spawner::before(&group.runtime, deadline, all_ended).await;
     if ended.is_some() && started.elapsed() <= timeout {
         return Ok(());
     }
-    drop(ends);
-    let mut lingering = slots
-        .iter()
-        .zip(&late)
-        .filter(|(_, late)| **late)
-        .map(|(slot, _)| slot);
-    let named = lingering.next().unwrap_or(&slots[0]);
-    for slot in std::iter::once(named).chain(lingering) {
+    // The tasks not seen ending: each is looked at once more.
+    let mut check = Context::from_waker(futures::task::noop_waker_ref());
+    let lingering: Vec<&TaskSlot> = ending[seen..]
+        .iter_mut()
+        .filter_map(|(slot, task)| task.poll_end(&mut check).is_pending().then_some(&*slot))
+        .collect();
+    // Every task ended, but after the deadline: the first is named.
+    let reported = if lingering.is_empty() {
+        vec![&ending[0].0]
+    } else {
+        lingering
+    };
+    for slot in &reported {
         tracing::error!(
             thread = %group.owner,
             task = %slot.shared.name,
@@ -265,7 +266,7 @@ pub(crate) async fn end_together(
     }
     Err(SlotError::CancelTimedOut {
         thread: group.owner.to_string(),
-        task: named.shared.name.to_string(),
+        task: reported[0].shared.name.to_string(),
         timeout,
     })
 }
