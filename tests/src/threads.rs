@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use task_thread::{start, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
+use task_thread::{
+    start, BoxError, Flow, Next, Runtime, SendError, Spawner, SpawnerExt, Task, TaskCx, TaskThread,
+    ThreadCx, ThreadEnd, ThreadError,
+};
 
 use crate::fixtures::EventLog;
 use crate::tree::{Cmd, Failure, Node};
@@ -468,4 +471,94 @@ pub async fn an_ended_tree_releases_everything_it_held(rt: Runtime) {
     assert_eq!(root.join().await, ThreadEnd::Stopped);
     drop((root, tasks, tracked));
     released.wait().await;
+}
+
+/// A thread whose handler waits for a gate, then stops, while its task fails on a trigger.
+struct Gated {
+    gate: Option<oneshot::Receiver<()>>,
+    trigger: Option<oneshot::Receiver<()>>,
+}
+
+/// Fails once triggered.
+struct Doomed(Option<oneshot::Receiver<()>>);
+
+impl Task for Doomed {
+    async fn run(&mut self, _cx: &TaskCx) -> Next {
+        if let Some(trigger) = self.0.take() {
+            let _ = trigger.await;
+        }
+        panic!("doomed fails");
+    }
+}
+
+impl TaskThread for Gated {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = ();
+
+    fn id(&self) -> String {
+        "gated".into()
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        cx.slot("doomed")
+            .re_create(Doomed(self.trigger.take()))
+            .await?;
+        Ok(())
+    }
+
+    async fn on_signal(&mut self, _signal: (), _cx: &ThreadCx<Self>) -> Flow {
+        if let Some(gate) = self.gate.take() {
+            let _ = gate.await;
+        }
+        Flow::Stop
+    }
+}
+
+/// A task that fails while a handler runs fails the thread, even when the handler then
+/// returns `Flow::Stop`: the failure is not lost behind the stop.
+pub async fn a_task_failure_during_a_handler_outranks_its_stop(rt: Runtime) {
+    crate::logs::capture();
+    let (open, gate) = oneshot::channel();
+    let (fire, trigger) = oneshot::channel();
+    let thread = start(
+        &rt,
+        Gated {
+            gate: Some(gate),
+            trigger: Some(trigger),
+        },
+    )
+    .await
+    .unwrap();
+    thread.send(()).await.unwrap();
+    fire.send(()).unwrap();
+    // The failure has been reported to the thread once the task has left its slot.
+    while thread.live_tasks() > 0 {
+        rt.yield_now().await;
+    }
+    open.send(()).unwrap();
+    match thread.join().await {
+        ThreadEnd::Failed { r#where, message } => {
+            assert_eq!(r#where, "task doomed");
+            assert!(message.contains("doomed fails"), "{message}");
+        }
+        other => panic!("the task's failure was lost: {other:?}"),
+    }
+}
+
+/// A signal sent after `terminate` by the same caller is never handled: it goes to the
+/// undelivered hook (or comes back), whatever the loop was doing.
+pub async fn a_signal_sent_after_terminate_is_never_handled(rt: Runtime) {
+    for round in 0..200 {
+        let log = EventLog::default();
+        let thread = start(&rt, Node::new("t", &log)).await.unwrap();
+        thread.send(Cmd::Note(round)).await.unwrap();
+        thread.terminate();
+        let late = thread.send(Cmd::Note(u32::MAX)).await;
+        thread.join().await;
+        assert!(
+            !log.events().contains(&format!("t got {}", u32::MAX)),
+            "round {round}: a signal sent after terminate was handled ({late:?})"
+        );
+    }
 }

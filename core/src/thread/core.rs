@@ -164,6 +164,11 @@ impl ThreadCore {
         self.wake_loop();
     }
 
+    /// Whether a control message waits for the loop.
+    pub(crate) fn has_control(&self) -> bool {
+        self.has_control.load(Ordering::Acquire)
+    }
+
     /// The control message, if one has come and the loop has not taken it yet.
     pub(crate) fn take_control(&self) -> Option<Control> {
         if !self.has_control.swap(false, Ordering::Acquire) {

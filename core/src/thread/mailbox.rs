@@ -178,6 +178,12 @@ impl<T: TaskThread> Mailbox<T> {
             return Some(Event::Control(control));
         }
         let mut lanes = lock(&self.lanes);
+        // Looked at again under the lock: a control message sent before a signal was
+        // pushed (by the same caller, say `terminate` then `send`) is taken first.
+        if self.core.has_control() {
+            drop(lanes);
+            return self.try_next();
+        }
         if let Some(signal) = lanes.from_parent.pop_front() {
             let notify = lanes.parent_lane_was_full;
             drop(lanes);

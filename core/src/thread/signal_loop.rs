@@ -154,36 +154,38 @@ async fn signal_loop<T: TaskThread>(
         if let Some(pending) = pending.as_ref() {
             break ended_by(&pending.control);
         }
-        let ended = match mailbox.next().await {
+        let handled = match mailbox.next().await {
             Event::Control(control) => {
                 *pending = Some(Pending::new(core, control));
                 continue;
             }
             Event::Signal(signal) => {
                 let handling = thread.on_signal(signal, cx);
-                ended(Contained::new(core, pending, Method::OnSignal, handling.map(Ok)).await)
+                Contained::new(core, pending, Method::OnSignal, handling.map(Ok)).await
             }
             Event::ChildSignal(child, signal) => {
                 let handling = thread.on_child_signal(signal, &child, cx);
-                ended(Contained::new(core, pending, Method::OnChildSignal, handling.map(Ok)).await)
+                Contained::new(core, pending, Method::OnChildSignal, handling.map(Ok)).await
             }
             Event::ChildEnded(child, end) => {
                 let handling = thread.on_child_ended(&child, *end, cx);
-                ended(Contained::new(core, pending, Method::OnChildEnded, handling.map(Ok)).await)
+                Contained::new(core, pending, Method::OnChildEnded, handling.map(Ok)).await
             }
         };
-        if let Some(end) = ended {
-            break end;
+        let flow = match handled {
+            Ok(flow) => flow,
+            Err(failed) => break failed,
+        };
+        // A control message that came while the handler ran ends the thread its way,
+        // whatever the handler returned: a task's failure is not lost behind a `Stop`.
+        if pending.is_none() {
+            if let Some(control) = core.take_control() {
+                *pending = Some(Pending::new(core, control));
+            }
         }
-    }
-}
-
-/// How a handler's outcome ends the thread, if it does.
-fn ended(handled: Result<Flow, ThreadEnd>) -> Option<ThreadEnd> {
-    match handled {
-        Ok(Flow::Continue) => None,
-        Ok(Flow::Stop) => Some(ThreadEnd::Stopped),
-        Err(failed) => Some(failed),
+        if flow == Flow::Stop && pending.is_none() {
+            break ThreadEnd::Stopped;
+        }
     }
 }
 
