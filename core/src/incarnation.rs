@@ -133,9 +133,14 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, live: LiveGuard) {
     }
     let asked = cx.slot.reschedule_requested.load(Ordering::Acquire) == cx.generation;
     let generation = cx.slot.advance(&mut state);
-    state.task = None;
-    if let (Some(incarnate), true, None) = (&cx.incarnate, asked, panic) {
+    let ended = state.task.take();
+    if let (Some(incarnate), true, None) = (&state.incarnate, asked, &panic) {
         let next = cx.successor(generation);
         state.task = Some(incarnate.spawn(next, live));
+        return;
     }
+    // No successor: the task function goes too, dropped outside the lock (user code).
+    let task_fn = state.incarnate.take();
+    drop(state);
+    drop((ended, task_fn));
 }

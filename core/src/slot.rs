@@ -55,6 +55,9 @@ pub(crate) struct SlotState {
     generation: u64,
     /// The handle of the current task.
     pub(crate) task: Option<Box<dyn RawTask>>,
+    /// How to spawn the next run of an explicit-form task (`re_create_fn`), while it has
+    /// one; held here once, not by every run.
+    pub(crate) incarnate: Option<Box<dyn Incarnate>>,
 }
 
 impl SlotState {
@@ -87,6 +90,7 @@ impl TaskSlot {
                 state: Mutex::new(SlotState {
                     generation: 0,
                     task: None,
+                    incarnate: None,
                 }),
                 reschedule_requested: AtomicU64::new(0),
                 current_generation: AtomicU64::new(0),
@@ -116,7 +120,7 @@ impl TaskSlot {
     /// the task.
     #[doc(alias = "reCreate")]
     pub async fn re_create<T: Task>(&self, task: T) -> Result<(), SlotError> {
-        self.replace(move |cx, live| {
+        self.replace(move |_, cx, live| {
             let body = run_task(task, cx.clone());
             launch(cx, body, live)
         })
@@ -148,10 +152,10 @@ impl TaskSlot {
         F: Fn(TaskCx) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let incarnate: Arc<dyn Incarnate> = Arc::new(FnTask(task_fn));
-        self.replace(move |mut cx, live| {
-            cx.incarnate = Some(incarnate.clone());
-            incarnate.spawn(cx, live)
+        let incarnate: Box<dyn Incarnate> = Box::new(FnTask(task_fn));
+        self.replace(move |state, mut cx, live| {
+            cx.explicit = true;
+            state.incarnate.insert(incarnate).spawn(cx, live)
         })
         .await
     }
@@ -175,12 +179,17 @@ impl TaskSlot {
     fn take_current(&self) -> Option<Box<dyn RawTask>> {
         let mut state = lock(&self.shared.state);
         self.shared.advance(&mut state);
-        state.task.take()
+        let task_fn = state.incarnate.take();
+        let task = state.task.take();
+        // The task function is dropped outside the lock: it is user code.
+        drop(state);
+        drop(task_fn);
+        task
     }
 
     async fn replace(
         &self,
-        spawn: impl FnOnce(TaskCx, LiveGuard) -> Box<dyn RawTask>,
+        spawn: impl FnOnce(&mut SlotState, TaskCx, LiveGuard) -> Box<dyn RawTask>,
     ) -> Result<(), SlotError> {
         let _operation = self.shared.operations.lock().await;
         self.end_current(self.shared.group.timeouts.re_create)
@@ -188,7 +197,8 @@ impl TaskSlot {
         let mut state = lock(&self.shared.state);
         let generation = self.shared.advance(&mut state);
         let cx = TaskCx::new(self.shared.clone(), generation);
-        state.task = Some(spawn(cx, LiveGuard::new(&self.shared.group)));
+        let task = spawn(&mut state, cx, LiveGuard::new(&self.shared.group));
+        state.task = Some(task);
         Ok(())
     }
 

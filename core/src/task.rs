@@ -5,7 +5,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::incarnation::Incarnate;
 use crate::slot::SlotShared;
 use crate::spawner::{Runtime, Spawner};
 
@@ -56,8 +55,9 @@ pub struct TaskCx {
     pub(crate) slot: Arc<SlotShared>,
     /// The slot generation this incarnation was spawned with.
     pub(crate) generation: u64,
-    /// How to spawn the next incarnation; `None` for the [`Task`] form.
-    pub(crate) incarnate: Option<Arc<dyn Incarnate>>,
+    /// Whether the task is of the explicit form (`re_create_fn`), which reschedules
+    /// through [`re_schedule`](Self::re_schedule).
+    pub(crate) explicit: bool,
 }
 
 impl TaskCx {
@@ -65,7 +65,7 @@ impl TaskCx {
         TaskCx {
             slot,
             generation,
-            incarnate: None,
+            explicit: false,
         }
     }
 
@@ -106,7 +106,7 @@ impl TaskCx {
     /// [`Task`]-form task, which reschedules by returning [`Next::Reschedule`].
     #[doc(alias = "reSchedule")]
     pub fn re_schedule(&self) -> bool {
-        if self.incarnate.is_none() {
+        if !self.explicit {
             tracing::warn!(
                 thread = %self.thread_id(),
                 task = %self.task_name(),
