@@ -61,7 +61,7 @@ struct CoreState {
     running: bool,
     /// Set once, when the thread is added as a child.
     parent: Option<std::sync::Weak<ThreadCore>>,
-    children: HashMap<Arc<str>, Arc<dyn AnyChild>>,
+    children: Registry,
     signal_loop: Option<JoinHandle<()>>,
     /// The control message for the loop, until it takes it.
     control: Option<Control>,
@@ -70,7 +70,41 @@ struct CoreState {
     /// Whether anyone has waited for the end: only then is `ended` notified (a first
     /// notify allocates the event's list, even with nobody listening).
     joined: bool,
-    end: Option<ThreadEnd>,
+    /// Boxed: it is set once, at the end, and every thread carries the field.
+    end: Option<Box<ThreadEnd>>,
+}
+
+/// The children by id, allocated by the first child: most threads are leaves.
+#[derive(Default)]
+struct Registry(Option<Box<ChildrenById>>);
+
+type ChildrenById = HashMap<Arc<str>, Arc<dyn AnyChild>>;
+
+impl Registry {
+    fn get(&self, id: &str) -> Option<&Arc<dyn AnyChild>> {
+        self.0.as_ref()?.get(id)
+    }
+
+    fn insert(&mut self, id: Arc<str>, child: Arc<dyn AnyChild>) {
+        self.0
+            .get_or_insert_with(Default::default)
+            .insert(id, child);
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(children) = &mut self.0 {
+            children.remove(id);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |children| children.len())
+    }
+
+    fn list(&self) -> Vec<Arc<dyn AnyChild>> {
+        let children = self.0.iter().flat_map(|children| children.values());
+        children.cloned().collect()
+    }
 }
 
 /// A registered child, whatever its thread type.
@@ -116,7 +150,7 @@ impl ThreadCore {
                 state: Mutex::new(CoreState {
                     running: true,
                     parent: None,
-                    children: HashMap::new(),
+                    children: Registry::default(),
                     signal_loop: None,
                     control: None,
                     controlled: false,
@@ -237,7 +271,7 @@ impl ThreadCore {
             return Err(InsertRefused::ShuttingDown);
         }
         let id = child.core().id.clone();
-        if state.children.contains_key(&id) {
+        if state.children.get(&id).is_some() {
             return Err(InsertRefused::Duplicate);
         }
         state.children.insert(id, child);
@@ -259,7 +293,7 @@ impl ThreadCore {
     }
 
     pub(crate) fn children(&self) -> Vec<Arc<dyn AnyChild>> {
-        lock(&self.state).children.values().cloned().collect()
+        lock(&self.state).children.list()
     }
 
     pub(crate) fn find_child(&self, id: &str) -> Option<Arc<dyn AnyChild>> {
@@ -271,7 +305,7 @@ impl ThreadCore {
     pub(crate) fn close_children(&self) -> Vec<Arc<dyn AnyChild>> {
         let mut state = lock(&self.state);
         state.running = false;
-        state.children.values().cloned().collect()
+        state.children.list()
     }
 
     /// Records how the thread ended and wakes every `join`. Only the first call counts.
@@ -281,7 +315,7 @@ impl ThreadCore {
             return false;
         }
         state.running = false;
-        state.end = Some(end);
+        state.end = Some(Box::new(end));
         state.signal_loop = None;
         let joined = state.joined;
         drop(state);
@@ -292,7 +326,7 @@ impl ThreadCore {
     }
 
     pub(crate) fn end(&self) -> Option<ThreadEnd> {
-        lock(&self.state).end.clone()
+        lock(&self.state).end.as_deref().cloned()
     }
 
     pub(crate) async fn join(&self) -> ThreadEnd {
@@ -300,7 +334,7 @@ impl ThreadCore {
             {
                 let mut state = lock(&self.state);
                 if let Some(end) = &state.end {
-                    return end.clone();
+                    return ThreadEnd::clone(end);
                 }
                 state.joined = true;
             }
@@ -326,7 +360,7 @@ impl ThreadCore {
                 state.running = false;
                 // Listed, not removed: if this forcing is itself cut short by an ancestor's,
                 // the ancestor's still reaches every one of them.
-                let children: Vec<_> = state.children.values().cloned().collect();
+                let children = state.children.list();
                 (state.signal_loop.take(), children)
             };
             tracing::error!(thread = %core.id, "shutdown forced: {what}");
