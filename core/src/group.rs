@@ -93,28 +93,74 @@ pub(crate) trait PanicHook: Send + Sync + 'static {
 /// The group's slots by name, pruned of dropped ones as it grows.
 #[derive(Default)]
 struct SlotMap {
-    by_name: HashMap<Arc<str>, Weak<SlotShared>>,
+    names: Names,
     /// The size at which dropped entries are next pruned (amortised: it doubles).
     prune_at: usize,
 }
 
+type Entry = (Arc<str>, Weak<SlotShared>);
+
+/// A short list while the group has few slots, as most threads do (one slot: one 24-byte
+/// allocation, where a hash map makes 116), a hash map past [`FEW`].
+enum Names {
+    Few(Vec<Entry>),
+    Many(HashMap<Arc<str>, Weak<SlotShared>>),
+}
+
+const FEW: usize = 8;
+
+impl Default for Names {
+    fn default() -> Self {
+        Names::Few(Vec::new())
+    }
+}
+
 impl SlotMap {
     fn get(&self, name: &str) -> Option<TaskSlot> {
-        let shared = self.by_name.get(name)?.upgrade()?;
+        let slot = match &self.names {
+            Names::Few(few) => few.iter().find(|(n, _)| &**n == name).map(|(_, s)| s),
+            Names::Many(many) => many.get(name),
+        };
+        let shared = slot?.upgrade()?;
         Some(TaskSlot { shared })
     }
 
     fn insert(&mut self, slot: &TaskSlot) {
-        self.by_name
-            .insert(slot.shared.name.clone(), Arc::downgrade(&slot.shared));
-        if self.by_name.len() >= self.prune_at {
-            self.by_name.retain(|_, slot| slot.strong_count() > 0);
-            self.prune_at = (2 * self.by_name.len()).max(16);
+        let (name, slot) = (slot.shared.name.clone(), Arc::downgrade(&slot.shared));
+        match &mut self.names {
+            Names::Few(few) => {
+                // A dropped slot of the same name is replaced.
+                few.retain(|(n, s)| *n != name && s.strong_count() > 0);
+                if few.len() < FEW {
+                    if few.capacity() == 0 {
+                        few.reserve_exact(1);
+                    }
+                    few.push((name, slot));
+                    return;
+                }
+                let mut many: HashMap<_, _> = few.drain(..).collect();
+                many.insert(name, slot);
+                self.names = Names::Many(many);
+            }
+            Names::Many(many) => {
+                many.insert(name, slot);
+            }
+        }
+        let Names::Many(many) = &mut self.names else {
+            return;
+        };
+        if many.len() >= self.prune_at {
+            many.retain(|_, slot| slot.strong_count() > 0);
+            self.prune_at = (2 * many.len()).max(16);
         }
     }
 
     fn live(&self) -> Vec<TaskSlot> {
-        let slots = self.by_name.values().filter_map(Weak::upgrade);
+        let slots: Box<dyn Iterator<Item = &Weak<SlotShared>>> = match &self.names {
+            Names::Few(few) => Box::new(few.iter().map(|(_, slot)| slot)),
+            Names::Many(many) => Box::new(many.values()),
+        };
+        let slots = slots.filter_map(Weak::upgrade);
         slots.map(|shared| TaskSlot { shared }).collect()
     }
 }

@@ -413,3 +413,22 @@ pub async fn live_count_is_zero_after_delete_all(rt: Runtime) {
         assert!(!group.slot(name).is_live());
     }
 }
+
+/// A slot is found by its name while it has a task, whether its group holds a few slots or
+/// many; deleting one leaves the others alone.
+pub async fn slots_are_found_by_name_among_few_or_many(rt: Runtime) {
+    let group = TaskGroup::new(rt, "owner");
+    for count in 1..=40 {
+        start_waiting(&group.slot(&format!("s_{count}")), ()).await;
+        for name in (1..=count).map(|i| format!("s_{i}")) {
+            assert!(group.slot(&name).is_live(), "{name} lost among {count}");
+        }
+        assert_eq!(group.live_tasks(), count);
+    }
+    group.slot("s_3").delete().await.unwrap();
+    assert!(!group.slot("s_3").is_live());
+    assert!(group.slot("s_4").is_live() && group.slot("s_40").is_live());
+    assert_eq!(group.live_tasks(), 39);
+    group.delete_all().await.unwrap();
+    assert_eq!(group.live_tasks(), 0);
+}
