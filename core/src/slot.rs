@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::error::SlotError;
 use crate::group::{lock, GroupShared, LiveGuard};
 use crate::incarnation::{launch, run_task, FnTask, Incarnate};
+use crate::operation_lock::{OperationGuard, OperationLock};
 use crate::spawner::RawTask;
 use crate::task::{Task, TaskCx};
 
@@ -47,7 +48,7 @@ pub(crate) struct SlotShared {
     /// A copy of `state.generation`, for `re_schedule` to read without the lock.
     pub(crate) current_generation: AtomicU64,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
-    operations: futures::lock::Mutex<()>,
+    operations: OperationLock,
 }
 
 pub(crate) struct SlotState {
@@ -94,7 +95,7 @@ impl TaskSlot {
                 }),
                 reschedule_requested: AtomicU64::new(0),
                 current_generation: AtomicU64::new(0),
-                operations: futures::lock::Mutex::new(()),
+                operations: OperationLock::new(),
             }),
         }
     }
@@ -212,9 +213,7 @@ impl TaskSlot {
     /// For `delete_all`: waits for the slot's other operations (without a future of its
     /// own when none runs, the common case), then takes its task out. The guard keeps
     /// other operations out until the task has ended.
-    pub(crate) async fn take_for_deletion(
-        &self,
-    ) -> (futures::lock::MutexGuard<'_, ()>, Option<Box<dyn RawTask>>) {
+    pub(crate) async fn take_for_deletion(&self) -> (OperationGuard<'_>, Option<Box<dyn RawTask>>) {
         let operation = match self.shared.operations.try_lock() {
             Some(operation) => operation,
             None => self.shared.operations.lock().await,

@@ -96,6 +96,7 @@ macro_rules! conformance_suite {
             slots::a_panicking_task_is_contained,
             slots::live_count_is_zero_after_delete_all,
             slots::slots_are_found_by_name_among_few_or_many,
+            slots::concurrent_operations_on_a_slot_run_one_at_a_time,
             portability::portable_library_runs_here,
             threads::enter_runs_first_and_signals_keep_their_order,
             threads::a_handler_stop_ends_the_thread,

@@ -432,3 +432,45 @@ pub async fn slots_are_found_by_name_among_few_or_many(rt: Runtime) {
     group.delete_all().await.unwrap();
     assert_eq!(group.live_tasks(), 0);
 }
+
+/// Operations on one slot run one at a time, whoever calls them: of many concurrent
+/// `re_create`s and `delete`s, each new task starts only after the previous one ended.
+pub async fn concurrent_operations_on_a_slot_run_one_at_a_time(rt: Runtime) {
+    let group = TaskGroup::new(rt.clone(), "owner");
+    let log = EventLog::default();
+    let callers: Vec<_> = (0..20)
+        .map(|i| {
+            let (slot, log) = (group.slot("contended"), log.clone());
+            rt.spawn(async move {
+                if i % 5 == 4 {
+                    return slot.delete().await.unwrap();
+                }
+                slot.re_create_fn(move |_cx| {
+                    log.push("start");
+                    let alive = LogOnDrop(log.clone(), "end");
+                    async move {
+                        let _alive = alive;
+                        futures::future::pending::<()>().await;
+                    }
+                })
+                .await
+                .unwrap();
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.unwrap();
+    }
+    group.delete_all().await.unwrap();
+    let events = log.events();
+    let mut live = 0;
+    for event in &events {
+        live += if event == "start" { 1 } else { -1 };
+        assert!(
+            (0..=1).contains(&live),
+            "two tasks alive at once: {events:?}"
+        );
+    }
+    assert_eq!(live, 0);
+    assert_eq!(events.iter().filter(|e| *e == "start").count(), 16);
+}
