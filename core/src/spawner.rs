@@ -181,8 +181,9 @@ where
 }
 
 /// Runs `work` until `deadline`; `None` if the deadline came first. The timer is made only
-/// if the work is still pending after its first poll: most waits under a deadline (an
-/// `exit`, a delete, a join at shutdown) end at once, and then arm no timer at all.
+/// if the work is still pending after one turn of the scheduler: most waits under a
+/// deadline end at once (an `exit`, a join at shutdown) or once the runtime has run the
+/// tasks just cancelled (a delete), and then arm no timer at all.
 pub(crate) async fn before<R>(
     runtime: &Runtime,
     deadline: std::time::Instant,
@@ -190,9 +191,16 @@ pub(crate) async fn before<R>(
 ) -> Option<R> {
     let mut work = std::pin::pin!(work);
     let mut timer: Option<BoxFuture<'static, ()>> = None;
+    let mut yielded = false;
     futures::future::poll_fn(|cx| {
         if let Poll::Ready(value) = work.as_mut().poll(cx) {
             return Poll::Ready(Some(value));
+        }
+        if !yielded {
+            // To the back of the run queue: what the work waits for may be ready then.
+            yielded = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         let timer = timer.get_or_insert_with(|| {
             runtime.sleep(deadline.saturating_duration_since(std::time::Instant::now()))

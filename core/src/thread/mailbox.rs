@@ -86,11 +86,6 @@ fn from_children<T: TaskThread>(lanes: &mut Lanes<T>) -> Lane<'_, (ChildRef, T::
     (&mut lanes.from_children, &mut lanes.children_lane_was_full)
 }
 
-/// Unbounded (pushed with no limit): never full, so the flag is never set through it.
-fn ended_children<T: TaskThread>(lanes: &mut Lanes<T>) -> Lane<'_, (ChildRef, Box<ThreadEnd>)> {
-    (&mut lanes.ended_children, &mut lanes.children_lane_was_full)
-}
-
 /// A child's way to its parent's mailbox. Weak: a child must not keep its parent alive
 /// (the parent's registry holds the child).
 pub(crate) struct ParentLink<M> {
@@ -288,7 +283,16 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
     }
 
     fn push_child_end(&self, child: ChildRef, end: ThreadEnd) {
-        let _ = self.push(ended_children, usize::MAX, (child, Box::new(end)));
+        let mut lanes = lock(&self.lanes);
+        if !lanes.open {
+            return;
+        }
+        let was_empty = lanes.ended_children.is_empty();
+        lanes.ended_children.push_back((child, Box::new(end)));
+        drop(lanes);
+        if was_empty {
+            self.core.wake_loop();
+        }
     }
 
     fn room_for_children(&self) -> &Room {
