@@ -1,5 +1,11 @@
-//! One run of a slot's task as a spawned future: counted live, panics caught, and the
-//! successor spawned into the same slot when the run asked for one.
+//! A slot's task as a spawned future: counted live, panics caught, and each run that asked
+//! for a successor followed by a fresh run in the same slot.
+//!
+//! The successor of an explicit-form run is not a new runtime task: the same task drops the
+//! run's future, yields once to the scheduler, and starts the next run from the task
+//! function. What a user can observe is the same as a spawn (the run has returned and been
+//! dropped before the next starts, other tasks run in between, a delete or re-create stops
+//! it), and a hop costs a yield instead of a spawn, two boxes and a handle.
 
 use std::any::Any;
 use std::future::Future;
@@ -13,28 +19,8 @@ use futures::FutureExt;
 
 use crate::group::{lock, LiveGuard};
 use crate::join::panic_message;
-use crate::spawner::{RawOutput, RawTask, Spawner};
+use crate::spawner::{RawTask, Spawner};
 use crate::task::{Next, Task, TaskCx};
-
-/// Builds and spawns one incarnation of a rescheduling task for a given context. Behind
-/// `dyn` so that [`TaskCx`] names no task type.
-pub(crate) trait Incarnate: Send + Sync + 'static {
-    fn spawn(&self, cx: TaskCx, live: LiveGuard) -> Box<dyn RawTask>;
-}
-
-/// The explicit form: a function called afresh for each run.
-pub(crate) struct FnTask<F>(pub(crate) F);
-
-impl<F, Fut> Incarnate for FnTask<F>
-where
-    F: Fn(TaskCx) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn spawn(&self, cx: TaskCx, live: LiveGuard) -> Box<dyn RawTask> {
-        let body = (self.0)(cx.clone());
-        launch(cx, body, live)
-    }
-}
 
 /// The idiomatic form's driver: one spawned task running `task` until it says stop.
 pub(crate) async fn run_task<T: Task>(mut task: T, cx: TaskCx) {
@@ -60,56 +46,95 @@ impl Future for YieldOnce {
     }
 }
 
-/// Spawns one incarnation running `body` (polled in the slot's span). `live` counts it (a new guard
-/// for a first run, the predecessor's guard for a rescheduled run, so a hop never counts
-/// two tasks).
-pub(crate) fn launch<Fut>(cx: TaskCx, body: Fut, live: LiveGuard) -> Box<dyn RawTask>
+/// Spawns a slot's task: `body` is its first run; `task_fn`, for the explicit form, makes
+/// each later run. `live` counts the task from now until its future is dropped.
+pub(crate) fn launch<F, Fut>(
+    cx: TaskCx,
+    body: Fut,
+    task_fn: Option<F>,
+    live: LiveGuard,
+) -> Box<dyn RawTask>
 where
+    F: Fn(TaskCx) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let runtime = cx.slot.group.runtime.clone();
-    let body = AssertUnwindSafe(body).catch_unwind();
     runtime.spawn_raw(Box::pin(Incarnation {
-        body: Some(body),
+        body: Some(AssertUnwindSafe(body).catch_unwind()),
+        task_fn,
+        between_runs: false,
         cx,
         live: Some(live),
     }))
 }
 
+/// Spawns a task of one run (the [`Task`] form, whose run loops by itself).
+pub(crate) fn launch_once<Fut>(cx: TaskCx, body: Fut, live: LiveGuard) -> Box<dyn RawTask>
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    launch::<fn(TaskCx) -> Fut, Fut>(cx, body, None, live)
+}
+
 pin_project_lite::pin_project! {
-    /// Fields drop in declaration order: when an incarnation is cancelled its body's
-    /// destructors have run before the live count falls.
-    struct Incarnation<F> {
+    /// Fields drop in declaration order: when the task is cancelled its run's destructors
+    /// have run before the live count falls.
+    struct Incarnation<F, Fut> {
         #[pin]
-        body: Option<CatchUnwind<AssertUnwindSafe<F>>>,
+        body: Option<CatchUnwind<AssertUnwindSafe<Fut>>>,
+        task_fn: Option<F>,
+        // A run has asked for a successor and the scheduler has not had its turn yet.
+        between_runs: bool,
         cx: TaskCx,
         live: Option<LiveGuard>,
     }
 }
 
-impl<F: Future<Output = ()>> Future for Incarnation<F> {
-    type Output = RawOutput;
+impl<F, Fut> Future for Incarnation<F, Fut>
+where
+    F: Fn(TaskCx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    type Output = crate::spawner::RawOutput;
 
-    fn poll(self: Pin<&mut Self>, task_cx: &mut Context<'_>) -> Poll<RawOutput> {
+    fn poll(self: Pin<&mut Self>, task_cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         // The slot's span, entered here rather than copied into every run's future.
         let _in_span = this.cx.slot.span.enter();
-        if let Some(body) = this.body.as_mut().as_pin_mut() {
-            let ended = std::task::ready!(body.poll(task_cx));
-            // The run is over: drop it before a successor can start.
-            this.body.set(None);
-            if let Some(live) = this.live.take() {
-                finish(this.cx, ended.err(), live);
+        loop {
+            if let Some(body) = this.body.as_mut().as_pin_mut() {
+                let ended = std::task::ready!(body.poll(task_cx));
+                // The run is over: drop it before a successor can start.
+                this.body.set(None);
+                match (finish(this.cx, ended.err()), this.task_fn.as_ref()) {
+                    (Some(next), Some(_)) => {
+                        this.cx.generation = next;
+                        *this.between_runs = true;
+                    }
+                    _ => {
+                        this.live.take();
+                        return Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>));
+                    }
+                }
             }
+            if std::mem::take(this.between_runs) {
+                task_cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let Some(task_fn) = this.task_fn.as_ref() else {
+                return Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>));
+            };
+            let run = task_fn(this.cx.clone());
+            this.body.set(Some(AssertUnwindSafe(run).catch_unwind()));
         }
-        Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>))
     }
 }
 
 /// After a run has ended (normally or by a panic; a cancelled run is dropped instead):
-/// spawns its successor if it asked for one and is still the slot's current task, else
-/// empties the slot if it still is.
-fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, live: LiveGuard) {
+/// if it asked for a successor and is still the slot's current run, moves the slot to the
+/// successor's generation and returns it; else empties the slot if this run still is its
+/// current one.
+fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>) -> Option<u64> {
     if let Some(payload) = &panic {
         tracing::error!(
             thread = %cx.thread_id(),
@@ -129,18 +154,16 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, live: LiveGuard) {
     }
     let mut state = lock(&cx.slot.state);
     if state.generation() != cx.generation {
-        return;
+        return None;
     }
     let asked = cx.slot.reschedule_requested.load(Ordering::Acquire) == cx.generation;
     let generation = cx.slot.advance(&mut state);
-    let ended = state.task.take();
-    if let (Some(incarnate), true, None) = (&state.incarnate, asked, &panic) {
-        let next = cx.successor(generation);
-        state.task = Some(incarnate.spawn(next, live));
-        return;
+    if asked && panic.is_none() {
+        return Some(generation);
     }
-    // No successor: the task function goes too, dropped outside the lock (user code).
-    let task_fn = state.incarnate.take();
+    // This task's own handle: dropped (detached) outside the lock.
+    let ended = state.task.take();
     drop(state);
-    drop((ended, task_fn));
+    drop(ended);
+    None
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::SlotError;
 use crate::group::{lock, GroupShared, LiveGuard};
-use crate::incarnation::{launch, run_task, FnTask, Incarnate};
+use crate::incarnation::{launch, launch_once, run_task};
 use crate::operation_lock::{OperationGuard, OperationLock};
 use crate::spawner::RawTask;
 use crate::task::{Task, TaskCx};
@@ -56,9 +56,6 @@ pub(crate) struct SlotState {
     generation: u64,
     /// The handle of the current task.
     pub(crate) task: Option<Box<dyn RawTask>>,
-    /// How to spawn the next run of an explicit-form task (`re_create_fn`), while it has
-    /// one; held here once, not by every run.
-    pub(crate) incarnate: Option<Box<dyn Incarnate>>,
 }
 
 impl SlotState {
@@ -91,7 +88,6 @@ impl TaskSlot {
                 state: Mutex::new(SlotState {
                     generation: 0,
                     task: None,
-                    incarnate: None,
                 }),
                 reschedule_requested: AtomicU64::new(0),
                 current_generation: AtomicU64::new(0),
@@ -121,16 +117,18 @@ impl TaskSlot {
     /// the task.
     #[doc(alias = "reCreate")]
     pub async fn re_create<T: Task>(&self, task: T) -> Result<(), SlotError> {
-        self.replace(move |_, cx, live| {
+        self.replace(move |cx, live| {
             let body = run_task(task, cx.clone());
-            launch(cx, body, live)
+            launch_once(cx, body, live)
         })
         .await
     }
 
-    /// Starts `task_fn` in this slot, in the explicit form: each run is a fresh task, and a
-    /// run that wants another calls [`TaskCx::re_schedule`], which spawns `task_fn` again
-    /// into this same slot. Replaces a live task exactly like [`re_create`](Self::re_create).
+    /// Starts `task_fn` in this slot, in the explicit form: each run is a fresh future from
+    /// `task_fn`, and a run that wants another calls [`TaskCx::re_schedule`], which runs
+    /// `task_fn` again in this same slot once the run has returned (after a turn of the
+    /// scheduler, as a spawn would give; the slot's runtime task is reused, so a hop costs a
+    /// yield, not a spawn). Replaces a live task exactly like [`re_create`](Self::re_create).
     ///
     /// ```
     /// # use task_thread_core::{Backend, TaskGroup, TaskCx};
@@ -153,10 +151,10 @@ impl TaskSlot {
         F: Fn(TaskCx) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let incarnate: Box<dyn Incarnate> = Box::new(FnTask(task_fn));
-        self.replace(move |state, mut cx, live| {
+        self.replace(move |mut cx, live| {
             cx.explicit = true;
-            state.incarnate.insert(incarnate).spawn(cx, live)
+            let first = task_fn(cx.clone());
+            launch(cx, first, Some(task_fn), live)
         })
         .await
     }
@@ -180,17 +178,12 @@ impl TaskSlot {
     fn take_current(&self) -> Option<Box<dyn RawTask>> {
         let mut state = lock(&self.shared.state);
         self.shared.advance(&mut state);
-        let task_fn = state.incarnate.take();
-        let task = state.task.take();
-        // The task function is dropped outside the lock: it is user code.
-        drop(state);
-        drop(task_fn);
-        task
+        state.task.take()
     }
 
     async fn replace(
         &self,
-        spawn: impl FnOnce(&mut SlotState, TaskCx, LiveGuard) -> Box<dyn RawTask>,
+        spawn: impl FnOnce(TaskCx, LiveGuard) -> Box<dyn RawTask>,
     ) -> Result<(), SlotError> {
         let _operation = self.shared.operations.lock().await;
         self.end_current(self.shared.group.timeouts.re_create)
@@ -198,8 +191,7 @@ impl TaskSlot {
         let mut state = lock(&self.shared.state);
         let generation = self.shared.advance(&mut state);
         let cx = TaskCx::new(self.shared.clone(), generation);
-        let task = spawn(&mut state, cx, LiveGuard::new(&self.shared.group));
-        state.task = Some(task);
+        state.task = Some(spawn(cx, LiveGuard::new(&self.shared.group)));
         Ok(())
     }
 

@@ -94,7 +94,7 @@ impl TaskCx {
         self.slot.group.runtime.yield_now()
     }
 
-    /// Asks for the task function to run again, as a fresh task in the same slot, once
+    /// Asks for the task function to run again, as a fresh run in the same slot, once
     /// this run returns (the explicit form, see
     /// [`TaskSlot::re_create_fn`](crate::TaskSlot::re_create_fn)). The successor always lands
     /// in the slot this task came from, and starts only after this run has returned and been
@@ -125,14 +125,6 @@ impl TaskCx {
             .reschedule_requested
             .fetch_max(self.generation, Ordering::AcqRel);
         before < self.generation
-    }
-
-    /// The context of the run that follows this one, with the given generation.
-    pub(crate) fn successor(&self, generation: u64) -> TaskCx {
-        TaskCx {
-            generation,
-            ..self.clone()
-        }
     }
 }
 
