@@ -71,6 +71,18 @@ fn median<T: Copy>(
     runs[runs.len() / 2]
 }
 
+/// The medians of `repetitions` paired runs, after one warm-up pair.
+fn median_of_pairs(
+    repetitions: usize,
+    mut run: impl FnMut() -> (Duration, Duration),
+) -> (Duration, Duration) {
+    run();
+    let (mut ours, mut baseline): (Vec<_>, Vec<_>) = (0..repetitions).map(|_| run()).unzip();
+    ours.sort();
+    baseline.sort();
+    (ours[ours.len() / 2], baseline[baseline.len() / 2])
+}
+
 fn per_op_ns(duration: Duration, n: usize) -> f64 {
     duration.as_nanos() as f64 / n as f64
 }
@@ -85,8 +97,9 @@ fn paired(
     ours: impl Fn(usize) -> Duration,
     baseline: impl Fn(usize) -> Duration,
 ) -> (f64, f64) {
-    let ours = median(counts.repetitions, || ours(n), |d| *d);
-    let baseline = median(counts.repetitions, || baseline(n), |d| *d);
+    // Alternated, ours then the baseline, so that a slow stretch of the machine (this is a
+    // shared, virtualised one) weighs on both alike.
+    let (ours, baseline) = median_of_pairs(counts.repetitions, || (ours(n), baseline(n)));
     (per_op_ns(ours, n), per_op_ns(baseline, n))
 }
 
