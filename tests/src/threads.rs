@@ -475,6 +475,7 @@ pub async fn an_ended_tree_releases_everything_it_held(rt: Runtime) {
 
 /// A thread whose handler waits for a gate, then stops, while its task fails on a trigger.
 struct Gated {
+    waiting: Option<oneshot::Sender<()>>,
     gate: Option<oneshot::Receiver<()>>,
     trigger: Option<oneshot::Receiver<()>>,
 }
@@ -508,6 +509,9 @@ impl TaskThread for Gated {
     }
 
     async fn on_signal(&mut self, _signal: (), _cx: &ThreadCx<Self>) -> Flow {
+        if let Some(waiting) = self.waiting.take() {
+            let _ = waiting.send(());
+        }
         if let Some(gate) = self.gate.take() {
             let _ = gate.await;
         }
@@ -521,9 +525,11 @@ pub async fn a_task_failure_during_a_handler_outranks_its_stop(rt: Runtime) {
     crate::logs::capture();
     let (open, gate) = oneshot::channel();
     let (fire, trigger) = oneshot::channel();
+    let (waiting, handler_waits) = oneshot::channel();
     let thread = start(
         &rt,
         Gated {
+            waiting: Some(waiting),
             gate: Some(gate),
             trigger: Some(trigger),
         },
@@ -531,6 +537,7 @@ pub async fn a_task_failure_during_a_handler_outranks_its_stop(rt: Runtime) {
     .await
     .unwrap();
     thread.send(()).await.unwrap();
+    handler_waits.await.unwrap();
     fire.send(()).unwrap();
     // The failure has been reported to the thread once the task has left its slot.
     while thread.live_tasks() > 0 {
