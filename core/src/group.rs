@@ -253,9 +253,11 @@ impl TaskGroup {
     /// time is reported as for [`TaskSlot::delete`] (the error names the first).
     #[doc(alias = "delete")]
     pub async fn delete_all(&self) -> Result<(), SlotError> {
-        let slots = lock(&self.shared.slots).live();
+        let mut slots = lock(&self.shared.slots).live();
         // Each slot's operation lock is held until the ends have been awaited, so nothing
-        // starts in a slot whose task is still ending.
+        // starts in a slot whose task is still ending. Taken in one global order (by
+        // address), so that two `delete_all`s of one group cannot each wait for the other.
+        slots.sort_unstable_by_key(|slot| Arc::as_ptr(&slot.shared) as usize);
         let mut operations = Vec::with_capacity(slots.len());
         let mut ending = Vec::new();
         for slot in &slots {

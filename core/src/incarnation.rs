@@ -46,11 +46,28 @@ impl Future for YieldOnce {
     }
 }
 
-/// Spawns a slot's task: `body` is its first run; `task_fn`, for the explicit form, makes
-/// each later run. `live` counts the task from now until its future is dropped.
-pub(crate) fn launch<F, Fut>(
+/// Spawns a slot's task of the explicit form: each run, the first included, is made by
+/// `task_fn` inside the task (so no user code runs under the slot's lock). `live` counts
+/// the task from now until its future is dropped.
+pub(crate) fn launch<F, Fut>(cx: TaskCx, task_fn: F, live: LiveGuard) -> Box<dyn RawTask>
+where
+    F: Fn(TaskCx) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    spawn(cx, None, Some(task_fn), live)
+}
+
+/// Spawns a task of one run (the [`Task`] form, whose run loops by itself).
+pub(crate) fn launch_once<Fut>(cx: TaskCx, body: Fut, live: LiveGuard) -> Box<dyn RawTask>
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    spawn::<fn(TaskCx) -> Fut, Fut>(cx, Some(body), None, live)
+}
+
+fn spawn<F, Fut>(
     cx: TaskCx,
-    body: Fut,
+    body: Option<Fut>,
     task_fn: Option<F>,
     live: LiveGuard,
 ) -> Box<dyn RawTask>
@@ -60,31 +77,20 @@ where
 {
     let runtime = cx.slot.group.runtime.clone();
     runtime.spawn_raw(Box::pin(Incarnation {
-        body: Some(AssertUnwindSafe(body).catch_unwind()),
+        body: body.map(|body| AssertUnwindSafe(body).catch_unwind()),
         task_fn,
-        between_runs: false,
         cx,
         live: Some(live),
     }))
 }
 
-/// Spawns a task of one run (the [`Task`] form, whose run loops by itself).
-pub(crate) fn launch_once<Fut>(cx: TaskCx, body: Fut, live: LiveGuard) -> Box<dyn RawTask>
-where
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    launch::<fn(TaskCx) -> Fut, Fut>(cx, body, None, live)
-}
-
 pin_project_lite::pin_project! {
     /// Fields drop in declaration order: when the task is cancelled its run's destructors
-    /// have run before the live count falls.
+    /// (and the task function's) have run before the live count falls.
     struct Incarnation<F, Fut> {
         #[pin]
         body: Option<CatchUnwind<AssertUnwindSafe<Fut>>>,
         task_fn: Option<F>,
-        // A run has asked for a successor and the scheduler has not had its turn yet.
-        between_runs: bool,
         cx: TaskCx,
         live: Option<LiveGuard>,
     }
@@ -102,39 +108,51 @@ where
         // The slot's span, entered here rather than copied into every run's future.
         let _in_span = this.cx.slot.span.enter();
         loop {
-            if let Some(body) = this.body.as_mut().as_pin_mut() {
-                let ended = std::task::ready!(body.poll(task_cx));
-                // The run is over: drop it before a successor can start.
-                this.body.set(None);
-                match (finish(this.cx, ended.err()), this.task_fn.as_ref()) {
-                    (Some(next), Some(_)) => {
-                        this.cx.generation = next;
-                        *this.between_runs = true;
-                    }
-                    _ => {
-                        this.live.take();
-                        return Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>));
+            let Some(body) = this.body.as_mut().as_pin_mut() else {
+                // No run yet, or the last one asked for a successor: make it. The task
+                // function is user code: a panic in it ends the task like one in a run.
+                let Some(task_fn) = this.task_fn.as_ref() else {
+                    break;
+                };
+                let cx = this.cx.clone();
+                match std::panic::catch_unwind(AssertUnwindSafe(|| task_fn(cx))) {
+                    Ok(run) => this.body.set(Some(AssertUnwindSafe(run).catch_unwind())),
+                    Err(panic) => {
+                        finish(this.cx, Some(panic), false);
+                        break;
                     }
                 }
-            }
-            if std::mem::take(this.between_runs) {
-                task_cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            let Some(task_fn) = this.task_fn.as_ref() else {
-                return Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>));
+                continue;
             };
-            let run = task_fn(this.cx.clone());
-            this.body.set(Some(AssertUnwindSafe(run).catch_unwind()));
+            let mut ended = std::task::ready!(body.poll(task_cx)).err();
+            // The run is over: drop it before a successor can start (its destructors are
+            // user code too).
+            let body = &mut this.body;
+            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+                ended = ended.or(Some(panic));
+            }
+            match finish(this.cx, ended, this.task_fn.is_some()) {
+                Some(next) => {
+                    // The successor runs after the scheduler's turn, as a spawned one would.
+                    this.cx.generation = next;
+                    task_cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                None => break,
+            }
         }
+        // The end: the task function and what it holds go before the live count falls.
+        this.task_fn.take();
+        this.live.take();
+        Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>))
     }
 }
 
 /// After a run has ended (normally or by a panic; a cancelled run is dropped instead):
-/// if it asked for a successor and is still the slot's current run, moves the slot to the
-/// successor's generation and returns it; else empties the slot if this run still is its
-/// current one.
-fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>) -> Option<u64> {
+/// if it asked for a successor, can have one (`can_continue`: the explicit form) and is
+/// still the slot's current run, moves the slot to the successor's generation and returns
+/// it; else empties the slot if this run still is its current one.
+fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, can_continue: bool) -> Option<u64> {
     if let Some(payload) = &panic {
         tracing::error!(
             thread = %cx.thread_id(),
@@ -158,7 +176,7 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>) -> Option<u64> {
     }
     let asked = cx.slot.reschedule_requested.load(Ordering::Acquire) == cx.generation;
     let generation = cx.slot.advance(&mut state);
-    if asked && panic.is_none() {
+    if asked && can_continue && panic.is_none() {
         return Some(generation);
     }
     // This task's own handle: dropped (detached) outside the lock.

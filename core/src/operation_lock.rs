@@ -34,7 +34,7 @@ impl OperationLock {
     /// The lock, if it is free now.
     pub(crate) fn try_lock(&self) -> Option<OperationGuard<'_>> {
         self.locked
-            .compare_exchange(false, true, Ordering::SeqCst, Ordering::Relaxed)
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
             .ok()
             .map(|_| OperationGuard(self))
     }

@@ -17,10 +17,10 @@ use crate::task::{Task, TaskCx};
 ///
 /// Invariants, kept under the slot's lock:
 /// - the slot holds the handle of its current task or nothing;
-/// - every task spawned into the slot carries the slot's *generation* at its spawn; only the
-///   task whose generation is still current may reschedule itself, and its successor lands in
-///   this same slot, spawned once the current run has returned and been dropped: a slot never
-///   has two runs alive. `re_create` and `delete` advance the generation before cancelling, so a
+/// - every run of the slot's task carries the slot's *generation* at its start; only the
+///   run whose generation is still current may reschedule itself, and its successor runs in
+///   this same slot (in the same runtime task), started once the current run has returned
+///   and been dropped: a slot never has two runs alive. `re_create` and `delete` advance the generation before cancelling, so a
 ///   task being replaced or deleted can never put a successor back (defect 1 of the original);
 /// - `re_create` and `delete` on one slot run one at a time, so the previous task has ended
 ///   before `re_create` spawns the next one.
@@ -153,8 +153,7 @@ impl TaskSlot {
     {
         self.replace(move |mut cx, live| {
             cx.explicit = true;
-            let first = task_fn(cx.clone());
-            launch(cx, first, Some(task_fn), live)
+            launch(cx, task_fn, live)
         })
         .await
     }
@@ -203,20 +202,26 @@ impl TaskSlot {
     }
 
     /// For `delete_all`: waits for the slot's other operations (without a future of its
-    /// own when none runs, the common case), then takes its task out. The guard keeps
-    /// other operations out until the task has ended.
+    /// own when none runs, the common case), then takes its task out and cancels it at
+    /// once (if the wait for a later slot's lock outlasts the caller's deadline, nothing
+    /// taken is left running without a handle). The guard keeps other operations out
+    /// until the task has ended.
     pub(crate) async fn take_for_deletion(&self) -> (OperationGuard<'_>, Option<Box<dyn RawTask>>) {
         let operation = match self.shared.operations.try_lock() {
             Some(operation) => operation,
             None => self.shared.operations.lock().await,
         };
-        (operation, self.take_current())
+        let mut task = self.take_current();
+        if let Some(task) = &mut task {
+            task.cancel();
+        }
+        (operation, task)
     }
 }
 
 /// Cancels every task taken from its slot first, then waits for all their ends under one
-/// deadline. The error names the first slot whose task was not seen ending within
-/// `timeout`; every such task is logged and stays counted as live until it ends.
+/// deadline. The error names the first slot whose task had not ended when the deadline
+/// came; every such task is logged and stays counted as live until it ends.
 pub(crate) async fn end_together(
     mut ending: Vec<(TaskSlot, Box<dyn RawTask>)>,
     timeout: Duration,
@@ -250,9 +255,9 @@ pub(crate) async fn end_together(
         .iter_mut()
         .filter_map(|(slot, task)| task.poll_end(&mut check).is_pending().then_some(&*slot))
         .collect();
-    // Every task ended, but after the deadline: the first is named.
+    // Every task ended, but after the deadline: the one awaited then is named.
     let reported = if lingering.is_empty() {
-        vec![&ending[0].0]
+        vec![&ending[seen.min(ending.len() - 1)].0]
     } else {
         lingering
     };

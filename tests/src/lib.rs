@@ -97,6 +97,8 @@ macro_rules! conformance_suite {
             slots::live_count_is_zero_after_delete_all,
             slots::slots_are_found_by_name_among_few_or_many,
             slots::concurrent_operations_on_a_slot_run_one_at_a_time,
+            slots::a_task_function_that_panics_is_contained,
+            slots::an_ended_task_releases_its_function_before_it_counts_as_gone,
             portability::portable_library_runs_here,
             threads::enter_runs_first_and_signals_keep_their_order,
             threads::a_handler_stop_ends_the_thread,

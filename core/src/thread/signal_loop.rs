@@ -183,7 +183,6 @@ async fn life<T: TaskThread>(
     }
 }
 
-/// Handles events one at a time until one ends the thread; returns how.
 /// How a control message ends a thread.
 fn ended_by(control: &Control) -> ThreadEnd {
     match control {
