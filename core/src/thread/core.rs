@@ -1,8 +1,6 @@
 //! The runtime-facing half of a thread, the same for every thread type: lifecycle, control
 //! messages, the children registry, join and forcing.
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
@@ -14,7 +12,7 @@ use futures::task::AtomicWaker;
 use futures::FutureExt;
 
 use super::definition::{ThreadConfig, ThreadEnd};
-use super::errors::SendError;
+use super::registry::{AnyChild, Registry};
 use crate::group::{lock, PanicHook};
 use crate::{JoinHandle, Runtime, TaskGroup};
 
@@ -72,55 +70,6 @@ struct CoreState {
     joined: bool,
     /// Boxed: it is set once, at the end, and every thread carries the field.
     end: Option<Box<ThreadEnd>>,
-}
-
-/// The children by id, allocated by the first child: most threads are leaves.
-#[derive(Default)]
-struct Registry(Option<Box<ChildrenById>>);
-
-type ChildrenById = HashMap<Arc<str>, Arc<dyn AnyChild>>;
-
-impl Registry {
-    fn get(&self, id: &str) -> Option<&Arc<dyn AnyChild>> {
-        self.0.as_ref()?.get(id)
-    }
-
-    fn insert(&mut self, id: Arc<str>, child: Arc<dyn AnyChild>) {
-        self.0
-            .get_or_insert_with(Default::default)
-            .insert(id, child);
-    }
-
-    fn remove(&mut self, id: &str) {
-        if let Some(children) = &mut self.0 {
-            children.remove(id);
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |children| children.len())
-    }
-
-    fn list(&self) -> Vec<Arc<dyn AnyChild>> {
-        let children = self.0.iter().flat_map(|children| children.values());
-        children.cloned().collect()
-    }
-}
-
-/// A registered child, whatever its thread type.
-pub(crate) trait AnyChild: Send + Sync + 'static {
-    fn core(&self) -> &Arc<ThreadCore>;
-    fn thread_type(&self) -> TypeId;
-    /// The type of signal the child accepts from its parent.
-    fn signal_type(&self) -> TypeId;
-    /// The child's mailbox, for downcasting to its type.
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-    /// Sends a signal of the child's signal type (checked by the caller with
-    /// `signal_type`), handing it back boxed if it cannot be delivered.
-    fn send_any(
-        self: Arc<Self>,
-        signal: Box<dyn Any + Send>,
-    ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>>;
 }
 
 impl ThreadCore {

@@ -5,11 +5,13 @@ use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use super::children::{handle_of, ChildRef};
-use super::core::{AnyChild, InsertRefused};
+use super::core::InsertRefused;
 use super::definition::TaskThread;
 use super::errors::{SendError, ThreadError};
 use super::handle::ThreadHandle;
-use super::mailbox::{deliver, ChildInbox, Mailbox, ParentLink, Refused};
+use super::mailbox::{ChildInbox, Mailbox, ParentLink};
+use super::overflow::{deliver, Refused};
+use super::registry::AnyChild;
 use super::signal_loop;
 use crate::group::lock;
 

@@ -17,10 +17,11 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 
 use super::children::ChildRef;
-use super::core::{AnyChild, Control, ThreadCore};
+use super::core::{Control, ThreadCore};
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
-use super::overflow::{Overflow, OverflowPolicy, QueueKind};
+use super::overflow::{deliver, Overflow, OverflowPolicy, QueueKind, Refused};
+use super::registry::AnyChild;
 use crate::group::lock;
 
 /// What the loop takes from its mailbox.
@@ -39,12 +40,6 @@ pub(crate) type Undelivered<T> = (
     Vec<<T as TaskThread>::Signal>,
     Vec<(String, <T as TaskThread>::ChildOutput)>,
 );
-
-/// Why a lane did not take a signal; the signal is handed back.
-pub(crate) enum Refused<S> {
-    Full(S),
-    Closed(S),
-}
 
 /// Invariants:
 /// - once closed (the loop has ended) no lane takes anything again, and every sender
@@ -238,34 +233,6 @@ impl<T: TaskThread> Mailbox<T> {
             .map(|(child, signal)| (child.id().to_owned(), signal))
             .collect();
         (signals.into(), from_children)
-    }
-}
-
-/// Sends `signal` through `push`; when the lane is full, `on_full` calls the receiver's
-/// hook and says its policy: hand the signal back, or wait for `room` and try again.
-pub(crate) async fn deliver<S>(
-    mut push: impl FnMut(S) -> Result<(), Refused<S>>,
-    room: &Room,
-    on_full: impl FnOnce() -> OverflowPolicy,
-    signal: S,
-) -> Result<(), SendError<S>> {
-    let mut signal = match push(signal) {
-        Ok(()) => return Ok(()),
-        Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
-        Err(Refused::Full(signal)) => signal,
-    };
-    if on_full() == OverflowPolicy::Reject {
-        return Err(SendError::Full(signal));
-    }
-    loop {
-        // Listening before trying again: room made in between is not missed.
-        let listener = room.listen();
-        signal = match push(signal) {
-            Ok(()) => return Ok(()),
-            Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
-            Err(Refused::Full(signal)) => signal,
-        };
-        listener.await;
     }
 }
 

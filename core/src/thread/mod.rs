@@ -20,6 +20,7 @@ mod family;
 mod handle;
 mod mailbox;
 mod overflow;
+mod registry;
 mod root;
 mod shutdown;
 mod signal_loop;

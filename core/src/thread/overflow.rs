@@ -1,4 +1,9 @@
-//! Full queues: the overflow hook's argument and the policy that follows it.
+//! Full queues: the overflow hook's argument, the policy that follows it, and the sending
+//! that applies both.
+
+use event_listener::Event as Room;
+
+use super::errors::SendError;
 
 /// What a sender does when the receiving queue is full, after the receiver's
 /// [`on_overflow`](super::TaskThread::on_overflow) hook has been called.
@@ -29,4 +34,38 @@ pub struct Overflow<'a> {
     pub queue: QueueKind,
     /// The queue's capacity.
     pub capacity: usize,
+}
+
+/// Why a lane did not take a signal; the signal is handed back.
+pub(crate) enum Refused<S> {
+    Full(S),
+    Closed(S),
+}
+
+/// Sends `signal` through `push`; when the lane is full, `on_full` calls the receiver's
+/// hook and says its policy: hand the signal back, or wait for `room` and try again.
+pub(crate) async fn deliver<S>(
+    mut push: impl FnMut(S) -> Result<(), Refused<S>>,
+    room: &Room,
+    on_full: impl FnOnce() -> OverflowPolicy,
+    signal: S,
+) -> Result<(), SendError<S>> {
+    let mut signal = match push(signal) {
+        Ok(()) => return Ok(()),
+        Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
+        Err(Refused::Full(signal)) => signal,
+    };
+    if on_full() == OverflowPolicy::Reject {
+        return Err(SendError::Full(signal));
+    }
+    loop {
+        // Listening before trying again: room made in between is not missed.
+        let listener = room.listen();
+        signal = match push(signal) {
+            Ok(()) => return Ok(()),
+            Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
+            Err(Refused::Full(signal)) => signal,
+        };
+        listener.await;
+    }
 }

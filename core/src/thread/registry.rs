@@ -1,0 +1,59 @@
+//! A thread's registry of children: each is known by its id, whatever its thread type.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::core::ThreadCore;
+use super::errors::SendError;
+
+/// The children by id, allocated by the first child: most threads are leaves.
+#[derive(Default)]
+pub(crate) struct Registry(Option<Box<ChildrenById>>);
+
+type ChildrenById = HashMap<Arc<str>, Arc<dyn AnyChild>>;
+
+impl Registry {
+    pub(crate) fn get(&self, id: &str) -> Option<&Arc<dyn AnyChild>> {
+        self.0.as_ref()?.get(id)
+    }
+
+    pub(crate) fn insert(&mut self, id: Arc<str>, child: Arc<dyn AnyChild>) {
+        self.0
+            .get_or_insert_with(Default::default)
+            .insert(id, child);
+    }
+
+    pub(crate) fn remove(&mut self, id: &str) {
+        if let Some(children) = &mut self.0 {
+            children.remove(id);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |children| children.len())
+    }
+
+    pub(crate) fn list(&self) -> Vec<Arc<dyn AnyChild>> {
+        let children = self.0.iter().flat_map(|children| children.values());
+        children.cloned().collect()
+    }
+}
+
+/// A registered child, whatever its thread type.
+pub(crate) trait AnyChild: Send + Sync + 'static {
+    fn core(&self) -> &Arc<ThreadCore>;
+    fn thread_type(&self) -> TypeId;
+    /// The type of signal the child accepts from its parent.
+    fn signal_type(&self) -> TypeId;
+    /// The child's mailbox, for downcasting to its type.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// Sends a signal of the child's signal type (checked by the caller with
+    /// `signal_type`), handing it back boxed if it cannot be delivered.
+    fn send_any(
+        self: Arc<Self>,
+        signal: Box<dyn Any + Send>,
+    ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>>;
+}
