@@ -53,6 +53,8 @@ pub(crate) struct ThreadCore {
     has_control: AtomicBool,
     state: Mutex<CoreState>,
     ended: Event,
+    /// Notified when the last child leaves the registry, once the shutdown waits for it.
+    children_gone: Event,
 }
 
 struct CoreState {
@@ -68,6 +70,9 @@ struct CoreState {
     /// Whether anyone has waited for the end: only then is `ended` notified (a first
     /// notify allocates the event's list, even with nobody listening).
     joined: bool,
+    /// Whether the shutdown waits for the registry to empty (only then is
+    /// `children_gone` notified).
+    awaiting_children: bool,
     /// Boxed: it is set once, at the end, and every thread carries the field.
     end: Option<Box<ThreadEnd>>,
 }
@@ -104,9 +109,11 @@ impl ThreadCore {
                     control: None,
                     controlled: false,
                     joined: false,
+                    awaiting_children: false,
                     end: None,
                 }),
                 ended: Event::new(),
+                children_gone: Event::new(),
             }
         })
     }
@@ -234,6 +241,30 @@ impl ThreadCore {
             if Arc::ptr_eq(registered.core(), child) {
                 state.children.remove(&child.id);
             }
+        }
+        let last = state.children.len() == 0 && state.awaiting_children;
+        drop(state);
+        if last {
+            self.children_gone.notify(usize::MAX);
+        }
+    }
+
+    /// Completes when no child is registered any more: each leaves when it has ended. One
+    /// wait for the whole registry, where a join per child would make a listener each.
+    pub(crate) async fn children_gone(&self) {
+        loop {
+            {
+                let mut state = lock(&self.state);
+                if state.children.len() == 0 {
+                    return;
+                }
+                state.awaiting_children = true;
+            }
+            let listener = self.children_gone.listen();
+            if lock(&self.state).children.len() == 0 {
+                return;
+            }
+            listener.await;
         }
     }
 

@@ -55,8 +55,10 @@ pub(crate) async fn shut_down<T: TaskThread>(
     for child in &children {
         child.core().terminate(Some(deadline));
     }
-    let joins = futures::future::join_all(children.iter().map(|child| child.core().join()));
-    if within(&core, deadline, joins).await.is_none() {
+    if within(&core, deadline, core.children_gone())
+        .await
+        .is_none()
+    {
         let late: Vec<_> = children
             .iter()
             .filter(|child| child.core().end().is_none())
