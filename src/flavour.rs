@@ -94,6 +94,15 @@ impl fmt::Display for Flavour {
 }
 
 /// A flavour name that is not compiled into this build.
+///
+/// ```
+/// use task_thread::Flavour;
+///
+/// let refused = "kqueue".parse::<Flavour>().unwrap_err();
+/// assert_eq!(refused.name, "kqueue");
+/// // The message lists what this build can run.
+/// assert!(refused.to_string().contains("kqueue"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownFlavour {
     /// The name that was asked for.

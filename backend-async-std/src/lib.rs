@@ -28,6 +28,14 @@ use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spa
 ///
 /// async-std has one executor per process, so tasks still running when `block_on`'s main
 /// future ends keep running in the background (the program's TaskThreads end theirs before).
+///
+/// ```
+/// use task_thread_async_std::AsyncStd;
+/// use task_thread_core::{Backend, SpawnerExt};
+///
+/// let answer = AsyncStd.block_on(|rt| async move { rt.spawn(async { 42 }).await.unwrap() });
+/// assert_eq!(answer, 42);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AsyncStd;
 
@@ -47,6 +55,17 @@ impl Backend for AsyncStd {
 
 /// A [`Runtime`] on async-std's global executor, for programs that start async-std
 /// themselves (`#[async_std::main]`).
+///
+/// ```
+/// use task_thread_core::SpawnerExt;
+///
+/// // Inside a program that runs async-std itself.
+/// let answer = async_std::task::block_on(async {
+///     let rt = task_thread_async_std::runtime();
+///     rt.spawn(async { 42 }).await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
 pub fn runtime() -> Runtime {
     Runtime::new(AsyncStdSpawner)
 }

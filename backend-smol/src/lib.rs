@@ -33,6 +33,17 @@ use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spa
 /// future ends, the workers stop and the executor is dropped, which drops every task still
 /// on it (their destructors run); spawning after that is refused (the task reports itself
 /// cancelled).
+///
+/// ```
+/// use task_thread_core::{Backend, SpawnerExt};
+/// use task_thread_smol::Smol;
+///
+/// // Two threads: the caller's and one worker.
+/// let answer = Smol::with_threads(2).block_on(|rt| async move {
+///     rt.spawn(async { 42 }).await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Smol {
     threads: usize,

@@ -29,6 +29,17 @@ use tokio::runtime::Handle;
 ///
 /// When `block_on`'s main future ends the runtime is dropped, which drops every task still
 /// running on it.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::{Backend, Spawner};
+/// use task_thread_tokio::Tokio;
+///
+/// // Every task on the calling thread: no `Sync` needed by what the tasks share.
+/// Tokio::current_thread().block_on(|rt| async move {
+///     rt.sleep(Duration::from_millis(1)).await;
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tokio {
     multi_thread: bool,
@@ -84,6 +95,18 @@ impl Backend for Tokio {
 ///
 /// # Panics
 /// When called outside a tokio runtime.
+///
+/// ```
+/// use task_thread_core::SpawnerExt;
+///
+/// // A program that builds tokio itself hands task-thread the runtime it is in.
+/// let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let answer = tokio.block_on(async {
+///     let rt = task_thread_tokio::current();
+///     rt.spawn(async { 42 }).await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
 pub fn current() -> Runtime {
     Runtime::new(TokioSpawner {
         handle: Handle::current(),

@@ -10,6 +10,33 @@ use futures::future::BoxFuture;
 use crate::spawner::{RawOutput, RawTask};
 
 /// A runtime's own task handle, as [`ConsumingCancelTask`] needs it.
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll};
+/// use futures::future::{BoxFuture, FutureExt};
+/// use task_thread_core::consuming_cancel::ConsumingCancel;
+/// use task_thread_core::RawOutput;
+///
+/// /// A stand-in for a runtime's handle (smol's `Task`, say): here, already finished.
+/// struct Done(Option<RawOutput>);
+///
+/// impl Future for Done {
+///     type Output = RawOutput;
+///     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<RawOutput> {
+///         Poll::Ready(self.0.take().expect("polled after its end"))
+///     }
+/// }
+///
+/// impl ConsumingCancel for Done {
+///     // Its output, since it had finished before the cancel came.
+///     fn cancel(self) -> BoxFuture<'static, Option<RawOutput>> {
+///         async move { self.0 }.boxed()
+///     }
+///     fn detach(self) {}
+/// }
+/// ```
 pub trait ConsumingCancel: Future<Output = RawOutput> + Unpin + Send + Sized + 'static {
     /// The runtime's cancel: resolves once the task's future is dropped, with its output if
     /// it had already finished.
@@ -21,6 +48,34 @@ pub trait ConsumingCancel: Future<Output = RawOutput> + Unpin + Send + Sized + '
 /// Turns a [`ConsumingCancel`] handle into a [`RawTask`]: [`RawTask::cancel`] takes effect
 /// at once (the runtime's cancel future is polled once on the spot, which sets the task's
 /// cancel flag), and dropping detaches.
+///
+/// ```
+/// # use std::future::Future;
+/// # use std::pin::Pin;
+/// # use std::task::{Context, Poll};
+/// # use futures::future::{BoxFuture, FutureExt};
+/// # use task_thread_core::consuming_cancel::ConsumingCancel;
+/// use task_thread_core::consuming_cancel::ConsumingCancelTask;
+/// use task_thread_core::{RawOutput, RawTask};
+/// # struct Done(Option<RawOutput>);
+/// # impl Future for Done {
+/// #     type Output = RawOutput;
+/// #     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<RawOutput> {
+/// #         Poll::Ready(self.0.take().expect("polled after its end"))
+/// #     }
+/// # }
+/// # impl ConsumingCancel for Done {
+/// #     fn cancel(self) -> BoxFuture<'static, Option<RawOutput>> { async move { self.0 }.boxed() }
+/// #     fn detach(self) {}
+/// # }
+///
+/// // What a backend's `spawn_raw` returns around its runtime's handle.
+/// let mut task: Box<dyn RawTask> = Box::new(ConsumingCancelTask::new(Done(Some(Ok(Box::new(()))))));
+/// task.cancel();
+/// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+/// // It had finished: the cancel came too late and the output is kept.
+/// assert!(matches!(task.poll_end(&mut cx), Poll::Ready(Some(Ok(_)))));
+/// ```
 pub struct ConsumingCancelTask<H: ConsumingCancel> {
     state: State<H>,
 }

@@ -4,6 +4,17 @@ use std::fmt;
 use std::time::Duration;
 
 /// Why a [`TaskSlot`](crate::TaskSlot) operation failed.
+///
+/// ```
+/// use task_thread_core::{SlotError, TaskSlot};
+///
+/// async fn stop(slot: &TaskSlot) {
+///     if let Err(SlotError::CancelTimedOut { thread, task, timeout }) = slot.delete().await {
+///         // Still counted as live: the leak stays visible in `live_tasks`.
+///         tracing::error!("{thread}/{task} ignored its cancel for {timeout:?}");
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SlotError {

@@ -12,6 +12,20 @@ use crate::slot::{end_together, SlotShared, TaskSlot};
 use crate::spawner::Runtime;
 
 /// How long slot operations wait for a cancelled task to end.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::{Runtime, TaskGroup, Timeouts};
+///
+/// // A group whose tasks must stop quickly, or be reported.
+/// fn impatient(rt: Runtime) -> TaskGroup {
+///     let timeouts = Timeouts {
+///         re_create: Duration::from_secs(1),
+///         delete: Duration::from_millis(500),
+///     };
+///     TaskGroup::with_timeouts(rt, "impatient", timeouts)
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     /// Used by [`TaskSlot::re_create`] for the slot's previous task (default 15 s).

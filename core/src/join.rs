@@ -10,6 +10,18 @@ use std::task::{Context, Poll};
 use crate::spawner::RawTask;
 
 /// Why a task produced no value.
+///
+/// ```
+/// use task_thread_core::{JoinError, Runtime, SpawnerExt};
+///
+/// async fn outcome(rt: &Runtime) -> String {
+///     match rt.spawn(async { "done" }).await {
+///         Ok(value) => value.to_owned(),
+///         Err(JoinError::Cancelled) => "cancelled".to_owned(),
+///         Err(JoinError::Panicked { message }) => format!("panicked: {message}"),
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JoinError {
     /// The task was cancelled before it finished; its future has been dropped.

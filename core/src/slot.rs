@@ -31,6 +31,26 @@ use crate::task::{Task, TaskCx};
 ///
 /// A task must not `re_create` or `delete` its own slot: it would wait for its own end until
 /// the timeout. To stop, a task returns [`Next::Stop`](crate::Next::Stop) (or does not reschedule).
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::{SlotError, TaskGroup};
+///
+/// async fn poll_then_stop(tasks: &TaskGroup) -> Result<(), SlotError> {
+///     let poller = tasks.slot("poller");
+///     poller
+///         .re_create_fn(|cx| async move {
+///             cx.sleep(Duration::from_millis(100)).await;
+///             cx.re_schedule();
+///         })
+///         .await?;
+///     assert!(poller.is_live());
+///     // Cancelled at its next await, and awaited: nothing of it runs afterwards.
+///     poller.delete().await?;
+///     assert!(!poller.is_live());
+///     Ok(())
+/// }
+/// ```
 #[derive(Clone)]
 pub struct TaskSlot {
     pub(crate) shared: Arc<SlotShared>,

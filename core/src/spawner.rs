@@ -17,6 +17,16 @@ use crate::join::{panic_message, JoinHandle};
 /// object-safe trait serves every value type; a `()` value does not allocate) or the
 /// message of the panic that ended it. Panics are caught by core before the runtime sees
 /// them, so every backend reports them the same way.
+///
+/// ```
+/// use task_thread_core::RawOutput;
+///
+/// // What a backend hands back for a task that returned 42, and for one that panicked.
+/// let returned: RawOutput = Ok(Box::new(42_u32));
+/// let panicked: RawOutput = Err("index out of bounds".to_owned());
+/// assert_eq!(returned.unwrap().downcast::<u32>().ok().map(|v| *v), Some(42));
+/// assert!(panicked.is_err());
+/// ```
 pub type RawOutput = Result<Box<dyn Any + Send>, String>;
 
 /// A backend's handle to one spawned future.
@@ -27,6 +37,29 @@ pub type RawOutput = Result<Box<dyn Any + Send>, String>;
 ///   at its next suspension point, or before its first poll if it has not started;
 /// - [`poll_end`](RawTask::poll_end) returns `Ready(None)` for a cancelled task only after
 ///   the future (and so every value it owned) has been dropped.
+///
+/// A handle for a task that had already finished when it was handed out (as a backend may
+/// do when it refuses to spawn, or runs a future to its end on the spot):
+///
+/// ```
+/// use std::task::{Context, Poll};
+/// use task_thread_core::{RawOutput, RawTask};
+///
+/// struct Finished(Option<RawOutput>);
+///
+/// impl RawTask for Finished {
+///     // Too late to cancel: the output stays as it is.
+///     fn cancel(&mut self) {}
+///     fn poll_end(&mut self, _cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
+///         Poll::Ready(self.0.take())
+///     }
+/// }
+///
+/// let mut task = Finished(Some(Ok(Box::new(()))));
+/// task.cancel();
+/// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+/// assert!(matches!(task.poll_end(&mut cx), Poll::Ready(Some(Ok(_)))));
+/// ```
 pub trait RawTask: Send + 'static {
     /// Asks the runtime to cancel the task. Idempotent.
     fn cancel(&mut self);
@@ -36,6 +69,19 @@ pub trait RawTask: Send + 'static {
 }
 
 /// Which OS signal asked the process to shut down.
+///
+/// ```
+/// use task_thread_core::{Runtime, ShutdownSignal, Spawner};
+///
+/// async fn wait_for_the_end(rt: &Runtime) -> &'static str {
+///     match rt.shutdown_signal().await {
+///         Ok(ShutdownSignal::Interrupt) => "Ctrl-C",
+///         Ok(ShutdownSignal::Terminate) => "SIGTERM",
+///         // The platform or the backend cannot listen: say so, do not hang.
+///         Err(_) => "no signal handling here",
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ShutdownSignal {
     /// SIGINT (Ctrl-C).
@@ -78,6 +124,15 @@ pub trait Spawner: Send + Sync + 'static {
 }
 
 /// Typed helpers over any [`Spawner`], including `dyn Spawner` and [`Runtime`].
+///
+/// ```
+/// use task_thread_core::{JoinError, Runtime, SpawnerExt};
+///
+/// async fn sum_elsewhere(rt: &Runtime) -> Result<u64, JoinError> {
+///     let task = rt.spawn(async { (1..=10).sum::<u64>() });
+///     task.await
+/// }
+/// ```
 pub trait SpawnerExt: Spawner {
     /// Spawns `future` and returns a handle to await its value or cancel it.
     ///
@@ -113,6 +168,21 @@ where
 ///
 /// Everything in task-thread takes a `Runtime`, so user code never names a runtime; a
 /// backend's [`Backend::block_on`] hands one to the program's main future.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::{Runtime, Spawner, SpawnerExt};
+///
+/// // A clone goes into the task: each clone is the same runtime.
+/// async fn tick_later(rt: &Runtime) {
+///     let timer = rt.clone();
+///     let ticking = rt.spawn(async move {
+///         timer.sleep(Duration::from_millis(10)).await;
+///         "tick"
+///     });
+///     assert_eq!(ticking.await.unwrap(), "tick");
+/// }
+/// ```
 #[derive(Clone)]
 pub struct Runtime(Arc<dyn Spawner>);
 
@@ -153,6 +223,15 @@ impl Spawner for Runtime {
 /// `main`'s output. Tasks still running when `main` ends are not awaited; which of them are
 /// dropped then is the runtime's business, so programs end their tasks first (a root
 /// TaskThread's `run` does).
+///
+/// ```
+/// use task_thread_core::{Backend, SpawnerExt};
+///
+/// // Synchronous code picks the backend; everything inside only sees a `Runtime`.
+/// fn answer_on(backend: impl Backend) -> u32 {
+///     backend.block_on(|rt| async move { rt.spawn(async { 6 * 7 }).await.unwrap() })
+/// }
+/// ```
 pub trait Backend {
     /// A short name for logs and test names.
     fn name(&self) -> &'static str;

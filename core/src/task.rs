@@ -9,6 +9,20 @@ use crate::slot::SlotShared;
 use crate::spawner::{Runtime, Spawner};
 
 /// What a [`Task`] wants after one run.
+///
+/// ```
+/// use task_thread_core::{Next, Task, TaskCx};
+///
+/// /// Runs three times, then leaves its slot empty.
+/// struct Thrice(u8);
+///
+/// impl Task for Thrice {
+///     async fn run(&mut self, _cx: &TaskCx) -> Next {
+///         self.0 += 1;
+///         if self.0 < 3 { Next::Reschedule } else { Next::Stop }
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
     /// Run again, in the same slot, after yielding to the scheduler.
@@ -50,6 +64,18 @@ pub trait Task: Send + 'static {
 /// Cloning is cheap. A `TaskCx` belongs to one incarnation of the slot's task: once the
 /// slot has been deleted, re-created or rescheduled, [`re_schedule`](Self::re_schedule)
 /// through it does nothing.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::TaskCx;
+///
+/// // The explicit form: each run gets its context, and asks for the next run through it.
+/// async fn heartbeat(cx: TaskCx) {
+///     cx.sleep(Duration::from_secs(1)).await;
+///     tracing::info!(thread = cx.thread_id(), task = cx.task_name(), "alive");
+///     cx.re_schedule();
+/// }
+/// ```
 #[derive(Clone)]
 pub struct TaskCx {
     pub(crate) slot: Arc<SlotShared>,
