@@ -10,6 +10,41 @@ use super::registry::AnyChild;
 
 /// One child of a thread, whatever its Rust type: its id and info, and its typed handle if
 /// you know the type.
+///
+/// ```
+/// use task_thread_core::{ChildRef, Flow, TaskThread, ThreadCx};
+///
+/// struct Master;
+///
+/// impl TaskThread for Master {
+///     type Signal = ();
+///     type Output = ();
+///     type ChildOutput = String; // requests, from children of several types
+///     fn id(&self) -> String { "master".into() }
+///
+///     async fn on_child_signal(
+///         &mut self,
+///         request: String,
+///         child: &ChildRef,
+///         _cx: &ThreadCx<Self>,
+///     ) -> Flow {
+///         tracing::info!("{} asks for {request}", child.id());
+///         // Only a connection has a peer to answer; other children are just logged.
+///         if let Some(connection) = child.handle::<Connection>() {
+///             let _ = connection.send(format!("ok: {request}")).await;
+///         }
+///         Flow::Continue
+///     }
+/// }
+///
+/// # struct Connection;
+/// # impl TaskThread for Connection {
+/// #     type Signal = String;
+/// #     type Output = String;
+/// #     type ChildOutput = ();
+/// #     fn id(&self) -> String { "connection".into() }
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct ChildRef {
     pub(crate) child: Arc<dyn AnyChild>,

@@ -11,6 +11,39 @@ use crate::{SlotError, TaskGroup, TaskSlot};
 /// (it derefs to it): send to the parent, start, find and signal children, stop.
 ///
 /// Cloning is cheap: a task keeps a clone to send to the parent or to start children.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::{BoxError, TaskThread, ThreadCx};
+///
+/// struct Thermometer;
+///
+/// impl TaskThread for Thermometer {
+///     type Signal = ();
+///     type Output = f64; // a reading, in degrees
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "thermometer".into() }
+///
+///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+///         // The task outlives `enter`, so it keeps a clone of its own.
+///         let me = cx.clone();
+///         cx.slot("read").re_create_fn(move |task| {
+///             let me = me.clone();
+///             async move {
+///                 task.sleep(Duration::from_secs(1)).await;
+///                 match me.send_to_parent(21.5).await {
+///                     Ok(()) => {
+///                         task.re_schedule();
+///                     }
+///                     // Readings nobody receives are wasted: end the thread, not just the task.
+///                     Err(_) => me.stop(),
+///                 }
+///             }
+///         }).await?;
+///         Ok(())
+///     }
+/// }
+/// ```
 pub struct ThreadCx<T: TaskThread> {
     pub(crate) handle: ThreadHandle<T>,
 }

@@ -9,10 +9,59 @@ use super::context::ThreadCx;
 
 /// The error a user method may return: anything that converts into a boxed error
 /// (`?` on an `io::Error`, an `anyhow::Error`, a `String`, ...).
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use task_thread_core::{BoxError, TaskThread, ThreadCx};
+///
+/// struct Listener {
+///     address: String,
+///     bound: Option<SocketAddr>,
+/// }
+///
+/// impl TaskThread for Listener {
+///     type Signal = ();
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "listener".into() }
+///
+///     async fn enter(&mut self, _cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+///         // Any error type and a plain message alike end the thread as Failed in "enter".
+///         let address: SocketAddr = self.address.parse()?;
+///         if address.port() == 0 {
+///             return Err(format!("{address}: clients need a fixed port").into());
+///         }
+///         self.bound = Some(address);
+///         Ok(())
+///     }
+/// }
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What a signal handler wants next (the original returned a truthy value, and its default
 /// handler's `None` stopped the thread by accident: defect 2).
+///
+/// ```
+/// use task_thread_core::{Flow, TaskThread, ThreadCx};
+///
+/// struct Shell;
+///
+/// impl TaskThread for Shell {
+///     type Signal = String;
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "shell".into() }
+///
+///     async fn on_signal(&mut self, command: String, _cx: &ThreadCx<Self>) -> Flow {
+///         if command == "quit" {
+///             // Commands queued behind "quit" are not run: they go to `on_undelivered`.
+///             return Flow::Stop;
+///         }
+///         tracing::info!("running {command}");
+///         Flow::Continue
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
     /// Keep the signal loop running.
@@ -22,6 +71,46 @@ pub enum Flow {
 }
 
 /// How a thread ended, as its [`join`](super::ThreadHandle::join) and its parent see it.
+///
+/// ```
+/// use task_thread_core::{ChildRef, Flow, TaskThread, ThreadCx, ThreadEnd};
+///
+/// struct Pool;
+///
+/// impl TaskThread for Pool {
+///     type Signal = ();
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "pool".into() }
+///
+///     async fn on_child_ended(
+///         &mut self,
+///         child: &ChildRef,
+///         end: ThreadEnd,
+///         cx: &ThreadCx<Self>,
+///     ) -> Flow {
+///         match end {
+///             ThreadEnd::Stopped => {}
+///             // One bad job must not shrink the pool: replace the worker.
+///             ThreadEnd::Failed { r#where: place, message } => {
+///                 tracing::warn!("{} failed in {place}: {message}", child.id());
+///                 let _ = cx.spawn_child(Worker { id: child.id().to_owned() }).await;
+///             }
+///             // A worker that hangs would likely hang again: leave its place empty.
+///             ThreadEnd::Forced { what } => tracing::error!("{} hung in {what}", child.id()),
+///         }
+///         Flow::Continue
+///     }
+/// }
+///
+/// # struct Worker { id: String }
+/// # impl TaskThread for Worker {
+/// #     type Signal = ();
+/// #     type Output = ();
+/// #     type ChildOutput = ();
+/// #     fn id(&self) -> String { self.id.clone() }
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ThreadEnd {
     /// Terminated, stopped by a handler, or stopped itself; its shutdown completed.
@@ -41,6 +130,31 @@ pub enum ThreadEnd {
 }
 
 /// Per-thread settings, returned by [`TaskThread::config`].
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::{OverflowPolicy, TaskThread, ThreadConfig};
+///
+/// struct Quotes;
+///
+/// impl TaskThread for Quotes {
+///     type Signal = f64; // the latest price
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "quotes".into() }
+///
+///     fn config(&self) -> ThreadConfig {
+///         ThreadConfig {
+///             // Prices go stale fast: a short queue, and the feed never waits on it.
+///             signal_capacity: 8,
+///             overflow: OverflowPolicy::Reject,
+///             // Nothing to flush at the end, so no reason to wait long for it.
+///             shutdown_budget: Duration::from_secs(2),
+///             ..ThreadConfig::default()
+///         }
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ThreadConfig {
     /// Capacity of the queue from the parent to this thread (default 100).

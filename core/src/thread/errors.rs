@@ -3,6 +3,35 @@
 use std::fmt;
 
 /// A signal that could not be delivered, handed back to the sender.
+///
+/// ```
+/// use task_thread_core::{SendError, TaskThread, ThreadHandle};
+///
+/// # struct Worker;
+/// # impl TaskThread for Worker {
+/// #     type Signal = String;
+/// #     type Output = ();
+/// #     type ChildOutput = ();
+/// #     fn id(&self) -> String { "worker".into() }
+/// # }
+/// /// Sends `job`; returns whether the worker is still worth sending to.
+/// async fn submit(worker: &ThreadHandle<Worker>, job: String, later: &mut Vec<String>) -> bool {
+///     match worker.send(job).await {
+///         Ok(()) => true,
+///         // Only under the Reject policy: the worker is busy, not gone.
+///         Err(SendError::Full(job)) => {
+///             later.push(job);
+///             true
+///         }
+///         Err(error) => {
+///             tracing::warn!("worker unavailable: {error}");
+///             // The job is not lost with the worker: another can take it.
+///             later.push(error.into_signal());
+///             false
+///         }
+///     }
+/// }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub enum SendError<S> {
     /// The receiving thread has ended (or was never started).
@@ -65,6 +94,37 @@ impl<S> fmt::Debug for SendError<S> {
 impl<S> std::error::Error for SendError<S> {}
 
 /// Why a thread could not be started or a child added.
+///
+/// ```
+/// use task_thread_core::{Flow, TaskThread, ThreadCx, ThreadError};
+///
+/// struct Server;
+///
+/// impl TaskThread for Server {
+///     type Signal = String; // the address of a new peer
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "server".into() }
+///
+///     async fn on_signal(&mut self, peer: String, cx: &ThreadCx<Self>) -> Flow {
+///         match cx.spawn_child(Connection { peer }).await {
+///             Ok(_) => {}
+///             // A peer connecting twice keeps its first connection; not a fault.
+///             Err(ThreadError::DuplicateId { child }) => tracing::info!("{child} already served"),
+///             Err(error) => tracing::warn!("connection not started: {error}"),
+///         }
+///         Flow::Continue
+///     }
+/// }
+///
+/// # struct Connection { peer: String }
+/// # impl TaskThread for Connection {
+/// #     type Signal = ();
+/// #     type Output = ();
+/// #     type ChildOutput = ();
+/// #     fn id(&self) -> String { self.peer.clone() }
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ThreadError {

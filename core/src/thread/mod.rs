@@ -35,6 +35,30 @@ pub use overflow::{Overflow, OverflowPolicy, QueueKind};
 /// Starts `thread` with no parent and returns its handle once it has entered and its
 /// signal loop runs. The thread ends when terminated (or stopped); [`run`] adds the
 /// handling of SIGINT and SIGTERM for a program's root.
+///
+/// ```
+/// use std::future::Future;
+/// use task_thread_core::{start, Runtime, TaskThread, ThreadEnd, ThreadError};
+///
+/// # struct Master;
+/// # impl TaskThread for Master {
+/// #     type Signal = ();
+/// #     type Output = ();
+/// #     type ChildOutput = ();
+/// #     fn id(&self) -> String { "master".into() }
+/// # }
+/// async fn serve_until(
+///     rt: &Runtime,
+///     shutdown: impl Future<Output = ()>,
+/// ) -> Result<ThreadEnd, ThreadError> {
+///     // A failed `enter` shows up here, before the program goes on as if it were serving.
+///     let master = start(rt, Master).await?;
+///     // The embedding program, not SIGINT as under `run`, decides when the tree ends.
+///     shutdown.await;
+///     master.terminate();
+///     Ok(master.join().await)
+/// }
+/// ```
 pub async fn start<T: TaskThread>(
     runtime: &crate::Runtime,
     thread: T,

@@ -7,6 +7,34 @@ use super::errors::SendError;
 
 /// What a sender does when the receiving queue is full, after the receiver's
 /// [`on_overflow`](super::TaskThread::on_overflow) hook has been called.
+///
+/// ```
+/// use task_thread_core::{OverflowPolicy, SendError, TaskThread, ThreadConfig, ThreadHandle};
+///
+/// struct Sink {
+///     lossy: bool,
+/// }
+///
+/// impl TaskThread for Sink {
+///     type Signal = String;
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "sink".into() }
+///
+///     fn config(&self) -> ThreadConfig {
+///         // Metrics may be dropped to keep their senders fast; audit records may not.
+///         let overflow = if self.lossy { OverflowPolicy::Reject } else { OverflowPolicy::Wait };
+///         ThreadConfig { overflow, ..ThreadConfig::default() }
+///     }
+/// }
+///
+/// async fn emit(sink: &ThreadHandle<Sink>, line: String) {
+///     // Under Wait this never returns Full: it waits for room instead.
+///     if let Err(SendError::Full(line)) = sink.send(line).await {
+///         tracing::debug!("dropped: {line}");
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OverflowPolicy {
     /// Wait for room, like the original (default).
@@ -17,6 +45,28 @@ pub enum OverflowPolicy {
 }
 
 /// Which queue of a thread is full.
+///
+/// ```
+/// use task_thread_core::{Overflow, QueueKind, TaskThread};
+///
+/// struct Router;
+///
+/// impl TaskThread for Router {
+///     type Signal = String;
+///     type Output = ();
+///     type ChildOutput = String;
+///     fn id(&self) -> String { "router".into() }
+///
+///     fn on_overflow(overflow: &Overflow<'_>) {
+///         match overflow.queue {
+///             // The parent sends a few commands: a full queue there means a stuck router.
+///             QueueKind::FromParent => tracing::error!("{} stuck", overflow.thread),
+///             // Children outpacing the router under load is expected; the wait is the brake.
+///             QueueKind::FromChildren => tracing::debug!("{} busy", overflow.thread),
+///         }
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QueueKind {
     /// The queue from the thread's parent (the original's input queue).
@@ -26,6 +76,33 @@ pub enum QueueKind {
 }
 
 /// Told to [`on_overflow`](super::TaskThread::on_overflow): whose queue is full.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use task_thread_core::{Overflow, TaskThread};
+///
+/// // The hook runs on the sender's side and has no `self`: a metric goes in a static.
+/// static OVERFLOWS: AtomicUsize = AtomicUsize::new(0);
+///
+/// struct Ingest;
+///
+/// impl TaskThread for Ingest {
+///     type Signal = Vec<u8>;
+///     type Output = ();
+///     type ChildOutput = ();
+///     fn id(&self) -> String { "ingest".into() }
+///
+///     fn on_overflow(overflow: &Overflow<'_>) {
+///         let total = OVERFLOWS.fetch_add(1, Ordering::Relaxed) + 1;
+///         tracing::warn!(
+///             "{}: {:?} queue full at {} (overflow #{total})",
+///             overflow.thread,
+///             overflow.queue,
+///             overflow.capacity,
+///         );
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Overflow<'a> {
     /// The id of the thread owning the full queue (the receiver).
