@@ -118,7 +118,8 @@ type Entry = (Arc<str>, Weak<SlotShared>);
 /// allocation, where a hash map makes 116), a hash map past [`FEW`].
 enum Names {
     Few(Vec<Entry>),
-    Many(HashMap<Arc<str>, Weak<SlotShared>>),
+    /// Boxed, so that the few-slots case, the common one, is small.
+    Many(Box<HashMap<Arc<str>, Weak<SlotShared>>>),
 }
 
 const FEW: usize = 8;
@@ -152,7 +153,7 @@ impl SlotMap {
                     few.push((name, slot));
                     return;
                 }
-                let mut many: HashMap<_, _> = few.drain(..).collect();
+                let mut many: Box<HashMap<_, _>> = Box::new(few.drain(..).collect());
                 many.insert(name, slot);
                 self.names = Names::Many(many);
             }

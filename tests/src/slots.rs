@@ -527,3 +527,24 @@ pub async fn an_ended_task_releases_its_function_before_it_counts_as_gone(rt: Ru
     group.idle().await;
     assert_eq!(log.events(), ["function dropped"]);
 }
+
+/// A task function may look at its own slot while making a run: no lock of the slot is
+/// held while user code runs.
+pub async fn a_task_function_may_look_at_its_own_slot(rt: Runtime) {
+    let group = TaskGroup::new(rt, "owner");
+    let slot = group.slot("introspective");
+    let (seen, saw) = mpsc::unbounded();
+    let itself = slot.clone();
+    slot.re_create_fn(move |cx| {
+        let _ = seen.unbounded_send(itself.is_live());
+        async move {
+            cx.re_schedule();
+        }
+    })
+    .await
+    .unwrap();
+    let first_two: Vec<bool> = saw.take(2).collect().await;
+    assert_eq!(first_two, [true, true]);
+    slot.delete().await.unwrap();
+    assert_eq!(group.live_tasks(), 0);
+}
