@@ -119,6 +119,7 @@ type Entry = (Arc<str>, Weak<SlotShared>);
 enum Names {
     Few(Vec<Entry>),
     /// Boxed, so that the few-slots case, the common one, is small.
+    #[allow(clippy::box_collection)]
     Many(Box<HashMap<Arc<str>, Weak<SlotShared>>>),
 }
 
