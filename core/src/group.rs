@@ -265,8 +265,9 @@ impl TaskGroup {
     }
 
     /// Deletes every slot's task: all are cancelled first, then awaited together, within
-    /// one [`Timeouts::delete`]. Every slot is empty afterwards; a task that did not end in
-    /// time is reported as for [`TaskSlot::delete`] (the error names the first).
+    /// one [`Timeouts::delete`] (besides the wait for a slot's `re_create` or `delete`
+    /// already under way). Every slot is empty afterwards; a task that did not end in time
+    /// is reported as for [`TaskSlot::delete`] (the error names the first).
     #[doc(alias = "delete")]
     pub async fn delete_all(&self) -> Result<(), SlotError> {
         let mut slots = lock(&self.shared.slots).live();

@@ -141,8 +141,12 @@ where
                 None => break,
             }
         }
-        // The end: the task function and what it holds go before the live count falls.
-        this.task_fn.take();
+        // The end: the task function and what it holds go before the live count falls (a
+        // panic in their destructors is reported like a run's; the slot is empty already).
+        let task_fn = this.task_fn;
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(task_fn.take()))) {
+            report_panic(this.cx, panic.as_ref());
+        }
         this.live.take();
         Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>))
     }
@@ -154,21 +158,7 @@ where
 /// it; else empties the slot if this run still is its current one.
 fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, can_continue: bool) -> Option<u64> {
     if let Some(payload) = &panic {
-        tracing::error!(
-            thread = %cx.thread_id(),
-            task = %cx.task_name(),
-            "task panicked: {}; its slot is now empty",
-            panic_message(payload.as_ref())
-        );
-        if let Some(hook) = cx
-            .slot
-            .group
-            .panic_hook
-            .get()
-            .and_then(|hook| hook.upgrade())
-        {
-            hook.task_panicked(cx.task_name(), &panic_message(payload.as_ref()));
-        }
+        report_panic(cx, payload.as_ref());
     }
     let mut state = lock(&cx.slot.state);
     if state.generation() != cx.generation {
@@ -184,4 +174,24 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, can_continue: bool) -
     drop(state);
     drop(ended);
     None
+}
+
+/// Logs a panic of the task (a run, its task function, a destructor) with the thread and
+/// task names, and tells the owning thread.
+fn report_panic(cx: &TaskCx, payload: &(dyn Any + Send)) {
+    let message = panic_message(payload);
+    tracing::error!(
+        thread = %cx.thread_id(),
+        task = %cx.task_name(),
+        "task panicked: {message}; its slot is now empty"
+    );
+    let hook = cx
+        .slot
+        .group
+        .panic_hook
+        .get()
+        .and_then(|hook| hook.upgrade());
+    if let Some(hook) = hook {
+        hook.task_panicked(cx.task_name(), &message);
+    }
 }

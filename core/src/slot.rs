@@ -29,8 +29,9 @@ use crate::task::{Task, TaskCx};
 /// `TaskSlot` handle does nothing; deleting the slot cancels), survives rescheduling, and
 /// bounds every cancel-and-await by a timeout.
 ///
-/// A task must not `re_create` or `delete` its own slot: it would wait for its own end until
-/// the timeout. To stop, a task returns [`Next::Stop`](crate::Next::Stop) (or does not reschedule).
+/// A task must not `re_create` or `delete` its own slot, nor `delete_all` its group: it
+/// would wait for its own end until the timeout (or, in `delete_all`, be cancelled itself
+/// and leave the later slots running). To stop, a task returns [`Next::Stop`](crate::Next::Stop) (or does not reschedule).
 ///
 /// ```
 /// use std::time::Duration;
@@ -275,7 +276,7 @@ pub(crate) async fn end_together(
         .iter_mut()
         .filter_map(|(slot, task)| task.poll_end(&mut check).is_pending().then_some(&*slot))
         .collect();
-    // Every task ended, but after the deadline: the one awaited then is named.
+    // Every task ended, but after the deadline: the last, awaited when it came, is named.
     let reported = if lingering.is_empty() {
         vec![&ending[seen.min(ending.len() - 1)].0]
     } else {

@@ -252,6 +252,9 @@ pub async fn the_shutdown_budget_forces_a_hanging_exit(rt: Runtime) {
     root.join().await;
     assert!(matches!(grandchild.end(), Some(ThreadEnd::Forced { .. })));
     assert!(child.end().is_some());
+    // Forced or not, an ended child leaves its parent's registry.
+    assert!(child.child_ids().is_empty(), "{:?}", child.child_ids());
+    assert!(root.child_ids().is_empty(), "{:?}", root.child_ids());
     assert_eq!(
         root.live_tasks() + child.live_tasks() + grandchild.live_tasks(),
         0

@@ -2,7 +2,7 @@
 //! messages, the children registry, join and forcing.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -67,6 +67,8 @@ struct CoreState {
     control: Option<Control>,
     /// Whether a control message has been sent (the first wins).
     controlled: bool,
+    /// Set by `force`: a loop handed over later is cancelled at once.
+    forced: bool,
     /// Whether anyone has waited for the end: only then is `ended` notified (a first
     /// notify allocates the event's list, even with nobody listening).
     joined: bool,
@@ -108,6 +110,7 @@ impl ThreadCore {
                     signal_loop: None,
                     control: None,
                     controlled: false,
+                    forced: false,
                     joined: false,
                     awaiting_children: false,
                     end: None,
@@ -128,9 +131,13 @@ impl ThreadCore {
         &self.tasks.shared.span
     }
 
-    pub(crate) fn set_signal_loop(&self, signal_loop: JoinHandle<()>) {
+    pub(crate) fn set_signal_loop(&self, mut signal_loop: JoinHandle<()>) {
         let mut state = lock(&self.state);
-        if state.end.is_none() {
+        if state.forced {
+            // Forced between the spawn and now: the loop is cancelled like the rest.
+            drop(state);
+            signal_loop.cancel();
+        } else if state.end.is_none() {
             state.signal_loop = Some(signal_loop);
         }
     }
@@ -338,6 +345,7 @@ impl ThreadCore {
                     return;
                 }
                 state.running = false;
+                state.forced = true;
                 // Listed, not removed: if this forcing is itself cut short by an ancestor's,
                 // the ancestor's still reaches every one of them.
                 let children = state.children.list();
@@ -355,7 +363,13 @@ impl ThreadCore {
             });
             futures::future::join_all(subtree).await;
             core.tasks_idle_within(FORCE_GRACE).await;
-            core.finish(ThreadEnd::Forced { what });
+            if core.finish(ThreadEnd::Forced { what }) {
+                // Ended: out of its parent's registry, as a child that ends by itself is.
+                let parent = lock(&core.state).parent.as_ref().and_then(Weak::upgrade);
+                if let Some(parent) = parent {
+                    parent.remove_child(&core);
+                }
+            }
         }
         .boxed()
     }
