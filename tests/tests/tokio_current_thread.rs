@@ -3,5 +3,8 @@
 //! Checks, as every backend file does: spawn / join outcomes (value, cancelled, panicked),
 //! dropping a handle detaches, cancellation drops the task before the join returns, sleep
 //! and yield, SIGINT / SIGTERM to every listener, task slots (re_create, re_schedule,
-//! delete, timeouts, panics, live count) and the README's portable library.
+//! delete, concurrent operations, timeouts, panics, live count), the README's portable
+//! library, threads (order of signals, stop and terminate cascades, budgets, failures and
+//! their containment, queues and overflow, children found, added and refused, nothing
+//! held after the end) and the examples' TCP servers against real clients.
 task_thread_conformance::conformance_suite!(task_thread_tokio::Tokio::current_thread());
