@@ -31,6 +31,14 @@ pub enum SlotError {
         /// How long the caller waited.
         timeout: Duration,
     },
+    /// The group's thread has ended or is ending (its tasks are being deleted): no task is
+    /// started in it any more, so none outlives its thread.
+    Closed {
+        /// The id of the thread (group) owning the slot.
+        thread: String,
+        /// The slot's name.
+        task: String,
+    },
 }
 
 impl fmt::Display for SlotError {
@@ -43,6 +51,10 @@ impl fmt::Display for SlotError {
             } => write!(
                 f,
                 "task '{task}' of thread '{thread}' did not end within {timeout:?} of being cancelled"
+            ),
+            SlotError::Closed { thread, task } => write!(
+                f,
+                "thread '{thread}' has ended or is ending: task '{task}' was not started"
             ),
         }
     }

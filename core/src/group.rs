@@ -87,6 +87,8 @@ pub(crate) struct GroupShared {
     idle: Event,
     /// Set by the first wait for `idle`.
     idle_awaited: AtomicBool,
+    /// Set when the owning thread shuts down: no task is started from then on.
+    pub(crate) closed: AtomicBool,
     /// Slots by name. Weak: a slot holds its group, so a strong map would keep both alive
     /// forever. A slot lives while a handle or a task of it does; an unused one is dropped,
     /// and asking for its name again gives a fresh, empty slot.
@@ -212,6 +214,7 @@ impl TaskGroup {
                 live: AtomicUsize::new(0),
                 idle: Event::new(),
                 idle_awaited: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
                 slots: Mutex::new(SlotMap::default()),
                 panic_hook: OnceLock::new(),
                 span,
@@ -292,6 +295,13 @@ impl TaskGroup {
     /// Has `hook` told of every panic of the group's tasks (after it is logged).
     pub(crate) fn set_panic_hook(&self, hook: Weak<dyn PanicHook>) {
         let _ = self.shared.panic_hook.set(hook);
+    }
+
+    /// Refuses every task started from now on ([`SlotError::Closed`]): the owning thread is
+    /// shutting down, and a task started now would outlive it. Called before the slots are
+    /// listed for deletion, so a slot made afterwards is refused, not missed.
+    pub(crate) fn close(&self) {
+        self.shared.closed.store(true, Ordering::SeqCst);
     }
 
     /// Asks every slot's task to stop without waiting (forced shutdown); slots are emptied.

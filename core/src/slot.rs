@@ -135,7 +135,8 @@ impl TaskSlot {
     /// If the slot holds a live task it is cancelled and awaited first (at most
     /// [`Timeouts::re_create`](crate::Timeouts)); the old task has ended before the new one
     /// starts. On a timeout the new task is not started and the error names the thread and
-    /// the task.
+    /// the task. In a thread that is shutting down (past its `exit`) or has ended, nothing
+    /// is started: [`SlotError::Closed`], so no task outlives its thread.
     #[doc(alias = "reCreate")]
     pub async fn re_create<T: Task>(&self, task: T) -> Result<(), SlotError> {
         self.replace(move |cx, live| {
@@ -208,6 +209,12 @@ impl TaskSlot {
         let _operation = self.shared.operations.lock().await;
         self.end_current(self.shared.group.timeouts.re_create)
             .await?;
+        if self.shared.group.closed.load(Ordering::SeqCst) {
+            return Err(SlotError::Closed {
+                thread: self.shared.group.owner.to_string(),
+                task: self.shared.name.to_string(),
+            });
+        }
         let mut state = lock(&self.shared.state);
         let generation = self.shared.advance(&mut state);
         let cx = TaskCx::new(self.shared.clone(), generation);

@@ -125,6 +125,7 @@ macro_rules! conformance_suite {
             threads::an_ended_tree_releases_everything_it_held,
             threads::a_task_failure_during_a_handler_outranks_its_stop,
             threads::a_signal_sent_after_terminate_is_never_handled,
+            threads::no_task_starts_in_an_ended_thread,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    start, BoxError, Flow, Next, Runtime, SendError, Spawner, SpawnerExt, Task, TaskCx, TaskThread,
-    ThreadCx, ThreadEnd, ThreadError,
+    start, BoxError, Flow, Next, Runtime, SendError, SlotError, Spawner, SpawnerExt, Task, TaskCx,
+    TaskThread, ThreadCx, ThreadEnd, ThreadError,
 };
 
 use crate::fixtures::EventLog;
@@ -571,4 +571,54 @@ pub async fn a_signal_sent_after_terminate_is_never_handled(rt: Runtime) {
             "round {round}: a signal sent after terminate was handled ({late:?})"
         );
     }
+}
+
+/// A thread whose `enter` hands its context out, as a task or a callback might keep it.
+struct Leaky {
+    context: Option<oneshot::Sender<ThreadCx<Leaky>>>,
+}
+
+impl TaskThread for Leaky {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = ();
+
+    fn id(&self) -> String {
+        "leaky".into()
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        if let Some(context) = self.context.take() {
+            let _ = context.send(cx.clone());
+        }
+        Ok(())
+    }
+}
+
+/// No task outlives its thread: once the thread is shutting down or has ended, starting a
+/// task in one of its slots is refused with `SlotError::Closed`, and nothing runs.
+pub async fn no_task_starts_in_an_ended_thread(rt: Runtime) {
+    let (context, kept) = oneshot::channel();
+    let thread = start(
+        &rt,
+        Leaky {
+            context: Some(context),
+        },
+    )
+    .await
+    .unwrap();
+    let cx = kept.await.unwrap();
+    thread.terminate();
+    assert_eq!(thread.join().await, ThreadEnd::Stopped);
+    let late = cx
+        .slot("late")
+        .re_create_fn(|task| async move { task.sleep(Duration::from_secs(3600)).await })
+        .await;
+    match late {
+        Err(SlotError::Closed { thread, task }) => {
+            assert_eq!((thread.as_str(), task.as_str()), ("leaky", "late"));
+        }
+        other => panic!("a task was started in an ended thread: {other:?}"),
+    }
+    assert_eq!(cx.tasks().live_tasks(), 0);
 }

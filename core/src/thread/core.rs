@@ -355,6 +355,7 @@ impl ThreadCore {
             if let Some(mut signal_loop) = signal_loop {
                 signal_loop.cancel();
             }
+            core.tasks.close();
             core.tasks.cancel_all();
             let subtree = children.iter().map(|child| {
                 child

@@ -44,6 +44,7 @@ pub(crate) async fn shut_down<T: TaskThread>(
         }
         None => forced.push("exit".to_owned()),
     }
+    core.tasks.close();
     if within(&core, deadline, core.tasks.delete_all()).await != Some(Ok(())) {
         // Out of budget: cancel without waiting for each in turn, then give the runtime a
         // moment to drop them all.
