@@ -94,6 +94,23 @@ pin_project_lite::pin_project! {
         cx: TaskCx,
         live: Option<LiveGuard>,
     }
+
+    /// A cancelled task is dropped by its runtime: a panic in the run's or the task
+    /// function's destructors is contained and reported here (some runtimes abort the
+    /// process on a panic while dropping a task).
+    impl<F, Fut> PinnedDrop for Incarnation<F, Fut> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let mut body = this.body;
+            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+                report_panic(this.cx, panic.as_ref());
+            }
+            let task_fn = this.task_fn;
+            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(task_fn.take()))) {
+                report_panic(this.cx, panic.as_ref());
+            }
+        }
+    }
 }
 
 impl<F, Fut> Future for Incarnation<F, Fut>

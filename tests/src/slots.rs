@@ -548,3 +548,29 @@ pub async fn a_task_function_may_look_at_its_own_slot(rt: Runtime) {
     slot.delete().await.unwrap();
     assert_eq!(group.live_tasks(), 0);
 }
+
+/// Panics when dropped.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("grumpy fails while dropped");
+    }
+}
+
+/// A task whose destructor panics while it is deleted is contained like a panicking run:
+/// logged with the thread and task names, and the delete completes (no runtime aborts).
+pub async fn a_panic_while_a_task_is_dropped_is_contained(rt: Runtime) {
+    logs::capture();
+    let group = TaskGroup::new(rt, "owner");
+    let slot = group.slot("grumpy");
+    start_waiting(&slot, PanicOnDrop).await;
+    slot.delete().await.unwrap();
+    assert_eq!(group.live_tasks(), 0);
+    assert!(logs::contains_line(&[
+        "ERROR",
+        "owner",
+        "grumpy",
+        "grumpy fails while dropped"
+    ]));
+}
