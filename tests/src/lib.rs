@@ -127,6 +127,7 @@ macro_rules! conformance_suite {
             threads::a_task_failure_during_a_handler_outranks_its_stop,
             threads::a_signal_sent_after_terminate_is_never_handled,
             threads::no_task_starts_in_an_ended_thread,
+            threads::a_panic_while_a_thread_is_dropped_is_contained,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,

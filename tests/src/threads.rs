@@ -622,3 +622,35 @@ pub async fn no_task_starts_in_an_ended_thread(rt: Runtime) {
     }
     assert_eq!(cx.tasks().live_tasks(), 0);
 }
+
+/// A thread whose value panics when it is dropped.
+struct Fragile;
+
+impl Drop for Fragile {
+    fn drop(&mut self) {
+        panic!("fragile fails while dropped");
+    }
+}
+
+impl TaskThread for Fragile {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = ();
+
+    fn id(&self) -> String {
+        "fragile".into()
+    }
+}
+
+/// A panic in the thread's own destructor, dropped after its end, is contained: logged
+/// with the thread's id, the end stays what it was, no runtime aborts.
+pub async fn a_panic_while_a_thread_is_dropped_is_contained(rt: Runtime) {
+    crate::logs::capture();
+    let thread = start(&rt, Fragile).await.unwrap();
+    thread.terminate();
+    assert_eq!(thread.join().await, ThreadEnd::Stopped);
+    while !crate::logs::contains_line(&["ERROR", "fragile", "fragile fails while dropped"]) {
+        rt.yield_now().await;
+    }
+    assert_eq!(thread.end(), Some(ThreadEnd::Stopped));
+}

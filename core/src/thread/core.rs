@@ -365,14 +365,19 @@ impl ThreadCore {
             futures::future::join_all(subtree).await;
             core.tasks_idle_within(FORCE_GRACE).await;
             if core.finish(ThreadEnd::Forced { what }) {
-                // Ended: out of its parent's registry, as a child that ends by itself is.
-                let parent = lock(&core.state).parent.as_ref().and_then(Weak::upgrade);
-                if let Some(parent) = parent {
-                    parent.remove_child(&core);
-                }
+                core.leave_parent();
             }
         }
         .boxed()
+    }
+
+    /// Takes an ended thread out of its parent's registry, as a child that ends by itself
+    /// is (for the ends that do not go through the thread's own shutdown).
+    pub(crate) fn leave_parent(self: &Arc<Self>) {
+        let parent = lock(&self.state).parent.as_ref().and_then(Weak::upgrade);
+        if let Some(parent) = parent {
+            parent.remove_child(self);
+        }
     }
 
     /// Waits until the thread's tasks have all been dropped, at most `grace`; logs and

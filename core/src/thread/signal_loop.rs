@@ -45,7 +45,7 @@ pub(crate) async fn start<T: TaskThread>(
     let mailbox = cx.handle.mailbox.clone();
     let life = ThreadTask {
         core: core.clone(),
-        life: life(thread, cx, entered, DrainOnDrop(mailbox)),
+        life: Some(life(thread, cx, entered, DrainOnDrop(mailbox))),
     };
     let signal_loop = JoinHandle::new(runtime.spawn_raw(Box::pin(life)));
     core.set_signal_loop(signal_loop);
@@ -68,7 +68,21 @@ pin_project_lite::pin_project! {
     struct ThreadTask<F> {
         core: Arc<ThreadCore>,
         #[pin]
-        life: F,
+        life: Option<F>,
+    }
+
+    /// A forced thread's task is dropped by its runtime: a panic in what it drops (the
+    /// thread's value, a handler's future) is contained and logged here, as some runtimes
+    /// abort the process on a panic while dropping a task.
+    impl<F> PinnedDrop for ThreadTask<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let mut life = this.life;
+            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| life.set(None))) {
+                let message = panic_message(panic.as_ref());
+                tracing::error!(thread = %this.core.id, "panicked while dropped: {message}");
+            }
+        }
     }
 }
 
@@ -76,12 +90,30 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
     type Output = RawOutput;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RawOutput> {
-        let this = self.project();
+        let mut this = self.project();
         let _in_span = this.core.span().enter();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| this.life.poll(cx))) {
+        let Some(life) = this.life.as_mut().as_pin_mut() else {
+            return Poll::Ready(Ok(Box::new(())));
+        };
+        match std::panic::catch_unwind(AssertUnwindSafe(|| life.poll(cx))) {
             Ok(Poll::Ready(())) => Poll::Ready(Ok(Box::new(()))),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(panic) => Poll::Ready(Err(panic_message(panic.as_ref()))),
+            Err(panic) => {
+                // Outside every user method (the thread's value dropped at its end, say):
+                // logged, and the thread ends as failed if it had not ended yet, so that
+                // no `join` waits for it forever.
+                let message = panic_message(panic.as_ref());
+                tracing::error!(thread = %this.core.id, "panicked: {message}");
+                let failed = ThreadEnd::Failed {
+                    r#where: "thread".to_owned(),
+                    message: message.clone(),
+                };
+                if this.core.finish(failed) {
+                    this.core.leave_parent();
+                }
+                this.life.set(None);
+                Poll::Ready(Err(message))
+            }
         }
     }
 }
