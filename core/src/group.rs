@@ -8,6 +8,7 @@ use std::time::Duration;
 use event_listener::Event;
 
 use crate::error::SlotError;
+use crate::notify::notify_all;
 use crate::slot::{end_together, SlotShared, TaskSlot};
 use crate::spawner::Runtime;
 
@@ -82,11 +83,8 @@ pub(crate) struct GroupShared {
     pub(crate) timeouts: Timeouts,
     /// Tasks spawned into the group whose futures have not been dropped.
     live: AtomicUsize,
-    /// Notified each time `live` falls to zero, once someone has waited for it (a first
-    /// notify allocates the event's list, even with nobody listening).
+    /// Notified each time `live` falls to zero.
     idle: Event,
-    /// Set by the first wait for `idle`.
-    idle_awaited: AtomicBool,
     /// Set when the owning thread shuts down: no task is started from then on.
     pub(crate) closed: AtomicBool,
     /// Slots by name. Weak: a slot holds its group, so a strong map would keep both alive
@@ -174,12 +172,11 @@ impl SlotMap {
     }
 
     fn live(&self) -> Vec<TaskSlot> {
-        let slots: Box<dyn Iterator<Item = &Weak<SlotShared>>> = match &self.names {
-            Names::Few(few) => Box::new(few.iter().map(|(_, slot)| slot)),
-            Names::Many(many) => Box::new(many.values()),
-        };
-        let slots = slots.filter_map(Weak::upgrade);
-        slots.map(|shared| TaskSlot { shared }).collect()
+        let live = |slot: &Weak<SlotShared>| slot.upgrade().map(|shared| TaskSlot { shared });
+        match &self.names {
+            Names::Few(few) => few.iter().filter_map(|(_, slot)| live(slot)).collect(),
+            Names::Many(many) => many.values().filter_map(live).collect(),
+        }
     }
 }
 
@@ -213,7 +210,6 @@ impl TaskGroup {
                 timeouts,
                 live: AtomicUsize::new(0),
                 idle: Event::new(),
-                idle_awaited: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
                 slots: Mutex::new(SlotMap::default()),
                 panic_hook: OnceLock::new(),
@@ -247,7 +243,7 @@ impl TaskGroup {
 
     /// The number of tasks of this group whose futures have not been dropped yet.
     pub fn live_tasks(&self) -> usize {
-        self.shared.live.load(Ordering::SeqCst)
+        self.shared.live.load(Ordering::Acquire)
     }
 
     /// Completes when no task of the group is live (at once if none is).
@@ -256,9 +252,6 @@ impl TaskGroup {
             if self.live_tasks() == 0 {
                 return;
             }
-            // SeqCst with the count's decrement in `LiveGuard::drop`: either this sees the
-            // count at zero, or the drop sees the flag and notifies.
-            self.shared.idle_awaited.store(true, Ordering::SeqCst);
             let listener = self.shared.idle.listen();
             if self.live_tasks() == 0 {
                 return;
@@ -334,9 +327,8 @@ impl LiveGuard {
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {
-        let last = self.0.live.fetch_sub(1, Ordering::SeqCst) == 1;
-        if last && self.0.idle_awaited.load(Ordering::SeqCst) {
-            self.0.idle.notify(usize::MAX);
+        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            notify_all(&self.0.idle);
         }
     }
 }

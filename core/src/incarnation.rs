@@ -80,33 +80,33 @@ where
         body: body.map(|body| AssertUnwindSafe(body).catch_unwind()),
         task_fn,
         cx,
-        live: Some(live),
+        live,
     }))
 }
 
 pin_project_lite::pin_project! {
-    /// Fields drop in declaration order: when the task is cancelled its run's destructors
-    /// (and the task function's) have run before the live count falls.
+    /// The runtime drops the task once it has ended or been cancelled: the run and the
+    /// task function go first (below), then the fields in declaration order, so the live
+    /// count falls last.
     struct Incarnation<F, Fut> {
         #[pin]
         body: Option<CatchUnwind<AssertUnwindSafe<Fut>>>,
         task_fn: Option<F>,
         cx: TaskCx,
-        live: Option<LiveGuard>,
+        live: LiveGuard,
     }
 
-    /// A cancelled task is dropped by its runtime: a panic in the run's or the task
-    /// function's destructors is contained and reported here (some runtimes abort the
-    /// process on a panic while dropping a task).
+    /// A panic in the run's or the task function's destructors is contained and reported
+    /// like a run's (some runtimes abort the process on a panic while dropping a task).
     impl<F, Fut> PinnedDrop for Incarnation<F, Fut> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let mut body = this.body;
-            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+            if let Some(panic) = contained(|| body.set(None)) {
                 report_panic(this.cx, panic.as_ref());
             }
             let task_fn = this.task_fn;
-            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(task_fn.take()))) {
+            if let Some(panic) = contained(|| drop(task_fn.take())) {
                 report_panic(this.cx, panic.as_ref());
             }
         }
@@ -145,9 +145,7 @@ where
             // The run is over: drop it before a successor can start (its destructors are
             // user code too).
             let body = &mut this.body;
-            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
-                ended = ended.or(Some(panic));
-            }
+            ended = ended.or(contained(|| body.set(None)));
             match finish(this.cx, ended, this.task_fn.is_some()) {
                 Some(next) => {
                     // The successor runs after the scheduler's turn, as a spawned one would.
@@ -158,13 +156,8 @@ where
                 None => break,
             }
         }
-        // The end: the task function and what it holds go before the live count falls (a
-        // panic in their destructors is reported like a run's; the slot is empty already).
-        let task_fn = this.task_fn;
-        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(task_fn.take()))) {
-            report_panic(this.cx, panic.as_ref());
-        }
-        this.live.take();
+        // The end: the slot is empty already; dropping the task (see above) releases the
+        // task function and then the live count.
         Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>))
     }
 }
@@ -211,4 +204,9 @@ fn report_panic(cx: &TaskCx, payload: &(dyn Any + Send)) {
     if let Some(hook) = hook {
         hook.task_panicked(cx.task_name(), &message);
     }
+}
+
+/// Runs user code that may panic (a destructor, say); the panic, if any.
+fn contained(user_code: impl FnOnce()) -> Option<Box<dyn Any + Send>> {
+    std::panic::catch_unwind(AssertUnwindSafe(user_code)).err()
 }

@@ -13,6 +13,7 @@ mod error;
 mod group;
 mod incarnation;
 mod join;
+mod notify;
 mod operation_lock;
 mod slot;
 mod spawner;

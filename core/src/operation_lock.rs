@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use event_listener::Event;
 
-/// Invariants: at most one [`OperationGuard`] exists at a time; once a locker has had to
-/// wait, every unlock notifies one waiter (`contended` is never cleared), and a waiter
-/// listens before trying again, so no unlock is missed.
+use crate::notify::notify_one_more;
+
+/// Invariants: at most one [`OperationGuard`] exists at a time; every unlock wakes one
+/// more waiter if there is one, and a waiter listens before trying again, so no unlock is
+/// missed (see `crate::notify`).
 pub(crate) struct OperationLock {
     locked: AtomicBool,
-    /// Set by the first locker that had to wait.
-    contended: AtomicBool,
     unlocked: Event,
 }
 
@@ -26,7 +26,6 @@ impl OperationLock {
     pub(crate) fn new() -> Self {
         OperationLock {
             locked: AtomicBool::new(false),
-            contended: AtomicBool::new(false),
             unlocked: Event::new(),
         }
     }
@@ -34,7 +33,7 @@ impl OperationLock {
     /// The lock, if it is free now.
     pub(crate) fn try_lock(&self) -> Option<OperationGuard<'_>> {
         self.locked
-            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .ok()
             .map(|_| OperationGuard(self))
     }
@@ -45,9 +44,6 @@ impl OperationLock {
             if let Some(guard) = self.try_lock() {
                 return guard;
             }
-            // SeqCst with the unlock's store and load: either the unlock sees this flag
-            // and notifies, or the try below sees the lock free.
-            self.contended.store(true, Ordering::SeqCst);
             let listener = self.unlocked.listen();
             if let Some(guard) = self.try_lock() {
                 return guard;
@@ -59,9 +55,7 @@ impl OperationLock {
 
 impl Drop for OperationGuard<'_> {
     fn drop(&mut self) {
-        self.0.locked.store(false, Ordering::SeqCst);
-        if self.0.contended.load(Ordering::SeqCst) {
-            self.0.unlocked.notify(1);
-        }
+        self.0.locked.store(false, Ordering::Release);
+        notify_one_more(&self.0.unlocked);
     }
 }

@@ -14,6 +14,7 @@ use futures::FutureExt;
 use super::definition::{ThreadConfig, ThreadEnd};
 use super::registry::{AnyChild, Registry};
 use crate::group::{lock, PanicHook};
+use crate::notify::notify_all;
 use crate::{JoinHandle, Runtime, TaskGroup};
 
 /// What reaches a signal loop ahead of every queued signal.
@@ -36,7 +37,7 @@ pub(crate) struct Failure {
 /// - the first control message wins: the loop takes one and ends; later ones change
 ///   nothing (a terminate after a failure, a second terminate);
 /// - `end` is set exactly once, when the thread's shutdown has completed (or was forced),
-///   and `ended` is notified then (if anyone has joined); [`join`](ThreadCore::join) returns `end` to every waiter;
+///   and `ended` is notified then; [`join`](ThreadCore::join) returns `end` to every waiter;
 /// - a registered child's parent is this thread; a child removes itself when it ends.
 pub(crate) struct ThreadCore {
     pub(crate) id: Arc<str>,
@@ -53,7 +54,7 @@ pub(crate) struct ThreadCore {
     has_control: AtomicBool,
     state: Mutex<CoreState>,
     ended: Event,
-    /// Notified when the last child leaves the registry, once the shutdown waits for it.
+    /// Notified when the last child leaves the registry.
     children_gone: Event,
 }
 
@@ -69,12 +70,6 @@ struct CoreState {
     controlled: bool,
     /// Set by `force`: a loop handed over later is cancelled at once.
     forced: bool,
-    /// Whether anyone has waited for the end: only then is `ended` notified (a first
-    /// notify allocates the event's list, even with nobody listening).
-    joined: bool,
-    /// Whether the shutdown waits for the registry to empty (only then is
-    /// `children_gone` notified).
-    awaiting_children: bool,
     /// Boxed: it is set once, at the end, and every thread carries the field.
     end: Option<Box<ThreadEnd>>,
 }
@@ -111,8 +106,6 @@ impl ThreadCore {
                     control: None,
                     controlled: false,
                     forced: false,
-                    joined: false,
-                    awaiting_children: false,
                     end: None,
                 }),
                 ended: Event::new(),
@@ -249,10 +242,10 @@ impl ThreadCore {
                 state.children.remove(&child.id);
             }
         }
-        let last = state.children.len() == 0 && state.awaiting_children;
+        let last = state.children.is_empty();
         drop(state);
         if last {
-            self.children_gone.notify(usize::MAX);
+            notify_all(&self.children_gone);
         }
     }
 
@@ -260,15 +253,11 @@ impl ThreadCore {
     /// wait for the whole registry, where a join per child would make a listener each.
     pub(crate) async fn children_gone(&self) {
         loop {
-            {
-                let mut state = lock(&self.state);
-                if state.children.len() == 0 {
-                    return;
-                }
-                state.awaiting_children = true;
+            if lock(&self.state).children.is_empty() {
+                return;
             }
             let listener = self.children_gone.listen();
-            if lock(&self.state).children.len() == 0 {
+            if lock(&self.state).children.is_empty() {
                 return;
             }
             listener.await;
@@ -304,11 +293,8 @@ impl ThreadCore {
         state.running = false;
         state.end = Some(Box::new(end));
         state.signal_loop = None;
-        let joined = state.joined;
         drop(state);
-        if joined {
-            self.ended.notify(usize::MAX);
-        }
+        notify_all(&self.ended);
         true
     }
 
@@ -318,12 +304,8 @@ impl ThreadCore {
 
     pub(crate) async fn join(&self) -> ThreadEnd {
         loop {
-            {
-                let mut state = lock(&self.state);
-                if let Some(end) = &state.end {
-                    return ThreadEnd::clone(end);
-                }
-                state.joined = true;
+            if let Some(end) = self.end() {
+                return end;
             }
             let listener = self.ended.listen();
             if let Some(end) = self.end() {

@@ -21,9 +21,7 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// gets its output back in [`SendError::NoParent`].
     #[doc(alias = "sigFromChildToParent__")]
     pub async fn send_to_parent(&self, output: T::Output) -> Result<(), SendError<T::Output>> {
-        let me = ChildRef {
-            child: self.mailbox.clone(),
-        };
+        let me = self.as_child();
         // Pushed under the link's lock: once the child's end has taken the link (and
         // queued the end), nothing of the child can follow it into the parent's mailbox.
         // The busy path is this one lock and one push.

@@ -108,6 +108,13 @@ impl<T: TaskThread> ThreadHandle<T> {
         self.core.end()
     }
 
+    /// How this thread's parent sees it.
+    pub(crate) fn as_child(&self) -> super::children::ChildRef {
+        super::children::ChildRef {
+            child: self.mailbox.clone(),
+        }
+    }
+
     /// The number of live tasks in the thread's slots.
     pub fn live_tasks(&self) -> usize {
         self.core.tasks.live_tasks()

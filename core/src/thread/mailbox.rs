@@ -23,14 +23,14 @@ use super::errors::SendError;
 use super::overflow::{deliver, Overflow, OverflowPolicy, QueueKind, Refused};
 use super::registry::AnyChild;
 use crate::group::lock;
+use crate::notify::{notify_all, notify_one_more};
 
 /// What the loop takes from its mailbox.
 pub(crate) enum Event<T: TaskThread> {
     Control(Control),
     Signal(T::Signal),
     ChildSignal(ChildRef, T::ChildOutput),
-    /// Boxed, like in its lane: a child's end is rare, and an event is part of every
-    /// thread's loop state.
+    /// Boxed: a child's end is rare, and an event is part of every thread's loop state.
     ChildEnded(ChildRef, Box<ThreadEnd>),
 }
 
@@ -61,24 +61,21 @@ pub(crate) struct Mailbox<T: TaskThread> {
 
 struct Lanes<T: TaskThread> {
     open: bool,
-    /// Whether a sender has found the lane from the parent / from the children full: only
-    /// then can one be waiting for room, and only then is its room notified (a first
-    /// notify allocates the event's list, even with nobody listening).
-    parent_lane_was_full: bool,
-    children_lane_was_full: bool,
     from_parent: VecDeque<T::Signal>,
     from_children: VecDeque<(ChildRef, T::ChildOutput)>,
-    ended_children: VecDeque<(ChildRef, Box<ThreadEnd>)>,
+    ended_children: VecDeque<(ChildRef, ThreadEnd)>,
 }
 
-type Lane<'a, S> = (&'a mut VecDeque<S>, &'a mut bool);
-
-fn from_parent<T: TaskThread>(lanes: &mut Lanes<T>) -> Lane<'_, T::Signal> {
-    (&mut lanes.from_parent, &mut lanes.parent_lane_was_full)
+fn from_parent<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<T::Signal> {
+    &mut lanes.from_parent
 }
 
-fn from_children<T: TaskThread>(lanes: &mut Lanes<T>) -> Lane<'_, (ChildRef, T::ChildOutput)> {
-    (&mut lanes.from_children, &mut lanes.children_lane_was_full)
+fn from_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef, T::ChildOutput)> {
+    &mut lanes.from_children
+}
+
+fn ended_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef, ThreadEnd)> {
+    &mut lanes.ended_children
 }
 
 /// A child's way to its parent's mailbox. Weak: a child must not keep its parent alive
@@ -104,8 +101,6 @@ impl<T: TaskThread> Mailbox<T> {
             core,
             lanes: Mutex::new(Lanes {
                 open: true,
-                parent_lane_was_full: false,
-                children_lane_was_full: false,
                 from_parent: VecDeque::new(),
                 from_children: VecDeque::new(),
                 ended_children: VecDeque::new(),
@@ -119,7 +114,7 @@ impl<T: TaskThread> Mailbox<T> {
     /// Queues `item` in a lane with room and wakes the loop.
     fn push<S>(
         &self,
-        lane: impl FnOnce(&mut Lanes<T>) -> Lane<'_, S>,
+        lane: impl FnOnce(&mut Lanes<T>) -> &mut VecDeque<S>,
         capacity: usize,
         item: S,
     ) -> Result<(), Refused<S>> {
@@ -127,9 +122,8 @@ impl<T: TaskThread> Mailbox<T> {
         if !lanes.open {
             return Err(Refused::Closed(item));
         }
-        let (queue, was_full) = lane(&mut lanes);
+        let queue = lane(&mut lanes);
         if queue.len() >= capacity.max(1) {
-            *was_full = true;
             return Err(Refused::Full(item));
         }
         // Only a push into an empty lane wakes the loop: a lane with items has been pushed
@@ -175,23 +169,17 @@ impl<T: TaskThread> Mailbox<T> {
             return self.try_next();
         }
         if let Some(signal) = lanes.from_parent.pop_front() {
-            let notify = lanes.parent_lane_was_full;
             drop(lanes);
-            if notify {
-                self.room_from_parent.notify_additional(1);
-            }
+            notify_one_more(&self.room_from_parent);
             return Some(Event::Signal(signal));
         }
         if let Some((child, signal)) = lanes.from_children.pop_front() {
-            let notify = lanes.children_lane_was_full;
             drop(lanes);
-            if notify {
-                self.room_from_children.notify_additional(1);
-            }
+            notify_one_more(&self.room_from_children);
             return Some(Event::ChildSignal(child, signal));
         }
         let (child, end) = lanes.ended_children.pop_front()?;
-        Some(Event::ChildEnded(child, end))
+        Some(Event::ChildEnded(child, Box::new(end)))
     }
 
     /// Waits for the next event (see [`try_next`](Self::try_next)). The busy path takes a
@@ -218,14 +206,9 @@ impl<T: TaskThread> Mailbox<T> {
         let signals = std::mem::take(&mut lanes.from_parent);
         let from_children = std::mem::take(&mut lanes.from_children);
         let ended = std::mem::take(&mut lanes.ended_children);
-        let notify = (lanes.parent_lane_was_full, lanes.children_lane_was_full);
         drop(lanes);
-        if notify.0 {
-            self.room_from_parent.notify(usize::MAX);
-        }
-        if notify.1 {
-            self.room_from_children.notify(usize::MAX);
-        }
+        notify_all(&self.room_from_parent);
+        notify_all(&self.room_from_children);
         // Dropped outside the lock: an ended child's handle may be the last one.
         drop(ended);
         let from_children = from_children
@@ -250,16 +233,7 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
     }
 
     fn push_child_end(&self, child: ChildRef, end: ThreadEnd) {
-        let mut lanes = lock(&self.lanes);
-        if !lanes.open {
-            return;
-        }
-        let was_empty = lanes.ended_children.is_empty();
-        lanes.ended_children.push_back((child, Box::new(end)));
-        drop(lanes);
-        if was_empty {
-            self.core.wake_loop();
-        }
+        let _ = self.push(ended_children, usize::MAX, (child, end));
     }
 
     fn room_for_children(&self) -> &Room {

@@ -32,6 +32,10 @@ impl Registry {
         }
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.0.as_ref().map_or(0, |children| children.len())
     }

@@ -7,9 +7,8 @@ use futures::FutureExt;
 use super::core::FORCE_GRACE;
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::ThreadError;
-use super::shutdown::within;
 use super::signal_loop::start;
-use crate::spawner::first;
+use crate::spawner::{before, first};
 use crate::Spawner;
 
 /// Runs a root thread until it ends (the original's `run` of a root): SIGINT or SIGTERM
@@ -73,7 +72,7 @@ pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEn
     // The thread forces what it can itself when its budget runs out; this backstop only
     // catches what that cannot (a handler or enter blocking its runtime thread).
     let deadline = Instant::now() + handle.core.config.shutdown_budget + 2 * FORCE_GRACE;
-    let ended_in_time = within(&handle.core, deadline, handle.join());
+    let ended_in_time = before(&handle.core.runtime, deadline, handle.join());
     let forced_by = match first(ended_in_time.map(Some), second.map(|()| None)).await {
         Some(Some(end)) => return end,
         Some(None) => "its shutdown budget ran out",

@@ -1,16 +1,15 @@
 //! The shutdown cascade of one thread, within its budget.
 
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-use super::children::ChildRef;
 use super::context::ThreadCx;
 use super::core::{ThreadCore, FORCE_GRACE};
 use super::definition::{TaskThread, ThreadEnd};
 use super::signal_loop::guarded;
 use crate::group::lock;
 use crate::join::panic_message;
+use crate::spawner::before;
 
 /// The cascade: queued signals to their hooks, `exit`, delete the tasks, then terminate
 /// every child at once and wait for all of them, everything by `deadline`: what is still
@@ -35,7 +34,7 @@ pub(crate) async fn shut_down<T: TaskThread>(
     let mut forced = Vec::new();
 
     let exiting = guarded(&core.id, "exit", thread.exit(cx));
-    match within(&core, deadline, exiting).await {
+    match before(&core.runtime, deadline, exiting).await {
         Some(Ok(())) => {}
         Some(Err(failed)) => {
             if end == ThreadEnd::Stopped {
@@ -45,7 +44,7 @@ pub(crate) async fn shut_down<T: TaskThread>(
         None => forced.push("exit".to_owned()),
     }
     core.tasks.close();
-    if within(&core, deadline, core.tasks.delete_all()).await != Some(Ok(())) {
+    if before(&core.runtime, deadline, core.tasks.delete_all()).await != Some(Ok(())) {
         // Out of budget: cancel without waiting for each in turn, then give the runtime a
         // moment to drop them all.
         core.tasks.cancel_all();
@@ -56,7 +55,7 @@ pub(crate) async fn shut_down<T: TaskThread>(
     for child in &children {
         child.core().terminate(Some(deadline));
     }
-    if within(&core, deadline, core.children_gone())
+    if before(&core.runtime, deadline, core.children_gone())
         .await
         .is_none()
     {
@@ -103,15 +102,6 @@ fn hook(core: &ThreadCore, name: &str, call: impl FnOnce()) {
     }
 }
 
-/// Runs `work` until `deadline`; `None` if the deadline came first.
-pub(crate) async fn within<R>(
-    core: &ThreadCore,
-    deadline: Instant,
-    work: impl Future<Output = R>,
-) -> Option<R> {
-    crate::spawner::before(&core.runtime, deadline, work).await
-}
-
 /// Removes the ended thread from its parent's registry and tells the parent.
 pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
     let link = lock(&cx.handle.mailbox.parent).take();
@@ -120,8 +110,5 @@ pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
         return;
     };
     parent.core().remove_child(&cx.handle.core);
-    let me = ChildRef {
-        child: cx.handle.mailbox.clone(),
-    };
-    parent.push_child_end(me, end);
+    parent.push_child_end(cx.handle.as_child(), end);
 }

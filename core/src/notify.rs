@@ -1,0 +1,24 @@
+//! Notifying an event only when it has listeners.
+//!
+//! event-listener allocates an event's list (72 bytes) on its first `notify`, listener or
+//! not; most of our events (a thread's end, a group's idleness, a full queue's room, a
+//! slot's lock) are never listened to. `total_listeners` answers without allocating. It
+//! is sound for the pattern every waiter here follows: the notifier changes the state,
+//! then asks; the waiter listens, then looks at the state again. The list's own lock
+//! orders the two, so either the notifier sees the listener or the waiter sees the state.
+
+use event_listener::Event;
+
+/// Wakes every listener of `event`, if it has any.
+pub(crate) fn notify_all(event: &Event) {
+    if event.total_listeners() > 0 {
+        event.notify(usize::MAX);
+    }
+}
+
+/// Wakes one more listener of `event` (one that was not woken yet), if it has any.
+pub(crate) fn notify_one_more(event: &Event) {
+    if event.total_listeners() > 0 {
+        event.notify_additional(1);
+    }
+}
