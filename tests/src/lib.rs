@@ -17,6 +17,7 @@
 //! specification of each behaviour.
 #![forbid(unsafe_code)]
 
+pub mod endings;
 pub mod family;
 pub mod fixtures;
 pub mod logs;
@@ -124,10 +125,10 @@ macro_rules! conformance_suite {
             family::refused_and_failed_children_are_reported,
             threads::a_hung_handler_or_a_failing_hook_cannot_block_the_end,
             threads::an_ended_tree_releases_everything_it_held,
-            threads::a_task_failure_during_a_handler_outranks_its_stop,
-            threads::a_signal_sent_after_terminate_is_never_handled,
-            threads::no_task_starts_in_an_ended_thread,
-            threads::a_panic_while_a_thread_is_dropped_is_contained,
+            endings::a_task_failure_during_a_handler_outranks_its_stop,
+            endings::a_signal_sent_after_terminate_is_never_handled,
+            endings::no_task_starts_in_an_ended_thread,
+            endings::a_panic_while_a_thread_is_dropped_is_contained,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,
