@@ -18,7 +18,7 @@ use futures::future::CatchUnwind;
 use futures::FutureExt;
 
 use crate::group::{lock, LiveGuard};
-use crate::join::panic_message;
+use crate::join::{panic_message, panic_of};
 use crate::spawner::{RawTask, Spawner};
 use crate::task::{Next, Task, TaskCx};
 
@@ -102,11 +102,11 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let mut body = this.body;
-            if let Some(panic) = contained(|| body.set(None)) {
+            if let Some(panic) = panic_of(|| body.set(None)) {
                 report_panic(this.cx, panic.as_ref());
             }
             let task_fn = this.task_fn;
-            if let Some(panic) = contained(|| drop(task_fn.take())) {
+            if let Some(panic) = panic_of(|| drop(task_fn.take())) {
                 report_panic(this.cx, panic.as_ref());
             }
         }
@@ -145,7 +145,7 @@ where
             // The run is over: drop it before a successor can start (its destructors are
             // user code too).
             let body = &mut this.body;
-            ended = ended.or(contained(|| body.set(None)));
+            ended = ended.or(panic_of(|| body.set(None)));
             match finish(this.cx, ended, this.task_fn.is_some()) {
                 Some(next) => {
                     // The successor runs after the scheduler's turn, as a spawned one would.
@@ -204,9 +204,4 @@ fn report_panic(cx: &TaskCx, payload: &(dyn Any + Send)) {
     if let Some(hook) = hook {
         hook.task_panicked(cx.task_name(), &message);
     }
-}
-
-/// Runs user code that may panic (a destructor, say); the panic, if any.
-fn contained(user_code: impl FnOnce()) -> Option<Box<dyn Any + Send>> {
-    std::panic::catch_unwind(AssertUnwindSafe(user_code)).err()
 }

@@ -105,6 +105,11 @@ impl<T> fmt::Debug for JoinHandle<T> {
     }
 }
 
+/// Runs user code that may panic (a destructor, say): the panic, if any.
+pub(crate) fn panic_of(user_code: impl FnOnce()) -> Option<Box<dyn Any + Send>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(user_code)).err()
+}
+
 /// The text of a caught panic.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

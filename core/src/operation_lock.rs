@@ -31,7 +31,7 @@ impl OperationLock {
     }
 
     /// The lock, if it is free now.
-    pub(crate) fn try_lock(&self) -> Option<OperationGuard<'_>> {
+    fn try_lock(&self) -> Option<OperationGuard<'_>> {
         self.locked
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .ok()

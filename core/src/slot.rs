@@ -229,16 +229,13 @@ impl TaskSlot {
         end_together(ending.into_iter().collect(), timeout).await
     }
 
-    /// For `delete_all`: waits for the slot's other operations (without a future of its
-    /// own when none runs, the common case), then takes its task out and cancels it at
+    /// For `delete_all`: waits for the slot's other operations, then takes its task out and
+    /// cancels it at
     /// once (if the wait for a later slot's lock outlasts the caller's deadline, nothing
     /// taken is left running without a handle). The guard keeps other operations out
     /// until the task has ended.
     pub(crate) async fn take_for_deletion(&self) -> (OperationGuard<'_>, Option<Box<dyn RawTask>>) {
-        let operation = match self.shared.operations.try_lock() {
-            Some(operation) => operation,
-            None => self.shared.operations.lock().await,
-        };
+        let operation = self.shared.operations.lock().await;
         let mut task = self.take_current();
         if let Some(task) = &mut task {
             task.cancel();

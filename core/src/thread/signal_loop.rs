@@ -18,7 +18,7 @@ use super::errors::ThreadError;
 use super::handle::ThreadHandle;
 use super::mailbox::{DrainOnDrop, Event, Mailbox};
 use super::shutdown::{shut_down, tell_parent};
-use crate::join::panic_message;
+use crate::join::{panic_message, panic_of};
 use crate::spawner::RawOutput;
 use crate::{JoinHandle, Spawner};
 
@@ -78,7 +78,7 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let mut life = this.life;
-            if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| life.set(None))) {
+            if let Some(panic) = panic_of(|| life.set(None)) {
                 let message = panic_message(panic.as_ref());
                 tracing::error!(thread = %this.core.id, "panicked while dropped: {message}");
             }
