@@ -160,14 +160,11 @@ impl SlotMap {
             }
             Names::Many(many) => {
                 many.insert(name, slot);
+                if many.len() >= self.prune_at {
+                    many.retain(|_, slot| slot.strong_count() > 0);
+                    self.prune_at = (2 * many.len()).max(16);
+                }
             }
-        }
-        let Names::Many(many) = &mut self.names else {
-            return;
-        };
-        if many.len() >= self.prune_at {
-            many.retain(|_, slot| slot.strong_count() > 0);
-            self.prune_at = (2 * many.len()).max(16);
         }
     }
 
