@@ -268,14 +268,9 @@ impl TaskGroup {
         // starts in a slot whose task is still ending. Taken in one global order (by
         // address), so that two `delete_all`s of one group cannot each wait for the other.
         slots.sort_unstable_by_key(|slot| Arc::as_ptr(&slot.shared) as usize);
-        let mut operations = Vec::with_capacity(slots.len());
-        let mut ending = Vec::new();
+        let mut ending = Vec::with_capacity(slots.len());
         for slot in &slots {
-            let (operation, task) = slot.take_for_deletion().await;
-            operations.push(operation);
-            if let Some(task) = task {
-                ending.push((slot.clone(), task));
-            }
+            ending.push(slot.take_for_deletion().await);
         }
         end_together(ending, self.shared.timeouts.delete).await
     }

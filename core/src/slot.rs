@@ -191,15 +191,20 @@ impl TaskSlot {
 
     /// Empties the slot and asks its task to stop, without waiting for its end.
     pub(crate) fn cancel_now(&self) {
-        if let Some(mut task) = self.take_current() {
-            task.cancel();
-        }
+        drop(self.take_current());
     }
 
+    /// Takes the current task out of the slot (so it can no longer reschedule) and cancels
+    /// it: the handle returned is the only way left to see it end.
     fn take_current(&self) -> Option<Box<dyn RawTask>> {
         let mut state = lock(&self.shared.state);
         self.shared.advance(&mut state);
-        state.task.take()
+        let mut task = state.task.take();
+        drop(state);
+        if let Some(task) = &mut task {
+            task.cancel();
+        }
+        task
     }
 
     async fn replace(
@@ -222,49 +227,65 @@ impl TaskSlot {
         Ok(())
     }
 
-    /// Takes the current task out of the slot (so it can no longer reschedule), cancels it
-    /// and waits for its end.
+    /// Takes the current task out of the slot, cancels it and waits for its end.
     async fn end_current(&self, timeout: Duration) -> Result<(), SlotError> {
-        let ending = self.take_current().map(|task| (self.clone(), task));
+        let ending = self.take_current().map(|task| Ending {
+            slot: self,
+            task: Some(task),
+            _operation: None,
+        });
         end_together(ending.into_iter().collect(), timeout).await
     }
 
     /// For `delete_all`: waits for the slot's other operations, then takes its task out and
-    /// cancels it at
-    /// once (if the wait for a later slot's lock outlasts the caller's deadline, nothing
-    /// taken is left running without a handle). The guard keeps other operations out
-    /// until the task has ended.
-    pub(crate) async fn take_for_deletion(&self) -> (OperationGuard<'_>, Option<Box<dyn RawTask>>) {
+    /// cancels it at once (if the wait for a later slot's lock outlasts the caller's
+    /// deadline, nothing taken is left running without a handle). The guard keeps other
+    /// operations out until the task has ended.
+    pub(crate) async fn take_for_deletion(&self) -> Ending<'_> {
         let operation = self.shared.operations.lock().await;
-        let mut task = self.take_current();
-        if let Some(task) = &mut task {
-            task.cancel();
+        Ending {
+            slot: self,
+            task: self.take_current(),
+            _operation: Some(operation),
         }
-        (operation, task)
     }
 }
 
-/// Cancels every task taken from its slot first, then waits for all their ends under one
-/// deadline. The error names the first slot whose task had not ended when the deadline
-/// came; every such task is logged and stays counted as live until it ends.
+/// A slot whose task has been taken out and cancelled, until its end has been seen.
+pub(crate) struct Ending<'a> {
+    slot: &'a TaskSlot,
+    /// The cancelled task; `None` once its end has been seen (or if the slot had none).
+    task: Option<Box<dyn RawTask>>,
+    /// For `delete_all`: the slot's operation lock, kept until the end has been awaited.
+    _operation: Option<OperationGuard<'a>>,
+}
+
+/// Waits under one deadline for the ends of tasks already cancelled and taken from their
+/// slots. The error names the first slot whose task had not ended when the deadline came;
+/// every such task is logged and stays counted as live until it ends.
 pub(crate) async fn end_together(
-    mut ending: Vec<(TaskSlot, Box<dyn RawTask>)>,
+    mut ending: Vec<Ending<'_>>,
     timeout: Duration,
 ) -> Result<(), SlotError> {
-    let Some(group) = ending.first().map(|(slot, _)| slot.shared.group.clone()) else {
+    let first_task = ending.iter().find(|end| end.task.is_some());
+    let Some(group) = first_task.map(|end| end.slot.shared.group.clone()) else {
         return Ok(());
     };
-    for (_, task) in &mut ending {
-        task.cancel();
-    }
     let started = Instant::now();
     // Awaited one after the other: all were cancelled at once, so while the first ends the
     // others end too, and each later await finds its task ended. No allocation per task
-    // (awaiting them as a `FuturesUnordered` would make a node for each).
+    // (awaiting them as a `FuturesUnordered` would make a node for each), and each handle
+    // is released as soon as its end is seen, while the task is still in the cache.
     let mut seen = 0;
+    // The last task awaited (or being awaited when the deadline came).
+    let mut awaited = 0;
     let all_ended = async {
-        for (_, task) in &mut ending {
-            futures::future::poll_fn(|cx| task.poll_end(cx)).await;
+        for (index, end) in ending.iter_mut().enumerate() {
+            if let Some(task) = &mut end.task {
+                awaited = index;
+                futures::future::poll_fn(|cx| task.poll_end(cx)).await;
+            }
+            end.task = None;
             seen += 1;
         }
     };
@@ -278,11 +299,14 @@ pub(crate) async fn end_together(
     let mut check = Context::from_waker(futures::task::noop_waker_ref());
     let lingering: Vec<&TaskSlot> = ending[seen..]
         .iter_mut()
-        .filter_map(|(slot, task)| task.poll_end(&mut check).is_pending().then_some(&*slot))
+        .filter_map(|end| {
+            let task = end.task.as_mut()?;
+            task.poll_end(&mut check).is_pending().then_some(end.slot)
+        })
         .collect();
     // Every task ended, but after the deadline: the last, awaited when it came, is named.
     let reported = if lingering.is_empty() {
-        vec![&ending[seen.min(ending.len() - 1)].0]
+        vec![ending[awaited].slot]
     } else {
         lingering
     };

@@ -91,6 +91,7 @@ macro_rules! conformance_suite {
             slots::delete_is_a_no_op_on_empty_and_finished_slots,
             slots::delete_before_start_never_reaches_the_caller,
             slots::delete_of_a_stubborn_task_reports_a_timeout,
+            slots::delete_all_names_the_stubborn_task_not_an_empty_slot,
             slots::re_create_does_not_start_when_the_old_task_is_stubborn,
             slots::both_forms_reschedule_alike_until_stop,
             slots::both_forms_are_cancellable_between_runs,

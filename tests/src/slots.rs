@@ -293,6 +293,21 @@ pub async fn delete_of_a_stubborn_task_reports_a_timeout(rt: Runtime) {
     assert_eq!(group.live_tasks(), 0);
 }
 
+/// `delete_all` over a stubborn task and empty slots names the stubborn task, whichever
+/// order the slots are taken in: an empty slot never stands for a task that ended late.
+pub async fn delete_all_names_the_stubborn_task_not_an_empty_slot(rt: Runtime) {
+    let group = stubborn_group(rt);
+    start_waiting(
+        &group.slot("stubborn"),
+        BlockOnDrop(Duration::from_millis(200)),
+    )
+    .await;
+    let empty: Vec<TaskSlot> = (0..4).map(|i| group.slot(&format!("empty{i}"))).collect();
+    assert_eq!(group.delete_all().await, Err(timed_out()));
+    assert!(empty.iter().all(|slot| !slot.is_live()));
+    group.idle().await;
+}
+
 /// `re_create` over a task that does not end in time reports the timeout and does not
 /// start the new task (the old one might still run).
 pub async fn re_create_does_not_start_when_the_old_task_is_stubborn(rt: Runtime) {
