@@ -69,11 +69,11 @@ impl EventLog {
 }
 
 /// Pushes an event when dropped.
-pub struct LogOnDrop(pub EventLog, pub &'static str);
+pub struct LogOnDrop<S: AsRef<str> = &'static str>(pub EventLog, pub S);
 
-impl Drop for LogOnDrop {
+impl<S: AsRef<str>> Drop for LogOnDrop<S> {
     fn drop(&mut self) {
-        self.0.push(self.1);
+        self.0.push(self.1.as_ref());
     }
 }
 

@@ -248,6 +248,8 @@ pub async fn the_shutdown_budget_forces_a_hanging_exit(rt: Runtime) {
     root.terminate();
     root.join().await;
     assert!(matches!(grandchild.end(), Some(ThreadEnd::Forced { .. })));
+    // Its task, hanging in `exit`, has been dropped, not left running.
+    log.wait_for("exit grandchild dropped").await;
     assert!(child.end().is_some());
     // Forced or not, an ended child leaves its parent's registry.
     assert!(child.child_ids().is_empty(), "{:?}", child.child_ids());
@@ -406,6 +408,8 @@ pub async fn roots_end_on_shutdown_signals(rt: Runtime) {
     log.wait_for("exit r3").await;
     crate::spawner::send_signal_to_self("INT");
     assert!(matches!(stubborn.await.unwrap(), ThreadEnd::Forced { .. }));
+    // Forced while its exit hangs, with an hour of budget left: its task is dropped.
+    log.wait_for("exit r3 dropped").await;
 }
 
 /// A handler that never returns does not keep a terminated thread alive: it is dropped at

@@ -9,7 +9,7 @@ use task_thread::{
     ThreadCx, ThreadEnd,
 };
 
-use crate::fixtures::EventLog;
+use crate::fixtures::{EventLog, LogOnDrop};
 
 /// What a parent sends to a [`Node`].
 pub enum Cmd {
@@ -154,6 +154,9 @@ impl TaskThread for Node {
     async fn exit(&mut self, _cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         self.log.push(&format!("exit {}", self.id));
         if self.failure == Failure::HangingExit {
+            // Logged when the hanging exit is dropped (by its thread's deadline, or with its
+            // task when an ancestor forces it): nothing of a forced thread keeps running.
+            let _dropped = LogOnDrop(self.log.clone(), format!("exit {} dropped", self.id));
             futures::future::pending::<()>().await;
         }
         Ok(())

@@ -53,7 +53,7 @@ pub struct ChildRef {
 impl ChildRef {
     /// The child's id.
     pub fn id(&self) -> &str {
-        &self.child.core().id
+        self.child.core().id()
     }
 
     /// The child's info.

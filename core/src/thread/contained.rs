@@ -23,7 +23,7 @@ impl Pending {
     /// The shutdown must be done by the thread's own budget from now, or by the parent's
     /// deadline if that is sooner.
     pub(crate) fn new(core: &ThreadCore, control: Control) -> Self {
-        let own = Instant::now() + core.config.shutdown_budget;
+        let own = Instant::now() + core.limits.shutdown_budget;
         let deadline = match &control {
             Control::Terminate {
                 deadline: Some(parent),
@@ -110,7 +110,7 @@ where
                 return poll_deadline(core, this.pending, this.deadline, method, cx)
             }
         };
-        tracing::error!(thread = %core.id, method, "{failure}");
+        tracing::error!(thread = %core.id(), method, "{failure}");
         Poll::Ready(Err(ThreadEnd::Failed {
             r#where: method.to_owned(),
             message: failure,
@@ -137,12 +137,12 @@ fn poll_deadline<R>(
     };
     let timer = deadline.get_or_insert_with(|| {
         let left = pending.deadline.saturating_duration_since(Instant::now());
-        core.runtime.sleep(left)
+        core.runtime().sleep(left)
     });
     if timer.as_mut().poll(cx).is_pending() {
         return Poll::Pending;
     }
-    tracing::error!(thread = %core.id, method, "still running at the shutdown deadline: dropped");
+    tracing::error!(thread = %core.id(), method, "still running at the shutdown deadline: dropped");
     Poll::Ready(Err(ThreadEnd::Forced {
         what: method.to_owned(),
     }))

@@ -15,7 +15,7 @@ use super::definition::{ThreadConfig, ThreadEnd};
 use super::registry::{AnyChild, Registry};
 use crate::group::{lock, PanicHook};
 use crate::notify::notify_all;
-use crate::{JoinHandle, Runtime, TaskGroup};
+use crate::{Runtime, TaskGroup};
 
 /// What reaches a signal loop ahead of every queued signal.
 pub(crate) enum Control {
@@ -40,18 +40,21 @@ pub(crate) struct Failure {
 ///   and `ended` is notified then; [`join`](ThreadCore::join) returns `end` to every waiter;
 /// - a registered child's parent is this thread; a child removes itself when it ends.
 pub(crate) struct ThreadCore {
-    pub(crate) id: Arc<str>,
     /// The thread's info when it differs from its id (the default is the id).
     info: Option<Box<str>>,
-    pub(crate) runtime: Runtime,
+    /// The thread's slots. Its group also keeps what the two share: the thread's id, its
+    /// runtime, its span, the cancel timeouts (one copy per thread, not two).
     pub(crate) tasks: TaskGroup,
-    pub(crate) config: ThreadConfig,
-    /// The signal loop's waker, woken by every event: a control message here, a signal
-    /// in the thread's mailbox.
+    pub(crate) limits: ThreadLimits,
+    /// The waker of the thread's task, woken by every event: a control message here, a
+    /// signal in the thread's mailbox, a force.
     loop_waker: AtomicWaker,
     /// Set when `state.control` holds a message the loop has not taken: the loop's busy
     /// path reads this, not the lock.
     has_control: AtomicBool,
+    /// Set by `force`: the thread's task drops its future at its next poll. The thread
+    /// holds no handle to its own task; this flag is its cancel.
+    forced: AtomicBool,
     state: Mutex<CoreState>,
     ended: Event,
     /// Notified when the last child leaves the registry.
@@ -63,13 +66,10 @@ struct CoreState {
     /// Set once, when the thread is added as a child.
     parent: Option<std::sync::Weak<ThreadCore>>,
     children: Registry,
-    signal_loop: Option<JoinHandle<()>>,
     /// The control message for the loop, until it takes it.
     control: Option<Control>,
     /// Whether a control message has been sent (the first wins).
     controlled: bool,
-    /// Set by `force`: a loop handed over later is cancelled at once.
-    forced: bool,
     /// Boxed: it is set once, at the end, and every thread carries the field.
     end: Option<Box<ThreadEnd>>,
 }
@@ -86,26 +86,28 @@ impl ThreadCore {
         let span = tracing::info_span!(parent: None, "thread", id = %id, info = %info);
         let info = (info != id).then(|| info.into_boxed_str());
         let id: Arc<str> = id.into();
-        let tasks = TaskGroup::of_thread(runtime.clone(), id.clone(), config.timeouts, span);
+        let tasks = TaskGroup::of_thread(runtime, id, config.timeouts, span);
         Arc::new_cyclic(|me: &std::sync::Weak<ThreadCore>| {
             let me: std::sync::Weak<dyn PanicHook> = me.clone();
             tasks.set_panic_hook(me);
             ThreadCore {
-                id,
                 info,
-                runtime,
                 tasks,
-                config,
+                limits: ThreadLimits {
+                    signal_capacity: config.signal_capacity,
+                    child_signal_capacity: config.child_signal_capacity,
+                    shutdown_budget: config.shutdown_budget,
+                    overflow: config.overflow,
+                },
                 loop_waker: AtomicWaker::new(),
                 has_control: AtomicBool::new(false),
+                forced: AtomicBool::new(false),
                 state: Mutex::new(CoreState {
                     running: true,
                     parent: None,
                     children: Registry::default(),
-                    signal_loop: None,
                     control: None,
                     controlled: false,
-                    forced: false,
                     end: None,
                 }),
                 ended: Event::new(),
@@ -114,9 +116,19 @@ impl ThreadCore {
         })
     }
 
+    /// The thread's id.
+    pub(crate) fn id(&self) -> &Arc<str> {
+        &self.tasks.shared.owner
+    }
+
     /// The thread's info (its id unless it says otherwise).
     pub(crate) fn info(&self) -> &str {
-        self.info.as_deref().unwrap_or(&self.id)
+        self.info.as_deref().unwrap_or(self.id())
+    }
+
+    /// The runtime the thread and its tasks run on.
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.tasks.shared.runtime
     }
 
     /// The thread's span (held by its task group, which the slots' spans sit in).
@@ -124,15 +136,9 @@ impl ThreadCore {
         &self.tasks.shared.span
     }
 
-    pub(crate) fn set_signal_loop(&self, mut signal_loop: JoinHandle<()>) {
-        let mut state = lock(&self.state);
-        if state.forced {
-            // Forced between the spawn and now: the loop is cancelled like the rest.
-            drop(state);
-            signal_loop.cancel();
-        } else if state.end.is_none() {
-            state.signal_loop = Some(signal_loop);
-        }
+    /// Whether the thread has been forced: its task must end at once.
+    pub(crate) fn is_forced(&self) -> bool {
+        self.forced.load(Ordering::Acquire)
     }
 
     /// Asks the loop to end; works before the loop has started and after it has ended.
@@ -226,7 +232,7 @@ impl ThreadCore {
         if !state.running {
             return Err(InsertRefused::ShuttingDown);
         }
-        let id = child.core().id.clone();
+        let id = child.core().id().clone();
         if state.children.get(&id).is_some() {
             return Err(InsertRefused::Duplicate);
         }
@@ -237,9 +243,9 @@ impl ThreadCore {
     /// Removes `child` from the registry, if it is the child registered under its id.
     pub(crate) fn remove_child(&self, child: &Arc<ThreadCore>) {
         let mut state = lock(&self.state);
-        if let Some(registered) = state.children.get(&child.id) {
+        if let Some(registered) = state.children.get(child.id()) {
             if Arc::ptr_eq(registered.core(), child) {
-                state.children.remove(&child.id);
+                state.children.remove(child.id());
             }
         }
         let last = state.children.is_empty();
@@ -292,7 +298,6 @@ impl ThreadCore {
         }
         state.running = false;
         state.end = Some(Box::new(end));
-        state.signal_loop = None;
         drop(state);
         notify_all(&self.ended);
         true
@@ -321,22 +326,19 @@ impl ThreadCore {
     pub(crate) fn force(self: &Arc<Self>, what: String) -> BoxFuture<'static, ()> {
         let core = self.clone();
         async move {
-            let (signal_loop, children) = {
+            let children = {
                 let mut state = lock(&core.state);
                 if state.end.is_some() {
                     return;
                 }
                 state.running = false;
-                state.forced = true;
                 // Listed, not removed: if this forcing is itself cut short by an ancestor's,
                 // the ancestor's still reaches every one of them.
-                let children = state.children.list();
-                (state.signal_loop.take(), children)
+                state.children.list()
             };
-            tracing::error!(thread = %core.id, "shutdown forced: {what}");
-            if let Some(mut signal_loop) = signal_loop {
-                signal_loop.cancel();
-            }
+            tracing::error!(thread = %core.id(), "shutdown forced: {what}");
+            core.forced.store(true, Ordering::Release);
+            core.wake_loop();
             core.tasks.close();
             core.tasks.cancel_all();
             let subtree = children.iter().map(|child| {
@@ -366,12 +368,12 @@ impl ThreadCore {
     /// returns false if some are still running then.
     pub(crate) async fn tasks_idle_within(&self, grace: Duration) -> bool {
         let deadline = Instant::now() + grace;
-        let all_ended = crate::spawner::before(&self.runtime, deadline, self.tasks.idle())
+        let all_ended = crate::spawner::before(self.runtime(), deadline, self.tasks.idle())
             .await
             .is_some();
         if !all_ended {
             tracing::error!(
-                thread = %self.id,
+                thread = %self.id(),
                 live_tasks = self.tasks.live_tasks(),
                 "cancelled tasks still running after {grace:?}"
             );
@@ -393,6 +395,15 @@ impl PanicHook for ThreadCore {
 /// How long a forced shutdown waits for cancelled tasks to be dropped (a task that blocks
 /// its thread cannot be dropped sooner).
 pub(crate) const FORCE_GRACE: Duration = Duration::from_millis(500);
+
+/// What a thread's queues hold and how long its shutdown may take (its
+/// [`ThreadConfig`] but the slots' timeouts, which its task group keeps).
+pub(crate) struct ThreadLimits {
+    pub(crate) signal_capacity: usize,
+    pub(crate) child_signal_capacity: usize,
+    pub(crate) shutdown_budget: Duration,
+    pub(crate) overflow: super::OverflowPolicy,
+}
 
 pub(crate) enum InsertRefused {
     ShuttingDown,

@@ -72,7 +72,7 @@ impl<T: TaskThread> ThreadHandle<T> {
                 parent: self.id().to_owned(),
             });
         }
-        signal_loop::start(self.core.runtime.clone(), child, |handle| {
+        signal_loop::start(self.core.runtime().clone(), child, |handle| {
             self.add_child(handle)
         })
         .await
@@ -130,7 +130,7 @@ impl<T: TaskThread> ThreadHandle<T> {
     #[doc(alias = "getChildIds")]
     pub fn child_ids(&self) -> Vec<String> {
         let children = self.core.children();
-        children.iter().map(|c| c.core().id.to_string()).collect()
+        children.iter().map(|c| c.core().id().to_string()).collect()
     }
 
     /// The number of children.
@@ -194,7 +194,7 @@ impl<T: TaskThread> ThreadHandle<T> {
                 continue;
             }
             if let Err(error) = child.clone().send_any(Box::new(signal.clone())).await {
-                refused.push((child.core().id.to_string(), error.map(unbox)));
+                refused.push((child.core().id().to_string(), error.map(unbox)));
             }
         }
         refused

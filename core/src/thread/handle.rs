@@ -67,7 +67,7 @@ impl<T: TaskThread> Clone for ThreadHandle<T> {
 impl<T: TaskThread> ThreadHandle<T> {
     /// The thread's id.
     pub fn id(&self) -> &str {
-        &self.core.id
+        self.core.id()
     }
 
     /// The thread's info.
@@ -77,7 +77,7 @@ impl<T: TaskThread> ThreadHandle<T> {
 
     /// The runtime the thread runs on.
     pub fn runtime(&self) -> &crate::Runtime {
-        &self.core.runtime
+        self.core.runtime()
     }
 
     /// Sends `signal` to the thread (the original's `insertSignal`): see the type's contract.

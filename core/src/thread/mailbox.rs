@@ -141,15 +141,15 @@ impl<T: TaskThread> Mailbox<T> {
     /// Sends a signal from the parent (or any holder of a handle): the thread's overflow
     /// hook and policy apply when the lane is full.
     pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
-        let capacity = self.core.config.signal_capacity;
+        let capacity = self.core.limits.signal_capacity;
         let push = |signal| self.push(from_parent, capacity, signal);
         let on_full = || {
             T::on_overflow(&Overflow {
-                thread: &self.core.id,
+                thread: self.core.id(),
                 queue: QueueKind::FromParent,
                 capacity,
             });
-            self.core.config.overflow
+            self.core.limits.overflow
         };
         deliver(push, &self.room_from_parent, on_full, signal).await
     }
@@ -228,7 +228,7 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
         &self,
         signal: (ChildRef, P::ChildOutput),
     ) -> Result<(), Refused<(ChildRef, P::ChildOutput)>> {
-        let capacity = self.core.config.child_signal_capacity;
+        let capacity = self.core.limits.child_signal_capacity;
         self.push(from_children, capacity, signal)
     }
 
@@ -241,19 +241,19 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
     }
 
     fn overflowed(&self, sender: &str) -> OverflowPolicy {
-        let capacity = self.core.config.child_signal_capacity;
+        let capacity = self.core.limits.child_signal_capacity;
         tracing::warn!(
             thread = %sender,
-            parent = %self.core.id,
+            parent = %self.core.id(),
             capacity,
             "the parent's queue of child signals is full"
         );
         P::on_overflow(&Overflow {
-            thread: &self.core.id,
+            thread: self.core.id(),
             queue: QueueKind::FromChildren,
             capacity,
         });
-        self.core.config.overflow
+        self.core.limits.overflow
     }
 }
 
@@ -301,7 +301,7 @@ impl<T: TaskThread> Drop for DrainOnDrop<T> {
         let (signals, from_children) = self.0.close_and_drain();
         if !signals.is_empty() || !from_children.is_empty() {
             tracing::warn!(
-                thread = %self.0.core.id,
+                thread = %self.0.core.id(),
                 from_parent = signals.len(),
                 from_children = from_children.len(),
                 "signals undelivered: the thread was forced to end"

@@ -33,8 +33,8 @@ pub(crate) async fn shut_down<T: TaskThread>(
     }
     let mut forced = Vec::new();
 
-    let exiting = guarded(&core.id, "exit", thread.exit(cx));
-    match before(&core.runtime, deadline, exiting).await {
+    let exiting = guarded(core.id(), "exit", thread.exit(cx));
+    match before(core.runtime(), deadline, exiting).await {
         Some(Ok(())) => {}
         Some(Err(failed)) => {
             if end == ThreadEnd::Stopped {
@@ -44,7 +44,7 @@ pub(crate) async fn shut_down<T: TaskThread>(
         None => forced.push("exit".to_owned()),
     }
     core.tasks.close();
-    if before(&core.runtime, deadline, core.tasks.delete_all()).await != Some(Ok(())) {
+    if before(core.runtime(), deadline, core.tasks.delete_all()).await != Some(Ok(())) {
         // Out of budget: cancel without waiting for each in turn, then give the runtime a
         // moment to drop them all.
         core.tasks.cancel_all();
@@ -55,7 +55,7 @@ pub(crate) async fn shut_down<T: TaskThread>(
     for child in &children {
         child.core().terminate(Some(deadline));
     }
-    if before(&core.runtime, deadline, core.children_gone())
+    if before(core.runtime(), deadline, core.children_gone())
         .await
         .is_none()
     {
@@ -65,7 +65,7 @@ pub(crate) async fn shut_down<T: TaskThread>(
             .collect();
         forced.extend(
             late.iter()
-                .map(|child| format!("child {}", child.core().id)),
+                .map(|child| format!("child {}", child.core().id())),
         );
         let forcing = late.iter().map(|child| {
             child
@@ -76,9 +76,9 @@ pub(crate) async fn shut_down<T: TaskThread>(
     }
     if !forced.is_empty() {
         tracing::error!(
-            thread = %core.id,
+            thread = %core.id(),
             "shutdown forced after {:?}: {}",
-            core.config.shutdown_budget,
+            core.limits.shutdown_budget,
             forced.join(", ")
         );
         if end == ThreadEnd::Stopped {
@@ -94,7 +94,7 @@ pub(crate) async fn shut_down<T: TaskThread>(
 fn hook(core: &ThreadCore, name: &str, call: impl FnOnce()) {
     if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(call)) {
         tracing::error!(
-            thread = %core.id,
+            thread = %core.id(),
             method = name,
             "panicked: {}",
             panic_message(panic.as_ref())

@@ -20,7 +20,7 @@ use super::mailbox::{DrainOnDrop, Event, Mailbox};
 use super::shutdown::{shut_down, tell_parent};
 use crate::join::{panic_message, panic_of};
 use crate::spawner::RawOutput;
-use crate::{JoinHandle, Spawner};
+use crate::Spawner;
 
 /// Starts `thread` on its own task and returns once it has entered and its signal loop
 /// runs. `adopt` runs first, before `enter`: a parent registers the child there, so that
@@ -47,8 +47,9 @@ pub(crate) async fn start<T: TaskThread>(
         core: core.clone(),
         life: Some(life(thread, cx, entered, DrainOnDrop(mailbox))),
     };
-    let signal_loop = JoinHandle::new(runtime.spawn_raw(Box::pin(life)));
-    core.set_signal_loop(signal_loop);
+    // Detached: the thread's end is awaited through its core, and a force cancels the
+    // task through its core too (see `ThreadTask`), so no handle is kept.
+    drop(runtime.spawn_raw(Box::pin(life)));
     let failure = match has_entered.await {
         Ok(Ok(())) => return Ok(handle),
         Ok(Err(message)) => message,
@@ -65,6 +66,10 @@ pin_project_lite::pin_project! {
     /// as the [`Spawner`] contract asks (user methods are contained inside `life`; a panic
     /// caught here is the library's own). One wrapper, in place of the generic
     /// instrumenting, catching and mapping ones, each with its own copy of the span.
+    ///
+    /// It is also the task's cancel: a forced thread's task drops `life` at its next poll,
+    /// as a runtime's cancel would, and every poll leaves the task's waker with the core
+    /// so that a force (or any event) wakes it wherever `life` waits.
     struct ThreadTask<F> {
         core: Arc<ThreadCore>,
         #[pin]
@@ -77,12 +82,16 @@ pin_project_lite::pin_project! {
     impl<F> PinnedDrop for ThreadTask<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            let mut life = this.life;
-            if let Some(panic) = panic_of(|| life.set(None)) {
-                let message = panic_message(panic.as_ref());
-                tracing::error!(thread = %this.core.id, "panicked while dropped: {message}");
-            }
+            drop_life(this.core, this.life);
         }
+    }
+}
+
+/// Drops a thread's life (its value, a handler's future), containing and logging a panic.
+fn drop_life<F>(core: &ThreadCore, mut life: Pin<&mut Option<F>>) {
+    if let Some(panic) = panic_of(|| life.set(None)) {
+        let message = panic_message(panic.as_ref());
+        tracing::error!(thread = %core.id(), "panicked while dropped: {message}");
     }
 }
 
@@ -92,6 +101,12 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RawOutput> {
         let mut this = self.project();
         let _in_span = this.core.span().enter();
+        // Registered before the force flag is read: a force after the read wakes us.
+        this.core.register_loop(cx.waker());
+        if this.core.is_forced() {
+            drop_life(this.core, this.life);
+            return Poll::Ready(Ok(Box::new(())));
+        }
         let Some(life) = this.life.as_mut().as_pin_mut() else {
             return Poll::Ready(Ok(Box::new(())));
         };
@@ -103,7 +118,7 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
                 // logged, and the thread ends as failed if it had not ended yet, so that
                 // no `join` waits for it forever.
                 let message = panic_message(panic.as_ref());
-                tracing::error!(thread = %this.core.id, "panicked: {message}");
+                tracing::error!(thread = %this.core.id(), "panicked: {message}");
                 let failed = ThreadEnd::Failed {
                     r#where: "thread".to_owned(),
                     message: message.clone(),
@@ -207,7 +222,7 @@ async fn life<T: TaskThread>(
     };
     let deadline = match &pending {
         Some(pending) => pending.deadline,
-        None => Instant::now() + cx.handle.core.config.shutdown_budget,
+        None => Instant::now() + cx.handle.core.limits.shutdown_budget,
     };
     let end = Box::pin(shut_down(&mut thread, &cx, end, deadline)).await;
     if cx.handle.core.finish(end.clone()) {
