@@ -2,8 +2,8 @@
 //!
 //! One lock and one waker per thread, instead of a channel per kind of event: the loop
 //! takes events in a fixed priority order across the lanes (which separate channels cannot
-//! give without polling each of them), each lane keeps its own capacity, and a lane
-//! allocates only when something is queued in it, so an idle thread's mailbox is a few
+//! give without polling each of them), each lane keeps its own capacity, and the lanes are
+//! allocated only when something is first queued, so an idle thread's mailbox is a few
 //! words. The control lane (terminate, a task's failure) lives in [`ThreadCore`], beside
 //! the loop's waker, because it is sent to threads of any type.
 
@@ -61,21 +61,39 @@ pub(crate) struct Mailbox<T: TaskThread> {
 
 struct Lanes<T: TaskThread> {
     open: bool,
+    /// Boxed on the first push: most threads of a big tree are idle, and three empty
+    /// queues are 96 bytes.
+    queued: Option<Box<Queued<T>>>,
+}
+
+struct Queued<T: TaskThread> {
     from_parent: VecDeque<T::Signal>,
     from_children: VecDeque<(ChildRef, T::ChildOutput)>,
     ended_children: VecDeque<(ChildRef, ThreadEnd)>,
 }
 
-fn from_parent<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<T::Signal> {
-    &mut lanes.from_parent
+impl<T: TaskThread> Default for Queued<T> {
+    fn default() -> Self {
+        Queued {
+            from_parent: VecDeque::new(),
+            from_children: VecDeque::new(),
+            ended_children: VecDeque::new(),
+        }
+    }
 }
 
-fn from_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef, T::ChildOutput)> {
-    &mut lanes.from_children
+fn from_parent<T: TaskThread>(queued: &mut Queued<T>) -> &mut VecDeque<T::Signal> {
+    &mut queued.from_parent
 }
 
-fn ended_children<T: TaskThread>(lanes: &mut Lanes<T>) -> &mut VecDeque<(ChildRef, ThreadEnd)> {
-    &mut lanes.ended_children
+fn from_children<T: TaskThread>(
+    queued: &mut Queued<T>,
+) -> &mut VecDeque<(ChildRef, T::ChildOutput)> {
+    &mut queued.from_children
+}
+
+fn ended_children<T: TaskThread>(queued: &mut Queued<T>) -> &mut VecDeque<(ChildRef, ThreadEnd)> {
+    &mut queued.ended_children
 }
 
 /// A child's way to its parent's mailbox. Weak: a child must not keep its parent alive
@@ -101,9 +119,7 @@ impl<T: TaskThread> Mailbox<T> {
             core,
             lanes: Mutex::new(Lanes {
                 open: true,
-                from_parent: VecDeque::new(),
-                from_children: VecDeque::new(),
-                ended_children: VecDeque::new(),
+                queued: None,
             }),
             room_from_parent: Room::new(),
             room_from_children: Room::new(),
@@ -114,7 +130,7 @@ impl<T: TaskThread> Mailbox<T> {
     /// Queues `item` in a lane with room and wakes the loop.
     fn push<S>(
         &self,
-        lane: impl FnOnce(&mut Lanes<T>) -> &mut VecDeque<S>,
+        lane: impl FnOnce(&mut Queued<T>) -> &mut VecDeque<S>,
         capacity: usize,
         item: S,
     ) -> Result<(), Refused<S>> {
@@ -122,7 +138,7 @@ impl<T: TaskThread> Mailbox<T> {
         if !lanes.open {
             return Err(Refused::Closed(item));
         }
-        let queue = lane(&mut lanes);
+        let queue = lane(lanes.queued.get_or_insert_with(Box::default));
         if queue.len() >= capacity.max(1) {
             return Err(Refused::Full(item));
         }
@@ -168,17 +184,18 @@ impl<T: TaskThread> Mailbox<T> {
             drop(lanes);
             return self.try_next();
         }
-        if let Some(signal) = lanes.from_parent.pop_front() {
+        let queued = lanes.queued.as_mut()?;
+        if let Some(signal) = queued.from_parent.pop_front() {
             drop(lanes);
             notify_one_more(&self.room_from_parent);
             return Some(Event::Signal(signal));
         }
-        if let Some((child, signal)) = lanes.from_children.pop_front() {
+        if let Some((child, signal)) = queued.from_children.pop_front() {
             drop(lanes);
             notify_one_more(&self.room_from_children);
             return Some(Event::ChildSignal(child, signal));
         }
-        let (child, end) = lanes.ended_children.pop_front()?;
+        let (child, end) = queued.ended_children.pop_front()?;
         Some(Event::ChildEnded(child, Box::new(end)))
     }
 
@@ -203,12 +220,18 @@ impl<T: TaskThread> Mailbox<T> {
     pub(crate) fn close_and_drain(&self) -> Undelivered<T> {
         let mut lanes = lock(&self.lanes);
         lanes.open = false;
-        let signals = std::mem::take(&mut lanes.from_parent);
-        let from_children = std::mem::take(&mut lanes.from_children);
-        let ended = std::mem::take(&mut lanes.ended_children);
+        let queued = lanes.queued.take();
         drop(lanes);
         notify_all(&self.room_from_parent);
         notify_all(&self.room_from_children);
+        let Some(queued) = queued else {
+            return (Vec::new(), Vec::new());
+        };
+        let Queued {
+            from_parent: signals,
+            from_children,
+            ended_children: ended,
+        } = *queued;
         // Dropped outside the lock: an ended child's handle may be the last one.
         drop(ended);
         let from_children = from_children
