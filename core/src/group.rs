@@ -114,26 +114,26 @@ struct SlotMap {
 
 type Entry = (Arc<str>, Weak<SlotShared>);
 
-/// A short list while the group has few slots, as most threads do (one slot: one 24-byte
-/// allocation, where a hash map makes 116), a hash map past [`FEW`].
+/// One slot inline (most threads have one: no allocation), a short list while the group
+/// has few, a hash map past [`FEW`].
+#[derive(Default)]
 enum Names {
+    #[default]
+    None,
+    One(Entry),
     Few(Vec<Entry>),
-    /// Boxed, so that the few-slots case, the common one, is small.
+    /// Boxed, so that the common cases are small.
     #[allow(clippy::box_collection)]
     Many(Box<HashMap<Arc<str>, Weak<SlotShared>>>),
 }
 
 const FEW: usize = 8;
 
-impl Default for Names {
-    fn default() -> Self {
-        Names::Few(Vec::new())
-    }
-}
-
 impl SlotMap {
     fn get(&self, name: &str) -> Option<TaskSlot> {
         let slot = match &self.names {
+            Names::None => None,
+            Names::One((n, s)) => (&**n == name).then_some(s),
             Names::Few(few) => few.iter().find(|(n, _)| &**n == name).map(|(_, s)| s),
             Names::Many(many) => many.get(name),
         };
@@ -142,28 +142,32 @@ impl SlotMap {
     }
 
     fn insert(&mut self, slot: &TaskSlot) {
-        let (name, slot) = (slot.shared.name.clone(), Arc::downgrade(&slot.shared));
-        match &mut self.names {
-            Names::Few(few) => {
-                // A dropped slot of the same name is replaced.
-                few.retain(|(n, s)| *n != name && s.strong_count() > 0);
+        let entry = (slot.shared.name.clone(), Arc::downgrade(&slot.shared));
+        // A dropped slot, or one of the same name (dropped too: `get` found none), is
+        // replaced.
+        let stale = |(n, s): &Entry| *n == entry.0 || s.strong_count() == 0;
+        match std::mem::take(&mut self.names) {
+            Names::None => self.names = Names::One(entry),
+            Names::One(only) if stale(&only) => self.names = Names::One(entry),
+            Names::One(only) => self.names = Names::Few(vec![only, entry]),
+            Names::Few(mut few) => {
+                few.retain(|e| !stale(e));
                 if few.len() < FEW {
-                    if few.capacity() == 0 {
-                        few.reserve_exact(1);
-                    }
-                    few.push((name, slot));
-                    return;
+                    few.push(entry);
+                    self.names = Names::Few(few);
+                } else {
+                    let mut many: Box<HashMap<_, _>> = Box::new(few.into_iter().collect());
+                    many.insert(entry.0, entry.1);
+                    self.names = Names::Many(many);
                 }
-                let mut many: Box<HashMap<_, _>> = Box::new(few.drain(..).collect());
-                many.insert(name, slot);
-                self.names = Names::Many(many);
             }
-            Names::Many(many) => {
-                many.insert(name, slot);
+            Names::Many(mut many) => {
+                many.insert(entry.0, entry.1);
                 if many.len() >= self.prune_at {
                     many.retain(|_, slot| slot.strong_count() > 0);
                     self.prune_at = (2 * many.len()).max(16);
                 }
+                self.names = Names::Many(many);
             }
         }
     }
@@ -171,6 +175,8 @@ impl SlotMap {
     fn live(&self) -> Vec<TaskSlot> {
         let live = |slot: &Weak<SlotShared>| slot.upgrade().map(|shared| TaskSlot { shared });
         match &self.names {
+            Names::None => Vec::new(),
+            Names::One((_, slot)) => live(slot).into_iter().collect(),
             Names::Few(few) => few.iter().filter_map(|(_, slot)| live(slot)).collect(),
             Names::Many(many) => many.values().filter_map(live).collect(),
         }
