@@ -4,9 +4,10 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -263,28 +264,48 @@ where
 /// if the work is still pending after one turn of the scheduler: most waits under a
 /// deadline end at once (an `exit`, a join at shutdown) or once the runtime has run the
 /// tasks just cancelled (a delete), and then arm no timer at all.
-pub(crate) async fn before<R>(
-    runtime: &Runtime,
-    deadline: std::time::Instant,
-    work: impl Future<Output = R>,
-) -> Option<R> {
-    let mut work = std::pin::pin!(work);
-    let mut timer: Option<BoxFuture<'static, ()>> = None;
-    let mut yielded = false;
-    futures::future::poll_fn(|cx| {
-        if let Poll::Ready(value) = work.as_mut().poll(cx) {
+pub(crate) fn before<W: Future>(runtime: &Runtime, deadline: Instant, work: W) -> Before<'_, W> {
+    Before {
+        runtime,
+        deadline,
+        work,
+        timer: None,
+        yielded: false,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`before`]: a struct, not an `async fn`, so that it holds one copy of
+    /// the work (an `async fn` keeps its argument and its pinned local apart, and a
+    /// thread's shutdown nests several of these).
+    pub(crate) struct Before<'a, W> {
+        runtime: &'a Runtime,
+        deadline: Instant,
+        #[pin]
+        work: W,
+        timer: Option<BoxFuture<'static, ()>>,
+        yielded: bool,
+    }
+}
+
+impl<W: Future> Future for Before<'_, W> {
+    type Output = Option<W::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(value) = this.work.poll(cx) {
             return Poll::Ready(Some(value));
         }
-        if !yielded {
+        if !*this.yielded {
             // To the back of the run queue: what the work waits for may be ready then.
-            yielded = true;
+            *this.yielded = true;
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let timer = timer.get_or_insert_with(|| {
-            runtime.sleep(deadline.saturating_duration_since(std::time::Instant::now()))
+        let (runtime, deadline) = (*this.runtime, *this.deadline);
+        let timer = this.timer.get_or_insert_with(|| {
+            runtime.sleep(deadline.saturating_duration_since(Instant::now()))
         });
         timer.as_mut().poll(cx).map(|()| None)
-    })
-    .await
+    }
 }
