@@ -167,7 +167,9 @@ impl ThreadCore {
 
     /// The control message, if one has come and the loop has not taken it yet.
     pub(crate) fn take_control(&self) -> Option<Control> {
-        if !self.has_control.swap(false, Ordering::Acquire) {
+        // A load first: the loop asks before every event, and a swap would write the
+        // flag's cache line (which senders read) every time.
+        if !self.has_control() || !self.has_control.swap(false, Ordering::Acquire) {
             return None;
         }
         lock(&self.state).control.take()
