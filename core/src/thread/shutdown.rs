@@ -1,12 +1,14 @@
 //! The shutdown cascade of one thread, within its budget.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
+use futures::FutureExt;
+
 use super::context::ThreadCx;
 use super::core::{ThreadCore, FORCE_GRACE};
-use super::definition::{TaskThread, ThreadEnd};
-use super::signal_loop::guarded;
+use super::definition::{BoxError, TaskThread, ThreadEnd};
 use crate::group::lock;
 use crate::join::panic_message;
 use crate::spawner::before;
@@ -14,80 +16,92 @@ use crate::spawner::before;
 /// The cascade: queued signals to their hooks, `exit`, delete the tasks, then terminate
 /// every child at once and wait for all of them, everything by `deadline`: what is still
 /// running then is forced.
-pub(crate) async fn shut_down<T: TaskThread>(
-    thread: &mut T,
-    cx: &ThreadCx<T>,
+///
+/// Every stopping thread allocates this future, so it is kept small: a plain `fn`
+/// returning an `async move` block (an `async fn` would keep each argument twice), and the
+/// undelivered signals handed to their hooks before the first await.
+pub(crate) fn shut_down<'a, T: TaskThread>(
+    thread: &'a mut T,
+    cx: &'a ThreadCx<T>,
     mut end: ThreadEnd,
     deadline: Instant,
-) -> ThreadEnd {
-    let core = cx.handle.core.clone();
-    let children = core.close_children();
+) -> impl Future<Output = ThreadEnd> + Send + 'a {
+    let children = cx.handle.core.close_children();
+    hand_over_undelivered(thread, cx);
+    async move {
+        let core = &cx.handle.core;
+        let mut forced = Vec::new();
+
+        let exiting = guarded(core.id(), "exit", thread.exit(cx));
+        match before(core.runtime(), deadline, exiting).await {
+            Some(Ok(())) => {}
+            Some(Err(failed)) => {
+                if end == ThreadEnd::Stopped {
+                    end = failed;
+                }
+            }
+            None => forced.push("exit".to_owned()),
+        }
+        core.tasks.close();
+        if before(core.runtime(), deadline, core.tasks.delete_all()).await != Some(Ok(())) {
+            // Out of budget: cancel without waiting for each in turn, then give the runtime a
+            // moment to drop them all.
+            core.tasks.cancel_all();
+            if !core.tasks_idle_within(FORCE_GRACE).await {
+                forced.push("tasks".to_owned());
+            }
+        }
+        for child in &children {
+            child.core().terminate(Some(deadline));
+        }
+        if before(core.runtime(), deadline, core.children_gone())
+            .await
+            .is_none()
+        {
+            let late: Vec<_> = children
+                .iter()
+                .filter(|child| child.core().end().is_none())
+                .collect();
+            forced.extend(
+                late.iter()
+                    .map(|child| format!("child {}", child.core().id())),
+            );
+            let forcing = late.iter().map(|child| {
+                child
+                    .core()
+                    .force("its parent's shutdown budget ran out".into())
+            });
+            futures::future::join_all(forcing).await;
+        }
+        if !forced.is_empty() {
+            tracing::error!(
+                thread = %core.id(),
+                "shutdown forced after {:?}: {}",
+                core.limits.shutdown_budget,
+                forced.join(", ")
+            );
+            if end == ThreadEnd::Stopped {
+                end = ThreadEnd::Forced {
+                    what: forced.join(", "),
+                };
+            }
+        }
+        end
+    }
+}
+
+/// What was still queued goes to the thread's hooks.
+fn hand_over_undelivered<T: TaskThread>(thread: &mut T, cx: &ThreadCx<T>) {
+    let core = &cx.handle.core;
     let (signals, from_children) = cx.handle.mailbox.close_and_drain();
     if !signals.is_empty() {
-        hook(&core, "on_undelivered", || thread.on_undelivered(signals));
+        hook(core, "on_undelivered", || thread.on_undelivered(signals));
     }
     if !from_children.is_empty() {
-        hook(&core, "on_undelivered_from_children", || {
+        hook(core, "on_undelivered_from_children", || {
             thread.on_undelivered_from_children(from_children)
         });
     }
-    let mut forced = Vec::new();
-
-    let exiting = guarded(core.id(), "exit", thread.exit(cx));
-    match before(core.runtime(), deadline, exiting).await {
-        Some(Ok(())) => {}
-        Some(Err(failed)) => {
-            if end == ThreadEnd::Stopped {
-                end = failed;
-            }
-        }
-        None => forced.push("exit".to_owned()),
-    }
-    core.tasks.close();
-    if before(core.runtime(), deadline, core.tasks.delete_all()).await != Some(Ok(())) {
-        // Out of budget: cancel without waiting for each in turn, then give the runtime a
-        // moment to drop them all.
-        core.tasks.cancel_all();
-        if !core.tasks_idle_within(FORCE_GRACE).await {
-            forced.push("tasks".to_owned());
-        }
-    }
-    for child in &children {
-        child.core().terminate(Some(deadline));
-    }
-    if before(core.runtime(), deadline, core.children_gone())
-        .await
-        .is_none()
-    {
-        let late: Vec<_> = children
-            .iter()
-            .filter(|child| child.core().end().is_none())
-            .collect();
-        forced.extend(
-            late.iter()
-                .map(|child| format!("child {}", child.core().id())),
-        );
-        let forcing = late.iter().map(|child| {
-            child
-                .core()
-                .force("its parent's shutdown budget ran out".into())
-        });
-        futures::future::join_all(forcing).await;
-    }
-    if !forced.is_empty() {
-        tracing::error!(
-            thread = %core.id(),
-            "shutdown forced after {:?}: {}",
-            core.limits.shutdown_budget,
-            forced.join(", ")
-        );
-        if end == ThreadEnd::Stopped {
-            end = ThreadEnd::Forced {
-                what: forced.join(", "),
-            };
-        }
-    }
-    end
 }
 
 /// Runs a synchronous hook, containing a panic in it (logged; the shutdown goes on).
@@ -111,4 +125,26 @@ pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
     };
     parent.core().remove_child(&cx.handle.core);
     parent.push_child_end(cx.handle.as_child(), end);
+}
+
+/// Runs a user method of the shutdown (`exit`), turning an error or a panic into
+/// [`ThreadEnd::Failed`], logged with where. A combinator, not an `async fn`: it holds the
+/// method's future once.
+fn guarded<'a, R>(
+    thread_id: &'a str,
+    method: &'static str,
+    call: impl Future<Output = Result<R, BoxError>> + 'a,
+) -> impl Future<Output = Result<R, ThreadEnd>> + 'a {
+    AssertUnwindSafe(call).catch_unwind().map(move |ended| {
+        let failure = match ended {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(error)) => error.to_string(),
+            Err(panic) => format!("panicked: {}", panic_message(panic.as_ref())),
+        };
+        tracing::error!(thread = %thread_id, method, "{failure}");
+        Err(ThreadEnd::Failed {
+            r#where: method.to_owned(),
+            message: failure,
+        })
+    })
 }

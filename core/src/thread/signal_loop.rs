@@ -13,7 +13,7 @@ use futures::FutureExt;
 use super::contained::{Contained, Method, Pending};
 use super::context::ThreadCx;
 use super::core::{Control, ThreadCore};
-use super::definition::{BoxError, Flow, TaskThread, ThreadEnd};
+use super::definition::{Flow, TaskThread, ThreadEnd};
 use super::errors::ThreadError;
 use super::handle::ThreadHandle;
 use super::mailbox::{DrainOnDrop, Event, Mailbox};
@@ -131,24 +131,6 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
             }
         }
     }
-}
-
-/// Runs a user method, turning an error or a panic into a message, logged with where.
-pub(crate) async fn guarded<R>(
-    thread_id: &str,
-    method: &str,
-    call: impl Future<Output = Result<R, BoxError>>,
-) -> Result<R, ThreadEnd> {
-    let failure = match AssertUnwindSafe(call).catch_unwind().await {
-        Ok(Ok(value)) => return Ok(value),
-        Ok(Err(error)) => error.to_string(),
-        Err(panic) => format!("panicked: {}", panic_message(panic.as_ref())),
-    };
-    tracing::error!(thread = %thread_id, method, "{failure}");
-    Err(ThreadEnd::Failed {
-        r#where: method.to_owned(),
-        message: failure,
-    })
 }
 
 /// The thread's task: `enter`, the signal loop, the shutdown. What only runs once (`enter`,
