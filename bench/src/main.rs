@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p task-thread-bench            # the full run (a few minutes)
 //! cargo run --release -p task-thread-bench -- --quick # every case, small counts
+//! cargo run --release -p task-thread-bench -- --case 4 --flavour smol # one case (1 to 6), one flavour
 //! ```
 //! Each figure is the median of several repetitions after a warm-up, each repetition on a
 //! fresh runtime; the ratio is ours / baseline, measured in the same run. Nothing here
@@ -103,7 +104,8 @@ fn paired(
     (per_op_ns(ours, n), per_op_ns(baseline, n))
 }
 
-fn rows_for(flavour: Flavour, counts: &Counts) -> Vec<Row> {
+fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
+    let wants = |case: &str| only.is_none_or(|only| only == case);
     let mut rows = Vec::new();
     let mut push = |case: String, (ours, baseline): (f64, f64), unit, baseline_name| {
         rows.push(Row {
@@ -115,139 +117,151 @@ fn rows_for(flavour: Flavour, counts: &Counts) -> Vec<Row> {
         })
     };
     let c = counts;
-    push(
-        format!("1. reschedule hop ({} re_schedule)", c.hops),
-        paired(
-            c,
-            c.hops,
-            |n| cases::reschedule_hops(flavour, n),
-            |n| cases::raw_spawn_hops(flavour, n),
-        ),
-        "ns/hop",
-        "raw spawn-successor",
-    );
-    push(
-        format!("2. Task form run ({} runs)", c.hops),
-        paired(
-            c,
-            c.hops,
-            |n| cases::task_form_runs(flavour, n),
-            |n| cases::raw_yield_loop(flavour, n),
-        ),
-        "ns/run",
-        "raw loop + yield",
-    );
-    push(
-        format!("3a. parent -> child signal ({})", c.signals),
-        paired(
-            c,
-            c.signals,
-            |n| cases::parent_to_child(flavour, n),
-            |n| cases::raw_channel(flavour, n),
-        ),
-        "ns/signal",
-        "raw bounded(100) channel",
-    );
-    push(
-        format!("3b. child -> parent signal ({})", c.signals),
-        paired(
-            c,
-            c.signals,
-            |n| cases::child_to_parent(flavour, n),
-            |n| cases::raw_channel(flavour, n),
-        ),
-        "ns/signal",
-        "raw bounded(100) channel",
-    );
-    let tree_ours = median(
-        c.repetitions,
-        || tree::threads(flavour, c.tree),
-        |t| t.0 + t.1,
-    );
-    let tree_base = median(
-        c.repetitions,
-        || tree::baseline(flavour, c.tree),
-        |t| t.0 + t.1,
-    );
-    let tokio = matches!(
-        flavour,
-        Flavour::TokioMultiThread | Flavour::TokioCurrentThread
-    );
-    let tree_base_name = if tokio {
-        "TaskTracker + CancellationToken"
-    } else {
-        "raw sleeping tasks"
-    };
-    push(
-        format!("4a. tree start, {} children", c.tree),
-        (ms(tree_ours.0), ms(tree_base.0)),
-        "ms",
-        tree_base_name,
-    );
-    push(
-        format!("4b. tree terminate -> join, {} children", c.tree),
-        (ms(tree_ours.1), ms(tree_base.1)),
-        "ms",
-        tree_base_name,
-    );
-    if tokio {
-        let [kameo, ractor] = median(
-            c.repetitions,
-            || tree::actors(flavour, c.tree),
-            |t| t[0].0 + t[0].1,
-        );
+    if wants("1") {
         push(
-            format!("4c. tree start vs kameo, {}", c.tree),
-            (ms(tree_ours.0), ms(kameo.0)),
-            "ms",
-            "kameo actors",
-        );
-        push(
-            format!("4d. tree stop vs kameo, {}", c.tree),
-            (ms(tree_ours.1), ms(kameo.1)),
-            "ms",
-            "kameo actors",
-        );
-        push(
-            format!("4e. tree start vs ractor, {}", c.tree),
-            (ms(tree_ours.0), ms(ractor.0)),
-            "ms",
-            "ractor actors",
-        );
-        push(
-            format!("4f. tree stop vs ractor, {}", c.tree),
-            (ms(tree_ours.1), ms(ractor.1)),
-            "ms",
-            "ractor actors",
+            format!("1. reschedule hop ({} re_schedule)", c.hops),
+            paired(
+                c,
+                c.hops,
+                |n| cases::reschedule_hops(flavour, n),
+                |n| cases::raw_spawn_hops(flavour, n),
+            ),
+            "ns/hop",
+            "raw spawn-successor",
         );
     }
-    push(
-        format!("5. delete a sleeping task ({})", c.deletes),
-        paired(
-            c,
-            c.deletes,
-            |n| cases::delete_sleeping(flavour, n),
-            |n| cases::raw_cancel_sleeping(flavour, n),
-        ),
-        "ns/task",
-        "raw cancel + await",
-    );
-    let threads = measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
-    let raw_small = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_threads);
-    push(
-        format!("6a. memory per idle thread ({})", c.memory_threads),
-        (threads, raw_small),
-        "bytes",
-        "raw sleeping task",
-    );
-    let slot_tasks = measure_in_child(flavour, memory::Subject::SlotTasks, c.memory_tasks);
-    let raw_tasks = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_tasks);
-    push(
-        format!("6b. memory per sleeping task ({})", c.memory_tasks),
-        (slot_tasks, raw_tasks),
-        "bytes",
-        "raw sleeping task",
-    );
+    if wants("2") {
+        push(
+            format!("2. Task form run ({} runs)", c.hops),
+            paired(
+                c,
+                c.hops,
+                |n| cases::task_form_runs(flavour, n),
+                |n| cases::raw_yield_loop(flavour, n),
+            ),
+            "ns/run",
+            "raw loop + yield",
+        );
+    }
+    if wants("3") {
+        push(
+            format!("3a. parent -> child signal ({})", c.signals),
+            paired(
+                c,
+                c.signals,
+                |n| cases::parent_to_child(flavour, n),
+                |n| cases::raw_channel(flavour, n),
+            ),
+            "ns/signal",
+            "raw bounded(100) channel",
+        );
+        push(
+            format!("3b. child -> parent signal ({})", c.signals),
+            paired(
+                c,
+                c.signals,
+                |n| cases::child_to_parent(flavour, n),
+                |n| cases::raw_channel(flavour, n),
+            ),
+            "ns/signal",
+            "raw bounded(100) channel",
+        );
+    }
+    if wants("4") {
+        let tree_ours = median(
+            c.repetitions,
+            || tree::threads(flavour, c.tree),
+            |t| t.0 + t.1,
+        );
+        let tree_base = median(
+            c.repetitions,
+            || tree::baseline(flavour, c.tree),
+            |t| t.0 + t.1,
+        );
+        let tokio = matches!(
+            flavour,
+            Flavour::TokioMultiThread | Flavour::TokioCurrentThread
+        );
+        let tree_base_name = if tokio {
+            "TaskTracker + CancellationToken"
+        } else {
+            "raw sleeping tasks"
+        };
+        push(
+            format!("4a. tree start, {} children", c.tree),
+            (ms(tree_ours.0), ms(tree_base.0)),
+            "ms",
+            tree_base_name,
+        );
+        push(
+            format!("4b. tree terminate -> join, {} children", c.tree),
+            (ms(tree_ours.1), ms(tree_base.1)),
+            "ms",
+            tree_base_name,
+        );
+        if tokio {
+            let [kameo, ractor] = median(
+                c.repetitions,
+                || tree::actors(flavour, c.tree),
+                |t| t[0].0 + t[0].1,
+            );
+            push(
+                format!("4c. tree start vs kameo, {}", c.tree),
+                (ms(tree_ours.0), ms(kameo.0)),
+                "ms",
+                "kameo actors",
+            );
+            push(
+                format!("4d. tree stop vs kameo, {}", c.tree),
+                (ms(tree_ours.1), ms(kameo.1)),
+                "ms",
+                "kameo actors",
+            );
+            push(
+                format!("4e. tree start vs ractor, {}", c.tree),
+                (ms(tree_ours.0), ms(ractor.0)),
+                "ms",
+                "ractor actors",
+            );
+            push(
+                format!("4f. tree stop vs ractor, {}", c.tree),
+                (ms(tree_ours.1), ms(ractor.1)),
+                "ms",
+                "ractor actors",
+            );
+        }
+    }
+    if wants("5") {
+        push(
+            format!("5. delete a sleeping task ({})", c.deletes),
+            paired(
+                c,
+                c.deletes,
+                |n| cases::delete_sleeping(flavour, n),
+                |n| cases::raw_cancel_sleeping(flavour, n),
+            ),
+            "ns/task",
+            "raw cancel + await",
+        );
+    }
+    if wants("6") {
+        let threads = measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
+        let raw_small = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_threads);
+        push(
+            format!("6a. memory per idle thread ({})", c.memory_threads),
+            (threads, raw_small),
+            "bytes",
+            "raw sleeping task",
+        );
+        let slot_tasks = measure_in_child(flavour, memory::Subject::SlotTasks, c.memory_tasks);
+        let raw_tasks = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_tasks);
+        push(
+            format!("6b. memory per sleeping task ({})", c.memory_tasks),
+            (slot_tasks, raw_tasks),
+            "bytes",
+            "raw sleeping task",
+        );
+    }
     rows
 }
 
@@ -273,10 +287,7 @@ fn measure_in_child(flavour: Flavour, subject: memory::Subject, n: usize) -> f64
     })
 }
 
-fn print_table(flavour: Flavour, rows: &[Row]) {
-    println!("\n### {}\n", flavour.name());
-    println!("| case | ours | baseline | ratio | unit | baseline is |");
-    println!("| --- | ---: | ---: | ---: | --- | --- |");
+fn print_rows(rows: &[Row]) {
     for row in rows {
         println!(
             "| {} | {:.1} | {:.1} | {:.2} | {} | {} |",
@@ -290,6 +301,28 @@ fn print_table(flavour: Flavour, rows: &[Row]) {
     }
 }
 
+/// Runs one case on one flavour in a fresh process (this binary, with `--case` and
+/// `--flavour`) and returns its table rows: each case starts from a fresh heap, so that
+/// what an earlier case left in the allocator (measured: a fragmented heap slows the
+/// tree's stop, which allocates, by up to 2x) does not weigh on the next.
+fn case_in_child(flavour: Flavour, case: &str, quick: bool) -> String {
+    let mut args = vec!["--case", case, "--flavour", flavour.name(), "--rows-only"];
+    if quick {
+        args.push("--quick");
+    }
+    let output = std::process::Command::new(std::env::current_exe().expect("the bench's path"))
+        .args(args)
+        .output()
+        .expect("the bench re-runs itself");
+    assert!(
+        output.status.success(),
+        "case {case} on {} failed: {}",
+        flavour.name(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |name: &str| {
@@ -297,28 +330,42 @@ fn main() {
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
     };
+    let flavour_arg =
+        || -> Option<Flavour> { value("--flavour").map(|name| name.parse().expect("a flavour")) };
     if let Some(subject) = value("--memory") {
         let subject = memory::Subject::from_name(subject).expect("a memory subject");
-        let flavour: Flavour = value("--flavour")
-            .expect("--flavour")
-            .parse()
-            .expect("a flavour");
+        let flavour = flavour_arg().expect("--flavour");
         let count: usize = value("--count").expect("--count").parse().expect("a count");
         println!("{}", memory::measure(flavour, subject, count));
         std::process::exit(0);
     }
-    let counts = if args.iter().any(|a| a == "--quick") {
-        QUICK
-    } else {
-        FULL
-    };
+    let quick = args.iter().any(|a| a == "--quick");
+    let counts = if quick { QUICK } else { FULL };
+    let only = value("--case").map(String::as_str);
+    if args.iter().any(|a| a == "--rows-only") {
+        let flavour = flavour_arg().expect("--flavour");
+        print_rows(&rows_for(flavour, &counts, only));
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "task-thread benchmarks: {cores} cores, median of {} after a warm-up",
         counts.repetitions
     );
-    for &flavour in Flavour::ALL {
-        let rows = rows_for(flavour, &counts);
-        print_table(flavour, &rows);
+    let flavours = match flavour_arg() {
+        Some(flavour) => vec![flavour],
+        None => Flavour::ALL.to_vec(),
+    };
+    let cases: Vec<&str> = match only {
+        Some(case) => vec![case],
+        None => vec!["1", "2", "3", "4", "5", "6"],
+    };
+    for flavour in flavours {
+        println!("\n### {}\n", flavour.name());
+        println!("| case | ours | baseline | ratio | unit | baseline is |");
+        println!("| --- | ---: | ---: | ---: | --- | --- |");
+        for case in &cases {
+            print!("{}", case_in_child(flavour, case, quick));
+        }
     }
 }
