@@ -134,81 +134,101 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
 }
 
 /// The thread's task: `enter`, the signal loop, the shutdown. What only runs once (`enter`,
-/// the shutdown) is boxed, so that an idle thread's task holds only the loop's state; the
-/// loop is written out here rather than in a function of its own, whose state would keep
-/// its own copies of `thread`, `cx` and `pending` (measured: 56 bytes more per thread).
-async fn life<T: TaskThread>(
+/// the shutdown) is boxed, so that an idle thread's task holds only the loop's state.
+///
+/// Every thread keeps this future for its whole life, so its layout is watched
+/// (`-Zprint-type-sizes` on nightly): a plain `fn` returning an `async move` block, because
+/// an `async fn` keeps each argument twice (the thread's value too, whatever its size); the
+/// loop written out here, because a function of its own would keep its own copies of
+/// `thread`, `cx` and `pending`; and nothing of `enter`'s outcome kept past it.
+#[allow(clippy::manual_async_fn)] // On purpose: see above.
+fn life<T: TaskThread>(
     mut thread: T,
     cx: ThreadCx<T>,
     entered: oneshot::Sender<Result<(), String>>,
-    // An argument, not a local: it is dropped (and the mailbox closed) even if the task
-    // is cancelled before its first poll.
-    _drain: DrainOnDrop<T>,
-) {
-    let mut pending: Option<Pending> = None;
-    let entering = Box::pin(thread.enter(&cx));
-    let entering = Contained::new(&cx.handle.core, &mut pending, Method::Enter, entering).await;
-    let end = match entering {
-        Err(failed) => {
-            let message = match &failed {
+    // Owned by the future from its creation: it is dropped (and the mailbox closed) even
+    // if the task is cancelled before its first poll.
+    drain: DrainOnDrop<T>,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let _drain = &drain;
+        let mut pending: Option<Pending> = None;
+        let entering = Box::pin(thread.enter(&cx));
+        let entering = Contained::new(&cx.handle.core, &mut pending, Method::Enter, entering);
+        // Only a failure is kept (boxed) past `enter`: the loop's state stays small.
+        let failed_in_enter = entering.await.err().map(Box::new);
+        let _ = entered.send(match &failed_in_enter {
+            None => Ok(()),
+            Some(failed) => Err(match &**failed {
                 ThreadEnd::Failed { message, .. } => message.clone(),
                 other => format!("{other:?}"),
-            };
-            let _ = entered.send(Err(message));
-            failed
-        }
-        Ok(_) => {
-            let _ = entered.send(Ok(()));
-            let core = &cx.handle.core;
-            let mailbox = &cx.handle.mailbox;
-            loop {
-                if let Some(pending) = pending.as_ref() {
-                    break ended_by(&pending.control);
-                }
-                let handled = match mailbox.next().await {
-                    Event::Control(control) => {
-                        pending = Some(Pending::new(core, control));
-                        continue;
+            }),
+        });
+        let end = match failed_in_enter {
+            Some(failed) => *failed,
+            None => {
+                let core = &cx.handle.core;
+                let mailbox = &cx.handle.mailbox;
+                loop {
+                    if let Some(pending) = pending.as_ref() {
+                        break ended_by(&pending.control);
                     }
-                    Event::Signal(signal) => {
-                        let handling = thread.on_signal(signal, &cx);
-                        Contained::new(core, &mut pending, Method::OnSignal, handling.map(Ok)).await
-                    }
-                    Event::ChildSignal(child, signal) => {
-                        let handling = thread.on_child_signal(signal, &child, &cx);
-                        Contained::new(core, &mut pending, Method::OnChildSignal, handling.map(Ok))
+                    let handled = match mailbox.next().await {
+                        Event::Control(control) => {
+                            pending = Some(Pending::new(core, control));
+                            continue;
+                        }
+                        Event::Signal(signal) => {
+                            let handling = thread.on_signal(signal, &cx);
+                            Contained::new(core, &mut pending, Method::OnSignal, handling.map(Ok))
+                                .await
+                        }
+                        Event::ChildSignal(child, signal) => {
+                            let handling = thread.on_child_signal(signal, &child, &cx);
+                            Contained::new(
+                                core,
+                                &mut pending,
+                                Method::OnChildSignal,
+                                handling.map(Ok),
+                            )
                             .await
-                    }
-                    Event::ChildEnded(child, end) => {
-                        let handling = thread.on_child_ended(&child, *end, &cx);
-                        Contained::new(core, &mut pending, Method::OnChildEnded, handling.map(Ok))
+                        }
+                        Event::ChildEnded(child, end) => {
+                            let handling = thread.on_child_ended(&child, *end, &cx);
+                            Contained::new(
+                                core,
+                                &mut pending,
+                                Method::OnChildEnded,
+                                handling.map(Ok),
+                            )
                             .await
+                        }
+                    };
+                    let flow = match handled {
+                        Ok(flow) => flow,
+                        Err(failed) => break failed,
+                    };
+                    // A control message that came while the handler ran ends the thread its way,
+                    // whatever the handler returned: a task's failure is not lost behind a `Stop`.
+                    if pending.is_none() {
+                        if let Some(control) = core.take_control() {
+                            pending = Some(Pending::new(core, control));
+                        }
                     }
-                };
-                let flow = match handled {
-                    Ok(flow) => flow,
-                    Err(failed) => break failed,
-                };
-                // A control message that came while the handler ran ends the thread its way,
-                // whatever the handler returned: a task's failure is not lost behind a `Stop`.
-                if pending.is_none() {
-                    if let Some(control) = core.take_control() {
-                        pending = Some(Pending::new(core, control));
+                    if flow == Flow::Stop && pending.is_none() {
+                        break ThreadEnd::Stopped;
                     }
-                }
-                if flow == Flow::Stop && pending.is_none() {
-                    break ThreadEnd::Stopped;
                 }
             }
+        };
+        let deadline = match &pending {
+            Some(pending) => pending.deadline,
+            None => Instant::now() + cx.handle.core.limits.shutdown_budget,
+        };
+        let end = Box::pin(shut_down(&mut thread, &cx, end, deadline)).await;
+        if cx.handle.core.finish(end.clone()) {
+            tell_parent(&cx, end);
         }
-    };
-    let deadline = match &pending {
-        Some(pending) => pending.deadline,
-        None => Instant::now() + cx.handle.core.limits.shutdown_budget,
-    };
-    let end = Box::pin(shut_down(&mut thread, &cx, end, deadline)).await;
-    if cx.handle.core.finish(end.clone()) {
-        tell_parent(&cx, end);
     }
 }
 
