@@ -22,10 +22,15 @@ use crate::join::{panic_message, panic_of};
 use crate::spawner::{RawTask, Spawner};
 use crate::task::{Next, Task, TaskCx};
 
-/// The idiomatic form's driver: one spawned task running `task` until it says stop.
-pub(crate) async fn run_task<T: Task>(mut task: T, cx: TaskCx) {
-    while let Next::Reschedule = task.run(&cx).await {
-        YieldOnce(false).await;
+/// The idiomatic form's driver: one spawned task running `task` until it says stop. A plain
+/// `fn` returning an `async move` block: an `async fn` would keep the user's task (and the
+/// context) twice for the task's whole life.
+#[allow(clippy::manual_async_fn)] // On purpose: see above.
+pub(crate) fn run_task<T: Task>(mut task: T, cx: TaskCx) -> impl Future<Output = ()> + Send {
+    async move {
+        while let Next::Reschedule = task.run(&cx).await {
+            YieldOnce(false).await;
+        }
     }
 }
 
