@@ -2,7 +2,7 @@
 //! tokio-util and the actor frameworks), on every runtime flavour, side by side.
 //!
 //! ```text
-//! cargo run --release -p task-thread-bench            # the full run (a few minutes)
+//! cargo run --release -p task-thread-bench            # the full run (about a minute)
 //! cargo run --release -p task-thread-bench -- --quick # every case, small counts
 //! cargo run --release -p task-thread-bench -- --case 4 --flavour smol # one case (1 to 6), one flavour
 //! ```
