@@ -104,6 +104,68 @@ fn paired(
     (per_op_ns(ours, n), per_op_ns(baseline, n))
 }
 
+/// A case timed per operation, ours alternating with its baseline.
+struct Paired {
+    /// The case's number, as `--case` selects it.
+    case: &'static str,
+    title: String,
+    n: usize,
+    ours: fn(Flavour, usize) -> Duration,
+    baseline: fn(Flavour, usize) -> Duration,
+    unit: &'static str,
+    baseline_name: &'static str,
+}
+
+fn paired_cases(c: &Counts) -> [Paired; 5] {
+    [
+        Paired {
+            case: "1",
+            title: format!("1. reschedule hop ({} re_schedule)", c.hops),
+            n: c.hops,
+            ours: cases::reschedule_hops,
+            baseline: cases::raw_spawn_hops,
+            unit: "ns/hop",
+            baseline_name: "raw spawn-successor",
+        },
+        Paired {
+            case: "2",
+            title: format!("2. Task form run ({} runs)", c.hops),
+            n: c.hops,
+            ours: cases::task_form_runs,
+            baseline: cases::raw_yield_loop,
+            unit: "ns/run",
+            baseline_name: "raw loop + yield",
+        },
+        Paired {
+            case: "3",
+            title: format!("3a. parent -> child signal ({})", c.signals),
+            n: c.signals,
+            ours: cases::parent_to_child,
+            baseline: cases::raw_channel,
+            unit: "ns/signal",
+            baseline_name: "raw bounded(100) channel",
+        },
+        Paired {
+            case: "3",
+            title: format!("3b. child -> parent signal ({})", c.signals),
+            n: c.signals,
+            ours: cases::child_to_parent,
+            baseline: cases::raw_channel,
+            unit: "ns/signal",
+            baseline_name: "raw bounded(100) channel",
+        },
+        Paired {
+            case: "5",
+            title: format!("5. delete a sleeping task ({})", c.deletes),
+            n: c.deletes,
+            ours: cases::delete_sleeping,
+            baseline: cases::raw_cancel_sleeping,
+            unit: "ns/task",
+            baseline_name: "raw cancel + await",
+        },
+    ]
+}
+
 fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
     let wants = |case: &str| only.is_none_or(|only| only == case);
     let mut rows = Vec::new();
@@ -117,55 +179,14 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
         })
     };
     let c = counts;
-    if wants("1") {
-        push(
-            format!("1. reschedule hop ({} re_schedule)", c.hops),
-            paired(
-                c,
-                c.hops,
-                |n| cases::reschedule_hops(flavour, n),
-                |n| cases::raw_spawn_hops(flavour, n),
-            ),
-            "ns/hop",
-            "raw spawn-successor",
+    for case in paired_cases(c).into_iter().filter(|case| wants(case.case)) {
+        let figures = paired(
+            c,
+            case.n,
+            |n| (case.ours)(flavour, n),
+            |n| (case.baseline)(flavour, n),
         );
-    }
-    if wants("2") {
-        push(
-            format!("2. Task form run ({} runs)", c.hops),
-            paired(
-                c,
-                c.hops,
-                |n| cases::task_form_runs(flavour, n),
-                |n| cases::raw_yield_loop(flavour, n),
-            ),
-            "ns/run",
-            "raw loop + yield",
-        );
-    }
-    if wants("3") {
-        push(
-            format!("3a. parent -> child signal ({})", c.signals),
-            paired(
-                c,
-                c.signals,
-                |n| cases::parent_to_child(flavour, n),
-                |n| cases::raw_channel(flavour, n),
-            ),
-            "ns/signal",
-            "raw bounded(100) channel",
-        );
-        push(
-            format!("3b. child -> parent signal ({})", c.signals),
-            paired(
-                c,
-                c.signals,
-                |n| cases::child_to_parent(flavour, n),
-                |n| cases::raw_channel(flavour, n),
-            ),
-            "ns/signal",
-            "raw bounded(100) channel",
-        );
+        push(case.title, figures, case.unit, case.baseline_name);
     }
     if wants("4") {
         let tree_ours = median(
@@ -205,44 +226,25 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
                 || tree::actors(flavour, c.tree),
                 |t| t[0].0 + t[0].1,
             );
-            push(
-                format!("4c. tree start vs kameo, {}", c.tree),
-                (ms(tree_ours.0), ms(kameo.0)),
-                "ms",
-                "kameo actors",
-            );
-            push(
-                format!("4d. tree stop vs kameo, {}", c.tree),
-                (ms(tree_ours.1), ms(kameo.1)),
-                "ms",
-                "kameo actors",
-            );
-            push(
-                format!("4e. tree start vs ractor, {}", c.tree),
-                (ms(tree_ours.0), ms(ractor.0)),
-                "ms",
-                "ractor actors",
-            );
-            push(
-                format!("4f. tree stop vs ractor, {}", c.tree),
-                (ms(tree_ours.1), ms(ractor.1)),
-                "ms",
-                "ractor actors",
-            );
+            let peers = [
+                (("4c", "4d"), "kameo", "kameo actors", kameo),
+                (("4e", "4f"), "ractor", "ractor actors", ractor),
+            ];
+            for ((start, stop), name, peer, (peer_start, peer_stop)) in peers {
+                push(
+                    format!("{start}. tree start vs {name}, {}", c.tree),
+                    (ms(tree_ours.0), ms(peer_start)),
+                    "ms",
+                    peer,
+                );
+                push(
+                    format!("{stop}. tree stop vs {name}, {}", c.tree),
+                    (ms(tree_ours.1), ms(peer_stop)),
+                    "ms",
+                    peer,
+                );
+            }
         }
-    }
-    if wants("5") {
-        push(
-            format!("5. delete a sleeping task ({})", c.deletes),
-            paired(
-                c,
-                c.deletes,
-                |n| cases::delete_sleeping(flavour, n),
-                |n| cases::raw_cancel_sleeping(flavour, n),
-            ),
-            "ns/task",
-            "raw cancel + await",
-        );
     }
     if wants("6") {
         let threads = measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
