@@ -104,6 +104,9 @@ fn paired(
     (per_op_ns(ours, n), per_op_ns(baseline, n))
 }
 
+/// The cases, as `--case` names them.
+const CASES: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
+
 /// A case timed per operation, ours alternating with its baseline.
 struct Paired {
     /// The case's number, as `--case` selects it.
@@ -167,7 +170,7 @@ fn paired_cases(c: &Counts) -> [Paired; 5] {
 }
 
 fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
-    let wants = |case: &str| only.is_none_or(|only| only == case);
+    let wants = |case: &str| only.map_or(true, |only| only == case);
     let mut rows = Vec::new();
     let mut push = |case: String, (ours, baseline): (f64, f64), unit, baseline_name| {
         rows.push(Row {
@@ -344,6 +347,13 @@ fn main() {
     let quick = args.iter().any(|a| a == "--quick");
     let counts = if quick { QUICK } else { FULL };
     let only = value("--case").map(String::as_str);
+    if let Some(case) = only {
+        assert!(
+            CASES.contains(&case),
+            "--case {case}: the cases are {}",
+            CASES.join(", ")
+        );
+    }
     if args.iter().any(|a| a == "--rows-only") {
         let flavour = flavour_arg().expect("--flavour");
         print_rows(&rows_for(flavour, &counts, only));
@@ -360,7 +370,7 @@ fn main() {
     };
     let cases: Vec<&str> = match only {
         Some(case) => vec![case],
-        None => vec!["1", "2", "3", "4", "5", "6"],
+        None => CASES.to_vec(),
     };
     for flavour in flavours {
         println!("\n### {}\n", flavour.name());

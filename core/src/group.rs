@@ -119,7 +119,7 @@ type Entry = (Arc<str>, Weak<SlotShared>);
 #[derive(Default)]
 enum Names {
     #[default]
-    None,
+    Empty,
     One(Entry),
     Few(Vec<Entry>),
     /// Boxed, so that the common cases are small.
@@ -132,7 +132,7 @@ const FEW: usize = 8;
 impl SlotMap {
     fn get(&self, name: &str) -> Option<TaskSlot> {
         let slot = match &self.names {
-            Names::None => None,
+            Names::Empty => None,
             Names::One((n, s)) => (&**n == name).then_some(s),
             Names::Few(few) => few.iter().find(|(n, _)| &**n == name).map(|(_, s)| s),
             Names::Many(many) => many.get(name),
@@ -147,7 +147,7 @@ impl SlotMap {
         // replaced.
         let stale = |(n, s): &Entry| *n == entry.0 || s.strong_count() == 0;
         match std::mem::take(&mut self.names) {
-            Names::None => self.names = Names::One(entry),
+            Names::Empty => self.names = Names::One(entry),
             Names::One(only) if stale(&only) => self.names = Names::One(entry),
             Names::One(only) => self.names = Names::Few(vec![only, entry]),
             Names::Few(mut few) => {
@@ -175,7 +175,7 @@ impl SlotMap {
     fn live(&self) -> Vec<TaskSlot> {
         let live = |slot: &Weak<SlotShared>| slot.upgrade().map(|shared| TaskSlot { shared });
         match &self.names {
-            Names::None => Vec::new(),
+            Names::Empty => Vec::new(),
             Names::One((_, slot)) => live(slot).into_iter().collect(),
             Names::Few(few) => few.iter().filter_map(|(_, slot)| live(slot)).collect(),
             Names::Many(many) => many.values().filter_map(live).collect(),
@@ -236,6 +236,11 @@ impl TaskGroup {
 
     /// The owner's id given at creation.
     pub fn owner(&self) -> &str {
+        &self.shared.owner
+    }
+
+    /// The owner's id, shared (a thread's core keeps no copy of its own).
+    pub(crate) fn owner_id(&self) -> &Arc<str> {
         &self.shared.owner
     }
 

@@ -23,7 +23,7 @@ impl Pending {
     /// The shutdown must be done by the thread's own budget from now, or by the parent's
     /// deadline if that is sooner.
     pub(crate) fn new(core: &ThreadCore, control: Control) -> Self {
-        let own = Instant::now() + core.limits.shutdown_budget;
+        let own = Instant::now() + core.settings.shutdown_budget;
         let deadline = match &control {
             Control::Terminate {
                 deadline: Some(parent),

@@ -45,7 +45,7 @@ pub(crate) struct ThreadCore {
     /// The thread's slots. Its group also keeps what the two share: the thread's id, its
     /// runtime, its span, the cancel timeouts (one copy per thread, not two).
     pub(crate) tasks: TaskGroup,
-    pub(crate) limits: ThreadLimits,
+    pub(crate) settings: ThreadSettings,
     /// The waker of the thread's task, woken by every event: a control message here, a
     /// signal in the thread's mailbox, a force.
     loop_waker: AtomicWaker,
@@ -86,19 +86,28 @@ impl ThreadCore {
         let span = tracing::info_span!(parent: None, "thread", id = %id, info = %info);
         let info = (info != id).then(|| info.into_boxed_str());
         let id: Arc<str> = id.into();
-        let tasks = TaskGroup::of_thread(runtime, id, config.timeouts, span);
+        // Destructured, so that a field added to ThreadConfig is not forgotten here.
+        let ThreadConfig {
+            signal_capacity,
+            child_signal_capacity,
+            shutdown_budget,
+            overflow,
+            timeouts,
+        } = config;
+        let settings = ThreadSettings {
+            signal_capacity,
+            child_signal_capacity,
+            shutdown_budget,
+            overflow,
+        };
+        let tasks = TaskGroup::of_thread(runtime, id, timeouts, span);
         Arc::new_cyclic(|me: &std::sync::Weak<ThreadCore>| {
             let me: std::sync::Weak<dyn PanicHook> = me.clone();
             tasks.set_panic_hook(me);
             ThreadCore {
                 info,
                 tasks,
-                limits: ThreadLimits {
-                    signal_capacity: config.signal_capacity,
-                    child_signal_capacity: config.child_signal_capacity,
-                    shutdown_budget: config.shutdown_budget,
-                    overflow: config.overflow,
-                },
+                settings,
                 loop_waker: AtomicWaker::new(),
                 has_control: AtomicBool::new(false),
                 forced: AtomicBool::new(false),
@@ -118,7 +127,7 @@ impl ThreadCore {
 
     /// The thread's id.
     pub(crate) fn id(&self) -> &Arc<str> {
-        &self.tasks.shared.owner
+        self.tasks.owner_id()
     }
 
     /// The thread's info (its id unless it says otherwise).
@@ -128,7 +137,7 @@ impl ThreadCore {
 
     /// The runtime the thread and its tasks run on.
     pub(crate) fn runtime(&self) -> &Runtime {
-        &self.tasks.shared.runtime
+        self.tasks.runtime()
     }
 
     /// The thread's span (held by its task group, which the slots' spans sit in).
@@ -183,6 +192,11 @@ impl ThreadCore {
     /// Has `waker` woken by the next event; the caller looks for events again afterwards.
     pub(crate) fn register_loop(&self, waker: &Waker) {
         self.loop_waker.register(waker);
+    }
+
+    /// Drops the registered waker: the thread's task has ended.
+    pub(crate) fn forget_loop(&self) {
+        drop(self.loop_waker.take());
     }
 
     /// The control message if one is waiting, registering the loop's waker otherwise.
@@ -398,9 +412,9 @@ impl PanicHook for ThreadCore {
 /// its thread cannot be dropped sooner).
 pub(crate) const FORCE_GRACE: Duration = Duration::from_millis(500);
 
-/// What a thread's queues hold and how long its shutdown may take (its
-/// [`ThreadConfig`] but the slots' timeouts, which its task group keeps).
-pub(crate) struct ThreadLimits {
+/// A thread's [`ThreadConfig`] but the slots' timeouts (which its task group keeps): what
+/// its queues hold, what a sender does when one is full, how long its shutdown may take.
+pub(crate) struct ThreadSettings {
     pub(crate) signal_capacity: usize,
     pub(crate) child_signal_capacity: usize,
     pub(crate) shutdown_budget: Duration,

@@ -157,7 +157,7 @@ impl<T: TaskThread> Mailbox<T> {
     /// Sends a signal from the parent (or any holder of a handle): the thread's overflow
     /// hook and policy apply when the lane is full.
     pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
-        let capacity = self.core.limits.signal_capacity;
+        let capacity = self.core.settings.signal_capacity;
         let push = |signal| self.push(from_parent, capacity, signal);
         let on_full = || {
             T::on_overflow(&Overflow {
@@ -165,7 +165,7 @@ impl<T: TaskThread> Mailbox<T> {
                 queue: QueueKind::FromParent,
                 capacity,
             });
-            self.core.limits.overflow
+            self.core.settings.overflow
         };
         deliver(push, &self.room_from_parent, on_full, signal).await
     }
@@ -174,6 +174,11 @@ impl<T: TaskThread> Mailbox<T> {
     /// overtakes queued signals), the parent's signals, the children's signals, and only
     /// then the children's ends.
     pub(crate) fn try_next(&self) -> Option<Event<T>> {
+        // Forced: no handler runs any more, even for what is queued; the thread's task
+        // drops the loop at its next poll (the force has woken it).
+        if self.core.is_forced() {
+            return None;
+        }
         if let Some(control) = self.core.take_control() {
             return Some(Event::Control(control));
         }
@@ -251,7 +256,7 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
         &self,
         signal: (ChildRef, P::ChildOutput),
     ) -> Result<(), Refused<(ChildRef, P::ChildOutput)>> {
-        let capacity = self.core.limits.child_signal_capacity;
+        let capacity = self.core.settings.child_signal_capacity;
         self.push(from_children, capacity, signal)
     }
 
@@ -264,7 +269,7 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
     }
 
     fn overflowed(&self, sender: &str) -> OverflowPolicy {
-        let capacity = self.core.limits.child_signal_capacity;
+        let capacity = self.core.settings.child_signal_capacity;
         tracing::warn!(
             thread = %sender,
             parent = %self.core.id(),
@@ -276,7 +281,7 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
             queue: QueueKind::FromChildren,
             capacity,
         });
-        self.core.limits.overflow
+        self.core.settings.overflow
     }
 }
 

@@ -71,7 +71,7 @@ pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEn
     handle.terminate();
     // The thread forces what it can itself when its budget runs out; this backstop only
     // catches what that cannot (a handler or enter blocking its runtime thread).
-    let deadline = Instant::now() + handle.core.limits.shutdown_budget + 2 * FORCE_GRACE;
+    let deadline = Instant::now() + handle.core.settings.shutdown_budget + 2 * FORCE_GRACE;
     let ended_in_time = before(handle.core.runtime(), deadline, handle.join());
     let forced_by = match first(ended_in_time.map(Some), second.map(|()| None)).await {
         Some(Some(end)) => return end,

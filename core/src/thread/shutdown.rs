@@ -77,7 +77,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
             tracing::error!(
                 thread = %core.id(),
                 "shutdown forced after {:?}: {}",
-                core.limits.shutdown_budget,
+                core.settings.shutdown_budget,
                 forced.join(", ")
             );
             if end == ThreadEnd::Stopped {

@@ -76,9 +76,10 @@ pin_project_lite::pin_project! {
         life: Option<F>,
     }
 
-    /// A forced thread's task is dropped by its runtime: a panic in what it drops (the
-    /// thread's value, a handler's future) is contained and logged here, as some runtimes
-    /// abort the process on a panic while dropping a task.
+    /// A thread's task dropped by its runtime before it ended (the runtime is shutting
+    /// down): a panic in what it drops (the thread's value, a handler's future) is
+    /// contained and logged here, as some runtimes abort the process on a panic while
+    /// dropping a task. (A forced thread's task drops its life itself, in `poll`.)
     impl<F> PinnedDrop for ThreadTask<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -103,34 +104,44 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
         let _in_span = this.core.span().enter();
         // Registered before the force flag is read: a force after the read wakes us.
         this.core.register_loop(cx.waker());
-        if this.core.is_forced() {
-            drop_life(this.core, this.life);
-            return Poll::Ready(Ok(Box::new(())));
-        }
-        let Some(life) = this.life.as_mut().as_pin_mut() else {
-            return Poll::Ready(Ok(Box::new(())));
-        };
-        match std::panic::catch_unwind(AssertUnwindSafe(|| life.poll(cx))) {
-            Ok(Poll::Ready(())) => Poll::Ready(Ok(Box::new(()))),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(panic) => {
-                // Outside every user method (the thread's value dropped at its end, say):
-                // logged, and the thread ends as failed if it had not ended yet, so that
-                // no `join` waits for it forever.
-                let message = panic_message(panic.as_ref());
-                tracing::error!(thread = %this.core.id(), "panicked: {message}");
-                let failed = ThreadEnd::Failed {
-                    r#where: "thread".to_owned(),
-                    message: message.clone(),
-                };
-                if this.core.finish(failed) {
-                    this.core.leave_parent();
+        let ended = if this.core.is_forced() {
+            drop_life(this.core, this.life.as_mut());
+            returned()
+        } else if let Some(life) = this.life.as_mut().as_pin_mut() {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| life.poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(())) => returned(),
+                Err(panic) => {
+                    // Outside every user method (the thread's value dropped at its end,
+                    // say): logged, and the thread ends as failed if it had not ended yet,
+                    // so that no `join` waits for it forever.
+                    let message = panic_message(panic.as_ref());
+                    tracing::error!(thread = %this.core.id(), "panicked: {message}");
+                    let failed = ThreadEnd::Failed {
+                        r#where: "thread".to_owned(),
+                        message: message.clone(),
+                    };
+                    if this.core.finish(failed) {
+                        this.core.leave_parent();
+                    }
+                    drop_life(this.core, this.life.as_mut());
+                    Err(message)
                 }
-                this.life.set(None);
-                Poll::Ready(Err(message))
             }
-        }
+        } else {
+            returned()
+        };
+        // The task will not run again: the core lets go of its waker, which would keep
+        // the runtime's task alive as long as anything holds the thread.
+        this.core.forget_loop();
+        Poll::Ready(ended)
     }
+}
+
+/// What the thread's task hands its runtime when it ends: nothing (how the thread ended is
+/// kept in its core, for every `join`).
+fn returned() -> RawOutput {
+    Ok(Box::new(()))
 }
 
 /// The thread's task: `enter`, the signal loop, the shutdown. What only runs once (`enter`,
@@ -151,6 +162,8 @@ fn life<T: TaskThread>(
     drain: DrainOnDrop<T>,
 ) -> impl Future<Output = ()> + Send {
     async move {
+        // Named so that the block owns `drain` (`let _ = drain;` would drop it at once and
+        // close the mailbox before the thread runs).
         let _drain = &drain;
         let mut pending: Option<Pending> = None;
         let entering = Box::pin(thread.enter(&cx));
@@ -223,7 +236,7 @@ fn life<T: TaskThread>(
         };
         let deadline = match &pending {
             Some(pending) => pending.deadline,
-            None => Instant::now() + cx.handle.core.limits.shutdown_budget,
+            None => Instant::now() + cx.handle.core.settings.shutdown_budget,
         };
         let end = Box::pin(shut_down(&mut thread, &cx, end, deadline)).await;
         if cx.handle.core.finish(end.clone()) {
