@@ -186,6 +186,47 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
     parent.join().await;
 }
 
+/// Signals the loop has taken from a full queue but not handled yet still count against
+/// its capacity, however the loop takes them (one by one, or the whole queue at once when
+/// many wait): a sender never finds room the handlers have not made. At the end they go to
+/// the undelivered hook with what was still queued.
+pub async fn signals_taken_but_not_handled_count_against_the_capacity(rt: Runtime) {
+    let log = EventLog::default();
+    let mut node = Node::new("batched", &log);
+    node.capacity = 10;
+    node.overflow = OverflowPolicy::Reject;
+    let node = start(&rt, node).await.unwrap();
+    let (open_first, first) = oneshot::channel();
+    node.send(Cmd::Wait(first)).await.unwrap();
+    log.wait_for("batched waits").await;
+    // While the loop waits, a second gate and nine notes fill the queue.
+    let (open_second, second) = oneshot::channel();
+    node.send(Cmd::Wait(second)).await.unwrap();
+    for n in 1..=9 {
+        node.send(Cmd::Note(n)).await.unwrap();
+    }
+    assert!(matches!(
+        node.send(Cmd::Note(10)).await,
+        Err(SendError::Full(Cmd::Note(10)))
+    ));
+    // The loop takes the second gate and waits there: nine signals are still unhandled,
+    // so exactly one more fits.
+    open_first.send(()).unwrap();
+    log.wait_for_times("batched waits", 2).await;
+    node.send(Cmd::Note(10)).await.unwrap();
+    assert!(matches!(
+        node.send(Cmd::Note(11)).await,
+        Err(SendError::Full(Cmd::Note(11)))
+    ));
+    // Ended there: what was taken but not handled goes to the undelivered hook with what
+    // was still queued, nothing is lost and nothing more is handled.
+    node.terminate();
+    open_second.send(()).unwrap();
+    assert_eq!(node.join().await, ThreadEnd::Stopped);
+    log.wait_for("batched undelivered 10").await;
+    assert!(!log.events().iter().any(|e| e.starts_with("batched got")));
+}
+
 /// A sender waiting for room when the thread ends gets its signal back in
 /// `SendError::Ended`; the signal that was queued goes to the undelivered hook.
 pub async fn a_sender_waiting_for_room_gets_its_signal_back_at_the_end(rt: Runtime) {

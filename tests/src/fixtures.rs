@@ -50,10 +50,17 @@ impl EventLog {
     pub async fn wait_for_prefix(&self, prefix: &str) {
         self.wait_until(|e| e.starts_with(prefix)).await
     }
+    /// Waits until `event` has been logged `times` times.
+    pub async fn wait_for_times(&self, event: &str, times: usize) {
+        self.wait_until_count(|e| e == event, times).await
+    }
     async fn wait_until(&self, matches: impl Fn(&str) -> bool) {
+        self.wait_until_count(matches, 1).await
+    }
+    async fn wait_until_count(&self, matches: impl Fn(&str) -> bool, times: usize) {
         loop {
             let listener = self.0 .1.listen();
-            if self.events().iter().any(|e| matches(e)) {
+            if self.events().iter().filter(|e| matches(e)).count() >= times {
                 return;
             }
             listener.await;

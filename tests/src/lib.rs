@@ -121,6 +121,7 @@ macro_rules! conformance_suite {
             family::children_are_found_and_signalled_by_id_and_type,
             family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
             family::full_queues_call_the_hook_then_apply_the_policy,
+            family::signals_taken_but_not_handled_count_against_the_capacity,
             family::a_sender_waiting_for_room_gets_its_signal_back_at_the_end,
             family::children_are_added_from_enter_handlers_and_tasks,
             family::refused_and_failed_children_are_reported,

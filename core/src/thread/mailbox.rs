@@ -6,11 +6,16 @@
 //! allocated only when something is first queued, so an idle thread's mailbox is a few
 //! words. The control lane (terminate, a task's failure) lives in [`ThreadCore`], beside
 //! the loop's waker, because it is sent to threads of any type.
+//!
+//! When signals pile up, the loop takes the signal lanes whole into its hand (see
+//! `receiver.rs`) and hands them out without the lock: senders and the loop then meet at
+//! the lock once per batch, not once per signal, which on a multi-threaded runtime is what
+//! a busy thread's signals cost most.
 
 use std::any::{Any, TypeId};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::Poll;
 
 use event_listener::Event as Room;
 use futures::future::BoxFuture;
@@ -21,9 +26,14 @@ use super::core::{Control, ThreadCore};
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
 use super::overflow::{deliver, Overflow, OverflowPolicy, QueueKind, Refused};
+use super::receiver::InHand;
 use super::registry::AnyChild;
 use crate::group::lock;
 use crate::notify::{notify_all, notify_one_more};
+
+/// How many queued signals make the loop take its signal lanes whole (into its
+/// [`Receiver`](super::receiver::Receiver)'s hand) rather than one signal.
+const BATCH: usize = 8;
 
 /// What the loop takes from its mailbox.
 pub(crate) enum Event<T: TaskThread> {
@@ -44,13 +54,21 @@ pub(crate) type Undelivered<T> = (
 /// Invariants:
 /// - once closed (the loop has ended) no lane takes anything again, and every sender
 ///   waiting for room is woken to get its signal back;
-/// - a lane never holds more than its capacity (the ended-children lane is unbounded: a
-///   child's end is never refused while the parent's loop runs);
+/// - a lane never holds more than its capacity, counting what the loop holds in hand (the
+///   ended-children lane is unbounded: a child's end is never refused while the parent's
+///   loop runs);
 /// - a child's end is queued after its last signal, and the loop takes the lanes in
-///   priority order, so the parent sees a child's signals before its end.
+///   priority order, so the parent sees a child's signals before its end;
+/// - the priority order holds among what is queued when the loop takes it: a signal from
+///   the parent that arrives while the loop hands out a batch it took waits for that
+///   batch (at most the lanes' capacities); control messages never wait.
 pub(crate) struct Mailbox<T: TaskThread> {
     pub(crate) core: Arc<ThreadCore>,
     lanes: Mutex<Lanes<T>>,
+    /// How many signals of each bounded lane the loop holds in hand (taken, not handled
+    /// yet; see [`Receiver`]): a lane's capacity counts them too.
+    in_hand_from_parent: AtomicUsize,
+    in_hand_from_children: AtomicUsize,
     /// Senders waiting for room in the lane from the parent.
     room_from_parent: Room,
     /// Senders waiting for room in the lane from the children.
@@ -121,17 +139,21 @@ impl<T: TaskThread> Mailbox<T> {
                 open: true,
                 queued: None,
             }),
+            in_hand_from_parent: AtomicUsize::new(0),
+            in_hand_from_children: AtomicUsize::new(0),
             room_from_parent: Room::new(),
             room_from_children: Room::new(),
             parent: Mutex::new(None),
         }
     }
 
-    /// Queues `item` in a lane with room and wakes the loop.
+    /// Queues `item` in a lane with room (`in_hand`: what the loop holds of that lane) and
+    /// wakes the loop.
     fn push<S>(
         &self,
         lane: impl FnOnce(&mut Queued<T>) -> &mut VecDeque<S>,
         capacity: usize,
+        in_hand: &AtomicUsize,
         item: S,
     ) -> Result<(), Refused<S>> {
         let mut lanes = lock(&self.lanes);
@@ -139,16 +161,17 @@ impl<T: TaskThread> Mailbox<T> {
             return Err(Refused::Closed(item));
         }
         let queue = lane(lanes.queued.get_or_insert_with(Box::default));
-        if queue.len() >= capacity.max(1) {
+        let held = in_hand.load(Ordering::Acquire);
+        if queue.len() + held >= capacity.max(1) {
             return Err(Refused::Full(item));
         }
-        // Only a push into an empty lane wakes the loop: a lane with items has been pushed
-        // into (and the loop woken) since the loop last found it empty, and the loop parks
-        // only once it finds every lane empty, under this lock.
-        let was_empty = queue.is_empty();
+        // Only a push into an empty lane, while the loop holds nothing in hand, wakes it:
+        // otherwise the loop has been woken since it last found the lanes empty, or it will
+        // look at them again (under this lock) once its hand is empty, before it parks.
+        let wake = queue.is_empty() && held == 0;
         queue.push_back(item);
         drop(lanes);
-        if was_empty {
+        if wake {
             self.core.wake_loop();
         }
         Ok(())
@@ -158,7 +181,7 @@ impl<T: TaskThread> Mailbox<T> {
     /// hook and policy apply when the lane is full.
     pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
         let capacity = self.core.settings.signal_capacity;
-        let push = |signal| self.push(from_parent, capacity, signal);
+        let push = |signal| self.push(from_parent, capacity, &self.in_hand_from_parent, signal);
         let on_full = || {
             T::on_overflow(&Overflow {
                 thread: self.core.id(),
@@ -172,8 +195,11 @@ impl<T: TaskThread> Mailbox<T> {
 
     /// The next event if one is queued, in priority order: control (so a terminate
     /// overtakes queued signals), the parent's signals, the children's signals, and only
-    /// then the children's ends.
-    pub(crate) fn try_next(&self) -> Option<Event<T>> {
+    /// then the children's ends. The two signal lanes are taken into `hand` whole (their
+    /// buffers swapped with the hand's empty ones), so the lock senders take is taken once
+    /// per batch rather than once per signal: on a multi-threaded runtime a sender and the
+    /// loop would otherwise contend for it on every signal.
+    pub(super) fn try_next(&self, hand: &mut Option<Box<InHand<T>>>) -> Option<Event<T>> {
         // Forced: no handler runs any more, even for what is queued; the thread's task
         // drops the loop at its next poll (the force has woken it).
         if self.core.is_forced() {
@@ -182,68 +208,94 @@ impl<T: TaskThread> Mailbox<T> {
         if let Some(control) = self.core.take_control() {
             return Some(Event::Control(control));
         }
+        if let Some(event) = self.next_in_hand(hand) {
+            return Some(event);
+        }
         let mut lanes = lock(&self.lanes);
         // Looked at again under the lock: a control message sent before a signal was
         // pushed (by the same caller, say `terminate` then `send`) is taken first.
         if self.core.has_control() {
             drop(lanes);
-            return self.try_next();
+            return self.try_next(hand);
         }
         let queued = lanes.queued.as_mut()?;
-        if let Some(signal) = queued.from_parent.pop_front() {
+        let waiting = queued.from_parent.len() + queued.from_children.len();
+        if waiting < BATCH {
+            // A few: one is taken. A loop that keeps up with its senders would otherwise
+            // take batches of one, with the counting on top.
+            if let Some(signal) = queued.from_parent.pop_front() {
+                drop(lanes);
+                notify_one_more(&self.room_from_parent);
+                return Some(Event::Signal(signal));
+            }
+            if let Some((child, signal)) = queued.from_children.pop_front() {
+                drop(lanes);
+                notify_one_more(&self.room_from_children);
+                return Some(Event::ChildSignal(child, signal));
+            }
+        } else {
+            let held = hand.get_or_insert_with(Box::default);
+            std::mem::swap(&mut queued.from_parent, &mut held.from_parent);
+            std::mem::swap(&mut queued.from_children, &mut held.from_children);
+            // Counted under the lock, so a sender never sees a taken signal in neither place.
+            self.in_hand_from_parent
+                .fetch_add(held.from_parent.len(), Ordering::AcqRel);
+            self.in_hand_from_children
+                .fetch_add(held.from_children.len(), Ordering::AcqRel);
             drop(lanes);
-            notify_one_more(&self.room_from_parent);
-            return Some(Event::Signal(signal));
+            return self.next_in_hand(hand);
         }
-        if let Some((child, signal)) = queued.from_children.pop_front() {
-            drop(lanes);
-            notify_one_more(&self.room_from_children);
-            return Some(Event::ChildSignal(child, signal));
-        }
+        // Both signal lanes are empty and nothing is in hand: every signal a child sent
+        // before its end has been handled.
         let (child, end) = queued.ended_children.pop_front()?;
         Some(Event::ChildEnded(child, Box::new(end)))
     }
 
-    /// Waits for the next event (see [`try_next`](Self::try_next)). The busy path takes a
-    /// queued event without registering a waker.
-    pub(crate) async fn next(&self) -> Event<T> {
-        futures::future::poll_fn(|cx| {
-            if let Some(event) = self.try_next() {
-                return Poll::Ready(event);
-            }
-            self.core.register_loop(cx.waker());
-            match self.try_next() {
-                Some(event) => Poll::Ready(event),
-                None => Poll::Pending,
-            }
-        })
-        .await
+    /// The next signal in hand, the parent's first; its lane has room for one more.
+    fn next_in_hand(&self, hand: &mut Option<Box<InHand<T>>>) -> Option<Event<T>> {
+        let held = hand.as_mut()?;
+        if let Some(signal) = held.from_parent.pop_front() {
+            self.in_hand_from_parent.fetch_sub(1, Ordering::AcqRel);
+            notify_one_more(&self.room_from_parent);
+            return Some(Event::Signal(signal));
+        }
+        let (child, signal) = held.from_children.pop_front()?;
+        self.in_hand_from_children.fetch_sub(1, Ordering::AcqRel);
+        notify_one_more(&self.room_from_children);
+        Some(Event::ChildSignal(child, signal))
     }
 
     /// Closes every lane (senders get their signals back from now on, waiting ones too)
-    /// and returns what was still queued. Idempotent.
-    pub(crate) fn close_and_drain(&self) -> Undelivered<T> {
+    /// and returns what was still queued, what was in `hand` first. Idempotent.
+    pub(super) fn close_and_drain(&self, hand: &mut Option<Box<InHand<T>>>) -> Undelivered<T> {
         let mut lanes = lock(&self.lanes);
         lanes.open = false;
         let queued = lanes.queued.take();
         drop(lanes);
         notify_all(&self.room_from_parent);
         notify_all(&self.room_from_children);
-        let Some(queued) = queued else {
-            return (Vec::new(), Vec::new());
-        };
-        let Queued {
-            from_parent: signals,
-            from_children,
-            ended_children: ended,
-        } = *queued;
-        // Dropped outside the lock: an ended child's handle may be the last one.
-        drop(ended);
+        let mut signals = Vec::new();
+        let mut from_children = Vec::new();
+        if let Some(held) = hand.take() {
+            signals.extend(held.from_parent);
+            from_children.extend(held.from_children);
+        }
+        if let Some(queued) = queued {
+            let Queued {
+                from_parent,
+                from_children: children,
+                ended_children: ended,
+            } = *queued;
+            // Dropped outside the lock: an ended child's handle may be the last one.
+            drop(ended);
+            signals.extend(from_parent);
+            from_children.extend(children);
+        }
         let from_children = from_children
             .into_iter()
             .map(|(child, signal)| (child.id().to_owned(), signal))
             .collect();
-        (signals.into(), from_children)
+        (signals, from_children)
     }
 }
 
@@ -257,11 +309,12 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
         signal: (ChildRef, P::ChildOutput),
     ) -> Result<(), Refused<(ChildRef, P::ChildOutput)>> {
         let capacity = self.core.settings.child_signal_capacity;
-        self.push(from_children, capacity, signal)
+        self.push(from_children, capacity, &self.in_hand_from_children, signal)
     }
 
     fn push_child_end(&self, child: ChildRef, end: ThreadEnd) {
-        let _ = self.push(ended_children, usize::MAX, (child, end));
+        let nothing_in_hand = AtomicUsize::new(0);
+        let _ = self.push(ended_children, usize::MAX, &nothing_in_hand, (child, end));
     }
 
     fn room_for_children(&self) -> &Room {
@@ -316,24 +369,5 @@ impl<C: TaskThread> AnyChild for Mailbox<C> {
                 .map_err(|error| error.map(|s| Box::new(s) as Box<dyn Any + Send>))
         }
         .boxed()
-    }
-}
-
-/// Held by a thread's loop: if the loop is dropped before its shutdown drained the
-/// mailbox (the thread was forced), what is left is counted in the log and released, so
-/// the children's signals do not keep their senders alive.
-pub(crate) struct DrainOnDrop<T: TaskThread>(pub(crate) Arc<Mailbox<T>>);
-
-impl<T: TaskThread> Drop for DrainOnDrop<T> {
-    fn drop(&mut self) {
-        let (signals, from_children) = self.0.close_and_drain();
-        if !signals.is_empty() || !from_children.is_empty() {
-            tracing::warn!(
-                thread = %self.0.core.id(),
-                from_parent = signals.len(),
-                from_children = from_children.len(),
-                "signals undelivered: the thread was forced to end"
-            );
-        }
     }
 }

@@ -20,6 +20,7 @@ mod family;
 mod handle;
 mod mailbox;
 mod overflow;
+mod receiver;
 mod registry;
 mod root;
 mod shutdown;

@@ -9,6 +9,7 @@ use futures::FutureExt;
 use super::context::ThreadCx;
 use super::core::{ThreadCore, FORCE_GRACE};
 use super::definition::{BoxError, TaskThread, ThreadEnd};
+use super::receiver::Receiver;
 use crate::group::lock;
 use crate::join::panic_message;
 use crate::spawner::before;
@@ -23,11 +24,12 @@ use crate::spawner::before;
 pub(crate) fn shut_down<'a, T: TaskThread>(
     thread: &'a mut T,
     cx: &'a ThreadCx<T>,
+    receiver: &mut Receiver<T>,
     mut end: ThreadEnd,
     deadline: Instant,
 ) -> impl Future<Output = ThreadEnd> + Send + 'a {
     let children = cx.handle.core.close_children();
-    hand_over_undelivered(thread, cx);
+    hand_over_undelivered(thread, cx, receiver);
     async move {
         let core = &cx.handle.core;
         let mut forced = Vec::new();
@@ -90,10 +92,14 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
     }
 }
 
-/// What was still queued goes to the thread's hooks.
-fn hand_over_undelivered<T: TaskThread>(thread: &mut T, cx: &ThreadCx<T>) {
+/// What was still queued (or taken and not handled) goes to the thread's hooks.
+fn hand_over_undelivered<T: TaskThread>(
+    thread: &mut T,
+    cx: &ThreadCx<T>,
+    receiver: &mut Receiver<T>,
+) {
     let core = &cx.handle.core;
-    let (signals, from_children) = cx.handle.mailbox.close_and_drain();
+    let (signals, from_children) = receiver.close_and_drain();
     if !signals.is_empty() {
         hook(core, "on_undelivered", || thread.on_undelivered(signals));
     }

@@ -16,7 +16,8 @@ use super::core::{Control, ThreadCore};
 use super::definition::{Flow, TaskThread, ThreadEnd};
 use super::errors::ThreadError;
 use super::handle::ThreadHandle;
-use super::mailbox::{DrainOnDrop, Event, Mailbox};
+use super::mailbox::{Event, Mailbox};
+use super::receiver::Receiver;
 use super::shutdown::{shut_down, tell_parent};
 use crate::join::{panic_message, panic_of};
 use crate::spawner::RawOutput;
@@ -42,10 +43,10 @@ pub(crate) async fn start<T: TaskThread>(
     let handle = cx.handle.clone();
     adopt(&handle)?;
     let (entered, has_entered) = oneshot::channel();
-    let mailbox = cx.handle.mailbox.clone();
+    let receiver = Receiver::new(cx.handle.mailbox.clone());
     let life = ThreadTask {
         core: core.clone(),
-        life: Some(life(thread, cx, entered, DrainOnDrop(mailbox))),
+        life: Some(life(thread, cx, entered, receiver)),
     };
     // Detached: the thread's end is awaited through its core, and a force cancels the
     // task through its core too (see `ThreadTask`), so no handle is kept.
@@ -159,12 +160,9 @@ fn life<T: TaskThread>(
     entered: oneshot::Sender<Result<(), String>>,
     // Owned by the future from its creation: it is dropped (and the mailbox closed) even
     // if the task is cancelled before its first poll.
-    drain: DrainOnDrop<T>,
+    mut receiver: Receiver<T>,
 ) -> impl Future<Output = ()> + Send {
     async move {
-        // Named so that the block owns `drain` (`let _ = drain;` would drop it at once and
-        // close the mailbox before the thread runs).
-        let _drain = &drain;
         let mut pending: Option<Pending> = None;
         let entering = Box::pin(thread.enter(&cx));
         let entering = Contained::new(&cx.handle.core, &mut pending, Method::Enter, entering);
@@ -181,12 +179,11 @@ fn life<T: TaskThread>(
             Some(failed) => *failed,
             None => {
                 let core = &cx.handle.core;
-                let mailbox = &cx.handle.mailbox;
                 loop {
                     if let Some(pending) = pending.as_ref() {
                         break ended_by(&pending.control);
                     }
-                    let handled = match mailbox.next().await {
+                    let handled = match receiver.next().await {
                         Event::Control(control) => {
                             pending = Some(Pending::new(core, control));
                             continue;
@@ -238,7 +235,7 @@ fn life<T: TaskThread>(
             Some(pending) => pending.deadline,
             None => Instant::now() + cx.handle.core.settings.shutdown_budget,
         };
-        let end = Box::pin(shut_down(&mut thread, &cx, end, deadline)).await;
+        let end = Box::pin(shut_down(&mut thread, &cx, &mut receiver, end, deadline)).await;
         if cx.handle.core.finish(end.clone()) {
             tell_parent(&cx, end);
         }

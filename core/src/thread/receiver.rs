@@ -1,0 +1,81 @@
+//! The loop's side of a thread's mailbox: [`Receiver`] takes the events, holds the signals
+//! it has taken from the lanes and not handled yet, and drains the mailbox at the end.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::Poll;
+
+use super::children::ChildRef;
+use super::definition::TaskThread;
+use super::mailbox::{Event, Mailbox, Undelivered};
+
+/// Signals the loop has taken from the lanes and not handled yet.
+pub(crate) struct InHand<T: TaskThread> {
+    pub(super) from_parent: VecDeque<T::Signal>,
+    pub(super) from_children: VecDeque<(ChildRef, T::ChildOutput)>,
+}
+
+impl<T: TaskThread> Default for InHand<T> {
+    fn default() -> Self {
+        InHand {
+            from_parent: VecDeque::new(),
+            from_children: VecDeque::new(),
+        }
+    }
+}
+
+/// The loop's side of a thread's mailbox: it takes the events, holds what it has taken
+/// and not handled, and drains the mailbox at the end. If the loop is dropped before its
+/// shutdown drained the mailbox (the thread was forced), what is left is counted in the
+/// log and released, so the children's signals do not keep their senders alive.
+pub(crate) struct Receiver<T: TaskThread> {
+    mailbox: Arc<Mailbox<T>>,
+    /// Boxed on the first signal: an idle thread holds nothing in hand.
+    hand: Option<Box<InHand<T>>>,
+}
+
+impl<T: TaskThread> Receiver<T> {
+    pub(crate) fn new(mailbox: Arc<Mailbox<T>>) -> Self {
+        Receiver {
+            mailbox,
+            hand: None,
+        }
+    }
+
+    /// Waits for the next event (see [`Mailbox::try_next`]). The busy path takes a queued
+    /// event without registering a waker.
+    pub(crate) async fn next(&mut self) -> Event<T> {
+        let Receiver { mailbox, hand } = self;
+        futures::future::poll_fn(|cx| {
+            if let Some(event) = mailbox.try_next(hand) {
+                return Poll::Ready(event);
+            }
+            mailbox.core.register_loop(cx.waker());
+            match mailbox.try_next(hand) {
+                Some(event) => Poll::Ready(event),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// Closes the mailbox and returns what was not handled (see
+    /// [`Mailbox::close_and_drain`]). Idempotent.
+    pub(crate) fn close_and_drain(&mut self) -> Undelivered<T> {
+        self.mailbox.close_and_drain(&mut self.hand)
+    }
+}
+
+impl<T: TaskThread> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let (signals, from_children) = self.close_and_drain();
+        if !signals.is_empty() || !from_children.is_empty() {
+            tracing::warn!(
+                thread = %self.mailbox.core.id(),
+                from_parent = signals.len(),
+                from_children = from_children.len(),
+                "signals undelivered: the thread was forced to end"
+            );
+        }
+    }
+}
