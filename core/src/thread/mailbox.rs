@@ -14,7 +14,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use event_listener::Event as Room;
@@ -26,13 +26,13 @@ use super::core::{Control, ThreadCore};
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
 use super::overflow::{deliver, Overflow, OverflowPolicy, QueueKind, Refused};
-use super::receiver::InHand;
 use super::registry::AnyChild;
 use crate::group::lock;
 use crate::notify::{notify_all, notify_one_more};
 
-/// How many queued signals make the loop take its signal lanes whole (into its
-/// [`Receiver`](super::receiver::Receiver)'s hand) rather than one signal.
+/// How many queued signals make the loop take its signal lanes whole (into its hand)
+/// rather than one signal; a full lane does too, whatever its capacity (a lane of one
+/// gains nothing: it is taken one signal at a time).
 const BATCH: usize = 8;
 
 /// What the loop takes from its mailbox.
@@ -44,8 +44,8 @@ pub(crate) enum Event<T: TaskThread> {
     ChildEnded(ChildRef, Box<ThreadEnd>),
 }
 
-/// Signals still queued at a thread's end: from the parent, and from children (with the
-/// sender's id).
+/// Signals still queued (or taken and not handled) at a thread's end: from the parent, and
+/// from children (with the sender's id).
 pub(crate) type Undelivered<T> = (
     Vec<<T as TaskThread>::Signal>,
     Vec<(String, <T as TaskThread>::ChildOutput)>,
@@ -75,6 +75,21 @@ pub(crate) struct Mailbox<T: TaskThread> {
     room_from_children: Room,
     /// Where this thread's output goes; set when it is added as a child, taken at its end.
     pub(crate) parent: Mutex<Option<ParentLink<T::Output>>>,
+}
+
+/// Signals the loop has taken from the lanes and not handled yet.
+pub(crate) struct InHand<T: TaskThread> {
+    from_parent: VecDeque<T::Signal>,
+    from_children: VecDeque<(ChildRef, T::ChildOutput)>,
+}
+
+impl<T: TaskThread> Default for InHand<T> {
+    fn default() -> Self {
+        InHand {
+            from_parent: VecDeque::new(),
+            from_children: VecDeque::new(),
+        }
+    }
 }
 
 struct Lanes<T: TaskThread> {
@@ -147,13 +162,13 @@ impl<T: TaskThread> Mailbox<T> {
         }
     }
 
-    /// Queues `item` in a lane with room (`in_hand`: what the loop holds of that lane) and
-    /// wakes the loop.
+    /// Queues `item` in a lane with room (`in_hand`: the count of what the loop holds of
+    /// that lane, for the bounded ones) and wakes the loop.
     fn push<S>(
         &self,
         lane: impl FnOnce(&mut Queued<T>) -> &mut VecDeque<S>,
         capacity: usize,
-        in_hand: &AtomicUsize,
+        in_hand: Option<&AtomicUsize>,
         item: S,
     ) -> Result<(), Refused<S>> {
         let mut lanes = lock(&self.lanes);
@@ -161,7 +176,7 @@ impl<T: TaskThread> Mailbox<T> {
             return Err(Refused::Closed(item));
         }
         let queue = lane(lanes.queued.get_or_insert_with(Box::default));
-        let held = in_hand.load(Ordering::Acquire);
+        let held = in_hand.map_or(0, |held| held.load(Ordering::Acquire));
         if queue.len() + held >= capacity.max(1) {
             return Err(Refused::Full(item));
         }
@@ -181,7 +196,8 @@ impl<T: TaskThread> Mailbox<T> {
     /// hook and policy apply when the lane is full.
     pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
         let capacity = self.core.settings.signal_capacity;
-        let push = |signal| self.push(from_parent, capacity, &self.in_hand_from_parent, signal);
+        let in_hand = Some(&self.in_hand_from_parent);
+        let push = |signal| self.push(from_parent, capacity, in_hand, signal);
         let on_full = || {
             T::on_overflow(&Overflow {
                 thread: self.core.id(),
@@ -195,10 +211,11 @@ impl<T: TaskThread> Mailbox<T> {
 
     /// The next event if one is queued, in priority order: control (so a terminate
     /// overtakes queued signals), the parent's signals, the children's signals, and only
-    /// then the children's ends. The two signal lanes are taken into `hand` whole (their
-    /// buffers swapped with the hand's empty ones), so the lock senders take is taken once
-    /// per batch rather than once per signal: on a multi-threaded runtime a sender and the
-    /// loop would otherwise contend for it on every signal.
+    /// then the children's ends. When signals pile up (see [`BATCH`]) the two signal lanes
+    /// are taken into `hand` whole (their buffers swapped with the hand's empty ones), so
+    /// the lock senders take is taken once per batch rather than once per signal: on a
+    /// multi-threaded runtime a sender and the loop would otherwise contend for it on every
+    /// signal. A few are taken one at a time.
     pub(super) fn try_next(&self, hand: &mut Option<Box<InHand<T>>>) -> Option<Event<T>> {
         // Forced: no handler runs any more, even for what is queued; the thread's task
         // drops the loop at its next poll (the force has woken it).
@@ -220,7 +237,10 @@ impl<T: TaskThread> Mailbox<T> {
         }
         let queued = lanes.queued.as_mut()?;
         let waiting = queued.from_parent.len() + queued.from_children.len();
-        if waiting < BATCH {
+        let settings = &self.core.settings;
+        let a_lane_is_full = queued.from_parent.len() >= settings.signal_capacity.max(2)
+            || queued.from_children.len() >= settings.child_signal_capacity.max(2);
+        if waiting < BATCH && !a_lane_is_full {
             // A few: one is taken. A loop that keeps up with its senders would otherwise
             // take batches of one, with the counting on top.
             if let Some(signal) = queued.from_parent.pop_front() {
@@ -256,11 +276,15 @@ impl<T: TaskThread> Mailbox<T> {
         let held = hand.as_mut()?;
         if let Some(signal) = held.from_parent.pop_front() {
             self.in_hand_from_parent.fetch_sub(1, Ordering::AcqRel);
+            // Room made outside the lanes' lock: the fence pairs with the one in
+            // `deliver` (see `crate::notify`), so a sender waiting for it is not missed.
+            fence(Ordering::SeqCst);
             notify_one_more(&self.room_from_parent);
             return Some(Event::Signal(signal));
         }
         let (child, signal) = held.from_children.pop_front()?;
         self.in_hand_from_children.fetch_sub(1, Ordering::AcqRel);
+        fence(Ordering::SeqCst);
         notify_one_more(&self.room_from_children);
         Some(Event::ChildSignal(child, signal))
     }
@@ -309,12 +333,16 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
         signal: (ChildRef, P::ChildOutput),
     ) -> Result<(), Refused<(ChildRef, P::ChildOutput)>> {
         let capacity = self.core.settings.child_signal_capacity;
-        self.push(from_children, capacity, &self.in_hand_from_children, signal)
+        self.push(
+            from_children,
+            capacity,
+            Some(&self.in_hand_from_children),
+            signal,
+        )
     }
 
     fn push_child_end(&self, child: ChildRef, end: ThreadEnd) {
-        let nothing_in_hand = AtomicUsize::new(0);
-        let _ = self.push(ended_children, usize::MAX, &nothing_in_hand, (child, end));
+        let _ = self.push(ended_children, usize::MAX, None, (child, end));
     }
 
     fn room_for_children(&self) -> &Room {

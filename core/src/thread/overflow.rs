@@ -136,8 +136,11 @@ pub(crate) async fn deliver<S>(
         return Err(SendError::Full(signal));
     }
     loop {
-        // Listening before trying again: room made in between is not missed.
+        // Listening before trying again: room made in between is not missed. The fence
+        // pairs with the one after room is made outside the lanes' lock (the loop handing
+        // out a batch): either it sees this listener, or this retry sees the room.
         let listener = room.listen();
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
         signal = match push(signal) {
             Ok(()) => return Ok(()),
             Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),

@@ -1,28 +1,12 @@
-//! The loop's side of a thread's mailbox: [`Receiver`] takes the events, holds the signals
-//! it has taken from the lanes and not handled yet, and drains the mailbox at the end.
+//! The loop's side of a thread's mailbox: [`Receiver`] takes the events, keeps the signals
+//! it has taken from the lanes in a batch and not handled yet, and drains the mailbox at
+//! the end.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::Poll;
 
-use super::children::ChildRef;
 use super::definition::TaskThread;
-use super::mailbox::{Event, Mailbox, Undelivered};
-
-/// Signals the loop has taken from the lanes and not handled yet.
-pub(crate) struct InHand<T: TaskThread> {
-    pub(super) from_parent: VecDeque<T::Signal>,
-    pub(super) from_children: VecDeque<(ChildRef, T::ChildOutput)>,
-}
-
-impl<T: TaskThread> Default for InHand<T> {
-    fn default() -> Self {
-        InHand {
-            from_parent: VecDeque::new(),
-            from_children: VecDeque::new(),
-        }
-    }
-}
+use super::mailbox::{Event, InHand, Mailbox, Undelivered};
 
 /// The loop's side of a thread's mailbox: it takes the events, holds what it has taken
 /// and not handled, and drains the mailbox at the end. If the loop is dropped before its
@@ -30,7 +14,7 @@ impl<T: TaskThread> Default for InHand<T> {
 /// log and released, so the children's signals do not keep their senders alive.
 pub(crate) struct Receiver<T: TaskThread> {
     mailbox: Arc<Mailbox<T>>,
-    /// Boxed on the first signal: an idle thread holds nothing in hand.
+    /// Boxed on the first batch: an idle thread holds nothing in hand.
     hand: Option<Box<InHand<T>>>,
 }
 
