@@ -4,11 +4,11 @@
 //! not; most of our events (a thread's end, a group's idleness, a full queue's room, a
 //! slot's lock) are never listened to. `total_listeners` answers without allocating. It
 //! is sound for the pattern every waiter here follows: the notifier changes the state,
-//! then asks; the waiter listens, then looks at the state again. When the state changes
-//! under a lock the waiter also takes to look at it, the lock orders the two; where it
-//! changes outside it (the mailbox's loop making room as it hands out a batch), a SeqCst
-//! fence on each side, between the change and the ask and between the listen and the look,
-//! does: either the notifier sees the listener or the waiter sees the state.
+//! then asks; the waiter listens, then looks at the state again, and the state changes
+//! under a lock the waiter also takes to look at it: the lock orders the two, so either
+//! the notifier sees the listener or the waiter sees the state. (Where the state changes
+//! outside such a lock, the mailbox's loop making room as it hands out a batch, the
+//! ordering comes from one atomic instead: see `thread::overflow::LaneRoom`.)
 
 use event_listener::Event;
 

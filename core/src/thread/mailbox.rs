@@ -14,10 +14,8 @@
 
 use std::any::{Any, TypeId};
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use event_listener::Event as Room;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
@@ -25,10 +23,9 @@ use super::children::ChildRef;
 use super::core::{Control, ThreadCore};
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
-use super::overflow::{deliver, Overflow, OverflowPolicy, QueueKind, Refused};
+use super::overflow::{deliver, LaneRoom, Overflow, OverflowPolicy, QueueKind, Refused};
 use super::registry::AnyChild;
 use crate::group::lock;
-use crate::notify::{notify_all, notify_one_more};
 
 /// How many queued signals make the loop take its signal lanes whole (into its hand)
 /// rather than one signal; a full lane does too, whatever its capacity (a lane of one
@@ -65,14 +62,10 @@ pub(crate) type Undelivered<T> = (
 pub(crate) struct Mailbox<T: TaskThread> {
     pub(crate) core: Arc<ThreadCore>,
     lanes: Mutex<Lanes<T>>,
-    /// How many signals of each bounded lane the loop holds in hand (taken, not handled
-    /// yet; see [`Receiver`]): a lane's capacity counts them too.
-    in_hand_from_parent: AtomicUsize,
-    in_hand_from_children: AtomicUsize,
-    /// Senders waiting for room in the lane from the parent.
-    room_from_parent: Room,
-    /// Senders waiting for room in the lane from the children.
-    room_from_children: Room,
+    /// The room of the bounded lanes: what the loop holds of each in hand (a lane's
+    /// capacity counts it), and the senders waiting for room in each.
+    room_from_parent: LaneRoom,
+    room_from_children: LaneRoom,
     /// Where this thread's output goes; set when it is added as a child, taken at its end.
     pub(crate) parent: Mutex<Option<ParentLink<T::Output>>>,
 }
@@ -141,7 +134,7 @@ pub(crate) trait ChildInbox<M>: Send + Sync + 'static {
     fn push_child_signal(&self, signal: (ChildRef, M)) -> Result<(), Refused<(ChildRef, M)>>;
     /// Queues a child's end (dropped if the parent's loop has ended: nobody would read it).
     fn push_child_end(&self, child: ChildRef, end: ThreadEnd);
-    fn room_for_children(&self) -> &Room;
+    fn room_for_children(&self) -> &LaneRoom;
     /// The parent's overflow policy, after calling its hook (the queue is full).
     fn overflowed(&self, sender: &str) -> OverflowPolicy;
 }
@@ -154,21 +147,19 @@ impl<T: TaskThread> Mailbox<T> {
                 open: true,
                 queued: None,
             }),
-            in_hand_from_parent: AtomicUsize::new(0),
-            in_hand_from_children: AtomicUsize::new(0),
-            room_from_parent: Room::new(),
-            room_from_children: Room::new(),
+            room_from_parent: LaneRoom::new(),
+            room_from_children: LaneRoom::new(),
             parent: Mutex::new(None),
         }
     }
 
-    /// Queues `item` in a lane with room (`in_hand`: the count of what the loop holds of
-    /// that lane, for the bounded ones) and wakes the loop.
+    /// Queues `item` in a lane with room (`room`: the bounded lanes' bookkeeping of what
+    /// the loop holds in hand) and wakes the loop.
     fn push<S>(
         &self,
         lane: impl FnOnce(&mut Queued<T>) -> &mut VecDeque<S>,
         capacity: usize,
-        in_hand: Option<&AtomicUsize>,
+        room: Option<&LaneRoom>,
         item: S,
     ) -> Result<(), Refused<S>> {
         let mut lanes = lock(&self.lanes);
@@ -176,7 +167,7 @@ impl<T: TaskThread> Mailbox<T> {
             return Err(Refused::Closed(item));
         }
         let queue = lane(lanes.queued.get_or_insert_with(Box::default));
-        let held = in_hand.map_or(0, |held| held.load(Ordering::Acquire));
+        let held = room.map_or(0, LaneRoom::in_hand);
         if queue.len() + held >= capacity.max(1) {
             return Err(Refused::Full(item));
         }
@@ -196,8 +187,8 @@ impl<T: TaskThread> Mailbox<T> {
     /// hook and policy apply when the lane is full.
     pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
         let capacity = self.core.settings.signal_capacity;
-        let in_hand = Some(&self.in_hand_from_parent);
-        let push = |signal| self.push(from_parent, capacity, in_hand, signal);
+        let room = Some(&self.room_from_parent);
+        let push = |signal| self.push(from_parent, capacity, room, signal);
         let on_full = || {
             T::on_overflow(&Overflow {
                 thread: self.core.id(),
@@ -245,12 +236,12 @@ impl<T: TaskThread> Mailbox<T> {
             // take batches of one, with the counting on top.
             if let Some(signal) = queued.from_parent.pop_front() {
                 drop(lanes);
-                notify_one_more(&self.room_from_parent);
+                self.room_from_parent.made_under_the_lock();
                 return Some(Event::Signal(signal));
             }
             if let Some((child, signal)) = queued.from_children.pop_front() {
                 drop(lanes);
-                notify_one_more(&self.room_from_children);
+                self.room_from_children.made_under_the_lock();
                 return Some(Event::ChildSignal(child, signal));
             }
         } else {
@@ -258,10 +249,8 @@ impl<T: TaskThread> Mailbox<T> {
             std::mem::swap(&mut queued.from_parent, &mut held.from_parent);
             std::mem::swap(&mut queued.from_children, &mut held.from_children);
             // Counted under the lock, so a sender never sees a taken signal in neither place.
-            self.in_hand_from_parent
-                .fetch_add(held.from_parent.len(), Ordering::AcqRel);
-            self.in_hand_from_children
-                .fetch_add(held.from_children.len(), Ordering::AcqRel);
+            self.room_from_parent.take(held.from_parent.len());
+            self.room_from_children.take(held.from_children.len());
             drop(lanes);
             return self.next_in_hand(hand);
         }
@@ -275,17 +264,11 @@ impl<T: TaskThread> Mailbox<T> {
     fn next_in_hand(&self, hand: &mut Option<Box<InHand<T>>>) -> Option<Event<T>> {
         let held = hand.as_mut()?;
         if let Some(signal) = held.from_parent.pop_front() {
-            self.in_hand_from_parent.fetch_sub(1, Ordering::AcqRel);
-            // Room made outside the lanes' lock: the fence pairs with the one in
-            // `deliver` (see `crate::notify`), so a sender waiting for it is not missed.
-            fence(Ordering::SeqCst);
-            notify_one_more(&self.room_from_parent);
+            self.room_from_parent.hand_out_one();
             return Some(Event::Signal(signal));
         }
         let (child, signal) = held.from_children.pop_front()?;
-        self.in_hand_from_children.fetch_sub(1, Ordering::AcqRel);
-        fence(Ordering::SeqCst);
-        notify_one_more(&self.room_from_children);
+        self.room_from_children.hand_out_one();
         Some(Event::ChildSignal(child, signal))
     }
 
@@ -296,8 +279,8 @@ impl<T: TaskThread> Mailbox<T> {
         lanes.open = false;
         let queued = lanes.queued.take();
         drop(lanes);
-        notify_all(&self.room_from_parent);
-        notify_all(&self.room_from_children);
+        self.room_from_parent.close();
+        self.room_from_children.close();
         let mut signals = Vec::new();
         let mut from_children = Vec::new();
         if let Some(held) = hand.take() {
@@ -336,7 +319,7 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
         self.push(
             from_children,
             capacity,
-            Some(&self.in_hand_from_children),
+            Some(&self.room_from_children),
             signal,
         )
     }
@@ -345,7 +328,7 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
         let _ = self.push(ended_children, usize::MAX, None, (child, end));
     }
 
-    fn room_for_children(&self) -> &Room {
+    fn room_for_children(&self) -> &LaneRoom {
         &self.room_from_children
     }
 

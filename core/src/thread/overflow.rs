@@ -1,7 +1,11 @@
 //! Full queues: the overflow hook's argument, the policy that follows it, and the sending
 //! that applies both.
 
-use event_listener::Event as Room;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use event_listener::{Event, EventListener};
+
+use crate::notify::{notify_all, notify_one_more};
 
 use super::errors::SendError;
 
@@ -119,11 +123,89 @@ pub(crate) enum Refused<S> {
     Closed(S),
 }
 
+/// The room of a bounded lane, as the loop and waiting senders see it outside the lanes'
+/// lock: how many of the lane's signals the loop holds in hand (they count against the
+/// capacity), how many senders wait for room, and the event they wait on.
+///
+/// Both counts are one atomic, so that the loop making room (handing a signal out of its
+/// hand, without the lanes' lock) and a sender starting to wait are ordered: each sees the
+/// other's change. The loop then notifies only when someone waits, and pays nothing for
+/// it otherwise.
+pub(crate) struct LaneRoom {
+    /// Low half: signals in the loop's hand. High half: senders waiting for room.
+    counts: AtomicUsize,
+    room: Event,
+}
+
+const WAITER: usize = 1 << (usize::BITS / 2);
+const IN_HAND: usize = WAITER - 1;
+
+impl LaneRoom {
+    pub(crate) fn new() -> Self {
+        LaneRoom {
+            counts: AtomicUsize::new(0),
+            room: Event::new(),
+        }
+    }
+
+    /// Signals of the lane in the loop's hand; read under the lanes' lock by a push.
+    pub(crate) fn in_hand(&self) -> usize {
+        self.counts.load(Ordering::Acquire) & IN_HAND
+    }
+
+    /// The loop has taken `taken` signals of the lane into its hand (under the lanes' lock).
+    pub(crate) fn take(&self, taken: usize) {
+        self.counts.fetch_add(taken, Ordering::AcqRel);
+    }
+
+    /// The loop hands one signal out of its hand: room for one more, and a waiting sender
+    /// is told.
+    pub(crate) fn hand_out_one(&self) {
+        let before = self.counts.fetch_sub(1, Ordering::AcqRel);
+        if before >= WAITER {
+            // A sender counted itself after it listened: its listener is seen.
+            notify_one_more(&self.room);
+        }
+    }
+
+    /// Room made under the lanes' lock (a signal taken on its own): a sender that waits
+    /// re-checks under that lock, which orders the two.
+    pub(crate) fn made_under_the_lock(&self) {
+        if self.counts.load(Ordering::Acquire) >= WAITER {
+            notify_one_more(&self.room);
+        }
+    }
+
+    /// The lane has closed: every waiting sender gets its signal back.
+    pub(crate) fn close(&self) {
+        notify_all(&self.room);
+    }
+
+    fn listen(&self) -> EventListener {
+        self.room.listen()
+    }
+
+    /// Counts a sender waiting for room (it has listened) until the guard is dropped (also
+    /// if the send is).
+    fn wait(&self) -> Waiting<'_> {
+        self.counts.fetch_add(WAITER, Ordering::AcqRel);
+        Waiting(self)
+    }
+}
+
+struct Waiting<'a>(&'a LaneRoom);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.counts.fetch_sub(WAITER, Ordering::AcqRel);
+    }
+}
+
 /// Sends `signal` through `push`; when the lane is full, `on_full` calls the receiver's
 /// hook and says its policy: hand the signal back, or wait for `room` and try again.
 pub(crate) async fn deliver<S>(
     mut push: impl FnMut(S) -> Result<(), Refused<S>>,
-    room: &Room,
+    room: &LaneRoom,
     on_full: impl FnOnce() -> OverflowPolicy,
     signal: S,
 ) -> Result<(), SendError<S>> {
@@ -136,16 +218,16 @@ pub(crate) async fn deliver<S>(
         return Err(SendError::Full(signal));
     }
     loop {
-        // Listening before trying again: room made in between is not missed. The fence
-        // pairs with the one after room is made outside the lanes' lock (the loop handing
-        // out a batch): either it sees this listener, or this retry sees the room.
+        // Listening, then counted as waiting, then trying again: room the loop makes
+        // before the count is seen by this try; room it makes after, it notifies.
         let listener = room.listen();
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        let waiting = room.wait();
         signal = match push(signal) {
             Ok(()) => return Ok(()),
             Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
             Err(Refused::Full(signal)) => signal,
         };
         listener.await;
+        drop(waiting);
     }
 }
