@@ -17,6 +17,7 @@
 //! specification of each behaviour.
 #![forbid(unsafe_code)]
 
+pub mod crowds;
 pub mod endings;
 pub mod family;
 pub mod fixtures;
@@ -123,6 +124,7 @@ macro_rules! conformance_suite {
             family::full_queues_call_the_hook_then_apply_the_policy,
             family::signals_taken_but_not_handled_count_against_the_capacity,
             family::a_sender_waiting_for_room_gets_its_signal_back_at_the_end,
+            crowds::every_signal_arrives_once_and_in_order_under_contention,
             family::children_are_added_from_enter_handlers_and_tasks,
             family::refused_and_failed_children_are_reported,
             threads::a_hung_handler_or_a_failing_hook_cannot_block_the_end,
