@@ -23,7 +23,9 @@ use super::children::ChildRef;
 use super::core::{Control, ThreadCore};
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
-use super::overflow::{deliver, LaneRoom, Overflow, OverflowPolicy, QueueKind, Refused};
+use super::overflow::{
+    deliver, LaneRoom, Overflow, OverflowPolicy, QueueKind, Refused, MAX_IN_HAND,
+};
 use super::registry::AnyChild;
 use crate::group::lock;
 
@@ -231,9 +233,10 @@ impl<T: TaskThread> Mailbox<T> {
         let settings = &self.core.settings;
         let a_lane_is_full = queued.from_parent.len() >= settings.signal_capacity.max(2)
             || queued.from_children.len() >= settings.child_signal_capacity.max(2);
-        if waiting < BATCH && !a_lane_is_full {
-            // A few: one is taken. A loop that keeps up with its senders would otherwise
-            // take batches of one, with the counting on top.
+        let fits = waiting <= MAX_IN_HAND;
+        if (waiting < BATCH && !a_lane_is_full) || !fits {
+            // A few (or more than the hand can count): one is taken. A loop that keeps up
+            // with its senders would otherwise take batches of one, with the counting on top.
             if let Some(signal) = queued.from_parent.pop_front() {
                 drop(lanes);
                 self.room_from_parent.made_under_the_lock();

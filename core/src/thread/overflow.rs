@@ -1,5 +1,6 @@
-//! Full queues: the overflow hook's argument, the policy that follows it, and the sending
-//! that applies both.
+//! Full queues: the overflow hook's argument, the policy that follows it, a bounded lane's
+//! room (what counts against its capacity outside its lock, and who waits for room), and
+//! the sending that applies them.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -139,6 +140,10 @@ pub(crate) struct LaneRoom {
 
 const WAITER: usize = 1 << (usize::BITS / 2);
 const IN_HAND: usize = WAITER - 1;
+
+/// The most signals of one lane the loop may hold in hand (2^32 - 1 on 64-bit targets,
+/// 65,535 on 32-bit ones): a bigger batch is not taken whole.
+pub(crate) const MAX_IN_HAND: usize = IN_HAND;
 
 impl LaneRoom {
     pub(crate) fn new() -> Self {
