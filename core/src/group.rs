@@ -8,7 +8,7 @@ use std::time::Duration;
 use event_listener::Event;
 
 use crate::error::SlotError;
-use crate::notify::notify_all;
+use crate::notify::{notify_all, wait_for};
 use crate::slot::{end_together, SlotShared, TaskSlot};
 use crate::spawner::Runtime;
 
@@ -256,16 +256,7 @@ impl TaskGroup {
 
     /// Completes when no task of the group is live (at once if none is).
     pub async fn idle(&self) {
-        loop {
-            if self.live_tasks() == 0 {
-                return;
-            }
-            let listener = self.shared.idle.listen();
-            if self.live_tasks() == 0 {
-                return;
-            }
-            listener.await;
-        }
+        wait_for(&self.shared.idle, || (self.live_tasks() == 0).then_some(())).await
     }
 
     /// Deletes every slot's task: all are cancelled first, then awaited together, within

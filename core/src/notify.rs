@@ -25,3 +25,18 @@ pub(crate) fn notify_one_more(event: &Event) {
         event.notify_additional(1);
     }
 }
+
+/// The waiter's side of that pattern: `ready` is looked at, then looked at again after
+/// listening to `event`, and the wait goes on until it gives a value.
+pub(crate) async fn wait_for<T>(event: &Event, mut ready: impl FnMut() -> Option<T>) -> T {
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        let listener = event.listen();
+        if let Some(value) = ready() {
+            return value;
+        }
+        listener.await;
+    }
+}

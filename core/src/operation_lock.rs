@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use event_listener::Event;
 
-use crate::notify::notify_one_more;
+use crate::notify::{notify_one_more, wait_for};
 
 /// Invariants: at most one [`OperationGuard`] exists at a time; every unlock wakes one
 /// more waiter if there is one, and a waiter listens before trying again, so no unlock is
@@ -40,16 +40,7 @@ impl OperationLock {
 
     /// Waits for the lock.
     pub(crate) async fn lock(&self) -> OperationGuard<'_> {
-        loop {
-            if let Some(guard) = self.try_lock() {
-                return guard;
-            }
-            let listener = self.unlocked.listen();
-            if let Some(guard) = self.try_lock() {
-                return guard;
-            }
-            listener.await;
-        }
+        wait_for(&self.unlocked, || self.try_lock()).await
     }
 }
 

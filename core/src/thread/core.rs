@@ -14,7 +14,7 @@ use futures::FutureExt;
 use super::definition::{ThreadConfig, ThreadEnd};
 use super::registry::{AnyChild, Registry};
 use crate::group::{lock, PanicHook};
-use crate::notify::notify_all;
+use crate::notify::{notify_all, wait_for};
 use crate::{Runtime, TaskGroup};
 
 /// What reaches a signal loop ahead of every queued signal.
@@ -274,16 +274,8 @@ impl ThreadCore {
     /// Completes when no child is registered any more: each leaves when it has ended. One
     /// wait for the whole registry, where a join per child would make a listener each.
     pub(crate) async fn children_gone(&self) {
-        loop {
-            if lock(&self.state).children.is_empty() {
-                return;
-            }
-            let listener = self.children_gone.listen();
-            if lock(&self.state).children.is_empty() {
-                return;
-            }
-            listener.await;
-        }
+        let gone = || lock(&self.state).children.is_empty().then_some(());
+        wait_for(&self.children_gone, gone).await
     }
 
     pub(crate) fn child_count(&self) -> usize {
@@ -324,16 +316,7 @@ impl ThreadCore {
     }
 
     pub(crate) async fn join(&self) -> ThreadEnd {
-        loop {
-            if let Some(end) = self.end() {
-                return end;
-            }
-            let listener = self.ended.listen();
-            if let Some(end) = self.end() {
-                return end;
-            }
-            listener.await;
-        }
+        wait_for(&self.ended, || self.end()).await
     }
 
     /// Cancels whatever of the thread still runs (its loop, its tasks, its subtree), waits
