@@ -279,9 +279,9 @@ pub(crate) fn end_together<'a>(
         // Awaited one after the other: all were cancelled at once, so while the first ends the
         // others end too, and each later await finds its task ended. No allocation per task
         // (awaiting them as a `FuturesUnordered` would make a node for each), and each handle
-        // is released as soon as its end is seen, while the task is still in the cache.
-        let mut seen = 0;
-        // The last task awaited (or being awaited when the deadline came).
+        // is released as soon as its end is seen, while the task is still in the cache; what
+        // is still held afterwards was not seen ending. `awaited`: the last task awaited (or
+        // being awaited when the deadline came).
         let mut awaited = 0;
         let all_ended = async {
             for (index, end) in ending.iter_mut().enumerate() {
@@ -290,7 +290,6 @@ pub(crate) fn end_together<'a>(
                     futures::future::poll_fn(|cx| task.poll_end(cx)).await;
                 }
                 end.task = None;
-                seen += 1;
             }
         };
         let ended = crate::spawner::before(&group.runtime, started + timeout, all_ended).await;
@@ -299,9 +298,9 @@ pub(crate) fn end_together<'a>(
         if ended.is_some() && started.elapsed() <= timeout {
             return Ok(());
         }
-        // The tasks not seen ending: each is looked at once more.
+        // The tasks not seen ending (those still held): each is looked at once more.
         let mut check = Context::from_waker(futures::task::noop_waker_ref());
-        let lingering: Vec<&TaskSlot> = ending[seen..]
+        let lingering: Vec<&TaskSlot> = ending
             .iter_mut()
             .filter_map(|end| {
                 let task = end.task.as_mut()?;
