@@ -102,20 +102,34 @@ where
         let this = self.project();
         let (core, method) = (*this.core, this.method.name());
         let mut call = this.call;
-        let failure = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
-            Ok(Poll::Ready(Ok(value))) => return Poll::Ready(Ok(value)),
-            Ok(Poll::Ready(Err(error))) => error.to_string(),
-            Err(panic) => format!("panicked: {}", panic_message(panic.as_ref())),
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
             Ok(Poll::Pending) => {
                 return poll_deadline(core, this.pending, this.deadline, method, cx)
             }
+            Ok(Poll::Ready(returned)) => Ok(returned),
+            Err(panic) => Err(panic),
         };
-        tracing::error!(thread = %core.id(), method, "{failure}");
-        Poll::Ready(Err(ThreadEnd::Failed {
-            r#where: method.to_owned(),
-            message: failure,
-        }))
+        Poll::Ready(failed_as_end(core.id(), method, outcome))
     }
+}
+
+/// A user method's outcome as its thread sees it: the method's value, or, for an error or
+/// a panic, [`ThreadEnd::Failed`] naming the method, logged with the thread's id.
+pub(crate) fn failed_as_end<R>(
+    thread_id: &str,
+    method: &'static str,
+    outcome: std::thread::Result<Result<R, BoxError>>,
+) -> Result<R, ThreadEnd> {
+    let failure = match outcome {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(error)) => error.to_string(),
+        Err(panic) => format!("panicked: {}", panic_message(panic.as_ref())),
+    };
+    tracing::error!(thread = %thread_id, method, "{failure}");
+    Err(ThreadEnd::Failed {
+        r#where: method.to_owned(),
+        message: failure,
+    })
 }
 
 /// While the method is pending: takes a control message that arrives, then enforces the

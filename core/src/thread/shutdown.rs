@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use futures::FutureExt;
 
+use super::contained::failed_as_end;
 use super::context::ThreadCx;
 use super::core::{ThreadCore, FORCE_GRACE};
 use super::definition::{BoxError, TaskThread, ThreadEnd};
@@ -133,24 +134,14 @@ pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
     parent.push_child_end(cx.handle.as_child(), end);
 }
 
-/// Runs a user method of the shutdown (`exit`), turning an error or a panic into
-/// [`ThreadEnd::Failed`], logged with where. A combinator, not an `async fn`: it holds the
-/// method's future once.
+/// Runs a user method of the shutdown (`exit`), contained as the loop's methods are (see
+/// [`failed_as_end`]). A combinator, not an `async fn`: it holds the method's future once.
 fn guarded<'a, R>(
     thread_id: &'a str,
     method: &'static str,
     call: impl Future<Output = Result<R, BoxError>> + 'a,
 ) -> impl Future<Output = Result<R, ThreadEnd>> + 'a {
-    AssertUnwindSafe(call).catch_unwind().map(move |ended| {
-        let failure = match ended {
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(error)) => error.to_string(),
-            Err(panic) => format!("panicked: {}", panic_message(panic.as_ref())),
-        };
-        tracing::error!(thread = %thread_id, method, "{failure}");
-        Err(ThreadEnd::Failed {
-            r#where: method.to_owned(),
-            message: failure,
-        })
-    })
+    AssertUnwindSafe(call)
+        .catch_unwind()
+        .map(move |outcome| failed_as_end(thread_id, method, outcome))
 }
