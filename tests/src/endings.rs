@@ -185,8 +185,6 @@ pub async fn a_panic_while_a_thread_is_dropped_is_contained(rt: Runtime) {
     let thread = start(&rt, Fragile).await.unwrap();
     thread.terminate();
     assert_eq!(thread.join().await, ThreadEnd::Stopped);
-    while !crate::logs::contains_line(&["ERROR", "fragile", "fragile fails while dropped"]) {
-        rt.yield_now().await;
-    }
+    crate::logs::wait_for_line(&["ERROR", "fragile", "fragile fails while dropped"]).await;
     assert_eq!(thread.end(), Some(ThreadEnd::Stopped));
 }

@@ -2,9 +2,7 @@
 //! and full queues under both overflow policies.
 
 use futures::channel::oneshot;
-use task_thread::{
-    start, OverflowPolicy, Runtime, SendError, Spawner, SpawnerExt, ThreadEnd, ThreadError,
-};
+use task_thread::{start, OverflowPolicy, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
 
 use crate::fixtures::EventLog;
 use crate::logs;
@@ -145,7 +143,7 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
             sender.send(Cmd::Note(n)).await.unwrap();
         }
     });
-    log_until_full(&rt, "waiting").await;
+    log_until_full("waiting").await;
     open.send(()).unwrap();
     sending.await.unwrap();
     log.wait_for("waiting got 9").await;
@@ -241,7 +239,7 @@ pub async fn a_sender_waiting_for_room_gets_its_signal_back_at_the_end(rt: Runti
     closing.send(Cmd::Note(1)).await.unwrap();
     let sender = closing.clone();
     let waiting = rt.spawn(async move { sender.send(Cmd::Note(2)).await });
-    log_until_full(&rt, "closing").await;
+    log_until_full("closing").await;
     closing.terminate();
     open.send(()).unwrap();
     assert!(matches!(
@@ -253,10 +251,8 @@ pub async fn a_sender_waiting_for_room_gets_its_signal_back_at_the_end(rt: Runti
 }
 
 /// Waits until the overflow hook of the thread `id` has logged.
-async fn log_until_full(rt: &Runtime, id: &str) {
-    while !logs::contains_line(&["WARN", id, "FromParent", "queue full"]) {
-        rt.yield_now().await;
-    }
+async fn log_until_full(id: &str) {
+    logs::wait_for_line(&["WARN", id, "FromParent", "queue full"]).await
 }
 
 /// Children can be added from `enter`, from a handler and from a task; a child's own
