@@ -6,7 +6,7 @@ use task_thread::{start, OverflowPolicy, Runtime, SendError, SpawnerExt, ThreadE
 
 use crate::fixtures::EventLog;
 use crate::logs;
-use crate::tree::{Cmd, Failure, Leaf, Node};
+use crate::tree::{hold, Cmd, Failure, Leaf, Node};
 
 /// A parent finds its children by id, by type, or both, and sends to one child or to every
 /// child that accepts the signal's type.
@@ -111,9 +111,7 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
     rejecting.capacity = 2;
     rejecting.overflow = OverflowPolicy::Reject;
     let rejecting = start(&rt, rejecting).await.unwrap();
-    let (open, gate) = oneshot::channel();
-    rejecting.send(Cmd::Wait(gate)).await.unwrap();
-    log.wait_for("rejecting waits").await;
+    let open = hold(&rejecting, &log).await;
     rejecting.send(Cmd::Note(1)).await.unwrap();
     rejecting.send(Cmd::Note(2)).await.unwrap();
     assert!(matches!(
@@ -134,9 +132,7 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
     let mut waiting = Node::new("waiting", &log);
     waiting.capacity = 2;
     let waiting = start(&rt, waiting).await.unwrap();
-    let (open, gate) = oneshot::channel();
-    waiting.send(Cmd::Wait(gate)).await.unwrap();
-    log.wait_for("waiting waits").await;
+    let open = hold(&waiting, &log).await;
     let sender = waiting.clone();
     let sending = rt.spawn(async move {
         for n in 0..10 {
@@ -165,9 +161,7 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
     parent.child_capacity = 1;
     parent.overflow = OverflowPolicy::Reject;
     let parent = start(&rt, parent).await.unwrap();
-    let (open, gate) = oneshot::channel();
-    parent.send(Cmd::Wait(gate)).await.unwrap();
-    log.wait_for("busy_parent waits").await;
+    let open = hold(&parent, &log).await;
     let chatty = parent.find_child_of::<Node>("chatty").unwrap();
     chatty.send(Cmd::Up("first".into())).await.unwrap();
     chatty.send(Cmd::Up("second".into())).await.unwrap();
@@ -194,9 +188,7 @@ pub async fn signals_taken_but_not_handled_count_against_the_capacity(rt: Runtim
     node.capacity = 10;
     node.overflow = OverflowPolicy::Reject;
     let node = start(&rt, node).await.unwrap();
-    let (open_first, first) = oneshot::channel();
-    node.send(Cmd::Wait(first)).await.unwrap();
-    log.wait_for("batched waits").await;
+    let open_first = hold(&node, &log).await;
     // While the loop waits, a second gate and nine notes fill the queue.
     let (open_second, second) = oneshot::channel();
     node.send(Cmd::Wait(second)).await.unwrap();
@@ -233,9 +225,7 @@ pub async fn a_sender_waiting_for_room_gets_its_signal_back_at_the_end(rt: Runti
     let mut closing = Node::new("closing", &log);
     closing.capacity = 1;
     let closing = start(&rt, closing).await.unwrap();
-    let (open, gate) = oneshot::channel();
-    closing.send(Cmd::Wait(gate)).await.unwrap();
-    log.wait_for("closing waits").await;
+    let open = hold(&closing, &log).await;
     closing.send(Cmd::Note(1)).await.unwrap();
     let sender = closing.clone();
     let waiting = rt.spawn(async move { sender.send(Cmd::Note(2)).await });

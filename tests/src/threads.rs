@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use futures::channel::oneshot;
 use task_thread::{start, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
 
 use crate::fixtures::EventLog;
-use crate::tree::{Cmd, Failure, Node};
+use crate::tree::{hold, Cmd, Failure, Node};
 
 /// `enter` runs before any signal is handled, and signals from one sender arrive in order.
 pub async fn enter_runs_first_and_signals_keep_their_order(rt: Runtime) {
@@ -113,9 +112,7 @@ pub async fn queued_signals_reach_the_undelivered_hook(rt: Runtime) {
     let mut node = Node::new("t", &log);
     node.capacity = 3;
     let thread = start(&rt, node).await.unwrap();
-    let (open, gate) = oneshot::channel();
-    thread.send(Cmd::Wait(gate)).await.unwrap();
-    log.wait_for("t waits").await;
+    let open = hold(&thread, &log).await;
     for n in 0..3 {
         thread.send(Cmd::Note(n)).await.unwrap();
     }
@@ -142,9 +139,7 @@ pub async fn queued_child_signals_reach_the_undelivered_hook(rt: Runtime) {
     )
     .await
     .unwrap();
-    let (open, gate) = oneshot::channel();
-    parent.send(Cmd::Wait(gate)).await.unwrap();
-    log.wait_for("p waits").await;
+    let open = hold(&parent, &log).await;
     let child = find(&parent, "c");
     for text in ["m0", "m1"] {
         child.send(Cmd::Up(text.into())).await.unwrap();
@@ -423,9 +418,7 @@ pub async fn a_hung_handler_or_a_failing_hook_cannot_block_the_end(rt: Runtime) 
     )
     .await
     .unwrap();
-    let (_never_opened, gate) = oneshot::channel();
-    hung.send(Cmd::Wait(gate)).await.unwrap();
-    log.wait_for("hung waits").await;
+    let _never_opened = hold(&hung, &log).await;
     hung.terminate();
     assert_eq!(
         hung.join().await,
@@ -438,9 +431,7 @@ pub async fn a_hung_handler_or_a_failing_hook_cannot_block_the_end(rt: Runtime) 
     let mut fragile = Node::new("fragile", &log).failing(Failure::PanicInUndelivered);
     fragile.capacity = 4;
     let fragile = start(&rt, fragile).await.unwrap();
-    let (open, gate) = oneshot::channel();
-    fragile.send(Cmd::Wait(gate)).await.unwrap();
-    log.wait_for("fragile waits").await;
+    let open = hold(&fragile, &log).await;
     fragile.send(Cmd::Note(1)).await.unwrap();
     fragile.terminate();
     open.send(()).unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use task_thread::{
     BoxError, ChildRef, Flow, Next, OverflowPolicy, Task, TaskCx, TaskThread, ThreadConfig,
-    ThreadCx, ThreadEnd,
+    ThreadCx, ThreadEnd, ThreadHandle,
 };
 
 use crate::fixtures::{EventLog, LogOnDrop};
@@ -254,4 +254,13 @@ impl TaskThread for Leaf {
         self.log.push(&format!("{} got {n}", self.id));
         Flow::Continue
     }
+}
+
+/// Holds `thread`'s loop in a handler (a [`Cmd::Wait`]) until the returned sender opens the
+/// gate: what is sent to it meanwhile stays queued.
+pub async fn hold(thread: &ThreadHandle<Node>, log: &EventLog) -> oneshot::Sender<()> {
+    let (open, gate) = oneshot::channel();
+    thread.send(Cmd::Wait(gate)).await.unwrap();
+    log.wait_for(&format!("{} waits", thread.id())).await;
+    open
 }
