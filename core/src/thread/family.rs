@@ -9,7 +9,7 @@ use super::core::InsertRefused;
 use super::definition::TaskThread;
 use super::errors::{SendError, ThreadError};
 use super::handle::ThreadHandle;
-use super::mailbox::{ChildInbox, Mailbox, ParentLink};
+use super::mailbox::{ChildInbox, ParentLink};
 use super::overflow::{deliver, Refused};
 use super::registry::AnyChild;
 use super::signal_loop;
@@ -30,14 +30,10 @@ impl<T: TaskThread> ThreadHandle<T> {
             let Some(link) = link.as_ref() else {
                 return Err(SendError::NoParent(output));
             };
-            // Gone: the parent has ended and been dropped.
-            let Some(inbox) = link.inbox.upgrade() else {
-                return Err(SendError::Ended(output));
-            };
-            match inbox.push_child_signal((me, output)) {
+            match link.inbox.push_child_signal((me, output)) {
                 Ok(()) => return Ok(()),
                 Err(Refused::Closed((_, output))) => return Err(SendError::Ended(output)),
-                Err(Refused::Full(signal)) => (inbox, signal),
+                Err(Refused::Full(signal)) => (link.inbox.clone(), signal),
             }
         };
         let push = |signal| {
@@ -97,8 +93,7 @@ impl<T: TaskThread> ThreadHandle<T> {
                 child: child.id().to_owned(),
             });
         }
-        let inbox: std::sync::Weak<Mailbox<T>> = Arc::downgrade(&self.mailbox);
-        let inbox: std::sync::Weak<dyn ChildInbox<C::Output>> = inbox;
+        let inbox: Arc<dyn ChildInbox<C::Output>> = self.mailbox.clone();
         *lock(&child.mailbox.parent) = Some(ParentLink { inbox });
         let entry: Arc<dyn AnyChild> = child.mailbox.clone();
         let refused = match self.core.insert_child(entry) {

@@ -14,7 +14,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -124,10 +124,14 @@ fn ended_children<T: TaskThread>(queued: &mut Queued<T>) -> &mut VecDeque<(Child
     &mut queued.ended_children
 }
 
-/// A child's way to its parent's mailbox. Weak: a child must not keep its parent alive
-/// (the parent's registry holds the child).
+/// A child's way to its parent's mailbox. Strong, so that a send is one lock and one
+/// push, with no reference count to upgrade on the parent's busiest cache line (the
+/// mailbox's header, next to its lanes' lock); the cycle it makes with the parent's
+/// registry is broken when the child's loop ends, however it ends: the link is taken when
+/// the child tells its parent of its end, or when its [`Receiver`](super::receiver::Receiver)
+/// is dropped (a forced thread, a task dropped by its runtime).
 pub(crate) struct ParentLink<M> {
-    pub(crate) inbox: Weak<dyn ChildInbox<M>>,
+    pub(crate) inbox: Arc<dyn ChildInbox<M>>,
 }
 
 /// The part of a parent's mailbox its children use, whatever the parent's type.

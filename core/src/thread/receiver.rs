@@ -7,6 +7,7 @@ use std::task::Poll;
 
 use super::definition::TaskThread;
 use super::mailbox::{Event, InHand, Mailbox, Undelivered};
+use crate::group::lock;
 
 /// The loop's side of a thread's mailbox: it takes the events, holds what it has taken
 /// and not handled, and drains the mailbox at the end. If the loop is dropped before its
@@ -52,6 +53,10 @@ impl<T: TaskThread> Receiver<T> {
 
 impl<T: TaskThread> Drop for Receiver<T> {
     fn drop(&mut self) {
+        // The loop is gone, however it ended: the child lets go of its parent's mailbox
+        // (already taken if the child told its parent of its end; see `ParentLink`).
+        let link = lock(&self.mailbox.parent).take();
+        drop(link);
         let (signals, from_children) = self.close_and_drain();
         if !signals.is_empty() || !from_children.is_empty() {
             tracing::warn!(

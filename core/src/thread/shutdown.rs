@@ -10,6 +10,7 @@ use super::contained::failed_as_end;
 use super::context::ThreadCx;
 use super::core::{ThreadCore, FORCE_GRACE};
 use super::definition::{BoxError, TaskThread, ThreadEnd};
+use super::mailbox::ParentLink;
 use super::receiver::Receiver;
 use crate::group::lock;
 use crate::join::panic_message;
@@ -126,8 +127,7 @@ fn hook(core: &ThreadCore, name: &str, call: impl FnOnce()) {
 /// Removes the ended thread from its parent's registry and tells the parent.
 pub(crate) fn tell_parent<T: TaskThread>(cx: &ThreadCx<T>, end: ThreadEnd) {
     let link = lock(&cx.handle.mailbox.parent).take();
-    // No parent, or the parent is gone (every handle to its mailbox has been dropped).
-    let Some(parent) = link.and_then(|link| link.inbox.upgrade()) else {
+    let Some(ParentLink { inbox: parent }) = link else {
         return;
     };
     parent.core().remove_child(&cx.handle.core);
