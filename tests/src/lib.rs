@@ -112,6 +112,7 @@ macro_rules! conformance_suite {
             threads::sending_to_an_ended_thread_hands_the_signal_back,
             threads::queued_signals_reach_the_undelivered_hook,
             threads::queued_child_signals_reach_the_undelivered_hook,
+            threads::each_child_signal_comes_with_its_sender,
             threads::a_stopped_child_leaves_the_registry,
             threads::child_signals_reach_the_parent_in_order,
             threads::the_shutdown_budget_forces_a_hanging_exit,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use task_thread::{start, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
+use task_thread::{start, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError, ThreadHandle};
 
 use crate::fixtures::EventLog;
 use crate::tree::{hold, Cmd, Failure, Node};
@@ -129,29 +129,63 @@ pub async fn queued_signals_reach_the_undelivered_hook(rt: Runtime) {
     assert!(!log.events().iter().any(|e| e.starts_with("t got")));
 }
 
+/// Two children's signals, queued interleaved behind a held loop: `c m0, c m1, d m2, c m3`.
+/// (A lane names a signal's sender only when it differs from the one queued before.)
+async fn queue_interleaved_from_two_children(parent: &ThreadHandle<Node>, log: &EventLog) {
+    for (child, text) in [("c", "m0"), ("c", "m1"), ("d", "m2"), ("c", "m3")] {
+        find(parent, child)
+            .send(Cmd::Up(text.into()))
+            .await
+            .unwrap();
+        log.wait_for(&format!("{child} sent up {text}")).await;
+    }
+}
+
+fn parent_of_c_and_d(log: &EventLog) -> Node {
+    Node::new("p", log).with_children(vec![Node::new("c", log), Node::new("d", log)])
+}
+
 /// Signals from children still queued when their parent ends reach the parent's hook for
-/// them, with the sender's id.
+/// them, each with its sender's id, in the order they were queued.
 pub async fn queued_child_signals_reach_the_undelivered_hook(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(
-        &rt,
-        Node::new("p", &log).with_children(vec![Node::new("c", &log)]),
-    )
-    .await
-    .unwrap();
+    let parent = start(&rt, parent_of_c_and_d(&log)).await.unwrap();
     let open = hold(&parent, &log).await;
-    let child = find(&parent, "c");
-    for text in ["m0", "m1"] {
-        child.send(Cmd::Up(text.into())).await.unwrap();
-    }
-    log.wait_for("c sent up m1").await;
+    queue_interleaved_from_two_children(&parent, &log).await;
     parent.terminate();
     open.send(()).unwrap();
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
     assert!(log
         .events()
-        .contains(&"p undelivered from children c:m0,c:m1".to_owned()));
-    assert!(!log.events().iter().any(|e| e.starts_with("p from c")));
+        .contains(&"p undelivered from children c:m0,c:m1,d:m2,c:m3".to_owned()));
+    assert!(!log.events().iter().any(|e| e.starts_with("p from")));
+}
+
+/// Each child signal reaches the handler with its own sender, whichever child queued the
+/// signals around it.
+pub async fn each_child_signal_comes_with_its_sender(rt: Runtime) {
+    let log = EventLog::default();
+    let parent = start(&rt, parent_of_c_and_d(&log)).await.unwrap();
+    let open = hold(&parent, &log).await;
+    queue_interleaved_from_two_children(&parent, &log).await;
+    open.send(()).unwrap();
+    log.wait_for("p from c: m3").await;
+    let handled: Vec<String> = log
+        .events()
+        .into_iter()
+        .filter(|e| e.starts_with("p from"))
+        .collect();
+    assert_eq!(
+        handled,
+        [
+            "p from c: m0",
+            "p from c: m1",
+            "p from d: m2",
+            "p from c: m3"
+        ]
+    );
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
 }
 
 /// A child that stops leaves its parent's registry, the parent is told (after the child's

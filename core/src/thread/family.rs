@@ -21,32 +21,26 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// gets its output back in [`SendError::NoParent`].
     #[doc(alias = "sigFromChildToParent__")]
     pub async fn send_to_parent(&self, output: T::Output) -> Result<(), SendError<T::Output>> {
-        let me = self.as_child();
         // Pushed under the link's lock: once the child's end has taken the link (and
         // queued the end), nothing of the child can follow it into the parent's mailbox.
         // The busy path is this one lock and one push.
-        let (inbox, signal) = {
+        let (inbox, output) = {
             let link = lock(&self.mailbox.parent);
             let Some(link) = link.as_ref() else {
                 return Err(SendError::NoParent(output));
             };
-            match link.inbox.push_child_signal((me, output)) {
+            match link.inbox.push_child_signal(&self.mailbox, output) {
                 Ok(()) => return Ok(()),
-                Err(Refused::Closed((_, output))) => return Err(SendError::Ended(output)),
-                Err(Refused::Full(signal)) => (link.inbox.clone(), signal),
+                Err(Refused::Closed(output)) => return Err(SendError::Ended(output)),
+                Err(Refused::Full(output)) => (link.inbox.clone(), output),
             }
         };
-        let push = |signal| {
-            let link = lock(&self.mailbox.parent);
-            if link.is_none() {
-                return Err(Refused::Closed(signal));
-            }
-            inbox.push_child_signal(signal)
+        let push = |output| match lock(&self.mailbox.parent).as_ref() {
+            Some(link) => link.inbox.push_child_signal(&self.mailbox, output),
+            None => Err(Refused::Closed(output)),
         };
         let on_full = || inbox.overflowed(self.id());
-        deliver(push, inbox.room_for_children(), on_full, signal)
-            .await
-            .map_err(|error| error.map(|(_, output)| output))
+        deliver(push, inbox.room_for_children(), on_full, output).await
     }
 
     /// Starts `child` as a child of this thread: it is registered before its `enter` runs

@@ -110,9 +110,7 @@ impl<T: TaskThread> ThreadHandle<T> {
 
     /// How this thread's parent sees it.
     pub(crate) fn as_child(&self) -> super::children::ChildRef {
-        super::children::ChildRef {
-            child: self.mailbox.clone(),
-        }
+        super::child_lane::Sender::child_ref(&self.mailbox)
     }
 
     /// The number of live tasks in the thread's slots.

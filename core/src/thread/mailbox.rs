@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
+use super::child_lane::{ChildLane, FromChild, Lane, LastSender, Sender};
 use super::children::ChildRef;
 use super::core::{Control, ThreadCore};
 use super::definition::{TaskThread, ThreadEnd};
@@ -38,7 +39,8 @@ const BATCH: usize = 8;
 pub(crate) enum Event<T: TaskThread> {
     Control(Control),
     Signal(T::Signal),
-    ChildSignal(ChildRef, T::ChildOutput),
+    /// Its sender is the receiver's [`LastSender`].
+    ChildSignal(T::ChildOutput),
     /// Boxed: a child's end is rare, and an event is part of every thread's loop state.
     ChildEnded(ChildRef, Box<ThreadEnd>),
 }
@@ -58,6 +60,8 @@ pub(crate) type Undelivered<T> = (
 ///   loop runs);
 /// - a child's end is queued after its last signal, and the loop takes the lanes in
 ///   priority order, so the parent sees a child's signals before its end;
+/// - the children's signals are taken in the order queued, each resolving its sender
+///   against the one taken before it (see `child_lane.rs`);
 /// - the priority order holds among what is queued when the loop takes it: a signal from
 ///   the parent that arrives while the loop hands out a batch it took waits for that
 ///   batch (at most the lanes' capacities); control messages never wait.
@@ -72,10 +76,12 @@ pub(crate) struct Mailbox<T: TaskThread> {
     pub(crate) parent: Mutex<Option<ParentLink<T::Output>>>,
 }
 
-/// Signals the loop has taken from the lanes and not handled yet.
+/// Signals the loop has taken from the lanes and not handled yet, and the sender of the
+/// child signal it took last.
 pub(crate) struct InHand<T: TaskThread> {
     from_parent: VecDeque<T::Signal>,
-    from_children: VecDeque<(ChildRef, T::ChildOutput)>,
+    from_children: VecDeque<FromChild<T::ChildOutput>>,
+    pub(crate) sender: LastSender,
 }
 
 impl<T: TaskThread> Default for InHand<T> {
@@ -83,6 +89,7 @@ impl<T: TaskThread> Default for InHand<T> {
         InHand {
             from_parent: VecDeque::new(),
             from_children: VecDeque::new(),
+            sender: LastSender::default(),
         }
     }
 }
@@ -96,7 +103,7 @@ struct Lanes<T: TaskThread> {
 
 struct Queued<T: TaskThread> {
     from_parent: VecDeque<T::Signal>,
-    from_children: VecDeque<(ChildRef, T::ChildOutput)>,
+    from_children: ChildLane<T::ChildOutput>,
     ended_children: VecDeque<(ChildRef, ThreadEnd)>,
 }
 
@@ -104,7 +111,7 @@ impl<T: TaskThread> Default for Queued<T> {
     fn default() -> Self {
         Queued {
             from_parent: VecDeque::new(),
-            from_children: VecDeque::new(),
+            from_children: ChildLane::default(),
             ended_children: VecDeque::new(),
         }
     }
@@ -114,9 +121,7 @@ fn from_parent<T: TaskThread>(queued: &mut Queued<T>) -> &mut VecDeque<T::Signal
     &mut queued.from_parent
 }
 
-fn from_children<T: TaskThread>(
-    queued: &mut Queued<T>,
-) -> &mut VecDeque<(ChildRef, T::ChildOutput)> {
+fn from_children<T: TaskThread>(queued: &mut Queued<T>) -> &mut ChildLane<T::ChildOutput> {
     &mut queued.from_children
 }
 
@@ -137,7 +142,7 @@ pub(crate) struct ParentLink<M> {
 /// The part of a parent's mailbox its children use, whatever the parent's type.
 pub(crate) trait ChildInbox<M>: Send + Sync + 'static {
     fn core(&self) -> &Arc<ThreadCore>;
-    fn push_child_signal(&self, signal: (ChildRef, M)) -> Result<(), Refused<(ChildRef, M)>>;
+    fn push_child_signal(&self, from: &dyn Sender, signal: M) -> Result<(), Refused<M>>;
     /// Queues a child's end (dropped if the parent's loop has ended: nobody would read it).
     fn push_child_end(&self, child: ChildRef, end: ThreadEnd);
     fn room_for_children(&self) -> &LaneRoom;
@@ -161,9 +166,9 @@ impl<T: TaskThread> Mailbox<T> {
 
     /// Queues `item` in a lane with room (`room`: the bounded lanes' bookkeeping of what
     /// the loop holds in hand) and wakes the loop.
-    fn push<S>(
+    fn push<S, L: Lane<S>>(
         &self,
-        lane: impl FnOnce(&mut Queued<T>) -> &mut VecDeque<S>,
+        lane: impl FnOnce(&mut Queued<T>) -> &mut L,
         capacity: usize,
         room: Option<&LaneRoom>,
         item: S,
@@ -180,7 +185,7 @@ impl<T: TaskThread> Mailbox<T> {
         // Only a push into an empty lane, while the loop holds nothing in hand, wakes it:
         // otherwise the loop has been woken since it last found the lanes empty, or it will
         // look at them again (under this lock) once its hand is empty, before it parks.
-        let wake = queue.is_empty() && held == 0;
+        let wake = queue.len() == 0 && held == 0;
         queue.push_back(item);
         drop(lanes);
         if wake {
@@ -233,10 +238,10 @@ impl<T: TaskThread> Mailbox<T> {
             return self.try_next(hand);
         }
         let queued = lanes.queued.as_mut()?;
-        let waiting = queued.from_parent.len() + queued.from_children.len();
+        let waiting = queued.from_parent.len() + queued.from_children.signals.len();
         let settings = &self.core.settings;
         let a_lane_is_full = queued.from_parent.len() >= settings.signal_capacity.max(2)
-            || queued.from_children.len() >= settings.child_signal_capacity.max(2);
+            || queued.from_children.signals.len() >= settings.child_signal_capacity.max(2);
         let fits = waiting <= MAX_IN_HAND;
         if (waiting < BATCH && !a_lane_is_full) || !fits {
             // A few (or more than the hand can count): one is taken. A loop that keeps up
@@ -246,15 +251,16 @@ impl<T: TaskThread> Mailbox<T> {
                 self.room_from_parent.made_under_the_lock();
                 return Some(Event::Signal(signal));
             }
-            if let Some((child, signal)) = queued.from_children.pop_front() {
+            if let Some(entry) = queued.from_children.signals.pop_front() {
                 drop(lanes);
                 self.room_from_children.made_under_the_lock();
-                return Some(Event::ChildSignal(child, signal));
+                let held = hand.get_or_insert_with(Box::default);
+                return Some(Event::ChildSignal(held.sender.take(entry)));
             }
         } else {
             let held = hand.get_or_insert_with(Box::default);
             std::mem::swap(&mut queued.from_parent, &mut held.from_parent);
-            std::mem::swap(&mut queued.from_children, &mut held.from_children);
+            std::mem::swap(&mut queued.from_children.signals, &mut held.from_children);
             // Counted under the lock, so a sender never sees a taken signal in neither place.
             self.room_from_parent.take(held.from_parent.len());
             self.room_from_children.take(held.from_children.len());
@@ -264,6 +270,10 @@ impl<T: TaskThread> Mailbox<T> {
         // Both signal lanes are empty and nothing is in hand: every signal a child sent
         // before its end has been handled.
         let (child, end) = queued.ended_children.pop_front()?;
+        drop(lanes);
+        if let Some(held) = hand {
+            held.sender.forget();
+        }
         Some(Event::ChildEnded(child, Box::new(end)))
     }
 
@@ -274,9 +284,9 @@ impl<T: TaskThread> Mailbox<T> {
             self.room_from_parent.hand_out_one();
             return Some(Event::Signal(signal));
         }
-        let (child, signal) = held.from_children.pop_front()?;
+        let entry = held.from_children.pop_front()?;
         self.room_from_children.hand_out_one();
-        Some(Event::ChildSignal(child, signal))
+        Some(Event::ChildSignal(held.sender.take(entry)))
     }
 
     /// Closes every lane (senders get their signals back from now on, waiting ones too)
@@ -290,9 +300,16 @@ impl<T: TaskThread> Mailbox<T> {
         self.room_from_children.close();
         let mut signals = Vec::new();
         let mut from_children = Vec::new();
+        let mut sender = LastSender::default();
         if let Some(held) = hand.take() {
-            signals.extend(held.from_parent);
-            from_children.extend(held.from_children);
+            let InHand {
+                from_parent,
+                from_children: children,
+                sender: last,
+            } = *held;
+            sender = last;
+            signals.extend(from_parent);
+            from_children.extend(children);
         }
         if let Some(queued) = queued {
             let Queued {
@@ -303,11 +320,15 @@ impl<T: TaskThread> Mailbox<T> {
             // Dropped outside the lock: an ended child's handle may be the last one.
             drop(ended);
             signals.extend(from_parent);
-            from_children.extend(children);
+            from_children.extend(children.signals);
         }
+        // In queue order: each resolves its sender against the one before.
         let from_children = from_children
             .into_iter()
-            .map(|(child, signal)| (child.id().to_owned(), signal))
+            .map(|entry| {
+                let signal = sender.take(entry);
+                (sender.get().id().to_owned(), signal)
+            })
             .collect();
         (signals, from_children)
     }
@@ -320,15 +341,13 @@ impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
 
     fn push_child_signal(
         &self,
-        signal: (ChildRef, P::ChildOutput),
-    ) -> Result<(), Refused<(ChildRef, P::ChildOutput)>> {
+        from: &dyn Sender,
+        signal: P::ChildOutput,
+    ) -> Result<(), Refused<P::ChildOutput>> {
         let capacity = self.core.settings.child_signal_capacity;
-        self.push(
-            from_children,
-            capacity,
-            Some(&self.room_from_children),
-            signal,
-        )
+        let room = Some(&self.room_from_children);
+        self.push(from_children, capacity, room, (from, signal))
+            .map_err(|refused| refused.map(|(_, signal)| signal))
     }
 
     fn push_child_end(&self, child: ChildRef, end: ThreadEnd) {

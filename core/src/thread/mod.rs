@@ -10,6 +10,7 @@
 //! parent's remaining budget: what is left then is cancelled and the end is
 //! [`ThreadEnd::Forced`].
 
+mod child_lane;
 mod children;
 mod contained;
 mod context;

@@ -124,6 +124,16 @@ pub(crate) enum Refused<S> {
     Closed(S),
 }
 
+impl<S> Refused<S> {
+    /// The same refusal, of what `f` makes of the signal.
+    pub(crate) fn map<R>(self, f: impl FnOnce(S) -> R) -> Refused<R> {
+        match self {
+            Refused::Full(signal) => Refused::Full(f(signal)),
+            Refused::Closed(signal) => Refused::Closed(f(signal)),
+        }
+    }
+}
+
 /// The room of a bounded lane, as the loop and waiting senders see it outside the lanes'
 /// lock: how many of the lane's signals the loop holds in hand (they count against the
 /// capacity), how many senders wait for room, and the event they wait on.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::task::Poll;
 
+use super::children::ChildRef;
 use super::definition::TaskThread;
 use super::mailbox::{Event, InHand, Mailbox, Undelivered};
 use crate::group::lock;
@@ -42,6 +43,14 @@ impl<T: TaskThread> Receiver<T> {
             }
         })
         .await
+    }
+
+    /// The sender of the child signal taken last.
+    pub(crate) fn sender(&self) -> &ChildRef {
+        let held = self.hand.as_ref();
+        held.expect("a child signal is taken into the hand")
+            .sender
+            .get()
     }
 
     /// Closes the mailbox and returns what was not handled (see

@@ -193,8 +193,8 @@ fn life<T: TaskThread>(
                             Contained::new(core, &mut pending, Method::OnSignal, handling.map(Ok))
                                 .await
                         }
-                        Event::ChildSignal(child, signal) => {
-                            let handling = thread.on_child_signal(signal, &child, &cx);
+                        Event::ChildSignal(signal) => {
+                            let handling = thread.on_child_signal(signal, receiver.sender(), &cx);
                             Contained::new(
                                 core,
                                 &mut pending,
