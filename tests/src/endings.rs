@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    start, BoxError, Flow, Next, Runtime, SlotError, Spawner, Task, TaskCx, TaskThread, ThreadCx,
+    start, BoxError, Flow, Next, Runtime, SlotError, Task, TaskCx, TaskGroup, TaskThread, ThreadCx,
     ThreadEnd,
 };
 
@@ -13,8 +13,9 @@ use crate::fixtures::EventLog;
 use crate::tree::{Cmd, Node};
 
 /// A thread whose handler waits for a gate, then stops, while its task fails on a trigger.
+/// The handler hands out the thread's task group when it starts waiting.
 struct Gated {
-    waiting: Option<oneshot::Sender<()>>,
+    waiting: Option<oneshot::Sender<TaskGroup>>,
     gate: Option<oneshot::Receiver<()>>,
     trigger: Option<oneshot::Receiver<()>>,
 }
@@ -47,9 +48,9 @@ impl TaskThread for Gated {
         Ok(())
     }
 
-    async fn on_signal(&mut self, _signal: (), _cx: &ThreadCx<Self>) -> Flow {
+    async fn on_signal(&mut self, _signal: (), cx: &ThreadCx<Self>) -> Flow {
         if let Some(waiting) = self.waiting.take() {
-            let _ = waiting.send(());
+            let _ = waiting.send(cx.tasks().clone());
         }
         if let Some(gate) = self.gate.take() {
             let _ = gate.await;
@@ -76,12 +77,10 @@ pub async fn a_task_failure_during_a_handler_outranks_its_stop(rt: Runtime) {
     .await
     .unwrap();
     thread.send(()).await.unwrap();
-    handler_waits.await.unwrap();
+    let tasks = handler_waits.await.unwrap();
     fire.send(()).unwrap();
-    // The failure has been reported to the thread once the task has left its slot.
-    while thread.live_tasks() > 0 {
-        rt.yield_now().await;
-    }
+    // The failure has been reported to the thread once the task has been dropped.
+    tasks.idle().await;
     open.send(()).unwrap();
     match thread.join().await {
         ThreadEnd::Failed { r#where, message } => {
