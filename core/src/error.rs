@@ -31,6 +31,14 @@ pub enum SlotError {
         /// How long the caller waited.
         timeout: Duration,
     },
+    /// The runtime refused to start the task (it is shutting down): nothing of it ran, and
+    /// the slot is left empty.
+    Refused {
+        /// The id of the thread (group) owning the slot.
+        thread: String,
+        /// The slot's name.
+        task: String,
+    },
     /// The group's thread has ended or is ending (its tasks are being deleted): no task is
     /// started in it any more, so none outlives its thread.
     Closed {
@@ -51,6 +59,10 @@ impl fmt::Display for SlotError {
             } => write!(
                 f,
                 "task '{task}' of thread '{thread}' did not end within {timeout:?} of being cancelled"
+            ),
+            SlotError::Refused { thread, task } => write!(
+                f,
+                "the runtime refused to start task '{task}' of thread '{thread}' (it is shutting down)"
             ),
             SlotError::Closed { thread, task } => write!(
                 f,

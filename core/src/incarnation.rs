@@ -19,6 +19,7 @@ use futures::FutureExt;
 
 use crate::group::{lock, LiveGuard};
 use crate::join::{panic_message, panic_of};
+use crate::slot::InFlight;
 use crate::spawner::{RawTask, Spawner};
 use crate::task::{Next, Task, TaskCx};
 
@@ -183,6 +184,10 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, can_continue: bool) -
     let generation = cx.slot.advance(&mut state);
     if asked && can_continue && panic.is_none() {
         return Some(generation);
+    }
+    // Ended before `re_create` could store its handle: it must not store it.
+    if state.in_flight == InFlight::Spawning {
+        state.in_flight = InFlight::Ended;
     }
     // This task's own handle: dropped (detached) outside the lock.
     let ended = state.task.take();

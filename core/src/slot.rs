@@ -23,7 +23,10 @@ use crate::task::{Task, TaskCx};
 ///   and been dropped: a slot never has two runs alive. `re_create` and `delete` advance the generation before cancelling, so a
 ///   task being replaced or deleted can never put a successor back (defect 1 of the original);
 /// - `re_create` and `delete` on one slot run one at a time, so the previous task has ended
-///   before `re_create` spawns the next one.
+///   before `re_create` spawns the next one;
+/// - `re_create` spawns outside the lock (a runtime that refuses drops user code on the
+///   spot); until it stores the handle, `in_flight` records what became of the task (it
+///   ended, it was cancelled), which decides whether the handle is stored.
 ///
 /// Compared with a bare [`JoinHandle`](crate::JoinHandle): a slot owns its task (dropping a
 /// `TaskSlot` handle does nothing; deleting the slot cancels), survives rescheduling, and
@@ -77,6 +80,23 @@ pub(crate) struct SlotState {
     generation: u64,
     /// The handle of the current task.
     pub(crate) task: Option<Box<dyn RawTask>>,
+    /// A task `re_create` is spawning outside the lock, and what became of it meanwhile.
+    pub(crate) in_flight: InFlight,
+}
+
+/// The task of a `re_create` between its spawn and the storing of its handle: the spawn
+/// is made outside the slot's lock, because a runtime that refuses it drops the task's
+/// future (user code, which may use the slot) on the spot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InFlight {
+    /// No spawn in progress.
+    No,
+    /// Spawned (or being spawned); its handle is not stored yet.
+    Spawning,
+    /// It has already ended (its last run returned or panicked): the handle is not stored.
+    Ended,
+    /// Cancelled meanwhile (a `cancel_all`): the handle is cancelled, not stored.
+    Cancelled,
 }
 
 impl SlotState {
@@ -109,6 +129,7 @@ impl TaskSlot {
                 state: Mutex::new(SlotState {
                     generation: 0,
                     task: None,
+                    in_flight: InFlight::No,
                 }),
                 reschedule_requested: AtomicU64::new(0),
                 current_generation: AtomicU64::new(0),
@@ -125,7 +146,9 @@ impl TaskSlot {
     /// Whether the slot holds a task that has not ended (a spawned task that has not
     /// started yet counts).
     pub fn is_live(&self) -> bool {
-        lock(&self.shared.state).task.is_some()
+        let state = lock(&self.shared.state);
+        // Being spawned counts: the task may already be running and asking.
+        state.task.is_some() || state.in_flight == InFlight::Spawning
     }
 
     /// Starts `task` in this slot, in the idiomatic form: the library calls
@@ -136,7 +159,10 @@ impl TaskSlot {
     /// [`Timeouts::re_create`](crate::Timeouts)); the old task has ended before the new one
     /// starts. On a timeout the new task is not started and the error names the thread and
     /// the task. In a thread that is shutting down (past its `exit`) or has ended, nothing
-    /// is started: [`SlotError::Closed`], so no task outlives its thread.
+    /// is started: [`SlotError::Closed`], so no task outlives its thread. A runtime that
+    /// refuses the spawn (it is shutting down) gives [`SlotError::Refused`], with the slot
+    /// left empty; the task is dropped without the slot's lock held, so its destructors
+    /// may use the slot.
     #[doc(alias = "reCreate")]
     pub async fn re_create<T: Task>(&self, task: T) -> Result<(), SlotError> {
         self.replace(move |cx, live| {
@@ -200,6 +226,9 @@ impl TaskSlot {
         let mut state = lock(&self.shared.state);
         self.shared.advance(&mut state);
         let mut task = state.task.take();
+        if state.in_flight == InFlight::Spawning {
+            state.in_flight = InFlight::Cancelled;
+        }
         drop(state);
         if let Some(task) = &mut task {
             task.cancel();
@@ -220,10 +249,45 @@ impl TaskSlot {
                 task: self.shared.name.to_string(),
             });
         }
-        let mut state = lock(&self.shared.state);
-        let generation = self.shared.advance(&mut state);
+        let generation = {
+            let mut state = lock(&self.shared.state);
+            state.in_flight = InFlight::Spawning;
+            self.shared.advance(&mut state)
+        };
         let cx = TaskCx::new(self.shared.clone(), generation);
-        state.task = Some(spawn(cx, LiveGuard::new(&self.shared.group)));
+        // Outside the lock: see `InFlight`. Meanwhile the task may run, reschedule itself
+        // (the generation moves on, the task stays the slot's), end, or be cancelled.
+        let mut task = spawn(cx, LiveGuard::new(&self.shared.group));
+        let mut state = lock(&self.shared.state);
+        let in_flight = std::mem::replace(&mut state.in_flight, InFlight::No);
+        let mut look = Context::from_waker(futures::task::noop_waker_ref());
+        let refused = match in_flight {
+            InFlight::Spawning if task.poll_end(&mut look).is_ready() => true,
+            InFlight::Spawning => {
+                state.task = Some(task);
+                return Ok(());
+            }
+            InFlight::Cancelled => {
+                task.cancel();
+                false
+            }
+            InFlight::Ended | InFlight::No => false,
+        };
+        drop(state);
+        // The handle of a task that has ended or been cancelled: dropped outside the lock.
+        drop(task);
+        if refused {
+            // Ended without having run (nothing else ends a task still `Spawning`).
+            tracing::error!(
+                thread = %self.shared.group.owner,
+                task = %self.shared.name,
+                "the runtime refused to start the task (it is shutting down)"
+            );
+            return Err(SlotError::Refused {
+                thread: self.shared.group.owner.to_string(),
+                task: self.shared.name.to_string(),
+            });
+        }
         Ok(())
     }
 

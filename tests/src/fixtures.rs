@@ -173,3 +173,107 @@ impl task_thread::Spawner for Tracked {
         self.inner.shutdown_signal()
     }
 }
+
+/// A runtime that refuses every spawn, as one that is shutting down does: the future is
+/// dropped on the spot and the handle is that of a task that has already ended, cancelled.
+/// Everything else goes to `inner`.
+pub struct Refusing {
+    inner: task_thread::Runtime,
+}
+
+impl Refusing {
+    /// A refusing runtime over `inner`.
+    pub fn wrap(inner: &task_thread::Runtime) -> task_thread::Runtime {
+        task_thread::Runtime::new(Refusing {
+            inner: inner.clone(),
+        })
+    }
+}
+
+/// A runtime that runs every spawned future to its end on the spot, inside `spawn_raw`
+/// (for futures that never wait). Everything else goes to `inner`.
+pub struct OnTheSpot {
+    inner: task_thread::Runtime,
+}
+
+impl OnTheSpot {
+    /// An on-the-spot runtime over `inner`.
+    pub fn wrap(inner: &task_thread::Runtime) -> task_thread::Runtime {
+        task_thread::Runtime::new(OnTheSpot {
+            inner: inner.clone(),
+        })
+    }
+}
+
+/// The handle of a task that had ended, with this output, when it was handed out.
+struct Finished(Option<task_thread::RawOutput>);
+
+impl task_thread::RawTask for Finished {
+    fn cancel(&mut self) {}
+    fn poll_end(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<task_thread::RawOutput>> {
+        std::task::Poll::Ready(self.0.take())
+    }
+}
+
+impl task_thread::Spawner for OnTheSpot {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn spawn_raw(
+        &self,
+        future: futures::future::BoxFuture<'static, task_thread::RawOutput>,
+    ) -> Box<dyn task_thread::RawTask> {
+        Box::new(Finished(Some(futures::executor::block_on(future))))
+    }
+    fn sleep(&self, duration: Duration) -> futures::future::BoxFuture<'static, ()> {
+        self.inner.sleep(duration)
+    }
+    fn yield_now(&self) -> futures::future::BoxFuture<'static, ()> {
+        self.inner.yield_now()
+    }
+    fn shutdown_signal(
+        &self,
+    ) -> futures::future::BoxFuture<'static, std::io::Result<task_thread::ShutdownSignal>> {
+        self.inner.shutdown_signal()
+    }
+}
+
+/// The handle of a task that ended cancelled before it ran.
+struct NeverRan;
+
+impl task_thread::RawTask for NeverRan {
+    fn cancel(&mut self) {}
+    fn poll_end(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<task_thread::RawOutput>> {
+        std::task::Poll::Ready(None)
+    }
+}
+
+impl task_thread::Spawner for Refusing {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn spawn_raw(
+        &self,
+        future: futures::future::BoxFuture<'static, task_thread::RawOutput>,
+    ) -> Box<dyn task_thread::RawTask> {
+        drop(future);
+        Box::new(NeverRan)
+    }
+    fn sleep(&self, duration: Duration) -> futures::future::BoxFuture<'static, ()> {
+        self.inner.sleep(duration)
+    }
+    fn yield_now(&self) -> futures::future::BoxFuture<'static, ()> {
+        self.inner.yield_now()
+    }
+    fn shutdown_signal(
+        &self,
+    ) -> futures::future::BoxFuture<'static, std::io::Result<task_thread::ShutdownSignal>> {
+        self.inner.shutdown_signal()
+    }
+}

@@ -103,6 +103,8 @@ macro_rules! conformance_suite {
             slots::a_task_function_that_panics_is_contained,
             slots::an_ended_task_releases_its_function_before_it_counts_as_gone,
             slots::a_task_function_may_look_at_its_own_slot,
+            slots::a_refused_spawn_is_an_error_and_leaves_the_slot_empty,
+            slots::a_task_that_ends_while_spawned_leaves_the_slot_empty,
             slots::a_panic_while_a_task_is_dropped_is_contained,
             portability::portable_library_runs_here,
             threads::enter_runs_first_and_signals_keep_their_order,

@@ -9,7 +9,7 @@ use task_thread::{
     Next, Runtime, SlotError, SpawnerExt, Task, TaskCx, TaskGroup, TaskSlot, Timeouts,
 };
 
-use crate::fixtures::{BlockOnDrop, Counter, EventLog, LogOnDrop};
+use crate::fixtures::{BlockOnDrop, Counter, EventLog, LogOnDrop, OnTheSpot, Refusing};
 use crate::logs;
 
 /// A Task-form task that counts its runs, reports each on a channel, and stops at `limit`.
@@ -561,6 +561,68 @@ pub async fn a_task_function_may_look_at_its_own_slot(rt: Runtime) {
     let first_two: Vec<bool> = saw.take(2).collect().await;
     assert_eq!(first_two, [true, true]);
     slot.delete().await.unwrap();
+    assert_eq!(group.live_tasks(), 0);
+}
+
+/// Looks at its slot when dropped, and says what it saw.
+struct LooksWhenDropped {
+    slot: TaskSlot,
+    saw: std::sync::mpsc::Sender<bool>,
+}
+
+impl Drop for LooksWhenDropped {
+    fn drop(&mut self) {
+        let _ = self.saw.send(self.slot.is_live());
+    }
+}
+
+/// A runtime that refuses the spawn (it is shutting down) makes `re_create` fail with
+/// `SlotError::Refused` naming the thread and the task, and leaves the slot empty; the
+/// task function is dropped without the slot's lock held, so its destructor can look at
+/// the slot (with the lock held, it would deadlock).
+pub async fn a_refused_spawn_is_an_error_and_leaves_the_slot_empty(rt: Runtime) {
+    logs::capture();
+    let group = TaskGroup::new(Refusing::wrap(&rt), "doomed");
+    let slot = group.slot("never");
+    let (saw, seen) = std::sync::mpsc::channel();
+    let looks = LooksWhenDropped {
+        slot: slot.clone(),
+        saw,
+    };
+    let started = slot
+        .re_create_fn(move |cx| {
+            let _looks = &looks;
+            async move { cx.sleep(Duration::from_secs(3600)).await }
+        })
+        .await;
+    assert_eq!(
+        started,
+        Err(SlotError::Refused {
+            thread: "doomed".into(),
+            task: "never".into(),
+        })
+    );
+    assert_eq!(seen.try_recv(), Ok(true), "dropped while being spawned");
+    assert!(!slot.is_live());
+    assert_eq!(group.live_tasks(), 0);
+    assert!(logs::contains_line(&["doomed", "never", "refused"]));
+}
+
+/// A task that ends before its spawn has returned (a runtime that runs it on the spot)
+/// leaves the slot empty, and `re_create` succeeds: the task ran.
+pub async fn a_task_that_ends_while_spawned_leaves_the_slot_empty(rt: Runtime) {
+    let group = TaskGroup::new(OnTheSpot::wrap(&rt), "quick");
+    let slot = group.slot("blink");
+    let ran = Counter::default();
+    let runs = ran.clone();
+    slot.re_create_fn(move |_cx| {
+        runs.bump();
+        async {}
+    })
+    .await
+    .unwrap();
+    assert_eq!(ran.get(), 1);
+    assert!(!slot.is_live());
     assert_eq!(group.live_tasks(), 0);
 }
 
