@@ -115,8 +115,32 @@ pin_project_lite::pin_project! {
             if let Some(panic) = panic_of(|| drop(task_fn.take())) {
                 report_panic(this.cx, panic.as_ref());
             }
+            left_by_runtime(this.cx);
         }
     }
+}
+
+/// A task dropped while it is still its slot's current one has neither ended nor been
+/// cancelled: its runtime dropped it (refused to spawn it, or is shutting down). Its slot
+/// must not keep it: a `re_create` spawning it learns it was refused, or else the slot is
+/// emptied as if the task had ended. (A task that ended or was cancelled moved the slot
+/// to another generation first; the check costs those a load.)
+fn left_by_runtime(cx: &TaskCx) {
+    if cx.slot.current_generation.load(Ordering::Acquire) != cx.generation {
+        return;
+    }
+    let mut state = lock(&cx.slot.state);
+    if state.generation() != cx.generation {
+        return;
+    }
+    if state.in_flight == InFlight::Spawning {
+        state.in_flight = InFlight::Refused;
+        return;
+    }
+    cx.slot.advance(&mut state);
+    let handle = state.task.take();
+    drop(state);
+    drop(handle);
 }
 
 impl<F, Fut> Future for Incarnation<F, Fut>

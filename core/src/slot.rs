@@ -97,6 +97,9 @@ pub(crate) enum InFlight {
     Ended,
     /// Cancelled meanwhile (a `cancel_all`): the handle is cancelled, not stored.
     Cancelled,
+    /// Dropped by the runtime without having ended (it refused the spawn, or is shutting
+    /// down): `re_create` fails with [`SlotError::Refused`].
+    Refused,
 }
 
 impl SlotState {
@@ -260,24 +263,17 @@ impl TaskSlot {
         let mut task = spawn(cx, LiveGuard::new(&self.shared.group));
         let mut state = lock(&self.shared.state);
         let in_flight = std::mem::replace(&mut state.in_flight, InFlight::No);
-        let mut look = Context::from_waker(futures::task::noop_waker_ref());
-        let refused = match in_flight {
-            InFlight::Spawning if task.poll_end(&mut look).is_ready() => true,
-            InFlight::Spawning => {
-                state.task = Some(task);
-                return Ok(());
-            }
-            InFlight::Cancelled => {
-                task.cancel();
-                false
-            }
-            InFlight::Ended | InFlight::No => false,
-        };
+        if in_flight == InFlight::Spawning {
+            state.task = Some(task);
+            return Ok(());
+        }
         drop(state);
-        // The handle of a task that has ended or been cancelled: dropped outside the lock.
+        // Outside the lock: a runtime may drop the task's future in its cancel.
+        if in_flight == InFlight::Cancelled {
+            task.cancel();
+        }
         drop(task);
-        if refused {
-            // Ended without having run (nothing else ends a task still `Spawning`).
+        if in_flight == InFlight::Refused {
             tracing::error!(
                 thread = %self.shared.group.owner,
                 task = %self.shared.name,

@@ -175,23 +175,39 @@ impl task_thread::Spawner for Tracked {
 }
 
 /// A runtime that refuses every spawn, as one that is shutting down does: the future is
-/// dropped on the spot and the handle is that of a task that has already ended, cancelled.
-/// Everything else goes to `inner`.
+/// dropped before `spawn_raw` returns, and the handle is that of a task that has already
+/// ended, cancelled. It drops it on another OS thread and waits at most 10 s, so that a
+/// drop that cannot finish while the spawner waits (a lock the spawner holds) fails the
+/// case instead of hanging it. Everything else goes to `inner`.
 pub struct Refusing {
     inner: task_thread::Runtime,
+    refusing: Arc<AtomicBool>,
 }
 
 impl Refusing {
     /// A refusing runtime over `inner`.
     pub fn wrap(inner: &task_thread::Runtime) -> task_thread::Runtime {
-        task_thread::Runtime::new(Refusing {
+        Self::switchable(inner, true).0
+    }
+
+    /// A runtime over `inner` that refuses spawns while the switch is on.
+    pub fn switchable(
+        inner: &task_thread::Runtime,
+        refusing: bool,
+    ) -> (task_thread::Runtime, Arc<AtomicBool>) {
+        let switch = Arc::new(AtomicBool::new(refusing));
+        let runtime = task_thread::Runtime::new(Refusing {
             inner: inner.clone(),
-        })
+            refusing: switch.clone(),
+        });
+        (runtime, switch)
     }
 }
 
-/// A runtime that runs every spawned future to its end on the spot, inside `spawn_raw`
-/// (for futures that never wait). Everything else goes to `inner`.
+/// A runtime that runs every spawned future to its end on the spot, before `spawn_raw`
+/// returns (for futures that never wait). It runs it on another OS thread and waits at
+/// most 10 s, so that a future that cannot end while the spawner waits (a lock the
+/// spawner holds) fails the case instead of hanging it. Everything else goes to `inner`.
 pub struct OnTheSpot {
     inner: task_thread::Runtime,
 }
@@ -226,7 +242,14 @@ impl task_thread::Spawner for OnTheSpot {
         &self,
         future: futures::future::BoxFuture<'static, task_thread::RawOutput>,
     ) -> Box<dyn task_thread::RawTask> {
-        Box::new(Finished(Some(futures::executor::block_on(future))))
+        let (ended, end) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = ended.send(futures::executor::block_on(future));
+        });
+        let output = end
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the task did not end on the spot: it waits for its spawner");
+        Box::new(Finished(Some(output)))
     }
     fn sleep(&self, duration: Duration) -> futures::future::BoxFuture<'static, ()> {
         self.inner.sleep(duration)
@@ -262,7 +285,16 @@ impl task_thread::Spawner for Refusing {
         &self,
         future: futures::future::BoxFuture<'static, task_thread::RawOutput>,
     ) -> Box<dyn task_thread::RawTask> {
-        drop(future);
+        if !self.refusing.load(Ordering::SeqCst) {
+            return self.inner.spawn_raw(future);
+        }
+        let (dropped, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(future);
+            let _ = dropped.send(());
+        });
+        done.recv_timeout(Duration::from_secs(10))
+            .expect("the refused task could not be dropped: it waits for its spawner");
         Box::new(NeverRan)
     }
     fn sleep(&self, duration: Duration) -> futures::future::BoxFuture<'static, ()> {

@@ -161,6 +161,27 @@ pub async fn queued_child_signals_reach_the_undelivered_hook(rt: Runtime) {
     assert!(!log.events().iter().any(|e| e.starts_with("p from")));
 }
 
+/// A signal left queued behind one the loop took (and that stopped the thread) reaches the
+/// undelivered hook with its sender's id, though the lane named the sender only once, in
+/// the signal taken.
+pub async fn a_signal_queued_behind_a_taken_one_keeps_its_sender(rt: Runtime) {
+    let log = EventLog::default();
+    let parent = start(&rt, parent_of_c_and_d(&log)).await.unwrap();
+    let open = hold(&parent, &log).await;
+    for text in ["stop", "m1"] {
+        find(&parent, "c").send(Cmd::Up(text.into())).await.unwrap();
+        log.wait_for(&format!("c sent up {text}")).await;
+    }
+    open.send(()).unwrap();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    let events = log.events();
+    assert!(events.contains(&"p from c: stop".to_owned()), "{events:?}");
+    assert!(
+        events.contains(&"p undelivered from children c:m1".to_owned()),
+        "{events:?}"
+    );
+}
+
 /// Each child signal reaches the handler with its own sender, whichever child queued the
 /// signals around it.
 pub async fn each_child_signal_comes_with_its_sender(rt: Runtime) {

@@ -202,6 +202,10 @@ impl TaskThread for Node {
     ) -> Flow {
         self.log
             .push(&format!("{} from {}: {text}", self.id, child.id()));
+        // A child can stop its parent by asking: `Up("stop")`.
+        if text == "stop" {
+            return Flow::Stop;
+        }
         Flow::Continue
     }
 

@@ -114,6 +114,19 @@ impl LastSender {
             .expect("a lane names the sender of the first signal queued in it")
     }
 
+    /// The id of the sender of the signal taken last, for the undelivered hook. Never
+    /// panics (it also runs when a dropped loop drains its mailbox): a signal with no
+    /// known sender, which the lanes' rules exclude, is logged and named `?`.
+    pub(crate) fn id(&self) -> String {
+        match &self.0 {
+            Some(sender) => sender.id().to_owned(),
+            None => {
+                tracing::error!("a child signal with no known sender (a bug of task-thread)");
+                "?".to_owned()
+            }
+        }
+    }
+
     /// Lets go of the sender: the loop has taken a child's end, so every signal queued
     /// has been handled and the next one taken names its sender.
     pub(crate) fn forget(&mut self) {

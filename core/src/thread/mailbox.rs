@@ -327,7 +327,7 @@ impl<T: TaskThread> Mailbox<T> {
             .into_iter()
             .map(|entry| {
                 let signal = sender.take(entry);
-                (sender.get().id().to_owned(), signal)
+                (sender.id(), signal)
             })
             .collect();
         (signals, from_children)

@@ -16,7 +16,8 @@ use crate::group::lock;
 /// log and released, so the children's signals do not keep their senders alive.
 pub(crate) struct Receiver<T: TaskThread> {
     mailbox: Arc<Mailbox<T>>,
-    /// Boxed on the first batch: an idle thread holds nothing in hand.
+    /// Boxed on the first batch or the first child signal taken: an idle thread that has
+    /// never had one holds nothing in hand.
     hand: Option<Box<InHand<T>>>,
 }
 

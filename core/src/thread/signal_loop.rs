@@ -54,7 +54,10 @@ pub(crate) async fn start<T: TaskThread>(
     let failure = match has_entered.await {
         Ok(Ok(())) => return Ok(handle),
         Ok(Err(message)) => message,
-        Err(_) => "the thread was forced to end during enter".into(),
+        Err(_) => match handle.end() {
+            Some(ThreadEnd::Forced { what }) => format!("forced to end before enter did: {what}"),
+            _ => "the thread was forced to end during enter".into(),
+        },
     };
     Err(ThreadError::EnterFailed {
         child: handle.id().to_owned(),
@@ -77,14 +80,27 @@ pin_project_lite::pin_project! {
         life: Option<F>,
     }
 
-    /// A thread's task dropped by its runtime before it ended (the runtime is shutting
-    /// down): a panic in what it drops (the thread's value, a handler's future) is
-    /// contained and logged here, as some runtimes abort the process on a panic while
-    /// dropping a task. (A forced thread's task drops its life itself, in `poll`.)
+    /// A thread's task dropped by its runtime before it ended (the runtime refused to
+    /// spawn it, or is shutting down): a panic in what it drops (the thread's value, a
+    /// handler's future) is contained and logged here, as some runtimes abort the process
+    /// on a panic while dropping a task; and the thread ends as forced, so that its `join`s
+    /// return and it leaves its parent's registry (a parent would otherwise wait for it
+    /// for its whole shutdown budget). A task that ended, was forced or panicked has let go
+    /// of its life in `poll`.
     impl<F> PinnedDrop for ThreadTask<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
+            if this.life.is_none() {
+                return;
+            }
             drop_life(this.core, this.life);
+            tracing::warn!(thread = %this.core.id(), "its task was dropped by its runtime before it ended");
+            let dropped = ThreadEnd::Forced {
+                what: "its task, dropped by its runtime".to_owned(),
+            };
+            if this.core.finish(dropped) {
+                this.core.leave_parent();
+            }
         }
     }
 }
@@ -111,7 +127,10 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
         } else if let Some(life) = this.life.as_mut().as_pin_mut() {
             match std::panic::catch_unwind(AssertUnwindSafe(|| life.poll(cx))) {
                 Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(())) => returned(),
+                Ok(Poll::Ready(())) => {
+                    this.life.set(None);
+                    returned()
+                }
                 Err(panic) => {
                     // Outside every user method (the thread's value dropped at its end,
                     // say): logged, and the thread ends as failed if it had not ended yet,
