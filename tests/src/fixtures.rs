@@ -309,3 +309,61 @@ impl task_thread::Spawner for Refusing {
         self.inner.shutdown_signal()
     }
 }
+
+/// A runtime over `inner` that drops every task spawned through it when told, without
+/// their ending, as a runtime shutting down does (each is aborted, and `inner` drops it).
+pub struct Dropping {
+    inner: task_thread::Runtime,
+    spawned: Arc<std::sync::Mutex<Vec<futures::future::AbortHandle>>>,
+}
+
+/// Drops the tasks of a [`Dropping`] runtime.
+pub struct TaskDropper(Arc<std::sync::Mutex<Vec<futures::future::AbortHandle>>>);
+
+impl Dropping {
+    /// A dropping runtime over `inner`, and its trigger.
+    pub fn wrap(inner: &task_thread::Runtime) -> (task_thread::Runtime, TaskDropper) {
+        let spawned = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let runtime = task_thread::Runtime::new(Dropping {
+            inner: inner.clone(),
+            spawned: spawned.clone(),
+        });
+        (runtime, TaskDropper(spawned))
+    }
+}
+
+impl TaskDropper {
+    /// Drops every task spawned so far, at its next poll.
+    pub fn drop_all(&self) {
+        for task in self.0.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl task_thread::Spawner for Dropping {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn spawn_raw(
+        &self,
+        future: futures::future::BoxFuture<'static, task_thread::RawOutput>,
+    ) -> Box<dyn task_thread::RawTask> {
+        use futures::FutureExt;
+        let (future, task) = futures::future::abortable(future);
+        self.spawned.lock().unwrap().push(task);
+        let ended = future.map(|ended| ended.unwrap_or_else(|_dropped| Ok(Box::new(()))));
+        self.inner.spawn_raw(ended.boxed())
+    }
+    fn sleep(&self, duration: Duration) -> futures::future::BoxFuture<'static, ()> {
+        self.inner.sleep(duration)
+    }
+    fn yield_now(&self) -> futures::future::BoxFuture<'static, ()> {
+        self.inner.yield_now()
+    }
+    fn shutdown_signal(
+        &self,
+    ) -> futures::future::BoxFuture<'static, std::io::Result<task_thread::ShutdownSignal>> {
+        self.inner.shutdown_signal()
+    }
+}

@@ -138,6 +138,7 @@ macro_rules! conformance_suite {
             endings::a_signal_sent_after_terminate_is_never_handled,
             endings::no_task_starts_in_an_ended_thread,
             endings::a_panic_while_a_thread_is_dropped_is_contained,
+            endings::a_tree_whose_tasks_its_runtime_drops_ends_and_is_released,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,
