@@ -11,6 +11,8 @@
 pub mod consuming_cancel;
 mod error;
 mod group;
+#[cfg(test)]
+mod in_flight_tests;
 mod incarnation;
 mod join;
 mod notify;

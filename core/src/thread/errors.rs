@@ -36,7 +36,9 @@ use std::fmt;
 pub enum SendError<S> {
     /// The receiving thread has ended (or was never started).
     Ended(S),
-    /// This thread has no parent to send to (it is a root, or not added to one yet).
+    /// This thread has no parent to send to: it is a root, it has not been added to one
+    /// yet, or it has left its parent (its loop has ended: its end, a force, its task
+    /// dropped by its runtime).
     NoParent(S),
     /// No child with that id accepts signals of this type.
     NoSuchChild(S),

@@ -131,10 +131,11 @@ fn ended_children<T: TaskThread>(queued: &mut Queued<T>) -> &mut VecDeque<(Child
 
 /// A child's way to its parent's mailbox. Strong, so that a send is one lock and one
 /// push, with no reference count to upgrade on the parent's busiest cache line (the
-/// mailbox's header, next to its lanes' lock); the cycle it makes with the parent's
-/// registry is broken when the child's loop ends, however it ends: the link is taken when
-/// the child tells its parent of its end, or when its [`Receiver`](super::receiver::Receiver)
-/// is dropped (a forced thread, a task dropped by its runtime).
+/// mailbox's header, next to its lanes' lock). The cycle it makes with the parent's
+/// registry is broken from both sides when the child ends, however it ends: the child
+/// leaves the registry (its end, a force, its task dropped by its runtime), and the link
+/// is taken when the child tells its parent of its end or its
+/// [`Receiver`](super::receiver::Receiver) is dropped.
 pub(crate) struct ParentLink<M> {
     pub(crate) inbox: Arc<dyn ChildInbox<M>>,
 }
