@@ -9,7 +9,8 @@ use task_thread::{
     ThreadEnd,
 };
 
-use crate::fixtures::{Dropping, EventLog, Tracked};
+use crate::fixtures::EventLog;
+use crate::runtimes::{Dropping, Tracked};
 use crate::tree::{Cmd, Node};
 
 /// A thread whose handler waits for a gate, then stops, while its task fails on a trigger.

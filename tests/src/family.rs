@@ -6,8 +6,9 @@ use task_thread::{start, OverflowPolicy, Runtime, SendError, SpawnerExt, ThreadE
 
 use std::sync::atomic::Ordering;
 
-use crate::fixtures::{EventLog, Refusing};
+use crate::fixtures::EventLog;
 use crate::logs;
+use crate::runtimes::Refusing;
 use crate::tree::{hold, Cmd, Failure, Leaf, Node};
 
 /// A parent finds its children by id, by type, or both, and sends to one child or to every
@@ -167,11 +168,7 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
     open.send(()).unwrap();
     sending.await.unwrap();
     log.wait_for("waiting got 9").await;
-    let got: Vec<String> = log
-        .events()
-        .into_iter()
-        .filter(|e| e.starts_with("waiting got"))
-        .collect();
+    let got: Vec<String> = log.starting_with("waiting got");
     assert_eq!(
         got,
         (0..10)

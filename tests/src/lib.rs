@@ -25,6 +25,7 @@ pub mod logs;
 pub mod portability;
 /// The README's portable library, verbatim (see `portability`).
 pub mod portable;
+pub mod runtimes;
 pub mod servers;
 /// The examples' TCP servers, compiled here so the suite runs them on every backend.
 #[path = "../../examples/servers/mod.rs"]

@@ -9,8 +9,9 @@ use task_thread::{
     Next, Runtime, SlotError, SpawnerExt, Task, TaskCx, TaskGroup, TaskSlot, Timeouts,
 };
 
-use crate::fixtures::{BlockOnDrop, Counter, EventLog, LogOnDrop, OnTheSpot, Refusing};
+use crate::fixtures::{BlockOnDrop, Counter, EventLog, LogOnDrop};
 use crate::logs;
+use crate::runtimes::{OnTheSpot, Refusing};
 
 /// A Task-form task that counts its runs, reports each on a channel, and stops at `limit`.
 struct Counting {

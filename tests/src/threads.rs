@@ -70,13 +70,7 @@ pub async fn terminate_cascades_exit_first_then_children(rt: Runtime) {
             "{before} after {after}"
         );
     }
-    assert_eq!(
-        log.events()
-            .iter()
-            .filter(|e| e.starts_with("exit"))
-            .count(),
-        4
-    );
+    assert_eq!(log.starting_with("exit").len(), 4);
 }
 
 /// `join` returns the same end to any number of waiters, before and after the end.
@@ -191,11 +185,7 @@ pub async fn each_child_signal_comes_with_its_sender(rt: Runtime) {
     queue_interleaved_from_two_children(&parent, &log).await;
     open.send(()).unwrap();
     log.wait_for("p from c: m3").await;
-    let handled: Vec<String> = log
-        .events()
-        .into_iter()
-        .filter(|e| e.starts_with("p from"))
-        .collect();
+    let handled: Vec<String> = log.starting_with("p from");
     assert_eq!(
         handled,
         [
@@ -254,11 +244,7 @@ pub async fn child_signals_reach_the_parent_in_order(rt: Runtime) {
         child.send(Cmd::Up(format!("m{n}"))).await.unwrap();
     }
     log.wait_for("p from c: m299").await;
-    let received: Vec<String> = log
-        .events()
-        .into_iter()
-        .filter(|e| e.starts_with("p from c"))
-        .collect();
+    let received: Vec<String> = log.starting_with("p from c");
     let expected: Vec<String> = (0..300).map(|n| format!("p from c: m{n}")).collect();
     assert_eq!(received, expected);
     parent.terminate();
@@ -375,13 +361,7 @@ pub async fn early_stops_and_racing_children_still_end_the_tree(rt: Runtime) {
         }
     }
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
-    assert_eq!(
-        log.events()
-            .iter()
-            .filter(|e| e.starts_with("exit c"))
-            .count(),
-        50
-    );
+    assert_eq!(log.starting_with("exit c").len(), 50);
 }
 
 /// Deep chains (each thread creating its child in enter, defect 12) and wide trees start
@@ -395,13 +375,7 @@ pub async fn deep_and_wide_trees_start_and_terminate(rt: Runtime) {
     let root = start(&rt, chain).await.unwrap();
     root.terminate();
     assert_eq!(root.join().await, ThreadEnd::Stopped);
-    assert_eq!(
-        log.events()
-            .iter()
-            .filter(|e| e.starts_with("exit d"))
-            .count(),
-        1000
-    );
+    assert_eq!(log.starting_with("exit d").len(), 1000);
 
     let wide_log = EventLog::default();
     let children = (0..10_000)
@@ -416,14 +390,7 @@ pub async fn deep_and_wide_trees_start_and_terminate(rt: Runtime) {
     assert_eq!(root.child_ids().len(), 10_000);
     root.terminate();
     assert_eq!(root.join().await, ThreadEnd::Stopped);
-    assert_eq!(
-        wide_log
-            .events()
-            .iter()
-            .filter(|e| e.starts_with("exit w"))
-            .count(),
-        10_000
-    );
+    assert_eq!(wide_log.starting_with("exit w").len(), 10_000);
 }
 
 /// Several roots in one process each end on SIGINT (defect 4); a root whose shutdown hangs
@@ -498,7 +465,7 @@ pub async fn a_hung_handler_or_a_failing_hook_cannot_block_the_end(rt: Runtime) 
 /// the runtime its threads, slots and tasks used is released. A reference cycle anywhere
 /// (a slot and its group, a child and its parent) would keep one forever.
 pub async fn an_ended_tree_releases_everything_it_held(rt: Runtime) {
-    let (tracked, released) = crate::fixtures::Tracked::wrap(&rt);
+    let (tracked, released) = crate::runtimes::Tracked::wrap(&rt);
     let log = EventLog::default();
     let tree = Node::new("root", &log).with_children(vec![
         Node::new("a", &log).with_children(vec![Node::new("a1", &log)]),
