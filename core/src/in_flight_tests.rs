@@ -62,6 +62,26 @@ impl Spawner for CancelsWhileSpawning {
     }
 }
 
+/// Looks at its slot when dropped, from another OS thread, and says what it saw: `None`
+/// if the look did not come back (the slot's lock is held by whoever drops this).
+struct LooksWhenDropped {
+    slot: crate::TaskSlot,
+    saw: std::sync::mpsc::Sender<Option<bool>>,
+}
+
+impl Drop for LooksWhenDropped {
+    fn drop(&mut self) {
+        let slot = self.slot.clone();
+        let (looked, look) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = looked.send(slot.is_live());
+        });
+        let _ = self
+            .saw
+            .send(look.recv_timeout(Duration::from_secs(10)).ok());
+    }
+}
+
 #[test]
 fn a_cancel_while_re_create_spawns_cancels_the_new_task() {
     let group_cell = Arc::new(OnceLock::new());
@@ -73,7 +93,15 @@ fn a_cancel_while_re_create_spawns_cancels_the_new_task() {
     let group = TaskGroup::new(runtime, "forced");
     let _ = group_cell.set(group.clone());
     let slot = group.slot("late");
-    let started = futures::executor::block_on(slot.re_create_fn(|_cx| async {}));
+    let (saw, seen) = std::sync::mpsc::channel();
+    let looks = LooksWhenDropped {
+        slot: slot.clone(),
+        saw,
+    };
+    let started = futures::executor::block_on(slot.re_create_fn(move |_cx| {
+        let _looks = &looks;
+        async {}
+    }));
     // Started, then cancelled at once: as if the cancel had come just after.
     assert_eq!(started, Ok(()));
     assert!(
@@ -82,4 +110,6 @@ fn a_cancel_while_re_create_spawns_cancels_the_new_task() {
     );
     assert!(!slot.is_live());
     assert_eq!(group.live_tasks(), 0);
+    // Cancelled (and so dropped) without the slot's lock held.
+    assert_eq!(seen.try_recv(), Ok(Some(false)));
 }

@@ -86,12 +86,14 @@ where
         body: body.map(|body| AssertUnwindSafe(body).catch_unwind()),
         task_fn,
         cx,
+        polled: false,
         live,
     }))
 }
 
 pin_project_lite::pin_project! {
-    /// The runtime drops the task once it has ended or been cancelled: the run and the
+    /// The runtime drops the task once it has ended or been cancelled (or without either,
+    /// when it refuses it or shuts down: see `left_by_runtime`): the run and the
     /// task function go first (below), then the fields in declaration order, so the live
     /// count falls last.
     struct Incarnation<F, Fut> {
@@ -99,6 +101,8 @@ pin_project_lite::pin_project! {
         body: Option<CatchUnwind<AssertUnwindSafe<Fut>>>,
         task_fn: Option<F>,
         cx: TaskCx,
+        // Whether the runtime has polled it: a task dropped unpolled never ran.
+        polled: bool,
         live: LiveGuard,
     }
 
@@ -115,17 +119,18 @@ pin_project_lite::pin_project! {
             if let Some(panic) = panic_of(|| drop(task_fn.take())) {
                 report_panic(this.cx, panic.as_ref());
             }
-            left_by_runtime(this.cx);
+            left_by_runtime(this.cx, *this.polled);
         }
     }
 }
 
 /// A task dropped while it is still its slot's current one has neither ended nor been
 /// cancelled: its runtime dropped it (refused to spawn it, or is shutting down). Its slot
-/// must not keep it: a `re_create` spawning it learns it was refused, or else the slot is
-/// emptied as if the task had ended. (A task that ended or was cancelled moved the slot
-/// to another generation first; the check costs those a load.)
-fn left_by_runtime(cx: &TaskCx) {
+/// must not keep it: a `re_create` still spawning it learns that it was refused (if it
+/// never ran) or that it ended (if it did), and otherwise the slot is emptied as if the
+/// task had ended. (A task that ended or was cancelled moved the slot to another
+/// generation first; the check costs those a load.)
+fn left_by_runtime(cx: &TaskCx, polled: bool) {
     if cx.slot.current_generation.load(Ordering::Acquire) != cx.generation {
         return;
     }
@@ -134,7 +139,11 @@ fn left_by_runtime(cx: &TaskCx) {
         return;
     }
     if state.in_flight == InFlight::Spawning {
-        state.in_flight = InFlight::Refused;
+        state.in_flight = if polled {
+            InFlight::Ended
+        } else {
+            InFlight::Refused
+        };
         return;
     }
     cx.slot.advance(&mut state);
@@ -152,6 +161,7 @@ where
 
     fn poll(self: Pin<&mut Self>, task_cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        *this.polled = true;
         // The slot's span, entered here rather than copied into every run's future.
         let _in_span = this.cx.slot.span.enter();
         loop {

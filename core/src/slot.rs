@@ -26,7 +26,8 @@ use crate::task::{Task, TaskCx};
 ///   before `re_create` spawns the next one;
 /// - `re_create` spawns outside the lock (a runtime that refuses drops user code on the
 ///   spot); until it stores the handle, `in_flight` records what became of the task (it
-///   ended, it was cancelled), which decides whether the handle is stored.
+///   ended, it was cancelled, its runtime dropped it before or after it ran), which
+///   decides whether the handle is stored and what `re_create` returns.
 ///
 /// Compared with a bare [`JoinHandle`](crate::JoinHandle): a slot owns its task (dropping a
 /// `TaskSlot` handle does nothing; deleting the slot cancels), survives rescheduling, and
@@ -259,7 +260,8 @@ impl TaskSlot {
         };
         let cx = TaskCx::new(self.shared.clone(), generation);
         // Outside the lock: see `InFlight`. Meanwhile the task may run, reschedule itself
-        // (the generation moves on, the task stays the slot's), end, or be cancelled.
+        // (the generation moves on, the task stays the slot's), end, be cancelled, or be
+        // dropped by its runtime.
         let mut task = spawn(cx, LiveGuard::new(&self.shared.group));
         let mut state = lock(&self.shared.state);
         let in_flight = std::mem::replace(&mut state.in_flight, InFlight::No);

@@ -113,6 +113,11 @@ pub trait Spawner: Send + Sync + 'static {
     /// A short name for logs and test names, e.g. `"tokio-current-thread"`.
     fn name(&self) -> &'static str;
     /// Spawns a future on the runtime. The future never panics (core catches panics).
+    ///
+    /// A runtime that refuses (it is shutting down) should drop the future before
+    /// returning, and return the handle of an ended task: a slot's `re_create` then
+    /// reports [`SlotError::Refused`](crate::SlotError::Refused). A future dropped later
+    /// still empties its slot then; one never dropped leaves its slot live.
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask>;
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;

@@ -57,6 +57,23 @@ where
         case = name,
         "conformance case starts"
     );
+    // A case that blocks its runtime's thread (a deadlock) stops the timer below too: this
+    // one, on a thread of its own, ends the process with the case's name rather than let
+    // the suite hang.
+    let (finished, watching) = std::sync::mpsc::channel::<()>();
+    let hung = format!(
+        "case {name} on {} is hung: aborting the process",
+        backend.name()
+    );
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            watching.recv_timeout(CASE_TIMEOUT + Duration::from_secs(30))
+        {
+            eprintln!("{hung}");
+            std::process::abort();
+        }
+    });
+    let _finished = finished;
     backend.block_on(|rt| async move {
         let guard = rt.sleep(CASE_TIMEOUT);
         let case = std::pin::pin!(case(rt.clone()));
@@ -106,6 +123,8 @@ macro_rules! conformance_suite {
             slots::a_task_function_may_look_at_its_own_slot,
             slots::a_refused_spawn_is_an_error_and_leaves_the_slot_empty,
             slots::a_task_that_ends_while_spawned_leaves_the_slot_empty,
+            slots::a_task_its_runtime_drops_leaves_the_slot_empty,
+            slots::a_task_started_then_dropped_while_spawned_is_not_refused,
             slots::a_panic_while_a_task_is_dropped_is_contained,
             portability::portable_library_runs_here,
             threads::enter_runs_first_and_signals_keep_their_order,

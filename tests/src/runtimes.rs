@@ -1,6 +1,6 @@
 //! Runtimes that behave in one way on purpose, each over a real one: one that reports its
-//! release, one that refuses spawns, one that runs a task on the spot, one that drops its
-//! tasks on command. Each decides how a spawn goes; [`Wrapped`] hands everything else to
+//! release, one that refuses spawns, one that runs a task on the spot, one that starts a
+//! task and drops it, one that drops its tasks on command. Each decides how a spawn goes; [`Wrapped`] hands everything else to
 //! the runtime underneath.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,9 +94,7 @@ impl Released {
 
 /// A runtime that refuses spawns (while its switch is on), as one that is shutting down
 /// does: the future is dropped before `spawn_raw` returns, and the handle is that of a
-/// task that has already ended, cancelled. It drops it on another OS thread and waits at
-/// most 10 s, so that a drop that cannot finish while the spawner waits (a lock the
-/// spawner holds) fails the case instead of hanging it.
+/// task that has already ended, cancelled (see `on_another_thread`).
 pub struct Refusing(Arc<AtomicBool>);
 
 impl Refusing {
@@ -117,21 +115,13 @@ impl Spawning for Refusing {
         if !self.0.load(Ordering::SeqCst) {
             return inner.spawn_raw(future);
         }
-        let (dropped, done) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            drop(future);
-            let _ = dropped.send(());
-        });
-        done.recv_timeout(Duration::from_secs(10))
-            .expect("the refused task could not be dropped: it waits for its spawner");
+        on_another_thread("dropping the refused task", move || drop(future));
         Box::new(Ended(None))
     }
 }
 
 /// A runtime that runs every spawned future to its end before `spawn_raw` returns (for
-/// futures that never wait). It runs it on another OS thread and waits at most 10 s, so
-/// that a future that cannot end while the spawner waits (a lock the spawner holds) fails
-/// the case instead of hanging it.
+/// futures that never wait; see `on_another_thread`).
 pub struct OnTheSpot;
 
 impl OnTheSpot {
@@ -143,14 +133,50 @@ impl OnTheSpot {
 
 impl Spawning for OnTheSpot {
     fn spawn(&self, _inner: &Runtime, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
-        let (ended, end) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = ended.send(futures::executor::block_on(future));
+        let output = on_another_thread("running the task", move || {
+            futures::executor::block_on(future)
         });
-        let output = end
-            .recv_timeout(Duration::from_secs(10))
-            .expect("the task did not end on the spot: it waits for its spawner");
         Box::new(Ended(Some(output)))
+    }
+}
+
+/// A runtime that starts every spawned future and then drops it, before `spawn_raw`
+/// returns: it polls it once and drops it (as a runtime that shuts down right after
+/// starting a task does; see `on_another_thread`).
+pub struct StartsThenDrops;
+
+impl StartsThenDrops {
+    /// Such a runtime over `inner`.
+    pub fn wrap(inner: &Runtime) -> Runtime {
+        Wrapped::runtime(inner, StartsThenDrops)
+    }
+}
+
+impl Spawning for StartsThenDrops {
+    fn spawn(&self, _inner: &Runtime, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
+        on_another_thread("starting and dropping the task", move || {
+            let mut future = future;
+            let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+            let _ = future.poll_unpin(&mut cx);
+        });
+        Box::new(Ended(None))
+    }
+}
+
+/// Does `work` on another OS thread and waits for it at most 10 s, so that work that
+/// cannot finish while the spawner waits (a lock the spawner holds) fails the case
+/// instead of hanging it.
+fn on_another_thread<R: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> R {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    match result.recv_timeout(Duration::from_secs(10)) {
+        Ok(value) => value,
+        Err(_) => panic!("{what} did not finish: it waits for its spawner"),
     }
 }
 

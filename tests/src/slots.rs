@@ -11,7 +11,7 @@ use task_thread::{
 
 use crate::fixtures::{BlockOnDrop, Counter, EventLog, LogOnDrop};
 use crate::logs;
-use crate::runtimes::{OnTheSpot, Refusing};
+use crate::runtimes::{Dropping, OnTheSpot, Refusing, StartsThenDrops};
 
 /// A Task-form task that counts its runs, reports each on a channel, and stops at `limit`.
 struct Counting {
@@ -607,6 +607,39 @@ pub async fn a_refused_spawn_is_an_error_and_leaves_the_slot_empty(rt: Runtime) 
     assert!(!slot.is_live());
     assert_eq!(group.live_tasks(), 0);
     assert!(logs::contains_line(&["doomed", "never", "refused"]));
+}
+
+/// A task its runtime starts and then drops while `re_create` spawns it is not reported
+/// as refused (it ran): `re_create` succeeds and the slot is left empty.
+pub async fn a_task_started_then_dropped_while_spawned_is_not_refused(rt: Runtime) {
+    let group = TaskGroup::new(StartsThenDrops::wrap(&rt), "shutting-down");
+    let slot = group.slot("brief");
+    let ran = Counter::default();
+    let runs = ran.clone();
+    slot.re_create_fn(move |_cx| {
+        runs.bump();
+        futures::future::pending::<()>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ran.get(), 1);
+    assert!(!slot.is_live());
+    assert_eq!(group.live_tasks(), 0);
+}
+
+/// A task its runtime drops without its ending (the runtime is shutting down) leaves its
+/// slot empty, as if it had ended: the slot keeps no handle to a task that is gone.
+pub async fn a_task_its_runtime_drops_leaves_the_slot_empty(rt: Runtime) {
+    let (dropping, dropper) = Dropping::wrap(&rt);
+    let group = TaskGroup::new(dropping, "shutting-down");
+    let slot = group.slot("sleeper");
+    slot.re_create_fn(|cx| async move { cx.sleep(Duration::from_secs(3600)).await })
+        .await
+        .unwrap();
+    assert!(slot.is_live());
+    dropper.drop_all();
+    group.idle().await;
+    assert!(!slot.is_live());
 }
 
 /// A task that ends before its spawn has returned (a runtime that runs it on the spot)

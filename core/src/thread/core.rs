@@ -36,8 +36,8 @@ pub(crate) struct Failure {
 /// - once `running` is false no child is added and the registry only shrinks;
 /// - the first control message wins: the loop takes one and ends; later ones change
 ///   nothing (a terminate after a failure, a second terminate);
-/// - `end` is set exactly once, when the thread's shutdown has completed (or was forced),
-///   and `ended` is notified then; [`join`](ThreadCore::join) returns `end` to every waiter;
+/// - `end` is set exactly once, when the thread's shutdown has completed (or was forced,
+///   or its task was dropped by its runtime), and `ended` is notified then; [`join`](ThreadCore::join) returns `end` to every waiter;
 /// - a registered child's parent is this thread; a child removes itself when it ends.
 pub(crate) struct ThreadCore {
     /// The thread's info when it differs from its id (the default is the id).

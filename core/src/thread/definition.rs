@@ -122,9 +122,12 @@ pub enum ThreadEnd {
         /// The error or panic message.
         message: String,
     },
-    /// Its shutdown did not finish within its budget; what remained was cancelled.
+    /// Its shutdown did not finish within its budget, and what remained was cancelled; or
+    /// its runtime dropped its task before it ended (the runtime refused to spawn it, or
+    /// is shutting down), and its tasks were cancelled and its children terminated.
     Forced {
-        /// What was still running when the budget ran out.
+        /// What was still running when the budget ran out, or `"its task, dropped by its
+        /// runtime"`.
         what: String,
     },
 }

@@ -157,7 +157,9 @@ pub enum ThreadError {
         /// The parent's id.
         parent: String,
     },
-    /// The child's `enter` failed; it has been shut down.
+    /// The child's `enter` failed, and the child has been shut down; or the child ended
+    /// before its `enter` did (forced, or its task dropped by a runtime that refused to
+    /// run it), as the message says.
     EnterFailed {
         /// The child's id.
         child: String,

@@ -47,7 +47,9 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// (so what it sends up from `enter` or its tasks reaches this thread), and the call
     /// returns once it has entered and its signal loop runs. A child that cannot be added
     /// never runs; one whose `enter` fails is shut down, and this thread sees it end in
-    /// [`on_child_ended`](TaskThread::on_child_ended) besides getting the error.
+    /// [`on_child_ended`](TaskThread::on_child_ended) besides getting the error. One whose
+    /// task the runtime refuses to run (it is shutting down) is reported by the error
+    /// only, and has left the registry by then.
     ///
     /// While this thread awaits `spawn_child` inside one of its own methods, its signal loop
     /// is not taking signals: a child whose `enter` sends more than this thread's

@@ -23,7 +23,8 @@ use super::mailbox::Mailbox;
 ///   and returns the same [`ThreadEnd`] to each.
 ///
 /// Compared with a tokio `JoinHandle`: dropping it does nothing to the thread, and the
-/// thread's end includes the end of its whole subtree.
+/// thread's end includes the end of its whole subtree (but for a thread whose task its
+/// runtime dropped: its children are then terminated, not awaited).
 ///
 /// ```
 /// use task_thread_core::{start, Flow, Runtime, TaskThread, ThreadCx, ThreadEnd};

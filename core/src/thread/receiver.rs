@@ -73,7 +73,7 @@ impl<T: TaskThread> Drop for Receiver<T> {
                 thread = %self.mailbox.core.id(),
                 from_parent = signals.len(),
                 from_children = from_children.len(),
-                "signals undelivered: the thread was forced to end"
+                "signals undelivered: the thread was forced to end, or its task dropped"
             );
         }
     }

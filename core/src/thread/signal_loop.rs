@@ -12,7 +12,7 @@ use futures::FutureExt;
 
 use super::contained::{Contained, Method, Pending};
 use super::context::ThreadCx;
-use super::core::{Control, ThreadCore};
+use super::core::{Control, ThreadCore, FORCE_GRACE};
 use super::definition::{Flow, TaskThread, ThreadEnd};
 use super::errors::ThreadError;
 use super::handle::ThreadHandle;
@@ -20,14 +20,15 @@ use super::mailbox::{Event, Mailbox};
 use super::receiver::Receiver;
 use super::shutdown::{shut_down, tell_parent};
 use crate::join::{panic_message, panic_of};
-use crate::spawner::RawOutput;
+use crate::spawner::{before, RawOutput};
 use crate::Spawner;
 
 /// Starts `thread` on its own task and returns once it has entered and its signal loop
 /// runs. `adopt` runs first, before `enter`: a parent registers the child there, so that
 /// what the child's `enter` and tasks send up already reaches it. If `adopt` refuses, the
 /// thread never runs; if `enter` fails, the thread shuts down (its `exit` runs) and the
-/// error is returned.
+/// error is returned; if the runtime drops the thread's task first, the thread ends as
+/// forced (without its `exit`) and that is returned.
 pub(crate) async fn start<T: TaskThread>(
     runtime: crate::Runtime,
     thread: T,
@@ -54,10 +55,19 @@ pub(crate) async fn start<T: TaskThread>(
     let failure = match has_entered.await {
         Ok(Ok(())) => return Ok(handle),
         Ok(Err(message)) => message,
-        Err(_) => match handle.end() {
-            Some(ThreadEnd::Forced { what }) => format!("forced to end before enter did: {what}"),
-            _ => "the thread was forced to end during enter".into(),
-        },
+        // The task ended without `enter` finishing: forced, or dropped by its runtime. Its
+        // end is recorded as soon as what dropped it has finished (on another worker,
+        // maybe), or a forcing has waited for its tasks.
+        Err(_) => {
+            let deadline = Instant::now() + 2 * FORCE_GRACE;
+            match before(&runtime, deadline, handle.join()).await {
+                Some(ThreadEnd::Forced { what }) => {
+                    format!("forced to end before enter did: {what}")
+                }
+                Some(other) => format!("ended before enter did: {other:?}"),
+                None => "the thread was forced to end during enter".into(),
+            }
+        }
     };
     Err(ThreadError::EnterFailed {
         child: handle.id().to_owned(),
@@ -83,10 +93,12 @@ pin_project_lite::pin_project! {
     /// A thread's task dropped by its runtime before it ended (the runtime refused to
     /// spawn it, or is shutting down): a panic in what it drops (the thread's value, a
     /// handler's future) is contained and logged here, as some runtimes abort the process
-    /// on a panic while dropping a task; and the thread ends as forced, so that its `join`s
-    /// return and it leaves its parent's registry (a parent would otherwise wait for it
-    /// for its whole shutdown budget). A task that ended, was forced or panicked has let go
-    /// of its life in `poll`.
+    /// on a panic while dropping a task. The thread then ends as forced, without its `exit`:
+    /// its slots are closed and their tasks cancelled, its children are terminated (not
+    /// awaited), it leaves its parent's registry, and its `join`s return (a parent would
+    /// otherwise wait for it for its whole shutdown budget). A task that ended or
+    /// panicked, or was forced and polled since, has let go of its life in `poll`; one
+    /// forced and dropped before its next poll ends here, as dropped.
     impl<F> PinnedDrop for ThreadTask<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -94,15 +106,27 @@ pin_project_lite::pin_project! {
                 return;
             }
             drop_life(this.core, this.life);
-            tracing::warn!(thread = %this.core.id(), "its task was dropped by its runtime before it ended");
-            let dropped = ThreadEnd::Forced {
-                what: "its task, dropped by its runtime".to_owned(),
-            };
-            if this.core.finish(dropped) {
-                this.core.leave_parent();
-            }
+            this.core.forget_loop();
+            ended_by_runtime(this.core);
         }
     }
+}
+
+/// The end of a thread whose task its runtime dropped (see `ThreadTask`'s drop).
+fn ended_by_runtime(core: &Arc<ThreadCore>) {
+    // Debug, not warn: a runtime dropped at the end of a program drops every thread still
+    // running, and a tree of 10,000 would log 10,000 lines.
+    tracing::debug!(thread = %core.id(), "its task was dropped by its runtime before it ended");
+    core.tasks.close();
+    core.tasks.cancel_all();
+    for child in core.close_children() {
+        child.core().terminate(None);
+    }
+    // Out of the registry before its end is seen: whoever sees the end sees it gone.
+    core.leave_parent();
+    core.finish(ThreadEnd::Forced {
+        what: "its task, dropped by its runtime".to_owned(),
+    });
 }
 
 /// Drops a thread's life (its value, a handler's future), containing and logging a panic.
