@@ -138,16 +138,12 @@ fn left_by_runtime(cx: &TaskCx, polled: bool) {
     if state.generation() != cx.generation {
         return;
     }
-    if state.in_flight == InFlight::Spawning {
-        state.in_flight = if polled {
-            InFlight::Ended
-        } else {
-            InFlight::Refused
-        };
-        return;
-    }
-    cx.slot.advance(&mut state);
-    let handle = state.task.take();
+    let outcome = if polled {
+        InFlight::Ended
+    } else {
+        InFlight::Refused
+    };
+    let handle = cx.slot.release(&mut state, outcome);
     drop(state);
     drop(handle);
 }
@@ -215,16 +211,11 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, can_continue: bool) -
         return None;
     }
     let asked = cx.slot.reschedule_requested.load(Ordering::Acquire) == cx.generation;
-    let generation = cx.slot.advance(&mut state);
     if asked && can_continue && panic.is_none() {
-        return Some(generation);
-    }
-    // Ended before `re_create` could store its handle: it must not store it.
-    if state.in_flight == InFlight::Spawning {
-        state.in_flight = InFlight::Ended;
+        return Some(cx.slot.advance(&mut state));
     }
     // This task's own handle: dropped (detached) outside the lock.
-    let ended = state.task.take();
+    let ended = cx.slot.release(&mut state, InFlight::Ended);
     drop(state);
     drop(ended);
     None

@@ -117,6 +117,22 @@ impl SlotShared {
             .store(state.generation, Ordering::Release);
         state.generation
     }
+
+    /// The current task leaves the slot: it ended, it is taken out, or its runtime dropped
+    /// it. The slot moves to its next generation (nothing of that task can reschedule) and
+    /// gives up the task's handle, to be dropped or cancelled outside the lock; a
+    /// `re_create` still spawning the task finds `outcome` instead of storing its handle.
+    pub(crate) fn release(
+        &self,
+        state: &mut SlotState,
+        outcome: InFlight,
+    ) -> Option<Box<dyn RawTask>> {
+        self.advance(state);
+        if state.in_flight == InFlight::Spawning {
+            state.in_flight = outcome;
+        }
+        state.task.take()
+    }
 }
 
 impl TaskSlot {
@@ -228,11 +244,7 @@ impl TaskSlot {
     /// it: the handle returned is the only way left to see it end.
     fn take_current(&self) -> Option<Box<dyn RawTask>> {
         let mut state = lock(&self.shared.state);
-        self.shared.advance(&mut state);
-        let mut task = state.task.take();
-        if state.in_flight == InFlight::Spawning {
-            state.in_flight = InFlight::Cancelled;
-        }
+        let mut task = self.shared.release(&mut state, InFlight::Cancelled);
         drop(state);
         if let Some(task) = &mut task {
             task.cancel();

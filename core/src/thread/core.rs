@@ -347,11 +347,18 @@ impl ThreadCore {
             });
             futures::future::join_all(subtree).await;
             core.tasks_idle_within(FORCE_GRACE).await;
-            if core.finish(ThreadEnd::Forced { what }) {
-                core.leave_parent();
-            }
+            core.end_without_shutdown(ThreadEnd::Forced { what });
         }
         .boxed()
+    }
+
+    /// Ends a thread whose own shutdown did not end it (it was forced, it panicked outside
+    /// its methods, its task was dropped by its runtime): records `end` unless it had one,
+    /// then leaves the parent's registry, as a child that tells its parent of its end does.
+    pub(crate) fn end_without_shutdown(self: &Arc<Self>, end: ThreadEnd) {
+        if self.finish(end) {
+            self.leave_parent();
+        }
     }
 
     /// Takes an ended thread out of its parent's registry, as a child that ends by itself

@@ -60,7 +60,13 @@ pub(crate) async fn start<T: TaskThread>(
         // maybe), or a forcing has waited for its tasks.
         Err(_) => {
             let deadline = Instant::now() + 2 * FORCE_GRACE;
-            match before(&runtime, deadline, handle.join()).await {
+            let ended = before(&runtime, deadline, handle.join()).await;
+            if ended.is_some() {
+                // Ended: out of the registry when the error is returned, whichever worker
+                // is still finishing its end.
+                handle.core.leave_parent();
+            }
+            match ended {
                 Some(ThreadEnd::Forced { what }) => {
                     format!("forced to end before enter did: {what}")
                 }
@@ -122,9 +128,7 @@ fn ended_by_runtime(core: &Arc<ThreadCore>) {
     for child in core.close_children() {
         child.core().terminate(None);
     }
-    // Out of the registry before its end is seen: whoever sees the end sees it gone.
-    core.leave_parent();
-    core.finish(ThreadEnd::Forced {
+    core.end_without_shutdown(ThreadEnd::Forced {
         what: "its task, dropped by its runtime".to_owned(),
     });
 }
@@ -165,9 +169,7 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
                         r#where: "thread".to_owned(),
                         message: message.clone(),
                     };
-                    if this.core.finish(failed) {
-                        this.core.leave_parent();
-                    }
+                    this.core.end_without_shutdown(failed);
                     drop_life(this.core, this.life.as_mut());
                     Err(message)
                 }
