@@ -10,7 +10,6 @@ use task_thread::{
 };
 
 use crate::fixtures::EventLog;
-use crate::runtimes::{Dropping, Tracked};
 use crate::tree::{Cmd, Node};
 
 /// A thread whose handler waits for a gate, then stops, while its task fails on a trigger.
@@ -187,32 +186,4 @@ pub async fn a_panic_while_a_thread_is_dropped_is_contained(rt: Runtime) {
     assert_eq!(thread.join().await, ThreadEnd::Stopped);
     crate::logs::wait_for_line(&["ERROR", "fragile", "fragile fails while dropped"]).await;
     assert_eq!(thread.end(), Some(ThreadEnd::Stopped));
-}
-
-/// When its runtime drops a tree's tasks without a shutdown (as a runtime that is itself
-/// shutting down does), every thread ends as forced, so that its `join`s return, and
-/// nothing of the tree keeps anything alive once its handles are dropped: the links
-/// between parents and children (and a child's signal the parent took last) are released.
-pub async fn a_tree_whose_tasks_its_runtime_drops_ends_and_is_released(rt: Runtime) {
-    let (dropping, dropper) = Dropping::wrap(&rt);
-    let (tracked, released) = Tracked::wrap(&dropping);
-    drop(dropping);
-    let log = EventLog::default();
-    let tree = Node::new("root", &log).with_children(vec![
-        Node::new("a", &log).with_children(vec![Node::new("a1", &log)]),
-        Node::new("b", &log),
-    ]);
-    let root = start(&tracked, tree).await.unwrap();
-    drop(tracked);
-    let a = root.find_child_of::<Node>("a").unwrap();
-    a.send(Cmd::Up("x".into())).await.unwrap();
-    log.wait_for("root from a: x").await;
-    dropper.drop_all();
-    let dropped = ThreadEnd::Forced {
-        what: "its task, dropped by its runtime".into(),
-    };
-    assert_eq!(root.join().await, dropped);
-    assert_eq!(a.join().await, dropped);
-    drop((root, a));
-    released.wait().await;
 }

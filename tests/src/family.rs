@@ -4,11 +4,8 @@
 use futures::channel::oneshot;
 use task_thread::{start, OverflowPolicy, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
 
-use std::sync::atomic::Ordering;
-
 use crate::fixtures::EventLog;
 use crate::logs;
-use crate::runtimes::Refusing;
 use crate::tree::{hold, Cmd, Failure, Leaf, Node};
 
 /// A parent finds its children by id, by type, or both, and sends to one child or to every
@@ -59,28 +56,6 @@ pub async fn children_are_found_and_signalled_by_id_and_type(rt: Runtime) {
         .events()
         .iter()
         .any(|e| e.starts_with("n") && e.ends_with("got 7")));
-    parent.terminate();
-    assert_eq!(parent.join().await, ThreadEnd::Stopped);
-}
-
-/// A child whose own task the runtime refuses to spawn (it is shutting down) is reported
-/// by `spawn_child` (naming why), leaves its parent's registry, and is not waited for by
-/// the parent's shutdown, which ends as stopped.
-pub async fn a_child_the_runtime_refuses_to_run_leaves_no_trace(rt: Runtime) {
-    logs::capture();
-    let (rt, refusing) = Refusing::switchable(&rt, false);
-    let log = EventLog::default();
-    let parent = start(&rt, Node::new("p", &log)).await.unwrap();
-    refusing.store(true, Ordering::SeqCst);
-    match parent.spawn_child(Node::new("kid", &log)).await {
-        Err(ThreadError::EnterFailed { child, message }) => {
-            assert_eq!(child, "kid");
-            assert!(message.contains("dropped by its runtime"), "{message}");
-        }
-        other => panic!("the refused child was not reported: {other:?}"),
-    }
-    assert_eq!(parent.child_count(), 0);
-    refusing.store(false, Ordering::SeqCst);
     parent.terminate();
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
 }

@@ -25,6 +25,7 @@ pub mod logs;
 pub mod portability;
 /// The README's portable library, verbatim (see `portability`).
 pub mod portable;
+pub mod runtime_drops;
 pub mod runtimes;
 pub mod servers;
 /// The examples' TCP servers, compiled here so the suite runs them on every backend.
@@ -121,10 +122,10 @@ macro_rules! conformance_suite {
             slots::a_task_function_that_panics_is_contained,
             slots::an_ended_task_releases_its_function_before_it_counts_as_gone,
             slots::a_task_function_may_look_at_its_own_slot,
-            slots::a_refused_spawn_is_an_error_and_leaves_the_slot_empty,
-            slots::a_task_that_ends_while_spawned_leaves_the_slot_empty,
-            slots::a_task_its_runtime_drops_leaves_the_slot_empty,
-            slots::a_task_started_then_dropped_while_spawned_is_not_refused,
+            runtime_drops::a_refused_spawn_is_an_error_and_leaves_the_slot_empty,
+            runtime_drops::a_task_that_ends_while_spawned_leaves_the_slot_empty,
+            runtime_drops::a_task_its_runtime_drops_leaves_the_slot_empty,
+            runtime_drops::a_task_started_then_dropped_while_spawned_is_not_refused,
             slots::a_panic_while_a_task_is_dropped_is_contained,
             portability::portable_library_runs_here,
             threads::enter_runs_first_and_signals_keep_their_order,
@@ -145,7 +146,7 @@ macro_rules! conformance_suite {
             threads::roots_end_on_shutdown_signals,
             family::children_are_found_and_signalled_by_id_and_type,
             family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
-            family::a_child_the_runtime_refuses_to_run_leaves_no_trace,
+            runtime_drops::a_child_the_runtime_refuses_to_run_leaves_no_trace,
             family::full_queues_call_the_hook_then_apply_the_policy,
             family::signals_taken_but_not_handled_count_against_the_capacity,
             family::a_sender_waiting_for_room_gets_its_signal_back_at_the_end,
@@ -158,7 +159,7 @@ macro_rules! conformance_suite {
             endings::a_signal_sent_after_terminate_is_never_handled,
             endings::no_task_starts_in_an_ended_thread,
             endings::a_panic_while_a_thread_is_dropped_is_contained,
-            endings::a_tree_whose_tasks_its_runtime_drops_ends_and_is_released,
+            runtime_drops::a_tree_whose_tasks_its_runtime_drops_ends_and_is_released,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,

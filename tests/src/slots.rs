@@ -11,7 +11,6 @@ use task_thread::{
 
 use crate::fixtures::{BlockOnDrop, Counter, EventLog, LogOnDrop};
 use crate::logs;
-use crate::runtimes::{Dropping, OnTheSpot, Refusing, StartsThenDrops};
 
 /// A Task-form task that counts its runs, reports each on a channel, and stops at `limit`.
 struct Counting {
@@ -562,101 +561,6 @@ pub async fn a_task_function_may_look_at_its_own_slot(rt: Runtime) {
     let first_two: Vec<bool> = saw.take(2).collect().await;
     assert_eq!(first_two, [true, true]);
     slot.delete().await.unwrap();
-    assert_eq!(group.live_tasks(), 0);
-}
-
-/// Looks at its slot when dropped, and says what it saw.
-struct LooksWhenDropped {
-    slot: TaskSlot,
-    saw: std::sync::mpsc::Sender<bool>,
-}
-
-impl Drop for LooksWhenDropped {
-    fn drop(&mut self) {
-        let _ = self.saw.send(self.slot.is_live());
-    }
-}
-
-/// A runtime that refuses the spawn (it is shutting down) makes `re_create` fail with
-/// `SlotError::Refused` naming the thread and the task, and leaves the slot empty; the
-/// task function is dropped without the slot's lock held, so its destructor can look at
-/// the slot (with the lock held, it would deadlock).
-pub async fn a_refused_spawn_is_an_error_and_leaves_the_slot_empty(rt: Runtime) {
-    logs::capture();
-    let group = TaskGroup::new(Refusing::wrap(&rt), "doomed");
-    let slot = group.slot("never");
-    let (saw, seen) = std::sync::mpsc::channel();
-    let looks = LooksWhenDropped {
-        slot: slot.clone(),
-        saw,
-    };
-    let started = slot
-        .re_create_fn(move |cx| {
-            let _looks = &looks;
-            async move { cx.sleep(Duration::from_secs(3600)).await }
-        })
-        .await;
-    assert_eq!(
-        started,
-        Err(SlotError::Refused {
-            thread: "doomed".into(),
-            task: "never".into(),
-        })
-    );
-    assert_eq!(seen.try_recv(), Ok(true), "dropped while being spawned");
-    assert!(!slot.is_live());
-    assert_eq!(group.live_tasks(), 0);
-    assert!(logs::contains_line(&["doomed", "never", "refused"]));
-}
-
-/// A task its runtime starts and then drops while `re_create` spawns it is not reported
-/// as refused (it ran): `re_create` succeeds and the slot is left empty.
-pub async fn a_task_started_then_dropped_while_spawned_is_not_refused(rt: Runtime) {
-    let group = TaskGroup::new(StartsThenDrops::wrap(&rt), "shutting-down");
-    let slot = group.slot("brief");
-    let ran = Counter::default();
-    let runs = ran.clone();
-    slot.re_create_fn(move |_cx| {
-        runs.bump();
-        futures::future::pending::<()>()
-    })
-    .await
-    .unwrap();
-    assert_eq!(ran.get(), 1);
-    assert!(!slot.is_live());
-    assert_eq!(group.live_tasks(), 0);
-}
-
-/// A task its runtime drops without its ending (the runtime is shutting down) leaves its
-/// slot empty, as if it had ended: the slot keeps no handle to a task that is gone.
-pub async fn a_task_its_runtime_drops_leaves_the_slot_empty(rt: Runtime) {
-    let (dropping, dropper) = Dropping::wrap(&rt);
-    let group = TaskGroup::new(dropping, "shutting-down");
-    let slot = group.slot("sleeper");
-    slot.re_create_fn(|cx| async move { cx.sleep(Duration::from_secs(3600)).await })
-        .await
-        .unwrap();
-    assert!(slot.is_live());
-    dropper.drop_all();
-    group.idle().await;
-    assert!(!slot.is_live());
-}
-
-/// A task that ends before its spawn has returned (a runtime that runs it on the spot)
-/// leaves the slot empty, and `re_create` succeeds: the task ran.
-pub async fn a_task_that_ends_while_spawned_leaves_the_slot_empty(rt: Runtime) {
-    let group = TaskGroup::new(OnTheSpot::wrap(&rt), "quick");
-    let slot = group.slot("blink");
-    let ran = Counter::default();
-    let runs = ran.clone();
-    slot.re_create_fn(move |_cx| {
-        runs.bump();
-        async {}
-    })
-    .await
-    .unwrap();
-    assert_eq!(ran.get(), 1);
-    assert!(!slot.is_live());
     assert_eq!(group.live_tasks(), 0);
 }
 
