@@ -111,6 +111,8 @@ struct Counter {
     expected: usize,
     seen: usize,
     done: Done,
+    /// Where `enter` hands out the thread's context, for a case that acts as the thread.
+    hand_out: Option<futures::channel::oneshot::Sender<ThreadCx<Counter>>>,
 }
 
 impl Counter {
@@ -130,6 +132,13 @@ impl TaskThread for Counter {
 
     fn id(&self) -> String {
         "counter".into()
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), task_thread::BoxError> {
+        if let Some(hand_out) = self.hand_out.take() {
+            let _ = hand_out.send(cx.clone());
+        }
+        Ok(())
     }
 
     async fn on_signal(&mut self, _signal: u64, _cx: &ThreadCx<Self>) -> Flow {
@@ -156,6 +165,7 @@ pub fn parent_to_child(flavour: Flavour, n: usize) -> Duration {
                 expected: n,
                 seen: 0,
                 done,
+                hand_out: None,
             },
         )
         .await
@@ -222,20 +232,20 @@ impl TaskThread for Chatter {
 pub fn child_to_parent(flavour: Flavour, n: usize) -> Duration {
     flavour.block_on(|rt| async move {
         let (done, finished) = async_channel::bounded::<()>(1);
-        let parent = start(
-            &rt,
-            Counter {
-                expected: n,
-                seen: 0,
-                done,
-            },
-        )
-        .await
-        .unwrap();
+        let (hand_out, context) = futures::channel::oneshot::channel();
+        let counter = Counter {
+            expected: n,
+            seen: 0,
+            done,
+            hand_out: Some(hand_out),
+        };
+        let parent = start(&rt, counter).await.unwrap();
+        let cx = context.await.unwrap();
         let start = Instant::now();
-        parent.spawn_child(Chatter { n }).await.unwrap();
+        cx.spawn_child(Chatter { n }).await.unwrap();
         finished.recv().await.unwrap();
         let elapsed = start.elapsed();
+        drop(cx);
         parent.terminate();
         parent.join().await;
         elapsed

@@ -4,11 +4,13 @@
 
 use std::time::{Duration, Instant};
 
+use futures::channel::oneshot;
 use task_thread::{start, Backend, BoxError, Flavour, TaskThread, ThreadCx};
 
 use crate::raw;
 
-struct Root;
+/// A root that hands out its context, for the case to start children as it.
+struct Root(Option<oneshot::Sender<ThreadCx<Root>>>);
 
 impl TaskThread for Root {
     type Signal = ();
@@ -17,6 +19,13 @@ impl TaskThread for Root {
 
     fn id(&self) -> String {
         "root".into()
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        if let Some(hand_out) = self.0.take() {
+            let _ = hand_out.send(cx.clone());
+        }
+        Ok(())
     }
 }
 
@@ -43,11 +52,14 @@ impl TaskThread for Leaf {
 /// Ours: (start all `n` children, terminate the root until its join returns).
 pub fn threads(flavour: Flavour, n: usize) -> (Duration, Duration) {
     flavour.block_on(|rt| async move {
-        let root = start(&rt, Root).await.unwrap();
+        let (hand_out, context) = oneshot::channel();
+        let root = start(&rt, Root(Some(hand_out))).await.unwrap();
+        let cx = context.await.unwrap();
         let begin = Instant::now();
-        let children = futures::future::join_all((0..n).map(|i| root.spawn_child(Leaf(i)))).await;
+        let children = futures::future::join_all((0..n).map(|i| cx.spawn_child(Leaf(i)))).await;
         let started = begin.elapsed();
         assert!(children.iter().all(Result::is_ok));
+        drop((children, cx));
         let begin = Instant::now();
         root.terminate();
         root.join().await;

@@ -26,9 +26,11 @@ pub use error::SlotError;
 pub use group::{TaskGroup, Timeouts};
 pub use join::{JoinError, JoinHandle};
 pub use slot::TaskSlot;
-pub use spawner::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner, SpawnerExt};
+pub use spawner::{
+    Backend, Elapsed, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner, SpawnerExt,
+};
 pub use task::{Next, Task, TaskCx};
 pub use thread::{
-    run, start, BoxError, ChildRef, Flow, Overflow, OverflowPolicy, QueueKind, SendError,
-    TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadError, ThreadHandle,
+    run, start, BoxError, ChildRef, Failure, Flow, Overflow, OverflowPolicy, Panicked, QueueKind,
+    SendError, TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadError, ThreadHandle,
 };

@@ -151,7 +151,55 @@ pub trait SpawnerExt: Spawner {
     {
         JoinHandle::new(self.spawn_raw(catch_panic(future)))
     }
+
+    /// Runs `work` for at most `duration`: its output, or [`Elapsed`] (and `work` dropped)
+    /// if the time ran out first. The portable form of `tokio::time::timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use task_thread_core::{Runtime, Spawner, SpawnerExt};
+    ///
+    /// async fn answer_or_give_up(rt: &Runtime) -> Option<u32> {
+    ///     let slow = rt.sleep(Duration::from_secs(60));
+    ///     let answer = async { slow.await; 42 };
+    ///     rt.timeout(Duration::from_millis(10), answer).await.ok()
+    /// }
+    /// ```
+    fn timeout<F: Future + Send>(
+        &self,
+        duration: Duration,
+        work: F,
+    ) -> impl Future<Output = Result<F::Output, Elapsed>> + Send {
+        let timer = self.sleep(duration);
+        async move {
+            let work = std::pin::pin!(work);
+            match futures::future::select(work, timer).await {
+                futures::future::Either::Left((output, _)) => Ok(output),
+                futures::future::Either::Right(((), _)) => Err(Elapsed(duration)),
+            }
+        }
+    }
 }
+
+/// The error of [`SpawnerExt::timeout`]: the time given ran out before the work ended.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::Elapsed;
+///
+/// let error = Elapsed(Duration::from_secs(2));
+/// assert_eq!(error.to_string(), "timed out after 2s");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elapsed(pub Duration);
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "timed out after {:?}", self.0)
+    }
+}
+
+impl std::error::Error for Elapsed {}
 
 impl<S: Spawner + ?Sized> SpawnerExt for S {}
 

@@ -83,9 +83,10 @@ pub async fn a_task_failure_during_a_handler_outranks_its_stop(rt: Runtime) {
     tasks.idle().await;
     open.send(()).unwrap();
     match thread.join().await {
-        ThreadEnd::Failed { r#where, message } => {
-            assert_eq!(r#where, "task doomed");
-            assert!(message.contains("doomed fails"), "{message}");
+        ThreadEnd::Failed(failure) => {
+            assert_eq!(failure.during(), "task doomed");
+            assert!(failure.is_panic());
+            assert!(failure.to_string().contains("doomed fails"), "{failure}");
         }
         other => panic!("the task's failure was lost: {other:?}"),
     }

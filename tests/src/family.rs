@@ -6,18 +6,17 @@ use task_thread::{start, OverflowPolicy, Runtime, SendError, SpawnerExt, ThreadE
 
 use crate::fixtures::EventLog;
 use crate::logs;
-use crate::tree::{hold, Cmd, Failure, Leaf, Node};
+use crate::tree::{hold, start_inside, Cmd, Contexts, Failure, Leaf, Node};
 
 /// A parent finds its children by id, by type, or both, and sends to one child or to every
 /// child that accepts the signal's type.
 pub async fn children_are_found_and_signalled_by_id_and_type(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(
+    let parent = start_inside(
         &rt,
         Node::new("p", &log).with_children(vec![Node::new("n1", &log), Node::new("n2", &log)]),
     )
-    .await
-    .unwrap();
+    .await;
     for id in ["l1", "l2"] {
         let leaf = Leaf {
             id: id.into(),
@@ -36,36 +35,45 @@ pub async fn children_are_found_and_signalled_by_id_and_type(rt: Runtime) {
     assert_eq!(parent.find_child_of::<Node>("n1").unwrap().id(), "n1");
     assert!(parent.find_child("nobody").is_none());
 
-    parent.send_to_child("l1", 5u32).await.unwrap();
+    parent.send_to_child::<Leaf>("l1", 5).await.unwrap();
     log.wait_for("l1 got 5").await;
-    parent.send_to_child("n2", Cmd::Note(6)).await.unwrap();
+    parent
+        .send_to_child::<Node>("n2", Cmd::Note(6))
+        .await
+        .unwrap();
     log.wait_for("n2 got 6").await;
+    // The signal's type is checked when compiling (a `Cmd` to a `Leaf` does not build);
+    // that the child is of the type named is checked when sending.
     assert!(matches!(
-        parent.send_to_child("l1", Cmd::Note(1)).await,
+        parent.send_to_child::<Node>("l1", Cmd::Note(1)).await,
         Err(SendError::NoSuchChild(Cmd::Note(1)))
     ));
     assert_eq!(
-        parent.send_to_child("nobody", 2u32).await,
+        parent.send_to_child::<Leaf>("n1", 1).await,
+        Err(SendError::NoSuchChild(1))
+    );
+    assert_eq!(
+        parent.send_to_child::<Leaf>("nobody", 2).await,
         Err(SendError::NoSuchChild(2))
     );
 
-    assert!(parent.send_to_children(7u32).await.is_empty());
+    assert!(parent.send_to_children::<Leaf>(7).await.is_empty());
     log.wait_for("l1 got 7").await;
     log.wait_for("l2 got 7").await;
     assert!(!log
         .events()
         .iter()
         .any(|e| e.starts_with("n") && e.ends_with("got 7")));
-    parent.terminate();
-    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    parent.handle().terminate();
+    assert_eq!(parent.handle().join().await, ThreadEnd::Stopped);
 }
 
 /// Adding a child that already has a parent is refused and leaves it running; a duplicate
 /// id or a parent that has ended is refused and the child is terminated: no orphan.
 pub async fn add_child_refuses_with_a_reason_and_leaves_no_orphan(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(&rt, Node::new("p", &log)).await.unwrap();
-    let other_parent = start(&rt, Node::new("q", &log)).await.unwrap();
+    let parent = start_inside(&rt, Node::new("p", &log)).await;
+    let other_parent = start_inside(&rt, Node::new("q", &log)).await;
     let child = start(&rt, Node::new("x", &log)).await.unwrap();
     parent.add_child(&child).unwrap();
     assert_eq!(
@@ -85,8 +93,8 @@ pub async fn add_child_refuses_with_a_reason_and_leaves_no_orphan(rt: Runtime) {
     );
     assert_eq!(twin.join().await, ThreadEnd::Stopped);
 
-    parent.terminate();
-    parent.join().await;
+    parent.handle().terminate();
+    parent.handle().join().await;
     let late = start(&rt, Node::new("late", &log)).await.unwrap();
     assert_eq!(
         parent.add_child(&late),
@@ -98,8 +106,8 @@ pub async fn add_child_refuses_with_a_reason_and_leaves_no_orphan(rt: Runtime) {
         Err(ThreadError::ParentShuttingDown { .. })
     ));
     assert_eq!(child.join().await, ThreadEnd::Stopped);
-    other_parent.terminate();
-    other_parent.join().await;
+    other_parent.handle().terminate();
+    other_parent.handle().join().await;
 }
 
 /// A full queue calls the receiver's overflow hook, then a reject policy hands the signal
@@ -156,8 +164,8 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
     let mut parent = Node::new("busy_parent", &log).with_children(vec![Node::new("chatty", &log)]);
     parent.child_capacity = 1;
     parent.overflow = OverflowPolicy::Reject;
-    let parent = start(&rt, parent).await.unwrap();
-    let open = hold(&parent, &log).await;
+    let parent = start_inside(&rt, parent).await;
+    let open = hold(parent.handle(), &log).await;
     let chatty = parent.find_child_of::<Node>("chatty").unwrap();
     chatty.send(Cmd::Up("first".into())).await.unwrap();
     chatty.send(Cmd::Up("second".into())).await.unwrap();
@@ -170,8 +178,8 @@ pub async fn full_queues_call_the_hook_then_apply_the_policy(rt: Runtime) {
     ]));
     open.send(()).unwrap();
     log.wait_for("busy_parent from chatty: first").await;
-    parent.terminate();
-    parent.join().await;
+    parent.handle().terminate();
+    parent.handle().join().await;
 }
 
 /// Signals the loop has taken from a full queue but not handled yet still count against
@@ -245,20 +253,21 @@ async fn log_until_full(id: &str) {
 /// `enter` can already send to its parent; a thread without a parent gets its output back.
 pub async fn children_are_added_from_enter_handlers_and_tasks(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(
+    let parent = start_inside(
         &rt,
         Node::new("p", &log).with_children(vec![
             Node::new("from_enter", &log),
             Node::new("eager", &log),
         ]),
     )
-    .await
-    .unwrap();
+    .await;
     parent
+        .handle()
         .send(Cmd::SpawnHere("from_handler".into()))
         .await
         .unwrap();
     parent
+        .handle()
         .send(Cmd::SpawnFromTask("from_task".into()))
         .await
         .unwrap();
@@ -274,6 +283,7 @@ pub async fn children_are_added_from_enter_handlers_and_tasks(rt: Runtime) {
         parent.send_to_parent("nobody above".into()).await,
         Err(SendError::NoParent("nobody above".into()))
     );
+    let parent = parent.handle();
     parent.terminate();
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
     for id in ["from_enter", "from_handler", "from_task"] {
@@ -286,12 +296,10 @@ pub async fn children_are_added_from_enter_handlers_and_tasks(rt: Runtime) {
 /// itself or an ancestor, is refused.
 pub async fn refused_and_failed_children_are_reported(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(
-        &rt,
-        Node::new("p", &log).with_children(vec![Node::new("c", &log)]),
-    )
-    .await
-    .unwrap();
+    let contexts = Contexts::default();
+    let child = Node::new("c", &log).exposed(&contexts);
+    let parent = start_inside(&rt, Node::new("p", &log).with_children(vec![child])).await;
+    let child = contexts.of("c");
     match parent
         .spawn_child(Node::new("e", &log).failing(Failure::Enter))
         .await
@@ -312,21 +320,29 @@ pub async fn refused_and_failed_children_are_reported(rt: Runtime) {
     );
     assert!(parent.find_child("gone").is_none());
 
-    let child = parent.find_child_of::<Node>("c").unwrap();
     assert_eq!(
-        child.add_child(&parent),
+        parent
+            .find_child_of::<Node>("c")
+            .unwrap()
+            .parent_id()
+            .as_deref(),
+        Some("p")
+    );
+    assert_eq!(
+        child.add_child(parent.handle()),
         Err(ThreadError::WouldCycle {
             child: "p".into(),
             parent: "c".into()
         })
     );
     assert_eq!(
-        parent.add_child(&parent),
+        parent.add_child(parent.handle()),
         Err(ThreadError::WouldCycle {
             child: "p".into(),
             parent: "p".into()
         })
     );
-    parent.terminate();
-    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    assert_eq!(parent.handle().parent_id(), None);
+    parent.handle().terminate();
+    assert_eq!(parent.handle().join().await, ThreadEnd::Stopped);
 }

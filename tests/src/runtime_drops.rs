@@ -11,7 +11,7 @@ use task_thread::{start, Runtime, SlotError, TaskGroup, TaskSlot, ThreadEnd, Thr
 use crate::fixtures::{Counter, EventLog};
 use crate::logs;
 use crate::runtimes::{Dropping, OnTheSpot, Refusing, StartsThenDrops, Tracked};
-use crate::tree::{Cmd, Node};
+use crate::tree::{start_inside, Cmd, Contexts, Node};
 
 /// Looks at its slot when dropped, and says what it saw.
 struct LooksWhenDropped {
@@ -115,19 +115,22 @@ pub async fn a_child_the_runtime_refuses_to_run_leaves_no_trace(rt: Runtime) {
     logs::capture();
     let (rt, refusing) = Refusing::switchable(&rt, false);
     let log = EventLog::default();
-    let parent = start(&rt, Node::new("p", &log)).await.unwrap();
+    let parent = start_inside(&rt, Node::new("p", &log)).await;
     refusing.store(true, Ordering::SeqCst);
     match parent.spawn_child(Node::new("kid", &log)).await {
-        Err(ThreadError::EnterFailed { child, message }) => {
+        Err(ThreadError::EnterFailed { child, end }) => {
             assert_eq!(child, "kid");
-            assert!(message.contains("dropped by its runtime"), "{message}");
+            let dropped = ThreadEnd::Forced {
+                what: "its task, dropped by its runtime".into(),
+            };
+            assert_eq!(end, dropped);
         }
         other => panic!("the refused child was not reported: {other:?}"),
     }
     assert_eq!(parent.child_count(), 0);
     refusing.store(false, Ordering::SeqCst);
-    parent.terminate();
-    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    parent.handle().terminate();
+    assert_eq!(parent.handle().join().await, ThreadEnd::Stopped);
 }
 
 /// When its runtime drops a tree's tasks without a shutdown (as a runtime that is itself
@@ -141,13 +144,17 @@ pub async fn a_tree_whose_tasks_its_runtime_drops_ends_and_is_released(rt: Runti
     let (tracked, released) = Tracked::wrap(&dropping);
     drop(dropping);
     let log = EventLog::default();
+    let contexts = Contexts::default();
     let tree = Node::new("root", &log).with_children(vec![
-        Node::new("a", &log).with_children(vec![Node::new("a1", &log)]),
+        Node::new("a", &log)
+            .with_children(vec![Node::new("a1", &log)])
+            .exposed(&contexts),
         Node::new("b", &log),
     ]);
     let root = start(&tracked, tree).await.unwrap();
     drop(tracked);
-    let a = root.find_child_of::<Node>("a").unwrap();
+    let a = contexts.of("a").handle().clone();
+    drop(contexts);
     a.send(Cmd::Up("x".into())).await.unwrap();
     log.wait_for("root from a: x").await;
     dropper.drop_all();

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use task_thread::{start, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError, ThreadHandle};
+use task_thread::{start, Panicked, Runtime, SendError, SpawnerExt, ThreadEnd, ThreadError};
 
 use crate::fixtures::EventLog;
-use crate::tree::{hold, Cmd, Failure, Node};
+use crate::tree::{hold, start_exposed, start_inside, Cmd, Contexts, Failure, Node};
 
 /// `enter` runs before any signal is handled, and signals from one sender arrive in order.
 pub async fn enter_runs_first_and_signals_keep_their_order(rt: Runtime) {
@@ -45,9 +45,13 @@ pub async fn terminate_cascades_exit_first_then_children(rt: Runtime) {
         Node::new("a", &log).with_children(vec![Node::new("a1", &log)]),
         Node::new("b", &log),
     ]);
-    let root = start(&rt, tree).await.unwrap();
-    let a = find(&root, "a");
-    let everyone = [find(&a, "a1"), a, find(&root, "b"), root.clone()];
+    let (root, nodes) = start_exposed(&rt, tree).await;
+    let everyone = [
+        nodes.handle("a1"),
+        nodes.handle("a"),
+        nodes.handle("b"),
+        root.clone(),
+    ];
     assert!(everyone.iter().all(|thread| thread.live_tasks() == 1));
     root.terminate();
     assert_eq!(root.join().await, ThreadEnd::Stopped);
@@ -125,9 +129,10 @@ pub async fn queued_signals_reach_the_undelivered_hook(rt: Runtime) {
 
 /// Two children's signals, queued interleaved behind a held loop: `c m0, c m1, d m2, c m3`.
 /// (A lane names a signal's sender only when it differs from the one queued before.)
-async fn queue_interleaved_from_two_children(parent: &ThreadHandle<Node>, log: &EventLog) {
+async fn queue_interleaved_from_two_children(nodes: &Contexts, log: &EventLog) {
     for (child, text) in [("c", "m0"), ("c", "m1"), ("d", "m2"), ("c", "m3")] {
-        find(parent, child)
+        nodes
+            .handle(child)
             .send(Cmd::Up(text.into()))
             .await
             .unwrap();
@@ -143,9 +148,9 @@ fn parent_of_c_and_d(log: &EventLog) -> Node {
 /// them, each with its sender's id, in the order they were queued.
 pub async fn queued_child_signals_reach_the_undelivered_hook(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(&rt, parent_of_c_and_d(&log)).await.unwrap();
+    let (parent, nodes) = start_exposed(&rt, parent_of_c_and_d(&log)).await;
     let open = hold(&parent, &log).await;
-    queue_interleaved_from_two_children(&parent, &log).await;
+    queue_interleaved_from_two_children(&nodes, &log).await;
     parent.terminate();
     open.send(()).unwrap();
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
@@ -160,10 +165,10 @@ pub async fn queued_child_signals_reach_the_undelivered_hook(rt: Runtime) {
 /// the signal taken.
 pub async fn a_signal_queued_behind_a_taken_one_keeps_its_sender(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(&rt, parent_of_c_and_d(&log)).await.unwrap();
+    let (parent, nodes) = start_exposed(&rt, parent_of_c_and_d(&log)).await;
     let open = hold(&parent, &log).await;
     for text in ["stop", "m1"] {
-        find(&parent, "c").send(Cmd::Up(text.into())).await.unwrap();
+        nodes.handle("c").send(Cmd::Up(text.into())).await.unwrap();
         log.wait_for(&format!("c sent up {text}")).await;
     }
     open.send(()).unwrap();
@@ -180,9 +185,9 @@ pub async fn a_signal_queued_behind_a_taken_one_keeps_its_sender(rt: Runtime) {
 /// signals around it.
 pub async fn each_child_signal_comes_with_its_sender(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(&rt, parent_of_c_and_d(&log)).await.unwrap();
+    let (parent, nodes) = start_exposed(&rt, parent_of_c_and_d(&log)).await;
     let open = hold(&parent, &log).await;
-    queue_interleaved_from_two_children(&parent, &log).await;
+    queue_interleaved_from_two_children(&nodes, &log).await;
     open.send(()).unwrap();
     log.wait_for("p from c: m3").await;
     let handled: Vec<String> = log.starting_with("p from");
@@ -205,41 +210,31 @@ pub async fn a_stopped_child_leaves_the_registry(rt: Runtime) {
     let log = EventLog::default();
     let tree =
         Node::new("p", &log).with_children(vec![Node::new("c1", &log), Node::new("c2", &log)]);
-    let parent = start(&rt, tree).await.unwrap();
+    let parent = start_inside(&rt, tree).await;
     let mut ids = parent.child_ids();
     ids.sort();
     assert_eq!(ids, ["c1", "c2"]);
-    let child = find(&parent, "c1");
+    let child = parent.find_child_of::<Node>("c1").unwrap();
     child.send(Cmd::Up("last words".into())).await.unwrap();
     child.send(Cmd::Stop).await.unwrap();
     log.wait_for("p saw c1 end: Stopped").await;
     assert_eq!(parent.child_ids(), ["c2"]);
     // What a child sent before it stopped reaches its parent before its end does.
     assert!(log.position("p from c1: last words") < log.position("p saw c1 end: Stopped"));
+    let parent = parent.handle();
     parent.send(Cmd::Note(5)).await.unwrap();
     log.wait_for("p got 5").await;
     parent.terminate();
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
 }
 
-fn find(parent: &task_thread::ThreadHandle<Node>, id: &str) -> task_thread::ThreadHandle<Node> {
-    parent
-        .find_child(id)
-        .and_then(|child| child.handle::<Node>())
-        .unwrap_or_else(|| panic!("no child {id}"))
-}
-
 /// Child -> parent signals arrive in order and are handled one at a time (defect 13: the
 /// original's parent started a task per message and overflowed at once).
 pub async fn child_signals_reach_the_parent_in_order(rt: Runtime) {
     let log = EventLog::default();
-    let parent = start(
-        &rt,
-        Node::new("p", &log).with_children(vec![Node::new("c", &log)]),
-    )
-    .await
-    .unwrap();
-    let child = find(&parent, "c");
+    let tree = Node::new("p", &log).with_children(vec![Node::new("c", &log)]);
+    let (parent, nodes) = start_exposed(&rt, tree).await;
+    let child = nodes.handle("c");
     for n in 0..300 {
         child.send(Cmd::Up(format!("m{n}"))).await.unwrap();
     }
@@ -271,27 +266,30 @@ pub async fn the_shutdown_budget_forces_a_hanging_exit(rt: Runtime) {
         }
     );
 
+    let contexts = Contexts::default();
     let tree = Node::new("root", &log)
         .budget(Duration::from_millis(200))
-        .with_children(vec![Node::new("child", &log).with_children(vec![
-            Node::new("grandchild", &log)
+        .with_children(vec![Node::new("child", &log)
+            .exposed(&contexts)
+            .with_children(vec![Node::new("grandchild", &log)
                 .failing(Failure::HangingExit)
-                .budget(Duration::from_secs(3600)),
-        ])]);
-    let root = start(&rt, tree).await.unwrap();
-    let child = find(&root, "child");
-    let grandchild = find(&child, "grandchild");
-    root.terminate();
-    root.join().await;
+                .budget(Duration::from_secs(3600))
+                .exposed(&contexts)])])
+        .exposed(&contexts);
+    start(&rt, tree).await.unwrap();
+    let (root, child) = (contexts.of("root"), contexts.of("child"));
+    let grandchild = contexts.of("grandchild").handle().clone();
+    root.handle().terminate();
+    root.handle().join().await;
     assert!(matches!(grandchild.end(), Some(ThreadEnd::Forced { .. })));
     // Its task, hanging in `exit`, has been dropped, not left running.
     log.wait_for("exit grandchild dropped").await;
-    assert!(child.end().is_some());
+    assert!(child.handle().end().is_some());
     // Forced or not, an ended child leaves its parent's registry.
     assert!(child.child_ids().is_empty(), "{:?}", child.child_ids());
     assert!(root.child_ids().is_empty(), "{:?}", root.child_ids());
     assert_eq!(
-        root.live_tasks() + child.live_tasks() + grandchild.live_tasks(),
+        root.tasks().live_tasks() + child.tasks().live_tasks() + grandchild.live_tasks(),
         0
     );
 }
@@ -305,8 +303,9 @@ pub async fn a_failure_is_contained_and_reported_to_the_parent(rt: Runtime) {
         Node::new("by_handler", &log).with_children(vec![Node::new("grandchild", &log)]),
         Node::new("by_task", &log).failing(Failure::Task),
     ]);
-    let parent = start(&rt, tree).await.unwrap();
-    find(&parent, "by_handler").send(Cmd::Panic).await.unwrap();
+    let parent = start_inside(&rt, tree).await;
+    let by_handler = parent.find_child_of::<Node>("by_handler").unwrap();
+    by_handler.send(Cmd::Panic).await.unwrap();
     log.wait_for_prefix("p saw by_handler end: Failed").await;
     log.wait_for_prefix("p saw by_task end: Failed").await;
     for exited in ["exit by_handler", "exit grandchild", "exit by_task"] {
@@ -328,13 +327,19 @@ pub async fn a_failure_is_contained_and_reported_to_the_parent(rt: Runtime) {
     ]));
 
     match start(&rt, Node::new("e", &log).failing(Failure::Enter)).await {
-        Err(ThreadError::EnterFailed { child, message }) => {
+        Err(ThreadError::EnterFailed {
+            child,
+            end: ThreadEnd::Failed(failure),
+        }) => {
             assert_eq!(child, "e");
-            assert!(message.contains("e fails in enter"), "{message}");
+            assert_eq!(failure.during(), "enter");
+            let panic = failure.downcast_ref::<Panicked>().unwrap();
+            assert_eq!(panic.message(), "e fails in enter");
         }
         other => panic!("enter's panic was not reported: {other:?}"),
     }
     log.wait_for("exit e").await;
+    let parent = parent.handle();
     parent.send(Cmd::Note(1)).await.unwrap();
     log.wait_for("p got 1").await;
     parent.terminate();
@@ -350,10 +355,8 @@ pub async fn early_stops_and_racing_children_still_end_the_tree(rt: Runtime) {
         .unwrap();
     assert_eq!(early.join().await, ThreadEnd::Stopped);
     let children = (0..50).map(|i| Node::new(&format!("c{i}"), &log)).collect();
-    let parent = start(&rt, Node::new("p", &log).with_children(children))
-        .await
-        .unwrap();
-    let children: Vec<_> = (0..50).map(|i| find(&parent, &format!("c{i}"))).collect();
+    let (parent, nodes) = start_exposed(&rt, Node::new("p", &log).with_children(children)).await;
+    let children: Vec<_> = (0..50).map(|i| nodes.handle(&format!("c{i}"))).collect();
     for (i, child) in children.iter().enumerate() {
         let _ = child.send(Cmd::Stop).await;
         if i == 25 {
@@ -381,13 +384,13 @@ pub async fn deep_and_wide_trees_start_and_terminate(rt: Runtime) {
     let children = (0..10_000)
         .map(|i| Node::new(&format!("w{i}"), &wide_log))
         .collect();
-    let root = start(
+    let root = start_inside(
         &rt,
         Node::new("root_of_all", &wide_log).with_children(children),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(root.child_ids().len(), 10_000);
+    let root = root.handle();
     root.terminate();
     assert_eq!(root.join().await, ThreadEnd::Stopped);
     assert_eq!(wide_log.starting_with("exit w").len(), 10_000);
@@ -471,11 +474,14 @@ pub async fn an_ended_tree_releases_everything_it_held(rt: Runtime) {
         Node::new("a", &log).with_children(vec![Node::new("a1", &log)]),
         Node::new("b", &log).failing(Failure::Task),
     ]);
-    let root = start(&tracked, tree).await.unwrap();
-    find(&root, "a")
+    let (root, nodes) = start_exposed(&tracked, tree).await;
+    nodes
+        .handle("a")
         .send(Cmd::Up("hello".into()))
         .await
         .unwrap();
+    // The contexts the nodes handed out would keep the tree.
+    drop(nodes);
     log.wait_for("root from a: hello").await;
     let tasks = task_thread::TaskGroup::new(tracked.clone(), "bare");
     tasks

@@ -1,12 +1,14 @@
 //! A configurable thread type for the thread cases: it logs what happens to it, and can be
 //! told to misbehave.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    BoxError, ChildRef, Flow, Next, OverflowPolicy, Task, TaskCx, TaskThread, ThreadConfig,
-    ThreadCx, ThreadEnd, ThreadHandle,
+    BoxError, ChildRef, Flow, Next, OverflowPolicy, Runtime, Task, TaskCx, TaskThread,
+    ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
 };
 
 use crate::fixtures::{EventLog, LogOnDrop};
@@ -56,6 +58,8 @@ pub struct Node {
     pub capacity: usize,
     pub child_capacity: usize,
     pub overflow: OverflowPolicy,
+    /// Where `enter` hands out the thread's context (see [`Contexts`]).
+    pub hand_out: Option<Contexts>,
 }
 
 /// A task that sleeps for an hour, again and again: every node has one, so that a tree's
@@ -81,6 +85,7 @@ impl Node {
             capacity: 100,
             child_capacity: 100,
             overflow: OverflowPolicy::Wait,
+            hand_out: None,
         }
     }
 
@@ -93,6 +98,12 @@ impl Node {
     /// Failing this way.
     pub fn failing(mut self, failure: Failure) -> Self {
         self.failure = failure;
+        self
+    }
+
+    /// Handing its context out into `contexts` when it enters.
+    pub fn exposed(mut self, contexts: &Contexts) -> Self {
+        self.hand_out = Some(contexts.clone());
         self
     }
 
@@ -125,6 +136,13 @@ impl TaskThread for Node {
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         self.log.push(&format!("enter {}", self.id));
+        if let Some(contexts) = self.hand_out.take() {
+            contexts
+                .0
+                .lock()
+                .unwrap()
+                .insert(self.id.clone(), cx.clone());
+        }
         cx.slot("ticker").re_create(Ticker).await?;
         if self.id.starts_with("eager") {
             // Sent before this child's enter returns, so before its spawn_child does.
@@ -258,6 +276,59 @@ impl TaskThread for Leaf {
         self.log.push(&format!("{} got {n}", self.id));
         Flow::Continue
     }
+}
+
+/// The contexts that [`Node::exposed`] nodes handed out as they entered, by id: a case
+/// holding one acts as that thread itself (spawns, finds and messages its children, sends
+/// up), which a [`ThreadHandle`] cannot. A thread may give its context away; nothing else
+/// can make one.
+#[derive(Clone, Default)]
+pub struct Contexts(Arc<Mutex<HashMap<String, ThreadCx<Node>>>>);
+
+impl Contexts {
+    /// The context of the exposed node `id`, which has entered.
+    pub fn of(&self, id: &str) -> ThreadCx<Node> {
+        let contexts = self.0.lock().unwrap();
+        let cx = contexts
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} has not entered, or was not exposed"));
+        cx.clone()
+    }
+}
+
+impl Contexts {
+    /// The handle of the exposed node `id`.
+    pub fn handle(&self, id: &str) -> ThreadHandle<Node> {
+        self.of(id).handle().clone()
+    }
+}
+
+/// `node` and every node of its subtree, exposed into `contexts`.
+pub fn exposed_tree(mut node: Node, contexts: &Contexts) -> Node {
+    node.children = std::mem::take(&mut node.children)
+        .into_iter()
+        .map(|child| exposed_tree(child, contexts))
+        .collect();
+    node.exposed(contexts)
+}
+
+/// Starts `tree` as a root, every node exposed: its root's handle, and every node's context.
+pub async fn start_exposed(rt: &Runtime, tree: Node) -> (ThreadHandle<Node>, Contexts) {
+    let contexts = Contexts::default();
+    let root = task_thread::start(rt, exposed_tree(tree, &contexts))
+        .await
+        .unwrap();
+    (root, contexts)
+}
+
+/// Starts `node` as a root and returns its context (see [`Contexts`]).
+pub async fn start_inside(rt: &Runtime, node: Node) -> ThreadCx<Node> {
+    let contexts = Contexts::default();
+    let id = node.id.clone();
+    task_thread::start(rt, node.exposed(&contexts))
+        .await
+        .unwrap();
+    contexts.of(&id)
 }
 
 /// Holds `thread`'s loop in a handler (a [`Cmd::Wait`]) until the returned sender opens the

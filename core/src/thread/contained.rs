@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 
 use super::core::{Control, ThreadCore};
 use super::definition::{BoxError, ThreadEnd};
+use super::failure::Failure;
 use crate::join::panic_message;
 use crate::Spawner;
 
@@ -122,14 +123,11 @@ pub(crate) fn failed_as_end<R>(
 ) -> Result<R, ThreadEnd> {
     let failure = match outcome {
         Ok(Ok(value)) => return Ok(value),
-        Ok(Err(error)) => error.to_string(),
-        Err(panic) => format!("panicked: {}", panic_message(panic.as_ref())),
+        Ok(Err(error)) => Failure::new(method, error),
+        Err(panic) => Failure::panicked(method, panic_message(panic.as_ref())),
     };
-    tracing::error!(thread = %thread_id, method, "{failure}");
-    Err(ThreadEnd::Failed {
-        r#where: method.to_owned(),
-        message: failure,
-    })
+    tracing::error!(thread = %thread_id, method, "{}", failure.error());
+    Err(ThreadEnd::Failed(failure))
 }
 
 /// While the method is pending: takes a control message that arrives, then enforces the

@@ -1,16 +1,18 @@
-//! [`ThreadCx`]: what a thread's methods and tasks use to act on the tree.
+//! [`ThreadCx`]: the thread itself, as its own methods and tasks act on the tree. Its
+//! operations on its parent and children are in `family.rs`.
 
-use std::ops::Deref;
 use std::time::Duration;
 
 use super::definition::TaskThread;
 use super::handle::ThreadHandle;
 use crate::{SlotError, TaskGroup, TaskSlot};
 
-/// A thread's view of itself: its task slots, plus everything its [`ThreadHandle`] does
-/// (it derefs to it): send to the parent, start, find and signal children, stop.
+/// A thread's view of itself: its task slots, its parent and children, its end. The library
+/// hands it to the thread's own methods (and its tasks reach it through their
+/// [`TaskCx`](crate::TaskCx)); the rest of the program holds a [`ThreadHandle`], which can
+/// only do what an outsider may (see [`handle`](Self::handle)).
 ///
-/// Cloning is cheap: a task keeps a clone to send to the parent or to start children.
+/// Cloning is cheap: two reference counts.
 ///
 /// ```
 /// use std::time::Duration;
@@ -56,15 +58,22 @@ impl<T: TaskThread> Clone for ThreadCx<T> {
     }
 }
 
-impl<T: TaskThread> Deref for ThreadCx<T> {
-    type Target = ThreadHandle<T>;
-
-    fn deref(&self) -> &ThreadHandle<T> {
-        &self.handle
-    }
-}
-
 impl<T: TaskThread> ThreadCx<T> {
+    /// The thread's id.
+    pub fn id(&self) -> &str {
+        self.handle.id()
+    }
+
+    /// The thread's info.
+    pub fn info(&self) -> &str {
+        self.handle.info()
+    }
+
+    /// The runtime the thread runs on.
+    pub fn runtime(&self) -> &crate::Runtime {
+        self.handle.runtime()
+    }
+
     /// The thread's task slots.
     pub fn tasks(&self) -> &TaskGroup {
         &self.handle.core.tasks
@@ -75,15 +84,25 @@ impl<T: TaskThread> ThreadCx<T> {
         self.handle.core.tasks.slot(name)
     }
 
-    /// A handle to this thread, to keep or to give away.
+    /// The outside view of this thread, to give away: to a peer that sends it signals, to
+    /// code that may terminate or join it. It cannot act as the thread.
     pub fn handle(&self) -> &ThreadHandle<T> {
         &self.handle
+    }
+
+    /// Ends this thread (the original's `stop`): the same end as a handler returning
+    /// [`Flow::Stop`](super::Flow::Stop), from anywhere in the thread (a task, say), and
+    /// the same shutdown as a [`terminate`](ThreadHandle::terminate) from outside: the
+    /// signal loop ends ahead of queued signals, `exit` runs, the tasks are deleted, the
+    /// children terminated. Idempotent.
+    pub fn stop(&self) {
+        self.handle.core.terminate(None);
     }
 
     /// Starts a task, in the slot `stop_after`, that stops this thread after `after` (the
     /// examples' `--seconds N`). Calling it again restarts the countdown.
     pub async fn stop_after(&self, after: Duration) -> Result<(), SlotError> {
-        let thread = self.handle.clone();
+        let thread = self.clone();
         self.slot("stop_after")
             .re_create_fn(move |task| {
                 let thread = thread.clone();
@@ -94,5 +113,11 @@ impl<T: TaskThread> ThreadCx<T> {
                 }
             })
             .await
+    }
+}
+
+impl<T: TaskThread> std::fmt::Debug for ThreadCx<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadCx").field("id", &self.id()).finish()
     }
 }

@@ -12,6 +12,7 @@ use futures::task::AtomicWaker;
 use futures::FutureExt;
 
 use super::definition::{ThreadConfig, ThreadEnd};
+use super::failure::Failure;
 use super::registry::{AnyChild, Registry};
 use crate::group::{lock, PanicHook};
 use crate::notify::{notify_all, wait_for};
@@ -24,12 +25,6 @@ pub(crate) enum Control {
     /// A task of the thread failed: shut down and end as failed. Boxed: a waiting control
     /// message is part of every thread's loop state, and this one is rare.
     Fail(Box<Failure>),
-}
-
-/// Where and how a task failed.
-pub(crate) struct Failure {
-    pub(crate) r#where: String,
-    pub(crate) message: String,
 }
 
 /// Invariants:
@@ -218,6 +213,12 @@ impl ThreadCore {
         true
     }
 
+    /// The id of the parent recorded by `claim_parent`, while the parent lives.
+    pub(crate) fn parent_id(&self) -> Option<String> {
+        let parent = lock(&self.state).parent.as_ref().and_then(Weak::upgrade);
+        parent.map(|parent| parent.id().to_string())
+    }
+
     /// Forgets the parent recorded by `claim_parent` (the parent refused the child).
     pub(crate) fn release_parent(&self) {
         lock(&self.state).parent = None;
@@ -391,10 +392,8 @@ impl ThreadCore {
 /// A task of the thread panicked: the thread fails.
 impl PanicHook for ThreadCore {
     fn task_panicked(&self, task: &str, message: &str) {
-        self.send_control(Control::Fail(Box::new(Failure {
-            r#where: format!("task {task}"),
-            message: message.to_owned(),
-        })));
+        let failure = Failure::panicked(format!("task {task}"), message.to_owned());
+        self.send_control(Control::Fail(Box::new(failure)));
     }
 }
 

@@ -6,6 +6,7 @@ use std::future::Future;
 
 use super::children::ChildRef;
 use super::context::ThreadCx;
+use super::failure::Failure;
 
 /// The error a user method may return: anything that converts into a boxed error
 /// (`?` on an `io::Error`, an `anyhow::Error`, a `String`, ...).
@@ -92,12 +93,14 @@ pub enum Flow {
 ///         match end {
 ///             ThreadEnd::Stopped => {}
 ///             // One bad job must not shrink the pool: replace the worker.
-///             ThreadEnd::Failed { r#where: place, message } => {
-///                 tracing::warn!("{} failed in {place}: {message}", child.id());
+///             ThreadEnd::Failed(failure) => {
+///                 tracing::warn!("{} {failure}", child.id());
 ///                 let _ = cx.spawn_child(Worker { id: child.id().to_owned() }).await;
 ///             }
 ///             // A worker that hangs would likely hang again: leave its place empty.
 ///             ThreadEnd::Forced { what } => tracing::error!("{} hung in {what}", child.id()),
+///             // Ends added in later versions: keep the pool as it is.
+///             _ => {}
 ///         }
 ///         Flow::Continue
 ///     }
@@ -112,16 +115,13 @@ pub enum Flow {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ThreadEnd {
     /// Terminated, stopped by a handler, or stopped itself; its shutdown completed.
     Stopped,
     /// A user method or task failed (error or panic); the thread was then stopped cleanly.
-    Failed {
-        /// The method or task that failed: `"enter"`, `"on_signal"`, `"task hello"`, ...
-        r#where: String,
-        /// The error or panic message.
-        message: String,
-    },
+    /// The [`Failure`] says where, and keeps the error with its type and source chain.
+    Failed(Failure),
     /// Its shutdown did not finish within its budget, and what remained was cancelled; or
     /// its runtime dropped its task before it ended (the runtime refused to spawn it, or
     /// is shutting down), and its tasks were cancelled and its children terminated.
@@ -130,6 +130,16 @@ pub enum ThreadEnd {
         /// runtime"`.
         what: String,
     },
+}
+
+impl std::fmt::Display for ThreadEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ThreadEnd::Stopped => f.write_str("stopped"),
+            ThreadEnd::Failed(failure) => failure.fmt(f),
+            ThreadEnd::Forced { what } => write!(f, "forced to end: {what}"),
+        }
+    }
 }
 
 /// Per-thread settings, returned by [`TaskThread::config`].

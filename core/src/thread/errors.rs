@@ -157,14 +157,14 @@ pub enum ThreadError {
         /// The parent's id.
         parent: String,
     },
-    /// The child's `enter` failed, and the child has been shut down; or the child ended
-    /// before its `enter` did (forced, or its task dropped by a runtime that refused to
-    /// run it), as the message says.
+    /// The thread's `enter` failed, and the thread has been shut down; or it ended before
+    /// its `enter` returned (forced, or its task dropped by a runtime that refused to run
+    /// it). `end` says which, and keeps the error of a failure.
     EnterFailed {
-        /// The child's id.
+        /// The thread's id.
         child: String,
-        /// The error or panic message.
-        message: String,
+        /// How the thread ended.
+        end: super::ThreadEnd,
     },
 }
 
@@ -187,11 +187,21 @@ impl fmt::Display for ThreadError {
                 f,
                 "thread '{child}' cannot be a child of '{parent}': it is '{parent}' or one of its ancestors"
             ),
-            ThreadError::EnterFailed { child, message } => {
-                write!(f, "thread '{child}' failed in enter: {message}")
+            ThreadError::EnterFailed { child, end } => {
+                write!(f, "thread '{child}' did not enter: {end}")
             }
         }
     }
 }
 
-impl std::error::Error for ThreadError {}
+impl std::error::Error for ThreadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ThreadError::EnterFailed {
+                end: super::ThreadEnd::Failed(failure),
+                ..
+            } => Some(failure),
+            _ => None,
+        }
+    }
+}

@@ -1,10 +1,10 @@
-//! A thread's operations on the tree: its parent and its children, on [`ThreadHandle`]
-//! (and so on [`ThreadCx`](super::ThreadCx), which derefs to it).
+//! A thread's operations on the tree, its parent and its children: on [`ThreadCx`] alone,
+//! as only the thread itself may send as it or adopt children into it.
 
-use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use super::children::{handle_of, ChildRef};
+use super::context::ThreadCx;
 use super::core::InsertRefused;
 use super::definition::TaskThread;
 use super::errors::{SendError, ThreadError};
@@ -15,7 +15,7 @@ use super::registry::AnyChild;
 use super::signal_loop;
 use crate::group::lock;
 
-impl<T: TaskThread> ThreadHandle<T> {
+impl<T: TaskThread> ThreadCx<T> {
     /// Sends `output` to the parent's [`on_child_signal`](TaskThread::on_child_signal); a
     /// full queue follows the parent's overflow hook and policy. A thread without a parent
     /// gets its output back in [`SendError::NoParent`].
@@ -24,19 +24,20 @@ impl<T: TaskThread> ThreadHandle<T> {
         // Pushed under the link's lock: once the child's end has taken the link (and
         // queued the end), nothing of the child can follow it into the parent's mailbox.
         // The busy path is this one lock and one push.
+        let mailbox = &self.handle.mailbox;
         let (inbox, output) = {
-            let link = lock(&self.mailbox.parent);
+            let link = lock(&mailbox.parent);
             let Some(link) = link.as_ref() else {
                 return Err(SendError::NoParent(output));
             };
-            match link.inbox.push_child_signal(&self.mailbox, output) {
+            match link.inbox.push_child_signal(mailbox, output) {
                 Ok(()) => return Ok(()),
                 Err(Refused::Closed(output)) => return Err(SendError::Ended(output)),
                 Err(Refused::Full(output)) => (link.inbox.clone(), output),
             }
         };
-        let push = |output| match lock(&self.mailbox.parent).as_ref() {
-            Some(link) => link.inbox.push_child_signal(&self.mailbox, output),
+        let push = |output| match lock(&mailbox.parent).as_ref() {
+            Some(link) => link.inbox.push_child_signal(mailbox, output),
             None => Err(Refused::Closed(output)),
         };
         let on_full = || inbox.overflowed(self.id());
@@ -49,7 +50,9 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// never runs; one whose `enter` fails is shut down, and this thread sees it end in
     /// [`on_child_ended`](TaskThread::on_child_ended) besides getting the error. One whose
     /// task the runtime refuses to run (it is shutting down) is reported by the error
-    /// only, and has left the registry by then.
+    /// only, and has left the registry by then. Cancelling the call (dropping its future,
+    /// as a [`timeout`](crate::SpawnerExt::timeout) around it does) before the child's
+    /// `enter` returns terminates the child, as [`start`](super::start) does.
     ///
     /// While this thread awaits `spawn_child` inside one of its own methods, its signal loop
     /// is not taking signals: a child whose `enter` sends more than this thread's
@@ -59,15 +62,18 @@ impl<T: TaskThread> ThreadHandle<T> {
     where
         C: TaskThread<Output = T::ChildOutput>,
     {
-        if !self.core.is_running() {
+        if !self.handle.core.is_running() {
             return Err(ThreadError::ParentShuttingDown {
                 parent: self.id().to_owned(),
             });
         }
-        signal_loop::start(self.core.runtime().clone(), child, |handle| {
-            self.add_child(handle)
-        })
-        .await
+        let runtime = self.runtime().clone();
+        let launched = signal_loop::launch(runtime, child, |child| self.add_child(child.handle()))?;
+        let id = launched.id().to_owned();
+        launched
+            .entered()
+            .await
+            .map_err(|end| ThreadError::EnterFailed { child: id, end })
     }
 
     /// Adds a running thread as a child of this one (the two-step form of
@@ -78,24 +84,25 @@ impl<T: TaskThread> ThreadHandle<T> {
     where
         C: TaskThread<Output = T::ChildOutput>,
     {
-        if self.core.is_or_descends_from(&child.core) {
+        let me = &self.handle;
+        if me.core.is_or_descends_from(&child.core) {
             return Err(ThreadError::WouldCycle {
                 child: child.id().to_owned(),
                 parent: self.id().to_owned(),
             });
         }
-        if !child.core.claim_parent(&self.core) {
+        if !child.core.claim_parent(&me.core) {
             return Err(ThreadError::AlreadyHasParent {
                 child: child.id().to_owned(),
             });
         }
-        let inbox: Arc<dyn ChildInbox<C::Output>> = self.mailbox.clone();
+        let inbox: Arc<dyn ChildInbox<C::Output>> = me.mailbox.clone();
         *lock(&child.mailbox.parent) = Some(ParentLink { inbox });
         let entry: Arc<dyn AnyChild> = child.mailbox.clone();
-        let refused = match self.core.insert_child(entry) {
+        let refused = match me.core.insert_child(entry) {
             // Ended before it could be told where to report: take it back out.
             Ok(()) if child.end().is_some() => {
-                self.core.remove_child(&child.core);
+                me.core.remove_child(&child.core);
                 *lock(&child.mailbox.parent) = None;
                 return Err(ThreadError::Ended {
                     child: child.id().to_owned(),
@@ -120,13 +127,13 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// The ids of the children (in no particular order).
     #[doc(alias = "getChildIds")]
     pub fn child_ids(&self) -> Vec<String> {
-        let children = self.core.children();
+        let children = self.handle.core.children();
         children.iter().map(|c| c.core().id().to_string()).collect()
     }
 
     /// The number of children.
     pub fn child_count(&self) -> usize {
-        self.core.child_count()
+        self.handle.core.child_count()
     }
 
     /// The ids of the children of type `C`.
@@ -138,7 +145,10 @@ impl<T: TaskThread> ThreadHandle<T> {
     /// The child with this id, whatever its type.
     #[doc(alias = "findChild")]
     pub fn find_child(&self, id: &str) -> Option<ChildRef> {
-        self.core.find_child(id).map(|child| ChildRef { child })
+        self.handle
+            .core
+            .find_child(id)
+            .map(|child| ChildRef { child })
     }
 
     /// The child with this id if it is a `C`.
@@ -148,52 +158,63 @@ impl<T: TaskThread> ThreadHandle<T> {
 
     /// Every child of type `C`.
     pub fn children_of<C: TaskThread>(&self) -> Vec<ThreadHandle<C>> {
-        let children = self.core.children();
+        let children = self.handle.core.children();
         children.iter().filter_map(handle_of::<C>).collect()
     }
 
-    /// Sends `signal` to the child `id`, which must accept signals of type `S`; the child's
-    /// overflow hook and policy apply.
+    /// Sends `signal` to the child `id`, a `C`; the child's overflow hook and policy apply.
+    /// The signal's type is checked when compiling: it is `C`'s; that the child `id` is a
+    /// `C` is checked when sending (else [`SendError::NoSuchChild`], the signal handed back).
+    ///
+    /// ```
+    /// # use task_thread_core::{TaskThread, ThreadCx, SendError};
+    /// # struct Worker;
+    /// # impl TaskThread for Worker {
+    /// #     type Signal = u32;
+    /// #     type Output = ();
+    /// #     type ChildOutput = ();
+    /// #     fn id(&self) -> String { "w".into() }
+    /// # }
+    /// # struct Pool;
+    /// # impl TaskThread for Pool {
+    /// #     type Signal = ();
+    /// #     type Output = ();
+    /// #     type ChildOutput = ();
+    /// #     fn id(&self) -> String { "pool".into() }
+    /// # }
+    /// async fn give_job(pool: &ThreadCx<Pool>) -> Result<(), SendError<u32>> {
+    ///     // `send_to_child::<Worker>("w", "job")` would not compile: a worker takes a u32.
+    ///     pool.send_to_child::<Worker>("w", 7).await
+    /// }
+    /// ```
     #[doc(alias = "sigFromParentToChild__")]
-    pub async fn send_to_child<S: Send + 'static>(
+    pub async fn send_to_child<C: TaskThread>(
         &self,
         id: &str,
-        signal: S,
-    ) -> Result<(), SendError<S>> {
-        let Some(child) = self.core.find_child(id) else {
-            return Err(SendError::NoSuchChild(signal));
-        };
-        if child.signal_type() != TypeId::of::<S>() {
-            return Err(SendError::NoSuchChild(signal));
+        signal: C::Signal,
+    ) -> Result<(), SendError<C::Signal>> {
+        match self.find_child_of::<C>(id) {
+            Some(child) => child.send(signal).await,
+            None => Err(SendError::NoSuchChild(signal)),
         }
-        child
-            .send_any(Box::new(signal))
-            .await
-            .map_err(|error| error.map(unbox))
     }
 
-    /// Sends a clone of `signal` to every child that accepts signals of type `S`. Returns the
-    /// refusals (a child that ended meanwhile, a full queue under the reject policy), each
-    /// with the child's id and the signal handed back.
-    pub async fn send_to_children<S: Clone + Send + 'static>(
+    /// Sends a clone of `signal` to every child that is a `C`. Returns the refusals (a
+    /// child that ended meanwhile, a full queue under the reject policy), each with the
+    /// child's id and the signal handed back.
+    pub async fn send_to_children<C: TaskThread>(
         &self,
-        signal: S,
-    ) -> Vec<(String, SendError<S>)> {
+        signal: C::Signal,
+    ) -> Vec<(String, SendError<C::Signal>)>
+    where
+        C::Signal: Clone,
+    {
         let mut refused = Vec::new();
-        for child in self.core.children() {
-            if child.signal_type() != TypeId::of::<S>() {
-                continue;
-            }
-            if let Err(error) = child.clone().send_any(Box::new(signal.clone())).await {
-                refused.push((child.core().id().to_string(), error.map(unbox)));
+        for child in self.children_of::<C>() {
+            if let Err(error) = child.send(signal.clone()).await {
+                refused.push((child.id().to_owned(), error));
             }
         }
         refused
     }
-}
-
-fn unbox<S: 'static>(signal: Box<dyn Any + Send>) -> S {
-    *signal
-        .downcast::<S>()
-        .expect("a child hands back the signal it was sent")
 }

@@ -1,5 +1,6 @@
 //! [`ThreadHandle`]: what the rest of the program holds of a running thread: its identity,
-//! its queue, its lifecycle. Its operations on the tree are in `family.rs`.
+//! its queue, its lifecycle. What only the thread itself may do is on its
+//! [`ThreadCx`](super::ThreadCx).
 
 use std::sync::Arc;
 
@@ -8,7 +9,28 @@ use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
 use super::mailbox::Mailbox;
 
-/// A cloneable handle to a running thread of type `T`.
+/// A cloneable handle to a running thread of type `T`: the outside view of the thread.
+///
+/// It does what anyone may do to a thread: send it a signal, terminate it, join it, read
+/// its end, id, info and parent's id. What only the thread may do (send to its parent,
+/// start, find and message its children, stop itself, use its slots) is on its
+/// [`ThreadCx`](super::ThreadCx), which the library hands to the thread's own methods and
+/// tasks alone. So a parent holding its child's handle cannot speak as the child:
+///
+/// ```compile_fail
+/// # use task_thread_core::{TaskThread, ThreadHandle};
+/// # struct Child;
+/// # impl TaskThread for Child {
+/// #     type Signal = ();
+/// #     type Output = String;
+/// #     type ChildOutput = ();
+/// #     fn id(&self) -> String { "child".into() }
+/// # }
+/// async fn impersonate(child: &ThreadHandle<Child>) {
+///     // error[E0599]: no method named `send_to_parent` found for `&ThreadHandle<Child>`
+///     let _ = child.send_to_parent("sent by someone else".into()).await;
+/// }
+/// ```
 ///
 /// Contract:
 /// - [`send`](Self::send) queues a signal for the thread's
@@ -87,15 +109,12 @@ impl<T: TaskThread> ThreadHandle<T> {
         self.mailbox.send(signal).await
     }
 
-    /// Ends the thread: see the type's contract. Idempotent.
+    /// Ends the thread from outside (the original's `terminate`): see the type's contract.
+    /// Idempotent. A child ends, leaves its parent's registry, and its parent is told
+    /// through [`on_child_ended`](TaskThread::on_child_ended). The thread ending itself is
+    /// [`ThreadCx::stop`](super::ThreadCx::stop).
+    #[doc(alias = "stop")]
     pub fn terminate(&self) {
-        self.core.terminate(None);
-    }
-
-    /// Ends the thread like [`terminate`](Self::terminate) (the original's `stop`): a root
-    /// ends; a child ends, leaves its parent's registry, and its parent is told through
-    /// [`on_child_ended`](TaskThread::on_child_ended).
-    pub fn stop(&self) {
         self.core.terminate(None);
     }
 
@@ -105,8 +124,16 @@ impl<T: TaskThread> ThreadHandle<T> {
     }
 
     /// How the thread ended, or `None` while it runs.
+    #[must_use]
     pub fn end(&self) -> Option<ThreadEnd> {
         self.core.end()
+    }
+
+    /// The id of the thread's parent: `None` for a root, for a thread not added to a
+    /// parent yet, and for one whose parent has been dropped.
+    #[must_use]
+    pub fn parent_id(&self) -> Option<String> {
+        self.core.parent_id()
     }
 
     /// How this thread's parent sees it.

@@ -16,9 +16,6 @@ use std::any::{Any, TypeId};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-
 use super::child_lane::{ChildLane, FromChild, Lane, LastSender, Sender};
 use super::children::ChildRef;
 use super::core::{Control, ThreadCore};
@@ -386,26 +383,7 @@ impl<C: TaskThread> AnyChild for Mailbox<C> {
         TypeId::of::<C>()
     }
 
-    fn signal_type(&self) -> TypeId {
-        TypeId::of::<C::Signal>()
-    }
-
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
-    }
-
-    fn send_any(
-        self: Arc<Self>,
-        signal: Box<dyn Any + Send>,
-    ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>> {
-        async move {
-            let signal = signal
-                .downcast::<C::Signal>()
-                .map_err(SendError::NoSuchChild)?;
-            self.send(*signal)
-                .await
-                .map_err(|error| error.map(|s| Box::new(s) as Box<dyn Any + Send>))
-        }
-        .boxed()
     }
 }

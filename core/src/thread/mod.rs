@@ -10,6 +10,8 @@
 //! parent's remaining budget: what is left then is cancelled and the end is
 //! [`ThreadEnd::Forced`].
 
+use std::convert::Infallible;
+
 mod child_lane;
 mod children;
 mod contained;
@@ -17,6 +19,7 @@ mod context;
 mod core;
 mod definition;
 mod errors;
+mod failure;
 mod family;
 mod handle;
 mod mailbox;
@@ -31,16 +34,24 @@ pub use children::ChildRef;
 pub use context::ThreadCx;
 pub use definition::{BoxError, Flow, TaskThread, ThreadConfig, ThreadEnd};
 pub use errors::{SendError, ThreadError};
+pub use failure::{Failure, Panicked};
 pub use handle::ThreadHandle;
 pub use overflow::{Overflow, OverflowPolicy, QueueKind};
 
 /// Starts `thread` with no parent and returns its handle once it has entered and its
-/// signal loop runs. The thread ends when terminated (or stopped); [`run`] adds the
-/// handling of SIGINT and SIGTERM for a program's root.
+/// signal loop runs. The thread ends when terminated (or when it stops itself); [`run`]
+/// adds the handling of SIGINT and SIGTERM for a program's root.
+///
+/// A failed `enter` is [`ThreadError::EnterFailed`], with the thread's end (its `exit` has
+/// run). Cancelling the start (dropping its future) before `enter` has returned
+/// terminates the thread: `enter` then gets the thread's shutdown budget to return, after
+/// which it is dropped and the thread ends as [`ThreadEnd::Forced`]. So a deadline on a
+/// start is a [`timeout`](crate::SpawnerExt::timeout) around it:
 ///
 /// ```
 /// use std::future::Future;
-/// use task_thread_core::{start, Runtime, TaskThread, ThreadEnd, ThreadError};
+/// use std::time::Duration;
+/// use task_thread_core::{start, Runtime, SpawnerExt, TaskThread, ThreadEnd, ThreadError};
 ///
 /// # struct Master;
 /// # impl TaskThread for Master {
@@ -53,8 +64,12 @@ pub use overflow::{Overflow, OverflowPolicy, QueueKind};
 ///     rt: &Runtime,
 ///     shutdown: impl Future<Output = ()>,
 /// ) -> Result<ThreadEnd, ThreadError> {
-///     // A failed `enter` shows up here, before the program goes on as if it were serving.
-///     let master = start(rt, Master).await?;
+///     // A failed `enter` shows up here, before the program goes on as if it were serving;
+///     // one that hangs for 10 s is terminated.
+///     let Ok(master) = rt.timeout(Duration::from_secs(10), start(rt, Master)).await else {
+///         return Ok(ThreadEnd::Forced { what: "enter took more than 10 s".into() });
+///     };
+///     let master = master?;
 ///     // The embedding program, not SIGINT as under `run`, decides when the tree ends.
 ///     shutdown.await;
 ///     master.terminate();
@@ -65,7 +80,12 @@ pub async fn start<T: TaskThread>(
     runtime: &crate::Runtime,
     thread: T,
 ) -> Result<ThreadHandle<T>, ThreadError> {
-    signal_loop::start(runtime.clone(), thread, |_| Ok(())).await
+    let Ok(launched) = signal_loop::launch(runtime.clone(), thread, |_| Ok::<_, Infallible>(()));
+    let id = launched.id().to_owned();
+    launched
+        .entered()
+        .await
+        .map_err(|end| ThreadError::EnterFailed { child: id, end })
 }
 
 pub use root::run;

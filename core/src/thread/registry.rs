@@ -4,10 +4,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
-
 use super::core::ThreadCore;
-use super::errors::SendError;
 
 /// The children by id, allocated by the first child: most threads are leaves.
 #[derive(Default)]
@@ -50,14 +47,6 @@ impl Registry {
 pub(crate) trait AnyChild: Send + Sync + 'static {
     fn core(&self) -> &Arc<ThreadCore>;
     fn thread_type(&self) -> TypeId;
-    /// The type of signal the child accepts from its parent.
-    fn signal_type(&self) -> TypeId;
     /// The child's mailbox, for downcasting to its type.
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-    /// Sends a signal of the child's signal type (checked by the caller with
-    /// `signal_type`), handing it back boxed if it cannot be delivered.
-    fn send_any(
-        self: Arc<Self>,
-        signal: Box<dyn Any + Send>,
-    ) -> BoxFuture<'static, Result<(), SendError<Box<dyn Any + Send>>>>;
 }

@@ -1,13 +1,13 @@
 //! Running a program's root thread: started, then ended by SIGINT or SIGTERM.
 
+use std::convert::Infallible;
 use std::time::Instant;
 
 use futures::FutureExt;
 
 use super::core::FORCE_GRACE;
 use super::definition::{TaskThread, ThreadEnd};
-use super::errors::ThreadError;
-use super::signal_loop::start;
+use super::signal_loop::launch;
 use crate::spawner::{before, first};
 use crate::Spawner;
 
@@ -35,15 +35,10 @@ use crate::Spawner;
 /// ```
 pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEnd {
     let signals = runtime.shutdown_signal();
-    let handle = match start(runtime.clone(), thread, |_| Ok(())).await {
+    let Ok(launched) = launch(runtime.clone(), thread, |_| Ok::<_, Infallible>(()));
+    let handle = match launched.entered().await {
         Ok(handle) => handle,
-        Err(ThreadError::EnterFailed { message, .. }) => {
-            return ThreadEnd::Failed {
-                r#where: "enter".into(),
-                message,
-            }
-        }
-        Err(other) => unreachable!("starting a root only fails in enter: {other}"),
+        Err(end) => return end,
     };
     let signalled = signals.map(|received| match received {
         Ok(signal) => Some(signal),

@@ -14,7 +14,7 @@ use super::contained::{Contained, Method, Pending};
 use super::context::ThreadCx;
 use super::core::{Control, ThreadCore, FORCE_GRACE};
 use super::definition::{Flow, TaskThread, ThreadEnd};
-use super::errors::ThreadError;
+use super::failure::Failure;
 use super::handle::ThreadHandle;
 use super::mailbox::{Event, Mailbox};
 use super::receiver::Receiver;
@@ -23,17 +23,32 @@ use crate::join::{panic_message, panic_of};
 use crate::spawner::{before, RawOutput};
 use crate::Spawner;
 
-/// Starts `thread` on its own task and returns once it has entered and its signal loop
-/// runs. `adopt` runs first, before `enter`: a parent registers the child there, so that
-/// what the child's `enter` and tasks send up already reaches it. If `adopt` refuses, the
-/// thread never runs; if `enter` fails, the thread shuts down (its `exit` runs) and the
-/// error is returned; if the runtime drops the thread's task first, the thread ends as
-/// forced (without its `exit`) and that is returned.
-pub(crate) async fn start<T: TaskThread>(
+/// A thread whose task has been spawned, until its `enter` has returned. Dropped before
+/// then (the caller's start was cancelled, by a timeout say), it terminates the thread:
+/// `enter` then gets the thread's shutdown budget to return, after which it is dropped.
+pub(crate) struct Launched<T: TaskThread> {
+    /// `None` once `enter` has returned (or the task ended without it).
+    handle: Option<ThreadHandle<T>>,
+    has_entered: oneshot::Receiver<Result<(), ThreadEnd>>,
+}
+
+impl<T: TaskThread> Drop for Launched<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.handle {
+            tracing::info!(thread = %handle.id(), "its start was cancelled before enter returned: terminating it");
+            handle.terminate();
+        }
+    }
+}
+
+/// Spawns `thread` on its own task. `adopt` runs first, before `enter`: a parent registers
+/// the child there, so that what the child's `enter` and tasks send up already reaches it.
+/// If `adopt` refuses, the thread never runs.
+pub(crate) fn launch<T: TaskThread, E>(
     runtime: crate::Runtime,
     thread: T,
-    adopt: impl FnOnce(&ThreadHandle<T>) -> Result<(), ThreadError>,
-) -> Result<ThreadHandle<T>, ThreadError> {
+    adopt: impl FnOnce(&ThreadCx<T>) -> Result<(), E>,
+) -> Result<Launched<T>, E> {
     let core = ThreadCore::new(thread.id(), thread.info(), runtime.clone(), thread.config());
     let cx = ThreadCx {
         handle: ThreadHandle {
@@ -41,44 +56,55 @@ pub(crate) async fn start<T: TaskThread>(
             core: core.clone(),
         },
     };
+    adopt(&cx)?;
     let handle = cx.handle.clone();
-    adopt(&handle)?;
     let (entered, has_entered) = oneshot::channel();
     let receiver = Receiver::new(cx.handle.mailbox.clone());
     let life = ThreadTask {
-        core: core.clone(),
+        core,
         life: Some(life(thread, cx, entered, receiver)),
     };
     // Detached: the thread's end is awaited through its core, and a force cancels the
     // task through its core too (see `ThreadTask`), so no handle is kept.
     drop(runtime.spawn_raw(Box::pin(life)));
-    let failure = match has_entered.await {
-        Ok(Ok(())) => return Ok(handle),
-        Ok(Err(message)) => message,
-        // The task ended without `enter` finishing: forced, or dropped by its runtime. Its
-        // end is recorded as soon as what dropped it has finished (on another worker,
-        // maybe), or a forcing has waited for its tasks.
-        Err(_) => {
-            let deadline = Instant::now() + 2 * FORCE_GRACE;
-            let ended = before(&runtime, deadline, handle.join()).await;
-            if ended.is_some() {
-                // Ended: out of the registry when the error is returned, whichever worker
-                // is still finishing its end.
-                handle.core.leave_parent();
-            }
-            match ended {
-                Some(ThreadEnd::Forced { what }) => {
-                    format!("forced to end before enter did: {what}")
+    Ok(Launched {
+        handle: Some(handle),
+        has_entered,
+    })
+}
+
+impl<T: TaskThread> Launched<T> {
+    /// The thread's id.
+    pub(crate) fn id(&self) -> &str {
+        self.handle.as_ref().map_or("", |handle| handle.id())
+    }
+
+    /// Waits until `enter` has returned: the handle once the signal loop runs; if `enter`
+    /// failed, the thread's end once it has shut down (its `exit` ran); if the runtime
+    /// dropped the thread's task first, its end as forced (without its `exit`).
+    pub(crate) async fn entered(mut self) -> Result<ThreadHandle<T>, ThreadEnd> {
+        let outcome = (&mut self.has_entered).await;
+        let handle = self.handle.take().expect("entered is awaited once");
+        match outcome {
+            Ok(Ok(())) => Ok(handle),
+            Ok(Err(failed)) => Err(failed),
+            // The task ended without `enter` finishing: forced, or dropped by its runtime.
+            // Its end is recorded as soon as what dropped it has finished (on another
+            // worker, maybe), or a forcing has waited for its tasks.
+            Err(_) => {
+                let deadline = Instant::now() + 2 * FORCE_GRACE;
+                let ended = before(handle.runtime(), deadline, handle.join()).await;
+                if ended.is_some() {
+                    // Ended: out of the registry when the error is returned, whichever
+                    // worker is still finishing its end.
+                    handle.core.leave_parent();
                 }
-                Some(other) => format!("ended before enter did: {other:?}"),
-                None => "the thread was forced to end during enter".into(),
+                Err(ended.unwrap_or_else(|| ThreadEnd::Forced {
+                    what: "enter (its task ended, its end was not recorded in time)".into(),
+                }))
             }
         }
-    };
-    Err(ThreadError::EnterFailed {
-        child: handle.id().to_owned(),
-        message: failure,
-    })
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -165,10 +191,7 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
                     // so that no `join` waits for it forever.
                     let message = panic_message(panic.as_ref());
                     tracing::error!(thread = %this.core.id(), "panicked: {message}");
-                    let failed = ThreadEnd::Failed {
-                        r#where: "thread".to_owned(),
-                        message: message.clone(),
-                    };
+                    let failed = ThreadEnd::Failed(Failure::panicked("thread", message.clone()));
                     this.core.end_without_shutdown(failed);
                     drop_life(this.core, this.life.as_mut());
                     Err(message)
@@ -202,7 +225,7 @@ fn returned() -> RawOutput {
 fn life<T: TaskThread>(
     mut thread: T,
     cx: ThreadCx<T>,
-    entered: oneshot::Sender<Result<(), String>>,
+    entered: oneshot::Sender<Result<(), ThreadEnd>>,
     // Owned by the future from its creation: it is dropped (and the mailbox closed) even
     // if the task is cancelled before its first poll.
     mut receiver: Receiver<T>,
@@ -215,10 +238,7 @@ fn life<T: TaskThread>(
         let failed_in_enter = entering.await.err().map(Box::new);
         let _ = entered.send(match &failed_in_enter {
             None => Ok(()),
-            Some(failed) => Err(match &**failed {
-                ThreadEnd::Failed { message, .. } => message.clone(),
-                other => format!("{other:?}"),
-            }),
+            Some(failed) => Err((**failed).clone()),
         });
         let end = match failed_in_enter {
             Some(failed) => *failed,
@@ -291,9 +311,6 @@ fn life<T: TaskThread>(
 fn ended_by(control: &Control) -> ThreadEnd {
     match control {
         Control::Terminate { .. } => ThreadEnd::Stopped,
-        Control::Fail(failure) => ThreadEnd::Failed {
-            r#where: failure.r#where.clone(),
-            message: failure.message.clone(),
-        },
+        Control::Fail(failure) => ThreadEnd::Failed((**failure).clone()),
     }
 }
