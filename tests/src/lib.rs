@@ -33,6 +33,7 @@ pub mod servers;
 pub mod servers_example;
 pub mod slots;
 pub mod spawner;
+pub mod starts;
 pub mod threads;
 pub mod tree;
 
@@ -144,6 +145,8 @@ macro_rules! conformance_suite {
             threads::early_stops_and_racing_children_still_end_the_tree,
             threads::deep_and_wide_trees_start_and_terminate,
             threads::roots_end_on_shutdown_signals,
+            starts::a_start_cut_short_terminates_the_thread,
+            starts::a_handle_tells_its_parent,
             family::children_are_found_and_signalled_by_id_and_type,
             family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
             runtime_drops::a_child_the_runtime_refuses_to_run_leaves_no_trace,

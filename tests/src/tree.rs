@@ -38,6 +38,8 @@ pub enum Failure {
     None,
     /// `enter` panics.
     Enter,
+    /// `enter` never returns (logs `enter <id> dropped` when it is dropped).
+    HangingEnter,
     /// A task started in `enter` panics.
     Task,
     /// `exit` never returns.
@@ -155,6 +157,10 @@ impl TaskThread for Node {
         }
         match self.failure {
             Failure::Enter => panic!("{} fails in enter", self.id),
+            Failure::HangingEnter => {
+                let _dropped = LogOnDrop(self.log.clone(), format!("enter {} dropped", self.id));
+                futures::future::pending::<()>().await
+            }
             Failure::Task => {
                 cx.slot("doomed")
                     .re_create_fn(|cx| async move { panic!("task of {} fails", cx.thread_id()) })

@@ -187,6 +187,30 @@ impl<T: TaskThread> ThreadCx<T> {
     ///     pool.send_to_child::<Worker>("w", 7).await
     /// }
     /// ```
+    ///
+    /// A signal of another type does not compile:
+    ///
+    /// ```compile_fail
+    /// # use task_thread_core::{TaskThread, ThreadCx};
+    /// # struct Worker;
+    /// # impl TaskThread for Worker {
+    /// #     type Signal = u32;
+    /// #     type Output = ();
+    /// #     type ChildOutput = ();
+    /// #     fn id(&self) -> String { "w".into() }
+    /// # }
+    /// # struct Pool;
+    /// # impl TaskThread for Pool {
+    /// #     type Signal = ();
+    /// #     type Output = ();
+    /// #     type ChildOutput = ();
+    /// #     fn id(&self) -> String { "pool".into() }
+    /// # }
+    /// async fn give_job(pool: &ThreadCx<Pool>) {
+    ///     // error[E0308]: mismatched types: expected `u32`, found `&str`
+    ///     let _ = pool.send_to_child::<Worker>("w", "a job").await;
+    /// }
+    /// ```
     #[doc(alias = "sigFromParentToChild__")]
     pub async fn send_to_child<C: TaskThread>(
         &self,
