@@ -16,8 +16,8 @@ struct Message(String);
 
 struct Hello;
 
-impl Task for Hello {
-    async fn run(&mut self, cx: &TaskCx) -> Next {
+impl<T> Task<T> for Hello {
+    async fn run(&mut self, cx: &TaskCx<T>) -> Next {
         cx.sleep(Duration::from_secs(1)).await;
         tracing::info!("Hello from {}", cx.thread_id());
         Next::Reschedule

@@ -64,8 +64,8 @@ struct Countdown {
     done: Done,
 }
 
-impl Task for Countdown {
-    async fn run(&mut self, _cx: &TaskCx) -> Next {
+impl<T> Task<T> for Countdown {
+    async fn run(&mut self, _cx: &TaskCx<T>) -> Next {
         self.left -= 1;
         if self.left == 0 {
             let _ = self.done.try_send(());
@@ -193,14 +193,14 @@ struct Chatter {
 
 struct Pump {
     left: usize,
-    thread: ThreadCx<Chatter>,
 }
 
-impl Task for Pump {
-    async fn run(&mut self, _cx: &TaskCx) -> Next {
+impl Task<Chatter> for Pump {
+    async fn run(&mut self, cx: &TaskCx<Chatter>) -> Next {
+        let thread = cx.thread();
         while self.left > 0 {
             self.left -= 1;
-            if self.thread.send_to_parent(self.left as u64).await.is_err() {
+            if thread.send_to_parent(self.left as u64).await.is_err() {
                 break;
             }
         }
@@ -218,12 +218,7 @@ impl TaskThread for Chatter {
     }
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), task_thread::BoxError> {
-        cx.slot("pump")
-            .re_create(Pump {
-                left: self.n,
-                thread: cx.clone(),
-            })
-            .await?;
+        cx.slot("pump").re_create(Pump { left: self.n }).await?;
         Ok(())
     }
 }

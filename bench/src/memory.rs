@@ -48,7 +48,7 @@ fn resident_bytes() -> usize {
 }
 
 /// A task that sleeps for an hour.
-pub async fn sleep_an_hour(task: task_thread::TaskCx) {
+pub async fn sleep_an_hour<T>(task: task_thread::TaskCx<T>) {
     task.sleep(Duration::from_secs(3600)).await
 }
 

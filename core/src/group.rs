@@ -138,7 +138,7 @@ impl SlotMap {
             Names::Many(many) => many.get(name),
         };
         let shared = slot?.upgrade()?;
-        Some(TaskSlot { shared })
+        Some(TaskSlot::of(shared))
     }
 
     fn insert(&mut self, slot: &TaskSlot) {
@@ -173,7 +173,7 @@ impl SlotMap {
     }
 
     fn live(&self) -> Vec<TaskSlot> {
-        let live = |slot: &Weak<SlotShared>| slot.upgrade().map(|shared| TaskSlot { shared });
+        let live = |slot: &Weak<SlotShared>| slot.upgrade().map(TaskSlot::of);
         match &self.names {
             Names::Empty => Vec::new(),
             Names::One((_, slot)) => live(slot).into_iter().collect(),

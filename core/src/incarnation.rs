@@ -27,7 +27,10 @@ use crate::task::{Next, Task, TaskCx};
 /// `fn` returning an `async move` block: an `async fn` would keep the user's task (and the
 /// context) twice for the task's whole life.
 #[allow(clippy::manual_async_fn)] // On purpose: see above.
-pub(crate) fn run_task<T: Task>(mut task: T, cx: TaskCx) -> impl Future<Output = ()> + Send {
+pub(crate) fn run_task<T: 'static, K: Task<T>>(
+    mut task: K,
+    cx: TaskCx<T>,
+) -> impl Future<Output = ()> + Send {
     async move {
         while let Next::Reschedule = task.run(&cx).await {
             YieldOnce(false).await;
@@ -55,30 +58,38 @@ impl Future for YieldOnce {
 /// Spawns a slot's task of the explicit form: each run, the first included, is made by
 /// `task_fn` inside the task (so no user code runs under the slot's lock). `live` counts
 /// the task from now until its future is dropped.
-pub(crate) fn launch<F, Fut>(cx: TaskCx, task_fn: F, live: LiveGuard) -> Box<dyn RawTask>
+pub(crate) fn launch<T: 'static, F, Fut>(
+    cx: TaskCx<T>,
+    task_fn: F,
+    live: LiveGuard,
+) -> Box<dyn RawTask>
 where
-    F: Fn(TaskCx) -> Fut + Send + 'static,
+    F: FnMut(TaskCx<T>) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     spawn(cx, None, Some(task_fn), live)
 }
 
 /// Spawns a task of one run (the [`Task`] form, whose run loops by itself).
-pub(crate) fn launch_once<Fut>(cx: TaskCx, body: Fut, live: LiveGuard) -> Box<dyn RawTask>
+pub(crate) fn launch_once<T: 'static, Fut>(
+    cx: TaskCx<T>,
+    body: Fut,
+    live: LiveGuard,
+) -> Box<dyn RawTask>
 where
     Fut: Future<Output = ()> + Send + 'static,
 {
-    spawn::<fn(TaskCx) -> Fut, Fut>(cx, Some(body), None, live)
+    spawn::<T, fn(TaskCx<T>) -> Fut, Fut>(cx, Some(body), None, live)
 }
 
-fn spawn<F, Fut>(
-    cx: TaskCx,
+fn spawn<T: 'static, F, Fut>(
+    cx: TaskCx<T>,
     body: Option<Fut>,
     task_fn: Option<F>,
     live: LiveGuard,
 ) -> Box<dyn RawTask>
 where
-    F: Fn(TaskCx) -> Fut + Send + 'static,
+    F: FnMut(TaskCx<T>) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let runtime = cx.slot.group.runtime.clone();
@@ -96,11 +107,11 @@ pin_project_lite::pin_project! {
     /// when it refuses it or shuts down: see `left_by_runtime`): the run and the
     /// task function go first (below), then the fields in declaration order, so the live
     /// count falls last.
-    struct Incarnation<F, Fut> {
+    struct Incarnation<T, F, Fut> {
         #[pin]
         body: Option<CatchUnwind<AssertUnwindSafe<Fut>>>,
         task_fn: Option<F>,
-        cx: TaskCx,
+        cx: TaskCx<T>,
         // Whether the runtime has polled it: a task dropped unpolled never ran.
         polled: bool,
         live: LiveGuard,
@@ -108,7 +119,7 @@ pin_project_lite::pin_project! {
 
     /// A panic in the run's or the task function's destructors is contained and reported
     /// like a run's (some runtimes abort the process on a panic while dropping a task).
-    impl<F, Fut> PinnedDrop for Incarnation<F, Fut> {
+    impl<T, F, Fut> PinnedDrop for Incarnation<T, F, Fut> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let mut body = this.body;
@@ -130,7 +141,7 @@ pin_project_lite::pin_project! {
 /// never ran) or that it ended (if it did), and otherwise the slot is emptied as if the
 /// task had ended. (A task that ended or was cancelled moved the slot to another
 /// generation first; the check costs those a load.)
-fn left_by_runtime(cx: &TaskCx, polled: bool) {
+fn left_by_runtime<T>(cx: &TaskCx<T>, polled: bool) {
     if cx.slot.current_generation.load(Ordering::Acquire) != cx.generation {
         return;
     }
@@ -148,9 +159,9 @@ fn left_by_runtime(cx: &TaskCx, polled: bool) {
     drop(handle);
 }
 
-impl<F, Fut> Future for Incarnation<F, Fut>
+impl<T, F, Fut> Future for Incarnation<T, F, Fut>
 where
-    F: Fn(TaskCx) -> Fut,
+    F: FnMut(TaskCx<T>) -> Fut,
     Fut: Future<Output = ()>,
 {
     type Output = crate::spawner::RawOutput;
@@ -164,7 +175,7 @@ where
             let Some(body) = this.body.as_mut().as_pin_mut() else {
                 // No run yet, or the last one asked for a successor: make it. The task
                 // function is user code: a panic in it ends the task like one in a run.
-                let Some(task_fn) = this.task_fn.as_ref() else {
+                let Some(task_fn) = this.task_fn.as_mut() else {
                     break;
                 };
                 let cx = this.cx.clone();
@@ -202,7 +213,11 @@ where
 /// if it asked for a successor, can have one (`can_continue`: the explicit form) and is
 /// still the slot's current run, moves the slot to the successor's generation and returns
 /// it; else empties the slot if this run still is its current one.
-fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, can_continue: bool) -> Option<u64> {
+fn finish<T>(
+    cx: &TaskCx<T>,
+    panic: Option<Box<dyn Any + Send>>,
+    can_continue: bool,
+) -> Option<u64> {
     if let Some(payload) = &panic {
         report_panic(cx, payload.as_ref());
     }
@@ -223,7 +238,7 @@ fn finish(cx: &TaskCx, panic: Option<Box<dyn Any + Send>>, can_continue: bool) -
 
 /// Logs a panic of the task (a run, its task function, a destructor) with the thread and
 /// task names, and tells the owning thread.
-fn report_panic(cx: &TaskCx, payload: &(dyn Any + Send)) {
+fn report_panic<T>(cx: &TaskCx<T>, payload: &(dyn Any + Send)) {
     let message = panic_message(payload);
     tracing::error!(
         thread = %cx.thread_id(),

@@ -1,8 +1,10 @@
 //! [`TaskSlot`]: the place of one live task, with the reCreate / reSchedule / delete rules.
 
+use std::any::Any;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Context;
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,7 @@ use crate::incarnation::{launch, launch_once, run_task};
 use crate::operation_lock::{OperationGuard, OperationLock};
 use crate::spawner::RawTask;
 use crate::task::{Task, TaskCx};
+use crate::{TaskThread, ThreadCx};
 
 /// The place of at most one live task of a thread (the original's `self.tasks.x`).
 ///
@@ -56,9 +59,16 @@ use crate::task::{Task, TaskCx};
 ///     Ok(())
 /// }
 /// ```
-#[derive(Clone)]
-pub struct TaskSlot {
+pub struct TaskSlot<T = ()> {
     pub(crate) shared: Arc<SlotShared>,
+    /// The thread whose context the slot's tasks reach (see [`TaskCx::thread`]).
+    thread: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for TaskSlot<T> {
+    fn clone(&self) -> Self {
+        TaskSlot::of(self.shared.clone())
+    }
 }
 
 pub(crate) struct SlotShared {
@@ -74,6 +84,11 @@ pub(crate) struct SlotShared {
     pub(crate) current_generation: AtomicU64,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
     operations: OperationLock,
+    /// The owning thread's context (a `ThreadCx<T>`), set when the thread first names the
+    /// slot through its context: what [`TaskCx::thread`] hands out. Kept by the slot, not
+    /// the group, which the thread holds: the slot is held by its handles and tasks only,
+    /// so no cycle keeps an ended thread.
+    thread: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 pub(crate) struct SlotState {
@@ -110,6 +125,14 @@ impl SlotState {
 }
 
 impl SlotShared {
+    /// The context of the thread `T` that owns the slot.
+    pub(crate) fn thread<T: TaskThread>(&self) -> &ThreadCx<T> {
+        self.thread
+            .get()
+            .and_then(|thread| thread.downcast_ref::<ThreadCx<T>>())
+            .expect("a TaskCx<T> comes from a slot its thread T named through its context")
+    }
+
     /// Moves the slot to its next generation, under its lock; returns the new one.
     pub(crate) fn advance(&self, state: &mut SlotState) -> u64 {
         state.generation += 1;
@@ -154,7 +177,24 @@ impl TaskSlot {
                 reschedule_requested: AtomicU64::new(0),
                 current_generation: AtomicU64::new(0),
                 operations: OperationLock::new(),
+                thread: OnceLock::new(),
             }),
+            thread: PhantomData,
+        }
+    }
+
+    /// This slot as a slot of `thread`, whose tasks reach the thread's context.
+    pub(crate) fn of_thread<T: TaskThread>(self, thread: &ThreadCx<T>) -> TaskSlot<T> {
+        self.shared.thread.get_or_init(|| Box::new(thread.clone()));
+        TaskSlot::of(self.shared)
+    }
+}
+
+impl<T> TaskSlot<T> {
+    pub(crate) fn of(shared: Arc<SlotShared>) -> Self {
+        TaskSlot {
+            shared,
+            thread: PhantomData,
         }
     }
 
@@ -184,7 +224,10 @@ impl TaskSlot {
     /// left empty; the task is dropped without the slot's lock held, so its destructors
     /// may use the slot.
     #[doc(alias = "reCreate")]
-    pub async fn re_create<T: Task>(&self, task: T) -> Result<(), SlotError> {
+    pub async fn re_create<K: Task<T>>(&self, task: K) -> Result<(), SlotError>
+    where
+        T: 'static,
+    {
         self.replace(move |cx, live| {
             let body = run_task(task, cx.clone());
             launch_once(cx, body, live)
@@ -197,6 +240,10 @@ impl TaskSlot {
     /// `task_fn` again in this same slot once the run has returned (after a turn of the
     /// scheduler, as a spawn would give; the slot's runtime task is reused, so a hop costs a
     /// yield, not a spawn). Replaces a live task exactly like [`re_create`](Self::re_create).
+    ///
+    ///
+    /// The task function is called once per run, so it may keep state across runs (it is an
+    /// `FnMut`); it needs to be `Send`, not `Sync`.
     ///
     /// ```
     /// # use task_thread_core::{Backend, TaskGroup, TaskCx};
@@ -216,8 +263,9 @@ impl TaskSlot {
     #[doc(alias = "reCreate")]
     pub async fn re_create_fn<F, Fut>(&self, task_fn: F) -> Result<(), SlotError>
     where
-        F: Fn(TaskCx) -> Fut + Send + Sync + 'static,
+        F: FnMut(TaskCx<T>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
+        T: 'static,
     {
         self.replace(move |mut cx, live| {
             cx.explicit = true;
@@ -254,7 +302,7 @@ impl TaskSlot {
 
     async fn replace(
         &self,
-        spawn: impl FnOnce(TaskCx, LiveGuard) -> Box<dyn RawTask>,
+        spawn: impl FnOnce(TaskCx<T>, LiveGuard) -> Box<dyn RawTask>,
     ) -> Result<(), SlotError> {
         let _operation = self.shared.operations.lock().await;
         self.end_current(self.shared.group.timeouts.re_create)
@@ -304,7 +352,7 @@ impl TaskSlot {
     /// Takes the current task out of the slot, cancels it and waits for its end.
     async fn end_current(&self, timeout: Duration) -> Result<(), SlotError> {
         let ending = self.take_current().map(|task| Ending {
-            slot: self,
+            slot: &self.shared,
             task: Some(task),
             _operation: None,
         });
@@ -318,7 +366,7 @@ impl TaskSlot {
     pub(crate) async fn take_for_deletion(&self) -> Ending<'_> {
         let operation = self.shared.operations.lock().await;
         Ending {
-            slot: self,
+            slot: &self.shared,
             task: self.take_current(),
             _operation: Some(operation),
         }
@@ -327,7 +375,7 @@ impl TaskSlot {
 
 /// A slot whose task has been taken out and cancelled, until its end has been seen.
 pub(crate) struct Ending<'a> {
-    slot: &'a TaskSlot,
+    slot: &'a SlotShared,
     /// The cancelled task; `None` once its end has been seen (or if the slot had none).
     task: Option<Box<dyn RawTask>>,
     /// For `delete_all`: the slot's operation lock, kept until the end has been awaited.
@@ -342,7 +390,7 @@ pub(crate) fn end_together<'a>(
     timeout: Duration,
 ) -> impl Future<Output = Result<(), SlotError>> + Send + 'a {
     let first_task = ending.iter().find(|end| end.task.is_some());
-    let group = first_task.map(|end| end.slot.shared.group.clone());
+    let group = first_task.map(|end| end.slot.group.clone());
     // A plain `fn` returning an `async move` block: an `async fn` would keep `ending`
     // twice, and every stopping thread's shutdown holds this future.
     async move {
@@ -374,7 +422,7 @@ pub(crate) fn end_together<'a>(
         }
         // The tasks not seen ending (those still held): each is looked at once more.
         let mut check = Context::from_waker(futures::task::noop_waker_ref());
-        let lingering: Vec<&TaskSlot> = ending
+        let lingering: Vec<&SlotShared> = ending
             .iter_mut()
             .filter_map(|end| {
                 let task = end.task.as_mut()?;
@@ -390,21 +438,21 @@ pub(crate) fn end_together<'a>(
         for slot in &reported {
             tracing::error!(
                 thread = %group.owner,
-                task = %slot.shared.name,
+                task = %slot.name,
                 "task '{}' of thread '{}' did not end within {timeout:?} of being cancelled; it stays counted as live until it ends",
-                slot.shared.name,
+                slot.name,
                 group.owner
             );
         }
         Err(SlotError::CancelTimedOut {
             thread: group.owner.to_string(),
-            task: reported[0].shared.name.to_string(),
+            task: reported[0].name.to_string(),
             timeout,
         })
     }
 }
 
-impl std::fmt::Debug for TaskSlot {
+impl<T> std::fmt::Debug for TaskSlot<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TaskSlot")
             .field("thread", &self.shared.group.owner)

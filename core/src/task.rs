@@ -1,12 +1,14 @@
 //! The unit of work of a slot: the [`Task`] trait, its [`Next`] step, and its context [`TaskCx`].
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::slot::SlotShared;
 use crate::spawner::{Runtime, Spawner};
+use crate::{TaskThread, ThreadCx};
 
 /// What a [`Task`] wants after one run.
 ///
@@ -37,29 +39,58 @@ pub enum Next {
 ///
 /// The task's fields persist from one run to the next. Between two runs the library yields
 /// to the scheduler; a `delete` or `re_create` of the slot takes effect there or at any
-/// `.await` inside `run`. Implement it with `async fn`:
+/// `.await` inside `run`. Implement it with `async fn`.
+///
+/// `T` is the thread whose slot the task runs in (`()` for a bare [`TaskGroup`](crate::TaskGroup)):
+/// a task of a thread's slot reaches its thread through
+/// [`cx.thread()`](TaskCx::thread). A task that does not need its thread implements
+/// `Task<T>` for every `T`, and runs in any slot:
 ///
 /// ```
 /// use std::time::Duration;
-/// use task_thread_core::{Next, Task, TaskCx};
+/// use task_thread_core::{Next, Task, TaskCx, TaskThread};
 ///
 /// struct Hello { count: u32 }
 ///
-/// impl Task for Hello {
-///     async fn run(&mut self, cx: &TaskCx) -> Next {
+/// impl<T> Task<T> for Hello {
+///     async fn run(&mut self, cx: &TaskCx<T>) -> Next {
 ///         cx.sleep(Duration::from_secs(1)).await;
 ///         self.count += 1;
 ///         tracing::info!("Hello #{} from {}", self.count, cx.thread_id());
 ///         Next::Reschedule
 ///     }
 /// }
+///
+/// /// Reports each reading to the thread's parent.
+/// struct Report;
+///
+/// impl Task<Sensor> for Report {
+///     async fn run(&mut self, cx: &TaskCx<Sensor>) -> Next {
+///         cx.sleep(Duration::from_secs(1)).await;
+///         match cx.thread().send_to_parent(21.5).await {
+///             Ok(()) => Next::Reschedule,
+///             Err(_) => Next::Stop, // nobody listens any more
+///         }
+///     }
+/// }
+/// # struct Sensor;
+/// # impl TaskThread for Sensor {
+/// #     type Signal = ();
+/// #     type Output = f64;
+/// #     type ChildOutput = ();
+/// #     fn id(&self) -> String { "sensor".into() }
+/// # }
 /// ```
-pub trait Task: Send + 'static {
+pub trait Task<T = ()>: Send + 'static {
     /// Does one unit of work and says whether to run again.
-    fn run(&mut self, cx: &TaskCx) -> impl Future<Output = Next> + Send;
+    fn run(&mut self, cx: &TaskCx<T>) -> impl Future<Output = Next> + Send;
 }
 
 /// What a running task knows of where it runs: its thread, its slot, its runtime.
+///
+/// `T` is the thread whose slot the task runs in, `()` for a bare
+/// [`TaskGroup`](crate::TaskGroup); a thread's task reaches its thread's context through
+/// [`thread`](Self::thread), typed, with nothing to clone before a `move`.
 ///
 /// Cloning is cheap. A `TaskCx` belongs to one incarnation of the slot's task: once the
 /// slot has been deleted, re-created or rescheduled, [`re_schedule`](Self::re_schedule)
@@ -70,28 +101,72 @@ pub trait Task: Send + 'static {
 /// use task_thread_core::TaskCx;
 ///
 /// // The explicit form: each run gets its context, and asks for the next run through it.
-/// async fn heartbeat(cx: TaskCx) {
+/// async fn heartbeat<T>(cx: TaskCx<T>) {
 ///     cx.sleep(Duration::from_secs(1)).await;
 ///     tracing::info!(thread = cx.thread_id(), task = cx.task_name(), "alive");
 ///     cx.re_schedule();
 /// }
 /// ```
-#[derive(Clone)]
-pub struct TaskCx {
+pub struct TaskCx<T = ()> {
     pub(crate) slot: Arc<SlotShared>,
     /// The slot generation this incarnation was spawned with.
     pub(crate) generation: u64,
     /// Whether the task is of the explicit form (`re_create_fn`), which reschedules
     /// through [`re_schedule`](Self::re_schedule).
     pub(crate) explicit: bool,
+    /// The thread type, whose context the slot holds (see `SlotShared::thread`).
+    thread: PhantomData<fn() -> T>,
 }
 
-impl TaskCx {
+impl<T> Clone for TaskCx<T> {
+    fn clone(&self) -> Self {
+        TaskCx {
+            slot: self.slot.clone(),
+            generation: self.generation,
+            explicit: self.explicit,
+            thread: PhantomData,
+        }
+    }
+}
+
+impl<T: TaskThread> TaskCx<T> {
+    /// The context of the thread whose slot runs this task: to send to its parent, start
+    /// children, stop it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use task_thread_core::{BoxError, TaskThread, ThreadCx};
+    ///
+    /// struct Child;
+    ///
+    /// impl TaskThread for Child {
+    ///     type Signal = ();
+    ///     type Output = String;
+    ///     type ChildOutput = ();
+    ///     fn id(&self) -> String { "subthread".into() }
+    ///
+    ///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+    ///         cx.slot("hello").re_create_fn(|task| async move {
+    ///             task.sleep(Duration::from_secs(5)).await;
+    ///             let _ = task.thread().send_to_parent("hello from child".into()).await;
+    ///             task.re_schedule();
+    ///         }).await?;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn thread(&self) -> &ThreadCx<T> {
+        self.slot.thread::<T>()
+    }
+}
+
+impl<T> TaskCx<T> {
     pub(crate) fn new(slot: Arc<SlotShared>, generation: u64) -> Self {
         TaskCx {
             slot,
             generation,
             explicit: false,
+            thread: PhantomData,
         }
     }
 
@@ -154,7 +229,7 @@ impl TaskCx {
     }
 }
 
-impl std::fmt::Debug for TaskCx {
+impl<T> std::fmt::Debug for TaskCx<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TaskCx")
             .field("thread", &self.thread_id())

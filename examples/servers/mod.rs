@@ -112,7 +112,6 @@ impl TaskThread for Master {
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         let bind = Bind {
             options: self.options.clone(),
-            master: cx.clone(),
             events: self.events.clone(),
         };
         cx.slot("bind").re_create(bind).await?;
@@ -165,12 +164,11 @@ impl TaskThread for Master {
 /// Binds the listener, retrying every `pause`; then hands it to the accepting task.
 struct Bind {
     options: ServerOptions,
-    master: ThreadCx<Master>,
     events: Option<async_channel::Sender<ServerEvent>>,
 }
 
-impl Task for Bind {
-    async fn run(&mut self, cx: &TaskCx) -> Next {
+impl Task<Master> for Bind {
+    async fn run(&mut self, cx: &TaskCx<Master>) -> Next {
         match TcpListener::bind(self.options.address).await {
             Ok(listener) => {
                 let address = listener.local_addr().unwrap_or(self.options.address);
@@ -179,11 +177,10 @@ impl Task for Bind {
                 let accept = Accept {
                     listener,
                     options: self.options.clone(),
-                    master: self.master.clone(),
                     events: self.events.clone(),
                     accepted: 0,
                 };
-                if let Err(error) = self.master.slot("accept").re_create(accept).await {
+                if let Err(error) = cx.thread().slot("accept").re_create(accept).await {
                     tracing::error!("cannot start accepting: {error}");
                 }
                 Next::Stop
@@ -206,13 +203,12 @@ impl Task for Bind {
 struct Accept {
     listener: TcpListener,
     options: ServerOptions,
-    master: ThreadCx<Master>,
     events: Option<async_channel::Sender<ServerEvent>>,
     accepted: u64,
 }
 
-impl Task for Accept {
-    async fn run(&mut self, cx: &TaskCx) -> Next {
+impl Task<Master> for Accept {
+    async fn run(&mut self, cx: &TaskCx<Master>) -> Next {
         let (stream, peer) = match self.listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
@@ -221,7 +217,8 @@ impl Task for Accept {
                 return Next::Reschedule;
             }
         };
-        if self.master.child_count() >= self.options.max_clients {
+        let master = cx.thread();
+        if master.child_count() >= self.options.max_clients {
             tracing::warn!(
                 "refusing {peer}: {} clients connected already (max_clients)",
                 self.options.max_clients
@@ -237,7 +234,7 @@ impl Task for Accept {
             stream: Some(stream),
             protocol: self.options.protocol,
         };
-        match self.master.spawn_child(connection).await {
+        match master.spawn_child(connection).await {
             Ok(_) => report(&self.events, ServerEvent::Admitted(id)),
             Err(error) => tracing::warn!("connection {id} not started: {error}"),
         }
@@ -274,7 +271,6 @@ impl TaskThread for Connection {
             protocol: self.protocol,
             decoder: BlobDecoder::default(),
             buffer: vec![0; READ_CHUNK],
-            connection: cx.clone(),
         };
         cx.slot("read").re_create(reader).await?;
         Ok(())
@@ -287,21 +283,20 @@ struct Reader {
     protocol: Protocol,
     decoder: BlobDecoder,
     buffer: Vec<u8>,
-    connection: ThreadCx<Connection>,
 }
 
-impl Task for Reader {
-    async fn run(&mut self, _cx: &TaskCx) -> Next {
+impl Task<Connection> for Reader {
+    async fn run(&mut self, cx: &TaskCx<Connection>) -> Next {
         let read = match self.stream.read(&mut self.buffer).await {
             Ok(0) => {
                 tracing::info!("peer closed");
-                self.connection.stop();
+                cx.thread().stop();
                 return Next::Stop;
             }
             Ok(read) => read,
             Err(error) => {
                 tracing::warn!("read failed: {error}");
-                self.connection.stop();
+                cx.thread().stop();
                 return Next::Stop;
             }
         };
@@ -311,7 +306,7 @@ impl Task for Reader {
             Protocol::Blobs => self.decoder.feed(chunk),
         };
         for message in messages {
-            if self.connection.send_to_parent(message).await.is_err() {
+            if cx.thread().send_to_parent(message).await.is_err() {
                 return Next::Stop; // the master is gone
             }
         }

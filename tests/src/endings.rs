@@ -23,8 +23,8 @@ struct Gated {
 /// Fails once triggered.
 struct Doomed(Option<oneshot::Receiver<()>>);
 
-impl Task for Doomed {
-    async fn run(&mut self, _cx: &TaskCx) -> Next {
+impl<T> Task<T> for Doomed {
+    async fn run(&mut self, _cx: &TaskCx<T>) -> Next {
         if let Some(trigger) = self.0.take() {
             let _ = trigger.await;
         }

@@ -34,6 +34,7 @@ pub mod servers_example;
 pub mod slots;
 pub mod spawner;
 pub mod starts;
+pub mod thread_tasks;
 pub mod threads;
 pub mod tree;
 
@@ -147,6 +148,7 @@ macro_rules! conformance_suite {
             threads::roots_end_on_shutdown_signals,
             starts::a_start_cut_short_terminates_the_thread,
             starts::a_handle_tells_its_parent,
+            thread_tasks::a_task_reaches_its_thread_in_both_forms,
             family::children_are_found_and_signalled_by_id_and_type,
             family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
             runtime_drops::a_child_the_runtime_refuses_to_run_leaves_no_trace,

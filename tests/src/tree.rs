@@ -68,8 +68,8 @@ pub struct Node {
 /// end can be checked to leave no task behind.
 struct Ticker;
 
-impl Task for Ticker {
-    async fn run(&mut self, cx: &TaskCx) -> Next {
+impl<T> Task<T> for Ticker {
+    async fn run(&mut self, cx: &TaskCx<T>) -> Next {
         cx.sleep(Duration::from_secs(3600)).await;
         Next::Reschedule
     }

@@ -27,19 +27,15 @@ use crate::{SlotError, TaskGroup, TaskSlot};
 ///     fn id(&self) -> String { "thermometer".into() }
 ///
 ///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-///         // The task outlives `enter`, so it keeps a clone of its own.
-///         let me = cx.clone();
-///         cx.slot("read").re_create_fn(move |task| {
-///             let me = me.clone();
-///             async move {
-///                 task.sleep(Duration::from_secs(1)).await;
-///                 match me.send_to_parent(21.5).await {
-///                     Ok(()) => {
-///                         task.re_schedule();
-///                     }
-///                     // Readings nobody receives are wasted: end the thread, not just the task.
-///                     Err(_) => me.stop(),
+///         cx.slot("read").re_create_fn(|task| async move {
+///             task.sleep(Duration::from_secs(1)).await;
+///             // The task reaches its thread through its own context.
+///             match task.thread().send_to_parent(21.5).await {
+///                 Ok(()) => {
+///                     task.re_schedule();
 ///                 }
+///                 // Readings nobody receives are wasted: end the thread, not just the task.
+///                 Err(_) => task.thread().stop(),
 ///             }
 ///         }).await?;
 ///         Ok(())
@@ -79,9 +75,10 @@ impl<T: TaskThread> ThreadCx<T> {
         &self.handle.core.tasks
     }
 
-    /// The thread's slot named `name` (the original's `self.tasks.name`).
-    pub fn slot(&self, name: &str) -> TaskSlot {
-        self.handle.core.tasks.slot(name)
+    /// The thread's slot named `name` (the original's `self.tasks.name`). Its tasks reach
+    /// this thread through [`TaskCx::thread`](crate::TaskCx::thread).
+    pub fn slot(&self, name: &str) -> TaskSlot<T> {
+        self.handle.core.tasks.slot(name).of_thread(self)
     }
 
     /// The outside view of this thread, to give away: to a peer that sends it signals, to
@@ -102,15 +99,11 @@ impl<T: TaskThread> ThreadCx<T> {
     /// Starts a task, in the slot `stop_after`, that stops this thread after `after` (the
     /// examples' `--seconds N`). Calling it again restarts the countdown.
     pub async fn stop_after(&self, after: Duration) -> Result<(), SlotError> {
-        let thread = self.clone();
         self.slot("stop_after")
-            .re_create_fn(move |task| {
-                let thread = thread.clone();
-                async move {
-                    task.sleep(after).await;
-                    tracing::info!(thread = %thread.id(), "stopping after {after:?}");
-                    thread.stop();
-                }
+            .re_create_fn(move |task| async move {
+                task.sleep(after).await;
+                tracing::info!(thread = %task.thread_id(), "stopping after {after:?}");
+                task.thread().stop();
             })
             .await
     }
