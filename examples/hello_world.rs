@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use task_thread::{Backend, BoxError, Next, Task, TaskCx, TaskThread, ThreadCx};
+use task_thread::{Backend, BoxError, LeafThread, Next, Task, TaskCx, ThreadCx};
 
 /// Sleeps a second and says hello, again and again.
 struct Hello;
@@ -26,10 +26,9 @@ struct MyThread {
     stop_after: Option<Duration>,
 }
 
-impl TaskThread for MyThread {
+impl LeafThread for MyThread {
     type Signal = ();
     type Output = ();
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         "main_thread".into()

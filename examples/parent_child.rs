@@ -9,7 +9,9 @@ mod support;
 
 use std::time::Duration;
 
-use task_thread::{Backend, BoxError, ChildRef, Flow, Next, Task, TaskCx, TaskThread, ThreadCx};
+use task_thread::{
+    Backend, BoxError, ChildRef, Flow, LeafThread, Next, Task, TaskCx, TaskThread, ThreadCx,
+};
 
 /// What the child tells its parent.
 struct Message(String);
@@ -72,10 +74,9 @@ struct ChildThread {
     every: Duration,
 }
 
-impl TaskThread for ChildThread {
+impl LeafThread for ChildThread {
     type Signal = ();
     type Output = Message;
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         "subthread".into()

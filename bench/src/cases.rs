@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use task_thread::{
-    start, Backend, ChildRef, Flavour, Flow, Next, SpawnerExt, Task, TaskCx, TaskGroup, TaskThread,
-    ThreadCx,
+    start, Backend, ChildRef, Flavour, Flow, LeafThread, Next, SpawnerExt, Task, TaskCx, TaskGroup,
+    TaskThread, ThreadCx,
 };
 
 use crate::raw::{self, RawRt};
@@ -208,10 +208,9 @@ impl Task<Chatter> for Pump {
     }
 }
 
-impl TaskThread for Chatter {
+impl LeafThread for Chatter {
     type Signal = ();
     type Output = u64;
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         "chatter".into()

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
-use task_thread::{start, Backend, BoxError, Flavour, TaskThread, ThreadCx};
+use task_thread::{start, Backend, BoxError, Flavour, LeafThread, TaskThread, ThreadCx};
 
 use crate::raw;
 
@@ -32,10 +32,9 @@ impl TaskThread for Root {
 /// A child with one task, sleeping: the idle thread of cases 4 and 6.
 pub struct Leaf(pub usize);
 
-impl TaskThread for Leaf {
+impl LeafThread for Leaf {
     type Signal = ();
     type Output = ();
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         self.0.to_string()

@@ -48,7 +48,7 @@ pub enum Next {
 ///
 /// ```
 /// use std::time::Duration;
-/// use task_thread_core::{Next, Task, TaskCx, TaskThread};
+/// use task_thread_core::{LeafThread, Next, Task, TaskCx};
 ///
 /// struct Hello { count: u32 }
 ///
@@ -74,10 +74,9 @@ pub enum Next {
 ///     }
 /// }
 /// # struct Sensor;
-/// # impl TaskThread for Sensor {
+/// # impl LeafThread for Sensor {
 /// #     type Signal = ();
 /// #     type Output = f64;
-/// #     type ChildOutput = ();
 /// #     fn id(&self) -> String { "sensor".into() }
 /// # }
 /// ```
@@ -135,14 +134,13 @@ impl<T: TaskThread> TaskCx<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use task_thread_core::{BoxError, TaskThread, ThreadCx};
+    /// use task_thread_core::{BoxError, LeafThread, ThreadCx};
     ///
     /// struct Child;
     ///
-    /// impl TaskThread for Child {
+    /// impl LeafThread for Child {
     ///     type Signal = ();
     ///     type Output = String;
-    ///     type ChildOutput = ();
     ///     fn id(&self) -> String { "subthread".into() }
     ///
     ///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use async_net::{TcpListener, TcpStream};
 use futures::{AsyncReadExt, AsyncWriteExt};
-use task_thread::{BoxError, ChildRef, Flow, Next, Task, TaskCx, TaskThread, ThreadCx, ThreadEnd};
+use task_thread::{
+    BoxError, ChildRef, Flow, LeafThread, Next, Task, TaskCx, TaskThread, ThreadCx, ThreadEnd,
+};
 
 use blobs::BlobDecoder;
 
@@ -250,10 +252,9 @@ pub struct Connection {
     protocol: Protocol,
 }
 
-impl TaskThread for Connection {
+impl LeafThread for Connection {
     type Signal = ();
     type Output = Vec<u8>;
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         self.id.clone()

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use futures::channel::oneshot;
 use task_thread::{
-    start, ChildRef, Flow, OverflowPolicy, Runtime, SpawnerExt, TaskThread, ThreadConfig, ThreadCx,
-    ThreadEnd,
+    start, ChildRef, Flow, LeafThread, OverflowPolicy, Runtime, SpawnerExt, TaskThread,
+    ThreadConfig, ThreadCx, ThreadEnd,
 };
 
 const SENDERS: u32 = 4;
@@ -48,10 +48,9 @@ impl Seen {
 /// Sends `EACH` numbered signals up when told to, then stops.
 struct Chatty(u32);
 
-impl TaskThread for Chatty {
+impl LeafThread for Chatty {
     type Signal = ();
     type Output = u32;
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         format!("chatty{}", self.0)

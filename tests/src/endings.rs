@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    start, BoxError, Flow, Next, Runtime, SlotError, Task, TaskCx, TaskGroup, TaskThread, ThreadCx,
+    start, BoxError, Flow, LeafThread, Next, Runtime, SlotError, Task, TaskCx, TaskGroup, ThreadCx,
     ThreadEnd,
 };
 
@@ -32,10 +32,9 @@ impl<T> Task<T> for Doomed {
     }
 }
 
-impl TaskThread for Gated {
+impl LeafThread for Gated {
     type Signal = ();
     type Output = ();
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         "gated".into()
@@ -114,10 +113,9 @@ struct Leaky {
     context: Option<oneshot::Sender<ThreadCx<Leaky>>>,
 }
 
-impl TaskThread for Leaky {
+impl LeafThread for Leaky {
     type Signal = ();
     type Output = ();
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         "leaky".into()
@@ -168,10 +166,9 @@ impl Drop for Fragile {
     }
 }
 
-impl TaskThread for Fragile {
+impl LeafThread for Fragile {
     type Signal = ();
     type Output = ();
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         "fragile".into()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    BoxError, ChildRef, Flow, Next, OverflowPolicy, Runtime, Task, TaskCx, TaskThread,
+    BoxError, ChildRef, Flow, LeafThread, Next, OverflowPolicy, Runtime, Task, TaskCx, TaskThread,
     ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
 };
 
@@ -269,10 +269,9 @@ pub struct Leaf {
     pub log: EventLog,
 }
 
-impl TaskThread for Leaf {
+impl LeafThread for Leaf {
     type Signal = u32;
     type Output = String;
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         self.id.clone()

@@ -12,7 +12,7 @@ use super::registry::AnyChild;
 /// you know the type.
 ///
 /// ```
-/// use task_thread_core::{ChildRef, Flow, TaskThread, ThreadCx};
+/// use task_thread_core::{ChildRef, Flow, LeafThread, TaskThread, ThreadCx};
 ///
 /// struct Master;
 ///
@@ -38,10 +38,9 @@ use super::registry::AnyChild;
 /// }
 ///
 /// # struct Connection;
-/// # impl TaskThread for Connection {
+/// # impl LeafThread for Connection {
 /// #     type Signal = String;
 /// #     type Output = String;
-/// #     type ChildOutput = ();
 /// #     fn id(&self) -> String { "connection".into() }
 /// # }
 /// ```

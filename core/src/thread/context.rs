@@ -16,14 +16,13 @@ use crate::{SlotError, TaskGroup, TaskSlot};
 ///
 /// ```
 /// use std::time::Duration;
-/// use task_thread_core::{BoxError, TaskThread, ThreadCx};
+/// use task_thread_core::{BoxError, LeafThread, ThreadCx};
 ///
 /// struct Thermometer;
 ///
-/// impl TaskThread for Thermometer {
+/// impl LeafThread for Thermometer {
 ///     type Signal = ();
 ///     type Output = f64; // a reading, in degrees
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "thermometer".into() }
 ///
 ///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {

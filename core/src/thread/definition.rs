@@ -13,17 +13,16 @@ use super::failure::Failure;
 ///
 /// ```
 /// use std::net::SocketAddr;
-/// use task_thread_core::{BoxError, TaskThread, ThreadCx};
+/// use task_thread_core::{BoxError, LeafThread, ThreadCx};
 ///
 /// struct Listener {
 ///     address: String,
 ///     bound: Option<SocketAddr>,
 /// }
 ///
-/// impl TaskThread for Listener {
+/// impl LeafThread for Listener {
 ///     type Signal = ();
 ///     type Output = ();
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "listener".into() }
 ///
 ///     async fn enter(&mut self, _cx: &ThreadCx<Self>) -> Result<(), BoxError> {
@@ -43,14 +42,13 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// handler's `None` stopped the thread by accident: defect 2).
 ///
 /// ```
-/// use task_thread_core::{Flow, TaskThread, ThreadCx};
+/// use task_thread_core::{Flow, LeafThread, ThreadCx};
 ///
 /// struct Shell;
 ///
-/// impl TaskThread for Shell {
+/// impl LeafThread for Shell {
 ///     type Signal = String;
 ///     type Output = ();
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "shell".into() }
 ///
 ///     async fn on_signal(&mut self, command: String, _cx: &ThreadCx<Self>) -> Flow {
@@ -74,7 +72,7 @@ pub enum Flow {
 /// How a thread ended, as its [`join`](super::ThreadHandle::join) and its parent see it.
 ///
 /// ```
-/// use task_thread_core::{ChildRef, Flow, TaskThread, ThreadCx, ThreadEnd};
+/// use task_thread_core::{ChildRef, Flow, LeafThread, TaskThread, ThreadCx, ThreadEnd};
 ///
 /// struct Pool;
 ///
@@ -107,10 +105,9 @@ pub enum Flow {
 /// }
 ///
 /// # struct Worker { id: String }
-/// # impl TaskThread for Worker {
+/// # impl LeafThread for Worker {
 /// #     type Signal = ();
 /// #     type Output = ();
-/// #     type ChildOutput = ();
 /// #     fn id(&self) -> String { self.id.clone() }
 /// # }
 /// ```
@@ -146,14 +143,13 @@ impl std::fmt::Display for ThreadEnd {
 ///
 /// ```
 /// use std::time::Duration;
-/// use task_thread_core::{OverflowPolicy, TaskThread, ThreadConfig};
+/// use task_thread_core::{LeafThread, OverflowPolicy, ThreadConfig};
 ///
 /// struct Quotes;
 ///
-/// impl TaskThread for Quotes {
+/// impl LeafThread for Quotes {
 ///     type Signal = f64; // the latest price
 ///     type Output = ();
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "quotes".into() }
 ///
 ///     fn config(&self) -> ThreadConfig {
@@ -195,7 +191,9 @@ impl Default for ThreadConfig {
     }
 }
 
-/// A TaskThread: a group of tasks with a signal loop, a parent and children.
+/// A TaskThread: a group of tasks with a signal loop, a parent and children. A thread that
+/// starts no children implements the shorter [`LeafThread`](super::LeafThread) instead,
+/// and is a `TaskThread` through it.
 ///
 /// The library owns the value once the thread starts, and calls its methods one at a time
 /// from the thread's signal loop, in this order: [`enter`](Self::enter); then, for each
@@ -214,14 +212,13 @@ impl Default for ThreadConfig {
 /// future, so that threads can run on multi-threaded runtimes):
 ///
 /// ```
-/// use task_thread_core::{Flow, TaskThread, ThreadCx};
+/// use task_thread_core::{Flow, LeafThread, ThreadCx};
 ///
 /// struct Greeter { id: String }
 ///
-/// impl TaskThread for Greeter {
+/// impl LeafThread for Greeter {
 ///     type Signal = String;      // what the parent sends
 ///     type Output = ();          // what this thread sends to its parent
-///     type ChildOutput = ();     // what its children send to it
 ///
 ///     fn id(&self) -> String { self.id.clone() }
 ///
@@ -305,21 +302,13 @@ pub trait TaskThread: Send + Sized + 'static {
     /// One of this thread's queues is full; called on the sender's side, before the
     /// thread's [`OverflowPolicy`](super::OverflowPolicy) applies. The default logs a warning.
     fn on_overflow(overflow: &super::Overflow<'_>) {
-        tracing::warn!(
-            thread = %overflow.thread,
-            queue = ?overflow.queue,
-            capacity = overflow.capacity,
-            "queue full"
-        );
+        log_overflow(overflow);
     }
 
     /// Signals from the parent still queued when the thread ended. The default logs how
     /// many there were.
     fn on_undelivered(&mut self, signals: Vec<Self::Signal>) {
-        tracing::warn!(
-            count = signals.len(),
-            "signals undelivered at the thread's end"
-        );
+        log_undelivered(signals.len());
     }
 
     /// Signals from children still queued when the thread ended, with the id of the child
@@ -330,4 +319,19 @@ pub trait TaskThread: Send + Sized + 'static {
             "signals from children undelivered at the thread's end"
         );
     }
+}
+
+/// The default overflow hook: a warning naming the thread and the queue.
+pub(crate) fn log_overflow(overflow: &super::Overflow<'_>) {
+    tracing::warn!(
+        thread = %overflow.thread,
+        queue = ?overflow.queue,
+        capacity = overflow.capacity,
+        "queue full"
+    );
+}
+
+/// The default undelivered hook: how many signals from the parent were left.
+pub(crate) fn log_undelivered(count: usize) {
+    tracing::warn!(count, "signals undelivered at the thread's end");
 }

@@ -5,13 +5,12 @@ use std::fmt;
 /// A signal that could not be delivered, handed back to the sender.
 ///
 /// ```
-/// use task_thread_core::{SendError, TaskThread, ThreadHandle};
+/// use task_thread_core::{LeafThread, SendError, ThreadHandle};
 ///
 /// # struct Worker;
-/// # impl TaskThread for Worker {
+/// # impl LeafThread for Worker {
 /// #     type Signal = String;
 /// #     type Output = ();
-/// #     type ChildOutput = ();
 /// #     fn id(&self) -> String { "worker".into() }
 /// # }
 /// /// Sends `job`; returns whether the worker is still worth sending to.
@@ -98,7 +97,7 @@ impl<S> std::error::Error for SendError<S> {}
 /// Why a thread could not be started or a child added.
 ///
 /// ```
-/// use task_thread_core::{Flow, TaskThread, ThreadCx, ThreadError};
+/// use task_thread_core::{Flow, LeafThread, TaskThread, ThreadCx, ThreadError};
 ///
 /// struct Server;
 ///
@@ -120,10 +119,9 @@ impl<S> std::error::Error for SendError<S> {}
 /// }
 ///
 /// # struct Connection { peer: String }
-/// # impl TaskThread for Connection {
+/// # impl LeafThread for Connection {
 /// #     type Signal = ();
 /// #     type Output = ();
-/// #     type ChildOutput = ();
 /// #     fn id(&self) -> String { self.peer.clone() }
 /// # }
 /// ```

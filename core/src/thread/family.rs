@@ -167,19 +167,17 @@ impl<T: TaskThread> ThreadCx<T> {
     /// `C` is checked when sending (else [`SendError::NoSuchChild`], the signal handed back).
     ///
     /// ```
-    /// # use task_thread_core::{TaskThread, ThreadCx, SendError};
+    /// # use task_thread_core::{LeafThread, SendError, ThreadCx};
     /// # struct Worker;
-    /// # impl TaskThread for Worker {
+    /// # impl LeafThread for Worker {
     /// #     type Signal = u32;
     /// #     type Output = ();
-    /// #     type ChildOutput = ();
     /// #     fn id(&self) -> String { "w".into() }
     /// # }
     /// # struct Pool;
-    /// # impl TaskThread for Pool {
+    /// # impl LeafThread for Pool {
     /// #     type Signal = ();
     /// #     type Output = ();
-    /// #     type ChildOutput = ();
     /// #     fn id(&self) -> String { "pool".into() }
     /// # }
     /// async fn give_job(pool: &ThreadCx<Pool>) -> Result<(), SendError<u32>> {
@@ -191,19 +189,17 @@ impl<T: TaskThread> ThreadCx<T> {
     /// A signal of another type does not compile:
     ///
     /// ```compile_fail
-    /// # use task_thread_core::{TaskThread, ThreadCx};
+    /// # use task_thread_core::{LeafThread, ThreadCx};
     /// # struct Worker;
-    /// # impl TaskThread for Worker {
+    /// # impl LeafThread for Worker {
     /// #     type Signal = u32;
     /// #     type Output = ();
-    /// #     type ChildOutput = ();
     /// #     fn id(&self) -> String { "w".into() }
     /// # }
     /// # struct Pool;
-    /// # impl TaskThread for Pool {
+    /// # impl LeafThread for Pool {
     /// #     type Signal = ();
     /// #     type Output = ();
-    /// #     type ChildOutput = ();
     /// #     fn id(&self) -> String { "pool".into() }
     /// # }
     /// async fn give_job(pool: &ThreadCx<Pool>) {

@@ -18,12 +18,11 @@ use super::mailbox::Mailbox;
 /// tasks alone. So a parent holding its child's handle cannot speak as the child:
 ///
 /// ```compile_fail
-/// # use task_thread_core::{TaskThread, ThreadHandle};
+/// # use task_thread_core::{LeafThread, ThreadHandle};
 /// # struct Child;
-/// # impl TaskThread for Child {
+/// # impl LeafThread for Child {
 /// #     type Signal = ();
 /// #     type Output = String;
-/// #     type ChildOutput = ();
 /// #     fn id(&self) -> String { "child".into() }
 /// # }
 /// async fn impersonate(child: &ThreadHandle<Child>) {
@@ -49,14 +48,13 @@ use super::mailbox::Mailbox;
 /// runtime dropped: its children are then terminated, not awaited).
 ///
 /// ```
-/// use task_thread_core::{start, Flow, Runtime, TaskThread, ThreadCx, ThreadEnd};
+/// use task_thread_core::{Flow, LeafThread, Runtime, ThreadCx, ThreadEnd, start};
 ///
 /// struct Echo;
 ///
-/// impl TaskThread for Echo {
+/// impl LeafThread for Echo {
 ///     type Signal = String;
 ///     type Output = ();
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "echo".into() }
 ///     async fn on_signal(&mut self, text: String, _cx: &ThreadCx<Self>) -> Flow {
 ///         tracing::info!("{text}");

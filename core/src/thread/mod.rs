@@ -22,6 +22,7 @@ mod errors;
 mod failure;
 mod family;
 mod handle;
+mod leaf;
 mod mailbox;
 mod overflow;
 mod receiver;
@@ -36,6 +37,7 @@ pub use definition::{BoxError, Flow, TaskThread, ThreadConfig, ThreadEnd};
 pub use errors::{SendError, ThreadError};
 pub use failure::{Failure, Panicked};
 pub use handle::ThreadHandle;
+pub use leaf::LeafThread;
 pub use overflow::{Overflow, OverflowPolicy, QueueKind};
 
 /// Starts `thread` with no parent and returns its handle once it has entered and its
@@ -51,13 +53,12 @@ pub use overflow::{Overflow, OverflowPolicy, QueueKind};
 /// ```
 /// use std::future::Future;
 /// use std::time::Duration;
-/// use task_thread_core::{start, Runtime, SpawnerExt, TaskThread, ThreadEnd, ThreadError};
+/// use task_thread_core::{LeafThread, Runtime, SpawnerExt, ThreadEnd, ThreadError, start};
 ///
 /// # struct Master;
-/// # impl TaskThread for Master {
+/// # impl LeafThread for Master {
 /// #     type Signal = ();
 /// #     type Output = ();
-/// #     type ChildOutput = ();
 /// #     fn id(&self) -> String { "master".into() }
 /// # }
 /// async fn serve_until(

@@ -14,16 +14,15 @@ use super::errors::SendError;
 /// [`on_overflow`](super::TaskThread::on_overflow) hook has been called.
 ///
 /// ```
-/// use task_thread_core::{OverflowPolicy, SendError, TaskThread, ThreadConfig, ThreadHandle};
+/// use task_thread_core::{LeafThread, OverflowPolicy, SendError, ThreadConfig, ThreadHandle};
 ///
 /// struct Sink {
 ///     lossy: bool,
 /// }
 ///
-/// impl TaskThread for Sink {
+/// impl LeafThread for Sink {
 ///     type Signal = String;
 ///     type Output = ();
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "sink".into() }
 ///
 ///     fn config(&self) -> ThreadConfig {
@@ -84,17 +83,16 @@ pub enum QueueKind {
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
-/// use task_thread_core::{Overflow, TaskThread};
+/// use task_thread_core::{LeafThread, Overflow};
 ///
 /// // The hook runs on the sender's side and has no `self`: a metric goes in a static.
 /// static OVERFLOWS: AtomicUsize = AtomicUsize::new(0);
 ///
 /// struct Ingest;
 ///
-/// impl TaskThread for Ingest {
+/// impl LeafThread for Ingest {
 ///     type Signal = Vec<u8>;
 ///     type Output = ();
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "ingest".into() }
 ///
 ///     fn on_overflow(overflow: &Overflow<'_>) {

@@ -18,14 +18,13 @@ use crate::Spawner;
 /// each end on the signal. Returns how the root ended.
 ///
 /// ```
-/// use task_thread_core::{Backend, TaskThread, ThreadEnd};
+/// use task_thread_core::{Backend, LeafThread, ThreadEnd};
 ///
 /// struct Main;
 ///
-/// impl TaskThread for Main {
+/// impl LeafThread for Main {
 ///     type Signal = ();
 ///     type Output = ();
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "main".into() }
 /// }
 ///
