@@ -7,6 +7,7 @@
 //! ```
 mod support;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use task_thread::{Backend, BoxError, LeafThread, Next, Task, TaskCx, ThreadCx};
@@ -22,17 +23,13 @@ impl<T> Task<T> for Hello {
     }
 }
 
-struct MyThread {
-    stop_after: Option<Duration>,
+struct MainThread {
+    stop_after: Option<Duration>, // `--seconds N`
 }
 
-impl LeafThread for MyThread {
+impl LeafThread for MainThread {
     type Signal = ();
     type Output = ();
-
-    fn id(&self) -> String {
-        "main_thread".into()
-    }
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         cx.slot("hello").re_create(Hello).await?;
@@ -50,21 +47,10 @@ impl LeafThread for MyThread {
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
     support::init_logging();
     let options = support::Options::from_args();
-    let end = options.backend.block_on(|rt| async move {
-        tracing::info!(
-            "running on {}; Ctrl-C stops",
-            task_thread::Spawner::name(&rt)
-        );
-        task_thread::run(
-            &rt,
-            MyThread {
-                stop_after: options.seconds,
-            },
-        )
-        .await
-    });
-    tracing::info!("ended: {end:?}");
+    options.backend.run(MainThread {
+        stop_after: options.seconds,
+    })
 }

@@ -7,42 +7,30 @@
 //! ```
 mod support;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
-use task_thread::{
-    Backend, BoxError, ChildRef, Flow, LeafThread, Next, Task, TaskCx, TaskThread, ThreadCx,
-};
+use task_thread::{Backend, BoxError, ChildRef, Flow, LeafThread, TaskThread, ThreadCx};
 
-/// What the child tells its parent.
-struct Message(String);
-
-struct Hello;
-
-impl<T> Task<T> for Hello {
-    async fn run(&mut self, cx: &TaskCx<T>) -> Next {
-        cx.sleep(Duration::from_secs(1)).await;
-        tracing::info!("Hello from {}", cx.thread_id());
-        Next::Reschedule
-    }
-}
-
-struct ParentThread {
+struct MainThread {
     every: Duration,
-    stop_after: Option<Duration>,
+    stop_after: Option<Duration>, // `--seconds N`
 }
 
-impl TaskThread for ParentThread {
+impl TaskThread for MainThread {
     type Signal = ();
     type Output = ();
-    type ChildOutput = Message;
-
-    fn id(&self) -> String {
-        "main_thread".into()
-    }
+    type ChildOutput = String;
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        cx.slot("hello").re_create(Hello).await?;
-        cx.spawn_child(ChildThread { every: self.every }).await?;
+        cx.slot("hello")
+            .re_create_fn(|task| async move {
+                task.sleep(Duration::from_secs(1)).await;
+                tracing::info!("Hello from {}", task.thread_id());
+                task.re_schedule();
+            })
+            .await?;
+        cx.spawn_child(Subthread { every: self.every }).await?;
         if let Some(after) = self.stop_after {
             cx.stop_after(after).await?;
         }
@@ -50,17 +38,8 @@ impl TaskThread for ParentThread {
         Ok(())
     }
 
-    async fn on_child_signal(
-        &mut self,
-        message: Message,
-        child: &ChildRef,
-        _cx: &ThreadCx<Self>,
-    ) -> Flow {
-        tracing::info!(
-            "Got message {} from child with id {}",
-            message.0,
-            child.id()
-        );
+    async fn on_child_signal(&mut self, msg: String, from: &ChildRef, _: &ThreadCx<Self>) -> Flow {
+        tracing::info!("Got message {msg} from child with id {}", from.id());
         Flow::Continue
     }
 
@@ -70,30 +49,24 @@ impl TaskThread for ParentThread {
     }
 }
 
-struct ChildThread {
+struct Subthread {
     every: Duration,
 }
 
-impl LeafThread for ChildThread {
+impl LeafThread for Subthread {
     type Signal = ();
-    type Output = Message;
-
-    fn id(&self) -> String {
-        "subthread".into()
-    }
+    type Output = String;
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        let (thread, every) = (cx.clone(), self.every);
-        cx.slot("messenger")
-            .re_create_fn(move |task| {
-                let thread = thread.clone();
-                async move {
-                    task.sleep(every).await;
-                    let message = Message("hello from child".into());
-                    if thread.send_to_parent(message).await.is_ok() {
-                        task.re_schedule();
-                    }
-                }
+        let every = self.every;
+        cx.slot("hello")
+            .re_create_fn(move |task| async move {
+                task.sleep(every).await;
+                let _ = task
+                    .thread()
+                    .send_to_parent("hello from child".into())
+                    .await;
+                task.re_schedule();
             })
             .await?;
         Ok(())
@@ -105,20 +78,10 @@ impl LeafThread for ChildThread {
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
     support::init_logging();
     let options = support::Options::from_args();
     let every = Duration::from_secs_f64(options.get("--every", 5.0));
-    let end = options.backend.block_on(|rt| async move {
-        tracing::info!(
-            "running on {}; Ctrl-C stops",
-            task_thread::Spawner::name(&rt)
-        );
-        let parent = ParentThread {
-            every,
-            stop_after: options.seconds,
-        };
-        task_thread::run(&rt, parent).await
-    });
-    tracing::info!("ended: {end:?}");
+    let stop_after = options.seconds;
+    options.backend.run(MainThread { every, stop_after })
 }

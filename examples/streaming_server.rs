@@ -15,6 +15,6 @@ mod cli;
 mod servers;
 mod support;
 
-fn main() {
-    cli::main(servers::Protocol::Blobs);
+fn main() -> std::process::ExitCode {
+    cli::main(servers::Protocol::Blobs)
 }

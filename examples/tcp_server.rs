@@ -14,6 +14,6 @@ mod cli;
 mod servers;
 mod support;
 
-fn main() {
-    cli::main(servers::Protocol::Packets);
+fn main() -> std::process::ExitCode {
+    cli::main(servers::Protocol::Packets)
 }

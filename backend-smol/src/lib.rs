@@ -176,3 +176,26 @@ fn shutdown_signal() -> impl Future<Output = io::Result<ShutdownSignal>> + Send 
         ))
     }
 }
+
+/// A whole program on a smol executor with one thread per core: runs `root` until SIGINT or SIGTERM or its own end, and
+/// returns the status to exit with ([`Backend::run`]).
+///
+/// ```no_run
+/// use std::process::ExitCode;
+/// use task_thread_core::LeafThread;
+///
+/// struct Master;
+///
+/// impl LeafThread for Master {
+///     type Signal = ();
+///     type Output = ();
+///     fn id(&self) -> String { "master".into() }
+/// }
+///
+/// fn main() -> ExitCode {
+///     task_thread_smol::run(Master)
+/// }
+/// ```
+pub fn run<T: task_thread_core::TaskThread>(root: T) -> std::process::ExitCode {
+    Smol::default().run(root)
+}

@@ -190,3 +190,26 @@ impl RawTask for TokioTask {
         })
     }
 }
+
+/// A whole program on tokio's multi-thread runtime: runs `root` until SIGINT or SIGTERM or its own end, and
+/// returns the status to exit with ([`Backend::run`]).
+///
+/// ```no_run
+/// use std::process::ExitCode;
+/// use task_thread_core::LeafThread;
+///
+/// struct Master;
+///
+/// impl LeafThread for Master {
+///     type Signal = ();
+///     type Output = ();
+///     fn id(&self) -> String { "master".into() }
+/// }
+///
+/// fn main() -> ExitCode {
+///     task_thread_tokio::run(Master)
+/// }
+/// ```
+pub fn run<T: task_thread_core::TaskThread>(root: T) -> std::process::ExitCode {
+    Tokio::multi_thread().run(root)
+}

@@ -294,6 +294,35 @@ pub trait Backend {
     where
         F: FnOnce(Runtime) -> Fut,
         Fut: Future;
+
+    /// A whole program: starts the runtime, runs `root` as the tree's root until SIGINT or
+    /// SIGTERM or its own end (see [`run`](crate::run)), logs how it ended, and returns the
+    /// status to exit with ([`ThreadEnd::exit_code`](crate::ThreadEnd::exit_code)).
+    ///
+    /// ```
+    /// use std::process::ExitCode;
+    /// use task_thread_core::{Backend, LeafThread};
+    ///
+    /// struct Main;
+    ///
+    /// impl LeafThread for Main {
+    ///     type Signal = ();
+    ///     type Output = ();
+    ///     fn id(&self) -> String { "main".into() }
+    /// }
+    ///
+    /// fn main_of_a_program(backend: impl Backend) -> ExitCode {
+    ///     backend.run(Main)
+    /// }
+    /// ```
+    fn run<T: crate::TaskThread>(&self, root: T) -> std::process::ExitCode {
+        let end = self.block_on(|rt| async move { crate::run(&rt, root).await });
+        match &end {
+            crate::ThreadEnd::Stopped => tracing::info!("the tree ended: {end}"),
+            _ => tracing::error!("the tree ended: {end}"),
+        }
+        end.exit_code()
+    }
 }
 
 /// Completes after the first of two futures; the other is dropped.

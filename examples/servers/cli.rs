@@ -1,6 +1,7 @@
 //! The command line of both server examples: options, logging, the root thread.
 
 use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use task_thread::Backend;
@@ -8,8 +9,9 @@ use task_thread::Backend;
 use crate::servers::{Master, Protocol, ServerOptions};
 use crate::support;
 
-/// Runs the master with `protocol` until Ctrl-C (or `--seconds N`).
-pub fn main(protocol: Protocol) {
+/// Runs the master with `protocol` until Ctrl-C (or `--seconds N`); the status says how
+/// the tree ended.
+pub fn main(protocol: Protocol) -> ExitCode {
     support::init_logging();
     let options = support::Options::from_args();
     let address: IpAddr = options.get("--address", IpAddr::from([0, 0, 0, 0]));
@@ -19,13 +21,6 @@ pub fn main(protocol: Protocol) {
         max_clients: options.get("--max-clients", 10),
         protocol,
     };
-    let end = options.backend.block_on(|rt| async move {
-        tracing::info!(
-            "running on {}; Ctrl-C stops",
-            task_thread::Spawner::name(&rt)
-        );
-        let master = Master::new(server).stopping_after(options.seconds);
-        task_thread::run(&rt, master).await
-    });
-    tracing::info!("ended: {end:?}");
+    let master = Master::new(server).stopping_after(options.seconds);
+    options.backend.run(master)
 }

@@ -19,6 +19,7 @@
 
 pub mod crowds;
 pub mod endings;
+pub mod exit_codes;
 pub mod family;
 pub mod fixtures;
 pub mod logs;
@@ -93,6 +94,11 @@ where
 #[macro_export]
 macro_rules! conformance_suite {
     ($backend:expr) => {
+        #[test]
+        fn run_returns_the_exit_status_of_the_root() {
+            $crate::exit_codes::run_returns_the_exit_status_of_the_root(&$backend);
+        }
+
         $crate::__cases! { $backend;
             spawner::spawn_returns_the_value,
             spawner::cancel_is_reported_as_cancelled,

@@ -32,10 +32,6 @@ impl LeafThread for Reporter {
     type Signal = ();
     type Output = String;
 
-    fn id(&self) -> String {
-        "reporter".into()
-    }
-
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         let mut runs = 0;
         cx.slot("greeter")
@@ -66,7 +62,8 @@ impl LeafThread for Reporter {
 }
 
 /// Both forms reach their thread: what they send arrives in order, and the `Task` form's
-/// stop ends the thread, whose parent sees it end.
+/// stop ends the thread, whose parent sees it end. (`Reporter` names no id: its id is its
+/// type's name, `reporter`.)
 pub async fn a_task_reaches_its_thread_in_both_forms(rt: Runtime) {
     let log = EventLog::default();
     let parent = start_inside(&rt, Node::new("p", &log)).await;

@@ -46,6 +46,8 @@ pub enum Failure {
     HangingExit,
     /// `enter` stops the thread before its loop runs.
     StopInEnter,
+    /// `enter` stops the thread, and its `exit` never returns.
+    HangingExitAfterStop,
     /// `on_undelivered` panics.
     PanicInUndelivered,
 }
@@ -166,7 +168,7 @@ impl TaskThread for Node {
                     .re_create_fn(|cx| async move { panic!("task of {} fails", cx.thread_id()) })
                     .await?;
             }
-            Failure::StopInEnter => cx.stop(),
+            Failure::StopInEnter | Failure::HangingExitAfterStop => cx.stop(),
             _ => {}
         }
         for child in std::mem::take(&mut self.children) {
@@ -177,7 +179,10 @@ impl TaskThread for Node {
 
     async fn exit(&mut self, _cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         self.log.push(&format!("exit {}", self.id));
-        if self.failure == Failure::HangingExit {
+        if matches!(
+            self.failure,
+            Failure::HangingExit | Failure::HangingExitAfterStop
+        ) {
             // Logged when the hanging exit is dropped (by its thread's deadline, or with its
             // task when an ancestor forces it): nothing of a forced thread keeps running.
             let _dropped = LogOnDrop(self.log.clone(), format!("exit {} dropped", self.id));

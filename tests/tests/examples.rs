@@ -122,13 +122,13 @@ macro_rules! seconds_on_every_flavour {
 
 seconds_on_every_flavour! {
     parent_child_ends_after_seconds_on_tokio_multi_thread: "parent_child" on "tokio"
-        expecting ["stopping after", "main_thread exits", "subthread exits", "ended: Stopped"],
+        expecting ["stopping after", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     parent_child_ends_after_seconds_on_tokio_current_thread: "parent_child" on "tokio-current-thread"
-        expecting ["stopping after", "main_thread exits", "subthread exits", "ended: Stopped"],
+        expecting ["stopping after", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     parent_child_ends_after_seconds_on_async_std: "parent_child" on "async-std"
-        expecting ["stopping after", "main_thread exits", "subthread exits", "ended: Stopped"],
+        expecting ["stopping after", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     parent_child_ends_after_seconds_on_smol: "parent_child" on "smol"
-        expecting ["stopping after", "main_thread exits", "subthread exits", "ended: Stopped"],
+        expecting ["stopping after", "main_thread exits", "subthread exits", "the tree ended: stopped"],
 }
 
 macro_rules! on_every_flavour {
@@ -150,36 +150,38 @@ on_every_flavour! {
         expecting ["got Interrupt, stopping", "all tasks ended, bye"],
     hello_task_ends_on_sigint_on_smol: "hello_task" on "smol" after "Ctrl-C stops"
         expecting ["got Interrupt, stopping", "all tasks ended, bye"],
+    inside_tokio_main_ends_on_sigint: "inside_tokio_main" on "tokio" after "heartbeat entered"
+        expecting ["shutdown signal received", "the tree ended: stopped"],
     hello_world_ends_on_sigint_on_tokio_multi_thread: "hello_world" on "tokio" after "main_thread entered"
-        expecting ["shutdown signal received", "main_thread exits", "ended: Stopped"],
+        expecting ["shutdown signal received", "main_thread exits", "the tree ended: stopped"],
     hello_world_ends_on_sigint_on_tokio_current_thread: "hello_world" on "tokio-current-thread" after "main_thread entered"
-        expecting ["shutdown signal received", "main_thread exits", "ended: Stopped"],
+        expecting ["shutdown signal received", "main_thread exits", "the tree ended: stopped"],
     hello_world_ends_on_sigint_on_async_std: "hello_world" on "async-std" after "main_thread entered"
-        expecting ["shutdown signal received", "main_thread exits", "ended: Stopped"],
+        expecting ["shutdown signal received", "main_thread exits", "the tree ended: stopped"],
     hello_world_ends_on_sigint_on_smol: "hello_world" on "smol" after "main_thread entered"
-        expecting ["shutdown signal received", "main_thread exits", "ended: Stopped"],
+        expecting ["shutdown signal received", "main_thread exits", "the tree ended: stopped"],
     parent_child_ends_on_sigint_on_tokio_multi_thread: "parent_child" on "tokio" after "main_thread entered"
-        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
+        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     parent_child_ends_on_sigint_on_tokio_current_thread: "parent_child" on "tokio-current-thread" after "main_thread entered"
-        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
+        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     parent_child_ends_on_sigint_on_async_std: "parent_child" on "async-std" after "main_thread entered"
-        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
+        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     parent_child_ends_on_sigint_on_smol: "parent_child" on "smol" after "main_thread entered"
-        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "ended: Stopped"],
+        expecting ["shutdown signal received", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     tcp_server_ends_on_sigint_on_tokio_multi_thread: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio" after "listening on"
-        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+        expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     tcp_server_ends_on_sigint_on_tokio_current_thread: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio-current-thread" after "listening on"
-        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+        expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     tcp_server_ends_on_sigint_on_async_std: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "async-std" after "listening on"
-        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+        expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     tcp_server_ends_on_sigint_on_smol: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "smol" after "listening on"
-        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+        expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     streaming_server_ends_on_sigint_on_tokio_multi_thread: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio" after "listening on"
-        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+        expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     streaming_server_ends_on_sigint_on_tokio_current_thread: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio-current-thread" after "listening on"
-        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+        expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     streaming_server_ends_on_sigint_on_async_std: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "async-std" after "listening on"
-        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+        expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     streaming_server_ends_on_sigint_on_smol: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "smol" after "listening on"
-        expecting ["shutdown signal received", "closing the listener", "ended: Stopped"],
+        expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
 }

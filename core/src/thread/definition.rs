@@ -129,6 +129,27 @@ pub enum ThreadEnd {
     },
 }
 
+impl ThreadEnd {
+    /// The status a program whose root ended so should exit with: success for a clean
+    /// stop, failure for a failed or forced end.
+    ///
+    /// ```
+    /// use std::process::ExitCode;
+    /// use task_thread_core::ThreadEnd;
+    ///
+    /// assert_eq!(ThreadEnd::Stopped.exit_code(), ExitCode::SUCCESS);
+    /// let forced = ThreadEnd::Forced { what: "exit".into() };
+    /// assert_eq!(forced.exit_code(), ExitCode::FAILURE);
+    /// ```
+    #[must_use]
+    pub fn exit_code(&self) -> std::process::ExitCode {
+        match self {
+            ThreadEnd::Stopped => std::process::ExitCode::SUCCESS,
+            _ => std::process::ExitCode::FAILURE,
+        }
+    }
+}
+
 impl std::fmt::Display for ThreadEnd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -236,8 +257,13 @@ pub trait TaskThread: Send + Sized + 'static {
     /// What this thread's children send to it.
     type ChildOutput: Send + 'static;
 
-    /// A unique id among its siblings (the original's `getId`), used to find it.
-    fn id(&self) -> String;
+    /// A unique id among its siblings (the original's `getId`), used to find it. The
+    /// default is the type's name in snake case (`MainThread` is `"main_thread"`), which
+    /// suits a thread of which its parent has one; siblings of one type each need their own
+    /// (a second child with the same id is refused: [`ThreadError::DuplicateId`](super::ThreadError::DuplicateId)).
+    fn id(&self) -> String {
+        id_of_type::<Self>()
+    }
 
     /// A human-readable description (the original's `getInfo`); defaults to the id.
     fn info(&self) -> String {
@@ -334,4 +360,48 @@ pub(crate) fn log_overflow(overflow: &super::Overflow<'_>) {
 /// The default undelivered hook: how many signals from the parent were left.
 pub(crate) fn log_undelivered(count: usize) {
     tracing::warn!(count, "signals undelivered at the thread's end");
+}
+
+/// A thread type's default id: its name, without its path or generic arguments, in snake
+/// case (`MainThread<u8>` is `"main_thread"`).
+pub(crate) fn id_of_type<T>() -> String {
+    let name = std::any::type_name::<T>();
+    let name = name.split('<').next().unwrap_or(name);
+    let name = name.rsplit("::").next().unwrap_or(name);
+    let chars: Vec<char> = name.chars().collect();
+    let mut id = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        // A word starts at an upper-case letter after a lower-case one or a digit, or at
+        // the last capital of an acronym before a lower-case letter (`TCPServer`).
+        let before = i.checked_sub(1).map(|b| chars[b]);
+        let after = chars.get(i + 1);
+        let starts_word = c.is_uppercase()
+            && before.is_some_and(|b| !b.is_uppercase() || after.is_some_and(|a| a.is_lowercase()));
+        if starts_word && before != Some('_') {
+            id.push('_');
+        }
+        id.extend(c.to_lowercase());
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_of_type;
+
+    struct MainThread;
+    struct Subthread;
+    struct Pool<T>(T);
+    #[allow(clippy::upper_case_acronyms)]
+    struct TCPServer;
+    struct Http2Client;
+
+    #[test]
+    fn a_default_id_is_the_type_name_in_snake_case() {
+        assert_eq!(id_of_type::<MainThread>(), "main_thread");
+        assert_eq!(id_of_type::<Subthread>(), "subthread");
+        assert_eq!(id_of_type::<Pool<MainThread>>(), "pool");
+        assert_eq!(id_of_type::<TCPServer>(), "tcp_server");
+        assert_eq!(id_of_type::<Http2Client>(), "http2_client");
+    }
 }

@@ -46,8 +46,10 @@ pub trait LeafThread: Send + Sized + 'static {
     /// What this thread sends to its parent.
     type Output: Send + 'static;
 
-    /// As [`TaskThread::id`].
-    fn id(&self) -> String;
+    /// As [`TaskThread::id`]; defaults to the type's name in snake case.
+    fn id(&self) -> String {
+        super::definition::id_of_type::<Self>()
+    }
 
     /// As [`TaskThread::info`]; defaults to the id.
     fn info(&self) -> String {

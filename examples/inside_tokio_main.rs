@@ -1,0 +1,51 @@
+//! A tree inside a program that already runs tokio (`#[tokio::main]`): take the runtime
+//! you are in with `task_thread::tokio::current()`, run the root with `task_thread::run`,
+//! and turn its end into the exit status. Ctrl-C (or `--seconds N`) ends it.
+//!
+//! ```text
+//! cargo run --example inside_tokio_main -- --seconds 3
+//! ```
+use std::process::ExitCode;
+use std::time::Duration;
+
+use task_thread::{BoxError, LeafThread, ThreadCx};
+
+struct Heartbeat {
+    stop_after: Option<Duration>,
+}
+
+impl LeafThread for Heartbeat {
+    type Signal = ();
+    type Output = ();
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        cx.slot("beat")
+            .re_create_fn(|task| async move {
+                task.sleep(Duration::from_secs(1)).await;
+                tracing::info!("{} beats", task.thread_id());
+                task.re_schedule();
+            })
+            .await?;
+        if let Some(after) = self.stop_after {
+            cx.stop_after(after).await?;
+        }
+        tracing::info!("{} entered", cx.id());
+        Ok(())
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+    let stop_after = std::env::args()
+        .skip_while(|arg| arg != "--seconds")
+        .nth(1)
+        .map(|seconds| Duration::from_secs_f64(seconds.parse().expect("--seconds N")));
+    // The runtime `#[tokio::main]` started, as a task-thread `Runtime`.
+    let rt = task_thread::tokio::current();
+    let end = task_thread::run(&rt, Heartbeat { stop_after }).await;
+    tracing::info!("the tree ended: {end}");
+    end.exit_code()
+}
