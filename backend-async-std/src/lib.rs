@@ -66,6 +66,7 @@ impl Backend for AsyncStd {
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[must_use]
 pub fn runtime() -> Runtime {
     Runtime::new(AsyncStdSpawner)
 }

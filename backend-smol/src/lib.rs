@@ -51,6 +51,7 @@ pub struct Smol {
 
 impl Smol {
     /// An executor driven by `threads` OS threads (at least 1: the caller's).
+    #[must_use]
     pub fn with_threads(threads: usize) -> Self {
         Smol {
             threads: threads.max(1),

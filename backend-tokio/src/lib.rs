@@ -47,11 +47,13 @@ pub struct Tokio {
 
 impl Tokio {
     /// tokio's work-stealing runtime, one worker per core.
+    #[must_use]
     pub fn multi_thread() -> Self {
         Tokio { multi_thread: true }
     }
 
     /// tokio's single-threaded runtime: every task runs on the thread calling `block_on`.
+    #[must_use]
     pub fn current_thread() -> Self {
         Tokio {
             multi_thread: false,
@@ -107,6 +109,7 @@ impl Backend for Tokio {
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[must_use]
 pub fn current() -> Runtime {
     Runtime::new(TokioSpawner {
         handle: Handle::current(),

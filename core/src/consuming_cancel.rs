@@ -96,6 +96,7 @@ impl<H: ConsumingCancel> ConsumingCancelTask<H> {
 
     /// A task that never ran: it reports itself cancelled (for a spawn refused because the
     /// runtime has shut down).
+    #[must_use]
     pub fn refused() -> Self {
         ConsumingCancelTask {
             state: State::Ended(Some(None)),

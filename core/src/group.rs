@@ -224,6 +224,7 @@ impl TaskGroup {
     /// The slot named `name`, created empty on first use. A slot that has no task and no
     /// handle left is forgotten; asking for it again gives a new empty slot, which behaves
     /// the same.
+    #[must_use]
     pub fn slot(&self, name: &str) -> TaskSlot {
         let mut slots = lock(&self.shared.slots);
         if let Some(slot) = slots.get(name) {
@@ -235,6 +236,7 @@ impl TaskGroup {
     }
 
     /// The owner's id given at creation.
+    #[must_use]
     pub fn owner(&self) -> &str {
         &self.shared.owner
     }
@@ -245,11 +247,13 @@ impl TaskGroup {
     }
 
     /// The runtime the group's tasks run on.
+    #[must_use]
     pub fn runtime(&self) -> &Runtime {
         &self.shared.runtime
     }
 
     /// The number of tasks of this group whose futures have not been dropped yet.
+    #[must_use]
     pub fn live_tasks(&self) -> usize {
         self.shared.live.load(Ordering::Acquire)
     }

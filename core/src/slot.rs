@@ -199,12 +199,14 @@ impl<T> TaskSlot<T> {
     }
 
     /// The slot's name.
+    #[must_use]
     pub fn name(&self) -> &str {
         &self.shared.name
     }
 
     /// Whether the slot holds a task that has not ended (a spawned task that has not
     /// started yet counts).
+    #[must_use]
     pub fn is_live(&self) -> bool {
         let state = lock(&self.shared.state);
         // Being spawned counts: the task may already be running and asking.

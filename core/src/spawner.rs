@@ -78,12 +78,15 @@ pub trait RawTask: Send + 'static {
 ///     match rt.shutdown_signal().await {
 ///         Ok(ShutdownSignal::Interrupt) => "Ctrl-C",
 ///         Ok(ShutdownSignal::Terminate) => "SIGTERM",
+///         // Signals a later version may listen for too (SIGHUP, say).
+///         Ok(_) => "another signal",
 ///         // The platform or the backend cannot listen: say so, do not hang.
 ///         Err(_) => "no signal handling here",
 ///     }
 /// }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ShutdownSignal {
     /// SIGINT (Ctrl-C).
     Interrupt,

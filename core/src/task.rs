@@ -153,6 +153,7 @@ impl<T: TaskThread> TaskCx<T> {
     ///     }
     /// }
     /// ```
+    #[must_use]
     pub fn thread(&self) -> &ThreadCx<T> {
         self.slot.thread::<T>()
     }
@@ -169,16 +170,19 @@ impl<T> TaskCx<T> {
     }
 
     /// The id of the thread owning the task's slot.
+    #[must_use]
     pub fn thread_id(&self) -> &str {
         &self.slot.group.owner
     }
 
     /// The name of the task's slot.
+    #[must_use]
     pub fn task_name(&self) -> &str {
         &self.slot.name
     }
 
     /// The runtime the task runs on.
+    #[must_use]
     pub fn runtime(&self) -> &Runtime {
         &self.slot.group.runtime
     }

@@ -51,21 +51,25 @@ pub struct ChildRef {
 
 impl ChildRef {
     /// The child's id.
+    #[must_use]
     pub fn id(&self) -> &str {
         self.child.core().id()
     }
 
     /// The child's info.
+    #[must_use]
     pub fn info(&self) -> &str {
         self.child.core().info()
     }
 
     /// Whether the child is a `C`.
+    #[must_use]
     pub fn is<C: TaskThread>(&self) -> bool {
         self.child.thread_type() == TypeId::of::<C>()
     }
 
     /// The child's typed handle, if it is a `C`.
+    #[must_use]
     pub fn handle<C: TaskThread>(&self) -> Option<ThreadHandle<C>> {
         handle_of(&self.child)
     }

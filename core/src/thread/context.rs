@@ -55,33 +55,39 @@ impl<T: TaskThread> Clone for ThreadCx<T> {
 
 impl<T: TaskThread> ThreadCx<T> {
     /// The thread's id.
+    #[must_use]
     pub fn id(&self) -> &str {
         self.handle.id()
     }
 
     /// The thread's info.
+    #[must_use]
     pub fn info(&self) -> &str {
         self.handle.info()
     }
 
     /// The runtime the thread runs on.
+    #[must_use]
     pub fn runtime(&self) -> &crate::Runtime {
         self.handle.runtime()
     }
 
     /// The thread's task slots.
+    #[must_use]
     pub fn tasks(&self) -> &TaskGroup {
         &self.handle.core.tasks
     }
 
     /// The thread's slot named `name` (the original's `self.tasks.name`). Its tasks reach
     /// this thread through [`TaskCx::thread`](crate::TaskCx::thread).
+    #[must_use]
     pub fn slot(&self, name: &str) -> TaskSlot<T> {
         self.handle.core.tasks.slot(name).of_thread(self)
     }
 
     /// The outside view of this thread, to give away: to a peer that sends it signals, to
     /// code that may terminate or join it. It cannot act as the thread.
+    #[must_use]
     pub fn handle(&self) -> &ThreadHandle<T> {
         &self.handle
     }

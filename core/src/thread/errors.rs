@@ -32,6 +32,7 @@ use std::fmt;
 /// }
 /// ```
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError<S> {
     /// The receiving thread has ended (or was never started).
     Ended(S),

@@ -46,21 +46,25 @@ impl Failure {
 
     /// Where the thread failed: `"enter"`, `"exit"`, `"on_signal"`, `"on_child_signal"`,
     /// `"on_child_ended"`, `"task <slot>"`, or `"thread"` (outside every user method).
+    #[must_use]
     pub fn during(&self) -> &str {
         &self.during
     }
 
     /// The error, as the user's method returned it (or a [`Panicked`]).
+    #[must_use]
     pub fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
         &*self.error
     }
 
     /// The error, if it is an `E`.
+    #[must_use]
     pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
         self.error.downcast_ref::<E>()
     }
 
     /// Whether it was a panic.
+    #[must_use]
     pub fn is_panic(&self) -> bool {
         self.error.is::<Panicked>()
     }
@@ -114,6 +118,7 @@ pub struct Panicked {
 
 impl Panicked {
     /// The panic's message (its payload, if a string).
+    #[must_use]
     pub fn message(&self) -> &str {
         &self.message
     }

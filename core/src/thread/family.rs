@@ -126,17 +126,20 @@ impl<T: TaskThread> ThreadCx<T> {
 
     /// The ids of the children (in no particular order).
     #[doc(alias = "getChildIds")]
+    #[must_use]
     pub fn child_ids(&self) -> Vec<String> {
         let children = self.handle.core.children();
         children.iter().map(|c| c.core().id().to_string()).collect()
     }
 
     /// The number of children.
+    #[must_use]
     pub fn child_count(&self) -> usize {
         self.handle.core.child_count()
     }
 
     /// The ids of the children of type `C`.
+    #[must_use]
     pub fn child_ids_of<C: TaskThread>(&self) -> Vec<String> {
         let children = self.children_of::<C>();
         children.iter().map(|c| c.id().to_owned()).collect()
@@ -144,6 +147,7 @@ impl<T: TaskThread> ThreadCx<T> {
 
     /// The child with this id, whatever its type.
     #[doc(alias = "findChild")]
+    #[must_use]
     pub fn find_child(&self, id: &str) -> Option<ChildRef> {
         self.handle
             .core
@@ -152,6 +156,7 @@ impl<T: TaskThread> ThreadCx<T> {
     }
 
     /// The child with this id if it is a `C`.
+    #[must_use]
     pub fn find_child_of<C: TaskThread>(&self, id: &str) -> Option<ThreadHandle<C>> {
         self.find_child(id)?.handle::<C>()
     }

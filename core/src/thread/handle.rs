@@ -87,16 +87,19 @@ impl<T: TaskThread> Clone for ThreadHandle<T> {
 
 impl<T: TaskThread> ThreadHandle<T> {
     /// The thread's id.
+    #[must_use]
     pub fn id(&self) -> &str {
         self.core.id()
     }
 
     /// The thread's info.
+    #[must_use]
     pub fn info(&self) -> &str {
         self.core.info()
     }
 
     /// The runtime the thread runs on.
+    #[must_use]
     pub fn runtime(&self) -> &crate::Runtime {
         self.core.runtime()
     }
@@ -140,6 +143,7 @@ impl<T: TaskThread> ThreadHandle<T> {
     }
 
     /// The number of live tasks in the thread's slots.
+    #[must_use]
     pub fn live_tasks(&self) -> usize {
         self.core.tasks.live_tasks()
     }

@@ -40,6 +40,7 @@ use super::errors::SendError;
 /// }
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OverflowPolicy {
     /// Wait for room, like the original (default).
     #[default]
