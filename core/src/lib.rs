@@ -31,6 +31,7 @@ pub use spawner::{
 };
 pub use task::{Next, Task, TaskCx};
 pub use thread::{
-    run, start, BoxError, ChildRef, Failure, Flow, LeafThread, Overflow, OverflowPolicy, Panicked,
-    QueueKind, SendError, TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadError, ThreadHandle,
+    run, start, AskError, BoxError, ChildRef, Failure, Flow, LeafThread, Overflow, OverflowPolicy,
+    Panicked, QueueKind, Reply, SendError, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
+    ThreadError, ThreadHandle,
 };

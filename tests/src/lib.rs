@@ -17,6 +17,7 @@
 //! specification of each behaviour.
 #![forbid(unsafe_code)]
 
+pub mod ask;
 pub mod crowds;
 pub mod endings;
 pub mod exit_codes;
@@ -171,6 +172,13 @@ macro_rules! conformance_suite {
             endings::no_task_starts_in_an_ended_thread,
             endings::a_panic_while_a_thread_is_dropped_is_contained,
             runtime_drops::a_tree_whose_tasks_its_runtime_drops_ends_and_is_released,
+            ask::a_child_answers_outsiders_and_its_parent,
+            ask::a_child_that_ends_while_a_request_is_queued_reads_as_ended,
+            ask::a_request_to_a_thread_its_runtime_drops_reads_as_ended,
+            ask::a_child_that_never_answers_times_out,
+            ask::a_request_never_delivered_is_handed_back,
+            ask::a_child_that_drops_the_reply_refuses,
+            ask::a_child_that_fails_holding_a_request_reads_as_ended,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,

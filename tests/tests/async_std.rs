@@ -6,5 +6,6 @@
 //! delete, concurrent operations, timeouts, panics, live count), the README's portable
 //! library, threads (order of signals, stop and terminate cascades, budgets, failures and
 //! their containment, queues and overflow, children found, added and refused, nothing
-//! held after the end) and the examples' TCP servers against real clients.
+//! held after the end), ask and reply (the answer, or ended, refused, timed out, the request
+//! handed back when never delivered) and the examples' TCP servers against real clients.
 task_thread_conformance::conformance_suite!(task_thread_async_std::AsyncStd);

@@ -29,6 +29,10 @@ pub(crate) enum Control {
 
 /// Invariants:
 /// - once `running` is false no child is added and the registry only shrinks;
+/// - `running` turns false before the thread drops what was queued for its loop or held by
+///   its value, its handlers and its tasks at its end (however it ends), and a control
+///   message is recorded before the loop takes it: so [`is_ending`](Self::is_ending) is
+///   true whenever a thread drops a request because it is ending;
 /// - the first control message wins: the loop takes one and ends; later ones change
 ///   nothing (a terminate after a failure, a second terminate);
 /// - `end` is set exactly once, when the thread's shutdown has completed (or was forced,
@@ -241,6 +245,21 @@ impl ThreadCore {
 
     pub(crate) fn is_running(&self) -> bool {
         lock(&self.state).running
+    }
+
+    /// Whether the thread is ending or has ended: told to end (terminated, stopped, a task
+    /// failed), past its signal loop (shutting down), forced, or ended. Once true, it stays
+    /// true. A [`Reply`](super::Reply) dropped unanswered reads this to tell "ended" from
+    /// "refused".
+    pub(crate) fn is_ending(&self) -> bool {
+        let state = lock(&self.state);
+        state.controlled || !state.running
+    }
+
+    /// The thread is ending though no control message says so (its runtime drops its
+    /// task): it takes no child from now on, and a request it drops reads it as ending.
+    pub(crate) fn mark_ending(&self) {
+        lock(&self.state).running = false;
     }
 
     /// Registers a child; `Err` names why not (the caller terminates the child).

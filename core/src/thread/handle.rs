@@ -11,8 +11,8 @@ use super::mailbox::Mailbox;
 
 /// A cloneable handle to a running thread of type `T`: the outside view of the thread.
 ///
-/// It does what anyone may do to a thread: send it a signal, terminate it, join it, read
-/// its end, id, info and parent's id. What only the thread may do (send to its parent,
+/// It does what anyone may do to a thread: send it a signal, ask it and await the answer
+/// ([`ask`](Self::ask)), terminate it, join it, read its end, id, info and parent's id. What only the thread may do (send to its parent,
 /// start, find and message its children, stop itself, use its slots) is on its
 /// [`ThreadCx`](super::ThreadCx), which the library hands to the thread's own methods and
 /// tasks alone. So a parent holding its child's handle cannot speak as the child:
@@ -37,6 +37,8 @@ use super::mailbox::Mailbox;
 ///   and then the thread's [`OverflowPolicy`](super::OverflowPolicy) applies (wait for room,
 ///   or hand the signal back in [`SendError::Full`]). A thread that has ended hands the signal
 ///   back in [`SendError::Ended`], also to a sender that was waiting for room when it ended;
+/// - [`ask`](Self::ask) sends a request the same way and waits, within a deadline, for its
+///   answer or for why none will come (see [`AskError`](super::AskError));
 /// - [`terminate`](Self::terminate) ends the signal loop ahead of queued signals, even if the
 ///   loop has not started yet; the thread then runs `exit`, deletes its tasks and terminates
 ///   its children (all together), and [`join`](Self::join) returns;

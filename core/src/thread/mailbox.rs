@@ -14,6 +14,8 @@
 
 use std::any::{Any, TypeId};
 use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::child_lane::{ChildLane, FromChild, Lane, LastSender, Sender};
@@ -22,7 +24,8 @@ use super::core::{Control, ThreadCore};
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
 use super::overflow::{
-    deliver, LaneRoom, Overflow, OverflowPolicy, QueueKind, Refused, MAX_IN_HAND,
+    deliver_unless, LaneRoom, NotDelivered, Overflow, OverflowPolicy, QueueKind, Refused,
+    MAX_IN_HAND,
 };
 use super::registry::AnyChild;
 use crate::group::lock;
@@ -195,6 +198,19 @@ impl<T: TaskThread> Mailbox<T> {
     /// Sends a signal from the parent (or any holder of a handle): the thread's overflow
     /// hook and policy apply when the lane is full.
     pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
+        let never = std::future::pending::<Infallible>();
+        self.send_unless(signal, never)
+            .await
+            .map_err(NotDelivered::refused)
+    }
+
+    /// [`send`](Self::send), giving up if `give_up` completes while waiting for room (see
+    /// [`deliver_unless`]).
+    pub(crate) async fn send_unless<G: Future>(
+        &self,
+        signal: T::Signal,
+        give_up: G,
+    ) -> Result<(), NotDelivered<T::Signal, G::Output>> {
         let capacity = self.core.settings.signal_capacity;
         let room = Some(&self.room_from_parent);
         let push = |signal| self.push(from_parent, capacity, room, signal);
@@ -206,7 +222,7 @@ impl<T: TaskThread> Mailbox<T> {
             });
             self.core.settings.overflow
         };
-        deliver(push, &self.room_from_parent, on_full, signal).await
+        deliver_unless(push, &self.room_from_parent, on_full, signal, give_up).await
     }
 
     /// The next event if one is queued, in priority order: control (so a terminate

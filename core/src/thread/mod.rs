@@ -12,6 +12,7 @@
 
 use std::convert::Infallible;
 
+mod ask;
 mod child_lane;
 mod children;
 mod contained;
@@ -31,6 +32,7 @@ mod root;
 mod shutdown;
 mod signal_loop;
 
+pub use ask::{AskError, Reply};
 pub use children::ChildRef;
 pub use context::ThreadCx;
 pub use definition::{BoxError, Flow, TaskThread, ThreadConfig, ThreadEnd};

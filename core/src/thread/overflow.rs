@@ -2,7 +2,11 @@
 //! room (what counts against its capacity outside its lock, and who waits for room), and
 //! the sending that applies them.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::future::{select, Either};
 
 use event_listener::{Event, EventListener};
 
@@ -215,22 +219,59 @@ impl Drop for Waiting<'_> {
     }
 }
 
+/// Why [`deliver_unless`] did not deliver a signal; the signal is handed back either way.
+pub(crate) enum NotDelivered<S, G> {
+    /// The lane refused it: the receiver has ended, or its queue is full under the reject
+    /// policy.
+    Refused(SendError<S>),
+    /// The sender gave up (with what its `give_up` future returned) while waiting for room.
+    GaveUp(S, G),
+}
+
+impl<S> NotDelivered<S, Infallible> {
+    /// The refusal of a sender that never gives up.
+    pub(crate) fn refused(self) -> SendError<S> {
+        match self {
+            NotDelivered::Refused(error) => error,
+            NotDelivered::GaveUp(_, never) => match never {},
+        }
+    }
+}
+
 /// Sends `signal` through `push`; when the lane is full, `on_full` calls the receiver's
 /// hook and says its policy: hand the signal back, or wait for `room` and try again.
 pub(crate) async fn deliver<S>(
-    mut push: impl FnMut(S) -> Result<(), Refused<S>>,
+    push: impl FnMut(S) -> Result<(), Refused<S>>,
     room: &LaneRoom,
     on_full: impl FnOnce() -> OverflowPolicy,
     signal: S,
 ) -> Result<(), SendError<S>> {
+    let never = std::future::pending::<Infallible>();
+    deliver_unless(push, room, on_full, signal, never)
+        .await
+        .map_err(NotDelivered::refused)
+}
+
+/// [`deliver`], giving up if `give_up` completes while the sender waits for room (a
+/// deadline, say): the signal is then handed back with `give_up`'s output. `give_up` is
+/// polled only while waiting: a lane with room takes the signal whatever it says.
+pub(crate) async fn deliver_unless<S, G: Future>(
+    mut push: impl FnMut(S) -> Result<(), Refused<S>>,
+    room: &LaneRoom,
+    on_full: impl FnOnce() -> OverflowPolicy,
+    signal: S,
+    give_up: G,
+) -> Result<(), NotDelivered<S, G::Output>> {
+    let refused = |error| Err(NotDelivered::Refused(error));
     let mut signal = match push(signal) {
         Ok(()) => return Ok(()),
-        Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
+        Err(Refused::Closed(signal)) => return refused(SendError::Ended(signal)),
         Err(Refused::Full(signal)) => signal,
     };
     if on_full() == OverflowPolicy::Reject {
-        return Err(SendError::Full(signal));
+        return refused(SendError::Full(signal));
     }
+    let mut give_up = std::pin::pin!(give_up);
     loop {
         // Listening, then counted as waiting, then trying again: room the loop makes
         // before the count is seen by this try; room it makes after, it notifies.
@@ -238,10 +279,12 @@ pub(crate) async fn deliver<S>(
         let waiting = room.wait();
         signal = match push(signal) {
             Ok(()) => return Ok(()),
-            Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
+            Err(Refused::Closed(signal)) => return refused(SendError::Ended(signal)),
             Err(Refused::Full(signal)) => signal,
         };
-        listener.await;
+        if let Either::Right((gave_up, _)) = select(listener, give_up.as_mut()).await {
+            return Err(NotDelivered::GaveUp(signal, gave_up));
+        }
         drop(waiting);
     }
 }

@@ -137,6 +137,8 @@ pin_project_lite::pin_project! {
             if this.life.is_none() {
                 return;
             }
+            // Ending before its life is dropped: a request it held reads as "ended".
+            this.core.mark_ending();
             drop_life(this.core, this.life);
             this.core.forget_loop();
             ended_by_runtime(this.core);
