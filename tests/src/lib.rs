@@ -23,6 +23,7 @@ pub mod endings;
 pub mod exit_codes;
 pub mod family;
 pub mod fixtures;
+pub mod library_children;
 pub mod logs;
 pub mod portability;
 /// The README's portable library, verbatim (see `portability`).
@@ -157,6 +158,7 @@ macro_rules! conformance_suite {
             starts::a_handle_tells_its_parent,
             thread_tasks::a_task_reaches_its_thread_in_both_forms,
             family::children_are_found_and_signalled_by_id_and_type,
+            library_children::a_child_sends_its_own_type_and_its_parent_takes_it_converted,
             family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
             runtime_drops::a_child_the_runtime_refuses_to_run_leaves_no_trace,
             family::full_queues_call_the_hook_then_apply_the_policy,

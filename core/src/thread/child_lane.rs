@@ -73,12 +73,17 @@ impl<M> Default for ChildLane<M> {
     }
 }
 
-impl<'a, M> Lane<(&'a dyn Sender, M)> for ChildLane<M> {
+/// A child's output is queued as its parent's child output: converted (by its `From`) as it
+/// is pushed, once its room is known, so that a refused signal goes back to the child as
+/// the child sent it.
+impl<'a, M, N: Into<M>> Lane<(&'a dyn Sender, N)> for ChildLane<M> {
     fn len(&self) -> usize {
         self.signals.len()
     }
 
-    fn push_back(&mut self, (sender, signal): (&'a dyn Sender, M)) {
+    fn push_back(&mut self, (sender, signal): (&'a dyn Sender, N)) {
+        // First: a conversion that panics leaves the lane as it was.
+        let signal = signal.into();
         let address = sender.address();
         // Named if the lane is empty: what was queued before has been taken, and the
         // loop's last sender may be another child's by the time it takes this one.

@@ -54,13 +54,56 @@ impl<T: TaskThread> ThreadCx<T> {
     /// as a [`timeout`](crate::SpawnerExt::timeout) around it does) before the child's
     /// `enter` returns terminates the child, as [`start`](super::start) does.
     ///
+    /// The child's output needs only to convert into this thread's child output: a child
+    /// written without knowing its parent (a library's) sends its own type, and a parent
+    /// with children of several kinds takes an enum with a `From` for each. What a full
+    /// queue refuses comes back to the child as it sent it.
+    ///
+    /// ```
+    /// use task_thread_core::{BoxError, ChildRef, Flow, LeafThread, TaskThread, ThreadCx};
+    ///
+    /// // A library's thread: it knows nothing of its parent.
+    /// pub struct Disk;
+    /// pub enum DiskEvent { Full, Freed(u64) }
+    /// impl LeafThread for Disk {
+    ///     type Signal = ();
+    ///     type Output = DiskEvent;
+    /// }
+    ///
+    /// // The program's parent: one enum for what its children of every kind send.
+    /// enum Report { Disk(DiskEvent), Log(String) }
+    /// impl From<DiskEvent> for Report {
+    ///     fn from(event: DiskEvent) -> Self { Report::Disk(event) }
+    /// }
+    ///
+    /// struct Monitor;
+    /// impl TaskThread for Monitor {
+    ///     type Signal = ();
+    ///     type Output = ();
+    ///     type ChildOutput = Report;
+    ///
+    ///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+    ///         cx.spawn_child(Disk).await?; // sends DiskEvent, arrives as Report::Disk
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn on_child_signal(&mut self, report: Report, _: &ChildRef, _: &ThreadCx<Self>) -> Flow {
+    ///         if let Report::Disk(DiskEvent::Full) = report {
+    ///             tracing::warn!("disk full");
+    ///         }
+    ///         Flow::Continue
+    ///     }
+    /// }
+    /// ```
+    ///
     /// While this thread awaits `spawn_child` inside one of its own methods, its signal loop
     /// is not taking signals: a child whose `enter` sends more than this thread's
     /// `child_signal_capacity` under the wait policy would wait for it, and it for the child.
     /// Send from the child's tasks instead, or spawn children from a task.
     pub async fn spawn_child<C>(&self, child: C) -> Result<ThreadHandle<C>, ThreadError>
     where
-        C: TaskThread<Output = T::ChildOutput>,
+        C: TaskThread,
+        C::Output: Into<T::ChildOutput>,
     {
         if !self.handle.core.is_running() {
             return Err(ThreadError::ParentShuttingDown {
@@ -82,7 +125,8 @@ impl<T: TaskThread> ThreadCx<T> {
     #[doc(alias = "addChild")]
     pub fn add_child<C>(&self, child: &ThreadHandle<C>) -> Result<(), ThreadError>
     where
-        C: TaskThread<Output = T::ChildOutput>,
+        C: TaskThread,
+        C::Output: Into<T::ChildOutput>,
     {
         let me = &self.handle;
         if me.core.is_or_descends_from(&child.core) {

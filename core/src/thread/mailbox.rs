@@ -348,16 +348,18 @@ impl<T: TaskThread> Mailbox<T> {
     }
 }
 
-impl<P: TaskThread> ChildInbox<P::ChildOutput> for Mailbox<P> {
+/// A parent takes from its children whatever converts into its child output (`M` is the
+/// child's output).
+impl<P, M> ChildInbox<M> for Mailbox<P>
+where
+    P: TaskThread,
+    M: Into<P::ChildOutput> + Send + 'static,
+{
     fn core(&self) -> &Arc<ThreadCore> {
         &self.core
     }
 
-    fn push_child_signal(
-        &self,
-        from: &dyn Sender,
-        signal: P::ChildOutput,
-    ) -> Result<(), Refused<P::ChildOutput>> {
+    fn push_child_signal(&self, from: &dyn Sender, signal: M) -> Result<(), Refused<M>> {
         let capacity = self.core.settings.child_signal_capacity;
         let room = Some(&self.room_from_children);
         self.push(from_children, capacity, room, (from, signal))
