@@ -20,7 +20,7 @@ struct MainThread {
 impl TaskThread for MainThread {
     type Signal = ();
     type Output = ();
-    type ChildOutput = String;
+    type ChildOutput = &'static str;
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         cx.slot("hello")
@@ -38,7 +38,7 @@ impl TaskThread for MainThread {
         Ok(())
     }
 
-    async fn on_child_signal(&mut self, msg: String, from: &ChildRef, _: &ThreadCx<Self>) -> Flow {
+    async fn on_child_signal(&mut self, msg: &str, from: &ChildRef, _: &ThreadCx<Self>) -> Flow {
         tracing::info!("Got message {msg} from child with id {}", from.id());
         Flow::Continue
     }
@@ -55,17 +55,14 @@ struct Subthread {
 
 impl LeafThread for Subthread {
     type Signal = ();
-    type Output = String;
+    type Output = &'static str;
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         let every = self.every;
         cx.slot("hello")
             .re_create_fn(move |task| async move {
                 task.sleep(every).await;
-                let _ = task
-                    .thread()
-                    .send_to_parent("hello from child".into())
-                    .await;
+                let _ = task.thread().send_to_parent("hello from child").await;
                 task.re_schedule();
             })
             .await?;
