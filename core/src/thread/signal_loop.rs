@@ -27,16 +27,20 @@ use crate::Spawner;
 /// then (the caller's start was cancelled, by a timeout say), it terminates the thread:
 /// `enter` then gets the thread's shutdown budget to return, after which it is dropped.
 pub(crate) struct Launched<T: TaskThread> {
-    /// `None` once `enter` has returned (or the task ended without it).
-    handle: Option<ThreadHandle<T>>,
+    handle: ThreadHandle<T>,
     has_entered: oneshot::Receiver<Result<(), ThreadEnd>>,
 }
 
-impl<T: TaskThread> Drop for Launched<T> {
+/// Terminates a thread whose start is dropped before its `enter` has returned.
+struct UnlessEntered<'a> {
+    core: Option<&'a ThreadCore>,
+}
+
+impl Drop for UnlessEntered<'_> {
     fn drop(&mut self) {
-        if let Some(handle) = &self.handle {
-            tracing::info!(thread = %handle.id(), "its start was cancelled before enter returned: terminating it");
-            handle.terminate();
+        if let Some(core) = self.core {
+            tracing::info!(thread = %core.id(), "its start was cancelled before enter returned: terminating it");
+            core.terminate(None);
         }
     }
 }
@@ -68,7 +72,7 @@ pub(crate) fn launch<T: TaskThread, E>(
     // task through its core too (see `ThreadTask`), so no handle is kept.
     drop(runtime.spawn_raw(Box::pin(life)));
     Ok(Launched {
-        handle: Some(handle),
+        handle,
         has_entered,
     })
 }
@@ -76,15 +80,24 @@ pub(crate) fn launch<T: TaskThread, E>(
 impl<T: TaskThread> Launched<T> {
     /// The thread's id.
     pub(crate) fn id(&self) -> &str {
-        self.handle.as_ref().map_or("", |handle| handle.id())
+        self.handle.id()
     }
 
     /// Waits until `enter` has returned: the handle once the signal loop runs; if `enter`
     /// failed, the thread's end once it has shut down (its `exit` ran); if the runtime
     /// dropped the thread's task first, its end as forced (without its `exit`).
-    pub(crate) async fn entered(mut self) -> Result<ThreadHandle<T>, ThreadEnd> {
-        let outcome = (&mut self.has_entered).await;
-        let handle = self.handle.take().expect("entered is awaited once");
+    /// Dropped before `enter` has returned, it terminates the thread (see the type).
+    pub(crate) async fn entered(self) -> Result<ThreadHandle<T>, ThreadEnd> {
+        let Launched {
+            handle,
+            has_entered,
+        } = self;
+        let mut unless_entered = UnlessEntered {
+            core: Some(&handle.core),
+        };
+        let outcome = has_entered.await;
+        unless_entered.core = None;
+        drop(unless_entered);
         match outcome {
             Ok(Ok(())) => Ok(handle),
             Ok(Err(failed)) => Err(failed),
