@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use task_thread::{start, Elapsed, Runtime, SpawnerExt, ThreadEnd};
+use task_thread::{start, Elapsed, Runtime, SpawnerExt, ThreadCx, ThreadEnd, ThreadHandle};
 
 use crate::fixtures::EventLog;
 use crate::tree::{start_inside, Failure, Node};
@@ -59,8 +59,11 @@ pub async fn a_start_cut_short_terminates_the_thread(rt: Runtime) {
 }
 
 /// A handle tells its thread's parent, read-only: a root has none, a child names its
-/// parent, also once it has ended.
+/// parent, also once it has ended. Handles and contexts go anywhere: `Clone + Send + Sync`.
 pub async fn a_handle_tells_its_parent(rt: Runtime) {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<ThreadHandle<Node>>();
+    shareable::<ThreadCx<Node>>();
     let log = EventLog::default();
     let root = start_inside(
         &rt,
