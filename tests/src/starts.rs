@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use task_thread::{start, Elapsed, Runtime, SpawnerExt, ThreadCx, ThreadEnd, ThreadHandle};
+use task_thread::{
+    start, Elapsed, Runtime, SpawnerExt, ThreadCx, ThreadEnd, ThreadError, ThreadHandle,
+};
 
 use crate::fixtures::EventLog;
 use crate::tree::{start_inside, Failure, Node};
@@ -77,4 +79,44 @@ pub async fn a_handle_tells_its_parent(rt: Runtime) {
     root.handle().join().await;
     assert_eq!(kid.join().await, ThreadEnd::Stopped);
     assert_eq!(kid.parent_id().as_deref(), Some("root"));
+}
+
+/// A failed `enter` is reported once the thread has shut down: its `exit` has run to its
+/// end (here a slow flush), it has left its parent's registry, and another thread can be
+/// started under its id at once. (It was reported as soon as `enter` returned: a root's
+/// `run` returned, and its runtime was dropped, in the middle of its `exit`, and a retry
+/// under the same id was refused as a duplicate.)
+pub async fn a_failed_enter_is_reported_once_the_thread_has_shut_down(rt: Runtime) {
+    let log = EventLog::default();
+    let root = Node::new("f", &log).failing(Failure::FailingEnterSlowExit);
+    match start(&rt, root).await {
+        Err(ThreadError::EnterFailed {
+            child,
+            end: ThreadEnd::Failed(failure),
+        }) => {
+            assert_eq!(child, "f");
+            assert_eq!(failure.during(), "enter");
+            assert_eq!(failure.error().to_string(), "f fails in enter");
+        }
+        other => panic!("the failed enter was not reported: {other:?}"),
+    }
+    assert_eq!(log.events(), ["enter f", "exit f", "exit f flushed"]);
+
+    let log = EventLog::default();
+    let parent = start_inside(&rt, Node::new("p", &log)).await;
+    let failing = Node::new("c", &log).failing(Failure::FailingEnterSlowExit);
+    assert!(parent.spawn_child(failing).await.is_err());
+    assert_eq!(parent.child_count(), 0);
+    // As `spawn_child` returns, the child's exit is over (its parent may or may not have
+    // handled its end yet).
+    let when_returned = log.events();
+    assert_eq!(
+        when_returned[..4],
+        ["enter p", "enter c", "exit c", "exit c flushed"]
+    );
+    log.wait_for_prefix("p saw c end: Failed").await;
+    parent.spawn_child(Node::new("c", &log)).await.unwrap();
+    assert_eq!(parent.child_ids(), ["c"]);
+    parent.handle().terminate();
+    assert_eq!(parent.handle().join().await, ThreadEnd::Stopped);
 }

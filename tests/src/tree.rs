@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    BoxError, ChildRef, Flow, LeafThread, Next, OverflowPolicy, Runtime, Task, TaskCx, TaskThread,
-    ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
+    BoxError, ChildRef, Flow, LeafThread, Next, OverflowPolicy, Runtime, Spawner, Task, TaskCx,
+    TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
 };
 
 use crate::fixtures::{EventLog, LogOnDrop};
@@ -48,6 +48,9 @@ pub enum Failure {
     StopInEnter,
     /// `enter` stops the thread, and its `exit` never returns.
     HangingExitAfterStop,
+    /// `enter` returns an error, and `exit` takes a while (a flush), then logs
+    /// `exit <id> flushed`.
+    FailingEnterSlowExit,
     /// `on_undelivered` panics.
     PanicInUndelivered,
 }
@@ -169,6 +172,9 @@ impl TaskThread for Node {
                     .await?;
             }
             Failure::StopInEnter | Failure::HangingExitAfterStop => cx.stop(),
+            Failure::FailingEnterSlowExit => {
+                return Err(format!("{} fails in enter", self.id).into())
+            }
             _ => {}
         }
         for child in std::mem::take(&mut self.children) {
@@ -177,8 +183,12 @@ impl TaskThread for Node {
         Ok(())
     }
 
-    async fn exit(&mut self, _cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+    async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         self.log.push(&format!("exit {}", self.id));
+        if self.failure == Failure::FailingEnterSlowExit {
+            cx.runtime().sleep(Duration::from_millis(20)).await;
+            self.log.push(&format!("exit {} flushed", self.id));
+        }
         if matches!(
             self.failure,
             Failure::HangingExit | Failure::HangingExitAfterStop

@@ -23,12 +23,14 @@ use crate::join::{panic_message, panic_of};
 use crate::spawner::{before, RawOutput};
 use crate::Spawner;
 
-/// A thread whose task has been spawned, until its `enter` has returned. Dropped before
-/// then (the caller's start was cancelled, by a timeout say), it terminates the thread:
-/// `enter` then gets the thread's shutdown budget to return, after which it is dropped.
+/// A thread whose task has been spawned, until its `enter` has returned: see
+/// [`entered`](Self::entered), whose future, dropped before then (the caller's start was
+/// cancelled, by a timeout say), terminates the thread: `enter` then gets the thread's
+/// shutdown budget to return, after which it is dropped.
 pub(crate) struct Launched<T: TaskThread> {
     handle: ThreadHandle<T>,
-    has_entered: oneshot::Receiver<Result<(), ThreadEnd>>,
+    /// Whether `enter` succeeded; dropped unsent if the task ended first.
+    has_entered: oneshot::Receiver<bool>,
 }
 
 /// Terminates a thread whose start is dropped before its `enter` has returned.
@@ -84,8 +86,9 @@ impl<T: TaskThread> Launched<T> {
     }
 
     /// Waits until `enter` has returned: the handle once the signal loop runs; if `enter`
-    /// failed, the thread's end once it has shut down (its `exit` ran); if the runtime
-    /// dropped the thread's task first, its end as forced (without its `exit`).
+    /// failed, the thread's end once it has shut down (its `exit` ran, its children
+    /// ended) and left its parent's registry; if the runtime dropped the thread's task
+    /// first, its end as forced (without its `exit`).
     /// Dropped before `enter` has returned, it terminates the thread (see the type).
     pub(crate) async fn entered(self) -> Result<ThreadHandle<T>, ThreadEnd> {
         let Launched {
@@ -99,8 +102,16 @@ impl<T: TaskThread> Launched<T> {
         unless_entered.core = None;
         drop(unless_entered);
         match outcome {
-            Ok(Ok(())) => Ok(handle),
-            Ok(Err(failed)) => Err(failed),
+            Ok(true) => Ok(handle),
+            // `enter` failed: the thread shuts down (its `exit` runs, its children end,
+            // within its budget) before its end is returned, and it has left its parent's
+            // registry by then, whichever worker is finishing its end: a caller may start
+            // another under the same id at once.
+            Ok(false) => {
+                let end = handle.join().await;
+                handle.core.leave_parent();
+                Err(end)
+            }
             // The task ended without `enter` finishing: forced, or dropped by its runtime.
             // Its end is recorded as soon as what dropped it has finished (on another
             // worker, maybe), or a forcing has waited for its tasks.
@@ -240,7 +251,7 @@ fn returned() -> RawOutput {
 fn life<T: TaskThread>(
     mut thread: T,
     cx: ThreadCx<T>,
-    entered: oneshot::Sender<Result<(), ThreadEnd>>,
+    entered: oneshot::Sender<bool>,
     // Owned by the future from its creation: it is dropped (and the mailbox closed) even
     // if the task is cancelled before its first poll.
     mut receiver: Receiver<T>,
@@ -251,10 +262,7 @@ fn life<T: TaskThread>(
         let entering = Contained::new(&cx.handle.core, &mut pending, Method::Enter, entering);
         // Only a failure is kept (boxed) past `enter`: the loop's state stays small.
         let failed_in_enter = entering.await.err().map(Box::new);
-        let _ = entered.send(match &failed_in_enter {
-            None => Ok(()),
-            Some(failed) => Err((**failed).clone()),
-        });
+        let _ = entered.send(failed_in_enter.is_none());
         let end = match failed_in_enter {
             Some(failed) => *failed,
             None => {
