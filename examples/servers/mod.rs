@@ -291,13 +291,13 @@ impl Task<Connection> for Reader {
         let read = match self.stream.read(&mut self.buffer).await {
             Ok(0) => {
                 tracing::info!("peer closed");
-                cx.thread().stop();
+                cx.thread().handle().terminate();
                 return Next::Stop;
             }
             Ok(read) => read,
             Err(error) => {
                 tracing::warn!("read failed: {error}");
-                cx.thread().stop();
+                cx.thread().handle().terminate();
                 return Next::Stop;
             }
         };

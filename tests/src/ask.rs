@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use futures::poll;
 use task_thread::{
-    start, AskError, BoxError, Flow, OverflowPolicy, Reply, Runtime, SendError, TaskThread,
-    ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
+    start, AskError, BoxError, Flow, LeafThread, OverflowPolicy, Reply, Runtime, SendError,
+    TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
 };
 
 use crate::fixtures::EventLog;
@@ -89,10 +89,9 @@ impl Oracle {
     }
 }
 
-impl TaskThread for Oracle {
+impl LeafThread for Oracle {
     type Signal = Request;
     type Output = ();
-    type ChildOutput = ();
 
     fn id(&self) -> String {
         self.id.clone()

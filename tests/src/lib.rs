@@ -157,6 +157,7 @@ macro_rules! conformance_suite {
             starts::a_start_cut_short_terminates_the_thread,
             starts::a_handle_tells_its_parent,
             starts::a_failed_enter_is_reported_once_the_thread_has_shut_down,
+            starts::a_dropped_run_terminates_its_root,
             thread_tasks::a_task_reaches_its_thread_in_both_forms,
             family::children_are_found_and_signalled_by_id_and_type,
             library_children::a_child_sends_its_own_type_and_its_parent_takes_it_converted,

@@ -120,3 +120,15 @@ pub async fn a_failed_enter_is_reported_once_the_thread_has_shut_down(rt: Runtim
     parent.handle().terminate();
     assert_eq!(parent.handle().join().await, ThreadEnd::Stopped);
 }
+
+/// A root's `run` whose future is dropped (a `select!` or a timeout in the program that
+/// embeds it) terminates its root: the tree ends instead of running on unreachable.
+pub async fn a_dropped_run_terminates_its_root(rt: Runtime) {
+    let _no_signals = crate::fixtures::signal_lock().await;
+    let log = EventLog::default();
+    let root = Node::new("r", &log).with_children(vec![Node::new("kid", &log)]);
+    let given_up = rt.timeout(Duration::from_millis(10), task_thread::run(&rt, root));
+    assert!(given_up.await.is_err());
+    log.wait_for("exit kid").await;
+    assert_eq!(log.events(), ["enter r", "enter kid", "exit r", "exit kid"]);
+}

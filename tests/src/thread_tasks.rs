@@ -23,7 +23,7 @@ impl Task<Reporter> for Ticks {
         if self.0 < 3 {
             return Next::Reschedule;
         }
-        cx.thread().stop();
+        cx.thread().handle().terminate();
         Next::Stop
     }
 }

@@ -171,7 +171,7 @@ impl TaskThread for Node {
                     .re_create_fn(|cx| async move { panic!("task of {} fails", cx.thread_id()) })
                     .await?;
             }
-            Failure::StopInEnter | Failure::HangingExitAfterStop => cx.stop(),
+            Failure::StopInEnter | Failure::HangingExitAfterStop => cx.handle().terminate(),
             Failure::FailingEnterSlowExit => {
                 return Err(format!("{} fails in enter", self.id).into())
             }

@@ -53,7 +53,7 @@ enum Verdict<R> {
 /// only [`ThreadHandle::ask`] makes one.
 ///
 /// ```
-/// use task_thread_core::{Flow, Reply, TaskThread, ThreadCx};
+/// use task_thread_core::{Flow, LeafThread, Reply, ThreadCx};
 ///
 /// /// What a counter thread is asked (and told: a signal without a reply is fine too).
 /// enum Request {
@@ -66,10 +66,9 @@ enum Verdict<R> {
 ///     total: u64,
 /// }
 ///
-/// impl TaskThread for Counter {
+/// impl LeafThread for Counter {
 ///     type Signal = Request;
 ///     type Output = ();
-///     type ChildOutput = ();
 ///     fn id(&self) -> String { "counter".into() }
 ///
 ///     async fn on_signal(&mut self, request: Request, _cx: &ThreadCx<Self>) -> Flow {
@@ -184,13 +183,12 @@ impl<R> fmt::Debug for Reply<R> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use task_thread_core::{AskError, Reply, TaskThread, ThreadHandle};
+/// use task_thread_core::{AskError, LeafThread, Reply, ThreadHandle};
 ///
 /// # struct Cache;
-/// # impl TaskThread for Cache {
+/// # impl LeafThread for Cache {
 /// #     type Signal = Lookup;
 /// #     type Output = ();
-/// #     type ChildOutput = ();
 /// #     fn id(&self) -> String { "cache".into() }
 /// # }
 /// struct Lookup {
@@ -243,13 +241,12 @@ impl<S> AskError<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use task_thread_core::{AskError, Reply, TaskThread, ThreadHandle};
+    /// use task_thread_core::{AskError, LeafThread, Reply, ThreadHandle};
     ///
     /// # struct Worker;
-    /// # impl TaskThread for Worker {
+    /// # impl LeafThread for Worker {
     /// #     type Signal = Job;
     /// #     type Output = ();
-    /// #     type ChildOutput = ();
     /// #     fn id(&self) -> String { "worker".into() }
     /// # }
     /// struct Job {
@@ -344,14 +341,13 @@ impl<T: TaskThread> ThreadHandle<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use task_thread_core::{Flow, Reply, TaskThread, ThreadCx};
+    /// use task_thread_core::{Flow, LeafThread, Reply, ThreadCx};
     ///
     /// struct Sensor;
     ///
-    /// impl TaskThread for Sensor {
+    /// impl LeafThread for Sensor {
     ///     type Signal = Reply<f64>; // its only request: the reading
     ///     type Output = ();
-    ///     type ChildOutput = ();
     ///     fn id(&self) -> String { "sensor".into() }
     ///
     ///     async fn on_signal(&mut self, reply: Reply<f64>, _cx: &ThreadCx<Self>) -> Flow {
@@ -362,10 +358,9 @@ impl<T: TaskThread> ThreadHandle<T> {
     ///
     /// struct Station;
     ///
-    /// impl TaskThread for Station {
+    /// impl LeafThread for Station {
     ///     type Signal = (); // "take a reading"
     ///     type Output = ();
-    ///     type ChildOutput = ();
     ///     fn id(&self) -> String { "station".into() }
     ///
     ///     async fn on_signal(&mut self, _: (), cx: &ThreadCx<Self>) -> Flow {

@@ -34,7 +34,7 @@ use crate::{SlotError, TaskGroup, TaskSlot};
 ///                     task.re_schedule();
 ///                 }
 ///                 // Readings nobody receives are wasted: end the thread, not just the task.
-///                 Err(_) => task.thread().stop(),
+///                 Err(_) => task.thread().handle().terminate(),
 ///             }
 ///         }).await?;
 ///         Ok(())
@@ -92,23 +92,14 @@ impl<T: TaskThread> ThreadCx<T> {
         &self.handle
     }
 
-    /// Ends this thread (the original's `stop`): the same end as a handler returning
-    /// [`Flow::Stop`](super::Flow::Stop), from anywhere in the thread (a task, say), and
-    /// the same shutdown as a [`terminate`](ThreadHandle::terminate) from outside: the
-    /// signal loop ends ahead of queued signals, `exit` runs, the tasks are deleted, the
-    /// children terminated. Idempotent.
-    pub fn stop(&self) {
-        self.handle.core.terminate(None);
-    }
-
-    /// Starts a task, in the slot `stop_after`, that stops this thread after `after` (the
-    /// examples' `--seconds N`). Calling it again restarts the countdown.
+    /// Starts a task, in the slot `stop_after`, that terminates this thread after `after`
+    /// (the examples' `--seconds N`). Calling it again restarts the countdown.
     pub async fn stop_after(&self, after: Duration) -> Result<(), SlotError> {
         self.slot("stop_after")
             .re_create_fn(move |task| async move {
                 task.sleep(after).await;
                 tracing::info!(thread = %task.thread_id(), "stopping after {after:?}");
-                task.thread().stop();
+                task.thread().handle().terminate();
             })
             .await
     }

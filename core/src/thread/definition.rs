@@ -261,6 +261,9 @@ pub trait TaskThread: Send + Sized + 'static {
     /// default is the type's name in snake case (`MainThread` is `"main_thread"`), which
     /// suits a thread of which its parent has one; siblings of one type each need their own
     /// (a second child with the same id is refused: [`ThreadError::DuplicateId`](super::ThreadError::DuplicateId)).
+    /// The default comes from [`std::any::type_name`], which the compiler may spell
+    /// differently from one version to the next: keep it for logs and lookups inside the
+    /// program, not in anything stored.
     fn id(&self) -> String {
         id_of_type::<Self>()
     }

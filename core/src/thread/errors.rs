@@ -179,7 +179,7 @@ impl fmt::Display for ThreadError {
             ),
             ThreadError::DuplicateId { child } => write!(
                 f,
-                "a child with id '{child}' already exists; the new one was terminated"
+                "a child with id '{child}' already exists; the new one was terminated (a thread's default id is its type's name: give siblings of one type ids of their own)"
             ),
             ThreadError::Ended { child } => write!(f, "thread '{child}' has already ended"),
             ThreadError::WouldCycle { child, parent } => write!(

@@ -237,7 +237,7 @@ impl<T: TaskThread> ThreadCx<T> {
     ///
     /// A signal of another type does not compile:
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0308
     /// # use task_thread_core::{LeafThread, ThreadCx};
     /// # struct Worker;
     /// # impl LeafThread for Worker {

@@ -17,7 +17,7 @@ use super::mailbox::Mailbox;
 /// [`ThreadCx`](super::ThreadCx), which the library hands to the thread's own methods and
 /// tasks alone. So a parent holding its child's handle cannot speak as the child:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0599
 /// # use task_thread_core::{LeafThread, ThreadHandle};
 /// # struct Child;
 /// # impl LeafThread for Child {
@@ -112,10 +112,11 @@ impl<T: TaskThread> ThreadHandle<T> {
         self.mailbox.send(signal).await
     }
 
-    /// Ends the thread from outside (the original's `terminate`): see the type's contract.
-    /// Idempotent. A child ends, leaves its parent's registry, and its parent is told
-    /// through [`on_child_ended`](TaskThread::on_child_ended). The thread ending itself is
-    /// [`ThreadCx::stop`](super::ThreadCx::stop).
+    /// Ends the thread (the original's `terminate`, and its `stop` when the thread ends
+    /// itself, through `cx.handle().terminate()`; a handler can also return
+    /// [`Flow::Stop`](super::Flow::Stop)): see the type's contract. Idempotent. A child
+    /// ends, leaves its parent's registry, and its parent is told through
+    /// [`on_child_ended`](TaskThread::on_child_ended).
     #[doc(alias = "stop")]
     pub fn terminate(&self) {
         self.core.terminate(None);

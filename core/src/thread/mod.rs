@@ -43,19 +43,20 @@ pub use leaf::LeafThread;
 pub use overflow::{Overflow, OverflowPolicy, QueueKind};
 
 /// Starts `thread` with no parent and returns its handle once it has entered and its
-/// signal loop runs. The thread ends when terminated (or when it stops itself); [`run`]
+/// signal loop runs. The thread ends when terminated (or when it ends itself); [`run`]
 /// adds the handling of SIGINT and SIGTERM for a program's root.
 ///
-/// A failed `enter` is [`ThreadError::EnterFailed`], with the thread's end (its `exit` has
-/// run). Cancelling the start (dropping its future) before `enter` has returned
-/// terminates the thread: `enter` then gets the thread's shutdown budget to return, after
-/// which it is dropped and the thread ends as [`ThreadEnd::Forced`]. So a deadline on a
-/// start is a [`timeout`](crate::SpawnerExt::timeout) around it:
+/// A failed `enter` is [`ThreadError::EnterFailed`], returned once the thread has shut
+/// down (its `exit` has run), with its end. Cancelling the start (dropping its future)
+/// before `enter` has returned terminates the thread: `enter` then gets the thread's
+/// shutdown budget to return (and the thread shuts down as usual), or is dropped at its
+/// end and the thread ends as [`ThreadEnd::Forced`]. So a deadline on a start is a
+/// [`timeout`](crate::SpawnerExt::timeout) around it:
 ///
 /// ```
 /// use std::future::Future;
 /// use std::time::Duration;
-/// use task_thread_core::{LeafThread, Runtime, SpawnerExt, ThreadEnd, ThreadError, start};
+/// use task_thread_core::{start, Elapsed, LeafThread, Runtime, SpawnerExt, ThreadEnd, ThreadError};
 ///
 /// # struct Master;
 /// # impl LeafThread for Master {
@@ -63,16 +64,20 @@ pub use overflow::{Overflow, OverflowPolicy, QueueKind};
 /// #     type Output = ();
 /// #     fn id(&self) -> String { "master".into() }
 /// # }
+/// #[derive(Debug)]
+/// enum NotServing { Failed(ThreadError), TooSlow(Elapsed) }
+///
 /// async fn serve_until(
 ///     rt: &Runtime,
 ///     shutdown: impl Future<Output = ()>,
-/// ) -> Result<ThreadEnd, ThreadError> {
+/// ) -> Result<ThreadEnd, NotServing> {
 ///     // A failed `enter` shows up here, before the program goes on as if it were serving;
-///     // one that hangs for 10 s is terminated.
-///     let Ok(master) = rt.timeout(Duration::from_secs(10), start(rt, Master)).await else {
-///         return Ok(ThreadEnd::Forced { what: "enter took more than 10 s".into() });
-///     };
-///     let master = master?;
+///     // one that takes more than 10 s is terminated (and ends on its own).
+///     let master = rt
+///         .timeout(Duration::from_secs(10), start(rt, Master))
+///         .await
+///         .map_err(NotServing::TooSlow)?
+///         .map_err(NotServing::Failed)?;
 ///     // The embedding program, not SIGINT as under `run`, decides when the tree ends.
 ///     shutdown.await;
 ///     master.terminate();

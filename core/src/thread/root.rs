@@ -5,14 +5,14 @@ use std::time::Instant;
 
 use futures::FutureExt;
 
-use super::core::FORCE_GRACE;
+use super::core::{ThreadCore, FORCE_GRACE};
 use super::definition::{TaskThread, ThreadEnd};
 use super::signal_loop::launch;
 use crate::spawner::{before, first};
 use crate::Spawner;
 
 /// Runs a root thread until it ends (the original's `run` of a root): SIGINT or SIGTERM
-/// terminates it; if its shutdown has not finished within its
+/// terminates it, and so does dropping this future before the root has ended; if its shutdown has not finished within its
 /// [`shutdown_budget`](super::ThreadConfig::shutdown_budget) (a hung handler, `enter` or
 /// `exit`), or a second signal arrives meanwhile, it is forced. Several roots in one process
 /// each end on the signal. Returns how the root ended.
@@ -39,6 +39,9 @@ pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEn
         Ok(handle) => handle,
         Err(end) => return end,
     };
+    // Dropped before the root has ended (a `select!` in the embedding program, say), this
+    // future terminates it rather than leave a tree nobody can reach.
+    let _terminate_if_dropped = TerminateUnlessEnded(&handle.core);
     let signalled = signals.map(|received| match received {
         Ok(signal) => Some(signal),
         Err(error) => {
@@ -74,4 +77,16 @@ pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEn
     };
     handle.core.force(forced_by.into()).await;
     handle.join().await
+}
+
+/// Terminates the root when `run`'s future is dropped before the root has ended.
+struct TerminateUnlessEnded<'a>(&'a ThreadCore);
+
+impl Drop for TerminateUnlessEnded<'_> {
+    fn drop(&mut self) {
+        if self.0.end().is_none() {
+            tracing::info!(thread = %self.0.id(), "run was dropped before its root ended: terminating it");
+            self.0.terminate(None);
+        }
+    }
 }
