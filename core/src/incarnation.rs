@@ -31,6 +31,11 @@ pub(crate) fn run_task<T: Task>(mut task: T, cx: TaskCx) -> impl Future<Output =
     async move {
         while let Next::Reschedule = task.run(&cx).await {
             YieldOnce(false).await;
+            // After the yield, the last moment before the next run: once the thread's
+            // shutdown notice has fired, the run that returned was the last.
+            if cx.is_shutting_down() {
+                break;
+            }
         }
     }
 }

@@ -183,7 +183,9 @@ impl Task for Bind {
                     events: self.events.clone(),
                     accepted: 0,
                 };
-                if let Err(error) = self.master.slot("accept").re_create(accept).await {
+                // Waiting in `accept` holds nothing to finish: no grace at shutdown.
+                let slot = self.master.slot("accept");
+                if let Err(error) = slot.cancel_at_once().re_create(accept).await {
                     tracing::error!("cannot start accepting: {error}");
                 }
                 Next::Stop
@@ -276,7 +278,9 @@ impl TaskThread for Connection {
             buffer: vec![0; READ_CHUNK],
             connection: cx.clone(),
         };
-        cx.slot("read").re_create(reader).await?;
+        // A read waits on the peer, which the shutdown notice does not end: cancelled at
+        // once, as the connection closes anyway.
+        cx.slot("read").cancel_at_once().re_create(reader).await?;
         Ok(())
     }
 }
