@@ -17,6 +17,7 @@
 //! specification of each behaviour.
 #![forbid(unsafe_code)]
 
+pub mod cooperative;
 pub mod crowds;
 pub mod endings;
 pub mod family;
@@ -160,6 +161,13 @@ macro_rules! conformance_suite {
             endings::no_task_starts_in_an_ended_thread,
             endings::a_panic_while_a_thread_is_dropped_is_contained,
             runtime_drops::a_tree_whose_tasks_its_runtime_drops_ends_and_is_released,
+            cooperative::a_flushing_task_completes_and_its_last_message_reaches_the_parent,
+            cooperative::a_task_ignoring_the_notice_is_cancelled_when_the_grace_is_over,
+            cooperative::a_slot_cancelled_at_once_does_not_wait_for_the_grace,
+            cooperative::both_task_forms_see_the_notice_without_plumbing,
+            cooperative::every_sleep_through_a_task_context_ends_early,
+            cooperative::a_handler_running_at_the_terminate_sees_the_notice,
+            cooperative::a_cascade_of_slow_flushers_ends_within_the_root_budget,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,
