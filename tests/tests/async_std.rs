@@ -6,5 +6,7 @@
 //! delete, concurrent operations, timeouts, panics, live count), the README's portable
 //! library, threads (order of signals, stop and terminate cascades, budgets, failures and
 //! their containment, queues and overflow, children found, added and refused, nothing
-//! held after the end) and the examples' TCP servers against real clients.
+//! held after the end), cooperative shutdown (the notice, the grace within the budget, slots
+//! cancelled at once, a cascade of flushers) and the examples' TCP servers against real
+//! clients.
 task_thread_conformance::conformance_suite!(task_thread_async_std::AsyncStd);
