@@ -1,5 +1,6 @@
 //! The manual's example 1: one root thread with one task that logs "Hello" every second.
-//! Ctrl-C (or `--seconds N`) terminates it: its exit runs and the task is deleted.
+//! Ctrl-C (or `--seconds N`) terminates it: its task takes its last step, then its exit
+//! runs.
 //!
 //! ```text
 //! cargo run --example hello_world
@@ -41,7 +42,6 @@ impl LeafThread for MainThread {
     }
 
     async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        cx.slot("hello").delete().await?;
         tracing::info!("{} exits", cx.id());
         Ok(())
     }

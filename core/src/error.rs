@@ -40,7 +40,9 @@ pub enum SlotError {
         task: String,
     },
     /// The group's thread has ended or is ending (its tasks are being deleted): no task is
-    /// started in it any more, so none outlives its thread.
+    /// started in it any more, so none outlives its thread. Also for a slot marked
+    /// [`cancel_at_once`](crate::TaskSlot::cancel_at_once) once the thread's shutdown notice
+    /// has fired: its task would be cancelled as it starts.
     Closed {
         /// The id of the thread (group) owning the slot.
         thread: String,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use event_listener::Event;
 
 use crate::error::SlotError;
+use crate::notice::Notice;
 use crate::notify::{notify_all, wait_for};
 use crate::slot::{end_together, SlotShared, TaskSlot};
 use crate::spawner::Runtime;
@@ -87,6 +88,8 @@ pub(crate) struct GroupShared {
     idle: Event,
     /// Set when the owning thread shuts down: no task is started from then on.
     pub(crate) closed: AtomicBool,
+    /// The owning thread's shutdown notice (never fired for a bare group).
+    pub(crate) notice: Notice,
     /// Slots by name. Weak: a slot holds its group, so a strong map would keep both alive
     /// forever. A slot lives while a handle or a task of it does; an unused one is dropped,
     /// and asking for its name again gives a fresh, empty slot.
@@ -191,20 +194,27 @@ impl TaskGroup {
 
     /// An empty group with the given cancel timeouts.
     pub fn with_timeouts(runtime: Runtime, owner: impl Into<String>, timeouts: Timeouts) -> Self {
-        Self::of_thread(
-            runtime,
-            owner.into().into(),
-            timeouts,
-            tracing::Span::none(),
-        )
+        let owner = owner.into().into();
+        Self::build(runtime, owner, timeouts, tracing::Span::none(), false)
     }
 
-    /// A thread's group: the thread's id and span are shared, not copied.
+    /// A thread's group: the thread's id and span are shared, not copied, and its tasks
+    /// get the thread's shutdown notice.
     pub(crate) fn of_thread(
         runtime: Runtime,
         owner: Arc<str>,
         timeouts: Timeouts,
         span: tracing::Span,
+    ) -> Self {
+        Self::build(runtime, owner, timeouts, span, true)
+    }
+
+    fn build(
+        runtime: Runtime,
+        owner: Arc<str>,
+        timeouts: Timeouts,
+        span: tracing::Span,
+        notice: bool,
     ) -> Self {
         TaskGroup {
             shared: Arc::new(GroupShared {
@@ -214,6 +224,7 @@ impl TaskGroup {
                 live: AtomicUsize::new(0),
                 idle: Event::new(),
                 closed: AtomicBool::new(false),
+                notice: Notice::new(notice),
                 slots: Mutex::new(SlotMap::default()),
                 panic_hook: OnceLock::new(),
                 span,
@@ -301,6 +312,40 @@ impl TaskGroup {
         for slot in slots {
             slot.cancel_now();
         }
+    }
+
+    /// Fires the owning thread's shutdown notice (once; later calls do nothing): the flag,
+    /// then each slot's sleeping task, then the notice's listeners.
+    pub(crate) fn fire_notice(&self) {
+        let slots = {
+            let slots = lock(&self.shared.slots);
+            if !self.shared.notice.set() {
+                return;
+            }
+            slots.live()
+        };
+        for slot in slots {
+            slot.wake_sleeper();
+        }
+        self.shared.notice.wake_listeners();
+    }
+
+    /// Cancels, without waiting, the tasks of the slots that asked to be cancelled at once
+    /// ([`TaskSlot::cancel_at_once`]) when the thread's shutdown begins.
+    pub(crate) fn cancel_at_once_tasks(&self) {
+        let slots = lock(&self.shared.slots).live();
+        for slot in slots.iter().filter(|slot| slot.is_cancelled_at_once()) {
+            slot.cancel_now();
+        }
+    }
+}
+
+impl GroupShared {
+    /// Whether the notice has fired, read under the lock it is fired under: for a waiter
+    /// that has just started listening (see `Notice`).
+    pub(crate) fn notice_fired_in_order(&self) -> bool {
+        let _slots = lock(&self.slots);
+        self.notice.has_fired()
     }
 }
 

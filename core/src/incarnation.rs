@@ -34,6 +34,11 @@ pub(crate) fn run_task<T: 'static, K: Task<T>>(
     async move {
         while let Next::Reschedule = task.run(&cx).await {
             YieldOnce(false).await;
+            // After the yield, the last moment before the next run: once the thread's
+            // shutdown notice has fired, the run that returned was the last.
+            if cx.is_shutting_down() {
+                break;
+            }
         }
     }
 }

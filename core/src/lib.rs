@@ -15,6 +15,7 @@ mod group;
 mod in_flight_tests;
 mod incarnation;
 mod join;
+mod notice;
 mod notify;
 mod operation_lock;
 mod slot;
@@ -25,6 +26,7 @@ mod thread;
 pub use error::SlotError;
 pub use group::{TaskGroup, Timeouts};
 pub use join::{JoinError, JoinHandle};
+pub use notice::ShutdownNotice;
 pub use slot::TaskSlot;
 pub use spawner::{
     Backend, Elapsed, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner, SpawnerExt,

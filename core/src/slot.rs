@@ -5,7 +5,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::Context;
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use crate::error::SlotError;
@@ -98,6 +98,12 @@ pub(crate) struct SlotState {
     pub(crate) task: Option<Box<dyn RawTask>>,
     /// A task `re_create` is spawning outside the lock, and what became of it meanwhile.
     pub(crate) in_flight: InFlight,
+    /// Set by [`TaskSlot::cancel_at_once`]: the thread's shutdown cancels this slot's task
+    /// when it begins, without the grace.
+    at_once: bool,
+    /// The waker of the current task's pending [`TaskCx::sleep`], which the thread's
+    /// shutdown notice wakes (see `notice::Sleep`); let go when the task leaves the slot.
+    pub(crate) sleeper: Option<Waker>,
 }
 
 /// The task of a `re_create` between its spawn and the storing of its handle: the spawn
@@ -151,6 +157,7 @@ impl SlotShared {
         outcome: InFlight,
     ) -> Option<Box<dyn RawTask>> {
         self.advance(state);
+        state.sleeper = None;
         if state.in_flight == InFlight::Spawning {
             state.in_flight = outcome;
         }
@@ -173,6 +180,8 @@ impl TaskSlot {
                     generation: 0,
                     task: None,
                     in_flight: InFlight::No,
+                    at_once: false,
+                    sleeper: None,
                 }),
                 reschedule_requested: AtomicU64::new(0),
                 current_generation: AtomicU64::new(0),
@@ -211,6 +220,70 @@ impl<T> TaskSlot<T> {
         let state = lock(&self.shared.state);
         // Being spawned counts: the task may already be running and asking.
         state.task.is_some() || state.in_flight == InFlight::Spawning
+    }
+
+    /// Asks for this slot's task to be cancelled as soon as its thread's shutdown begins,
+    /// instead of being given the thread's
+    /// [grace](crate::ThreadConfig::shutdown_grace) to return by itself. Returns the slot,
+    /// so that it reads as part of starting the task.
+    ///
+    /// By default a slot's task gets the grace: it finishes the run under way (a `Task`'s
+    /// `run` is not called again, a pending [`TaskCx::sleep`] ends early), which is what a
+    /// task that writes something needs and costs a task that only sleeps between runs
+    /// nothing. The mark is for a task that waits on something else, which the notice does
+    /// not end (an `accept`, a read from a peer, a channel), and that has nothing to finish:
+    /// without it, its thread's shutdown would wait the whole grace for it.
+    ///
+    /// The mark stays with the slot while it lives (while a handle or a task of it does).
+    /// Once the notice has fired, `re_create` in a marked slot starts nothing
+    /// ([`SlotError::Closed`]).
+    ///
+    /// ```
+    /// use task_thread_core::{BoxError, LeafThread, Next, Task, TaskCx, ThreadCx};
+    ///
+    /// /// Waits for a peer's message: nothing to flush, nothing the notice would interrupt.
+    /// struct Listen(futures::channel::mpsc::Receiver<String>);
+    ///
+    /// impl<T> Task<T> for Listen {
+    ///     async fn run(&mut self, _cx: &TaskCx<T>) -> Next {
+    ///         use futures::StreamExt;
+    ///         match self.0.next().await {
+    ///             Some(message) => { tracing::info!("{message}"); Next::Reschedule }
+    ///             None => Next::Stop,
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// struct Peer(Option<futures::channel::mpsc::Receiver<String>>);
+    ///
+    /// impl LeafThread for Peer {
+    ///     type Signal = ();
+    ///     type Output = ();
+    ///     fn id(&self) -> String { "peer".into() }
+    ///
+    ///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+    ///         let messages = self.0.take().ok_or("entered twice")?;
+    ///         cx.slot("listen").cancel_at_once().re_create(Listen(messages)).await?;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn cancel_at_once(&self) -> &Self {
+        lock(&self.shared.state).at_once = true;
+        self
+    }
+
+    /// Whether [`cancel_at_once`](Self::cancel_at_once) marked the slot.
+    pub(crate) fn is_cancelled_at_once(&self) -> bool {
+        lock(&self.shared.state).at_once
+    }
+
+    /// Wakes the current task's pending sleep, if any (the thread's notice has fired).
+    pub(crate) fn wake_sleeper(&self) {
+        let sleeper = lock(&self.shared.state).sleeper.take();
+        if let Some(waker) = sleeper {
+            waker.wake();
+        }
     }
 
     /// Starts `task` in this slot, in the idiomatic form: the library calls
@@ -309,14 +382,19 @@ impl<T> TaskSlot<T> {
         let _operation = self.shared.operations.lock().await;
         self.end_current(self.shared.group.timeouts.re_create)
             .await?;
+        let closed = || SlotError::Closed {
+            thread: self.shared.group.owner.to_string(),
+            task: self.shared.name.to_string(),
+        };
         if self.shared.group.closed.load(Ordering::SeqCst) {
-            return Err(SlotError::Closed {
-                thread: self.shared.group.owner.to_string(),
-                task: self.shared.name.to_string(),
-            });
+            return Err(closed());
         }
         let generation = {
             let mut state = lock(&self.shared.state);
+            // A slot cancelled at once would see its task cancelled as it starts.
+            if state.at_once && self.shared.group.notice.has_fired() {
+                return Err(closed());
+            }
             state.in_flight = InFlight::Spawning;
             self.shared.advance(&mut state)
         };

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::notice::ShutdownNotice;
 use crate::slot::SlotShared;
 use crate::spawner::{Runtime, Spawner};
 use crate::{TaskThread, ThreadCx};
@@ -187,9 +188,60 @@ impl<T> TaskCx<T> {
         &self.slot.group.runtime
     }
 
-    /// Sleeps for `duration` on the task's runtime.
+    /// Sleeps for `duration` on the task's runtime, or until the thread's shutdown notice
+    /// fires, whichever comes first (at once if it has fired): a task that sleeps between
+    /// runs does not hold its thread's shutdown up for the grace. What follows the sleep
+    /// then runs once more (a periodic flush flushes what it holds); a task whose step must
+    /// not run at shutdown checks [`is_shutting_down`](Self::is_shutting_down) after the
+    /// sleep. [`Spawner::sleep`] on [`runtime`](Self::runtime) sleeps its whole duration.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use task_thread_core::{Next, Task, TaskCx};
+    ///
+    /// /// Writes its readings out every minute, and a last time when its thread ends.
+    /// struct Flusher { readings: Vec<f64> }
+    ///
+    /// impl Task for Flusher {
+    ///     async fn run(&mut self, cx: &TaskCx) -> Next {
+    ///         cx.sleep(Duration::from_secs(60)).await; // cut short by the notice
+    ///         tracing::info!("writing {} readings", self.readings.len());
+    ///         self.readings.clear();
+    ///         Next::Reschedule // not run again once the notice has fired
+    ///     }
+    /// }
+    /// ```
     pub fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {
-        self.slot.group.runtime.sleep(duration)
+        crate::notice::sleep(&self.slot, self.slot.group.runtime.sleep(duration))
+    }
+
+    /// Whether the thread's shutdown notice has fired: the thread is ending, and this task
+    /// should finish what it is doing and return (see [`shutting_down`](Self::shutting_down)).
+    /// One atomic load. Always false in a [`TaskGroup`](crate::TaskGroup) that belongs to
+    /// no thread.
+    pub fn is_shutting_down(&self) -> bool {
+        self.slot.group.notice.has_fired()
+    }
+
+    /// The thread's shutdown notice, as a future that completes once the thread's shutdown
+    /// has begun ([`ShutdownNotice`]). Until it is over, the thread's
+    /// [grace](crate::ThreadConfig::shutdown_grace) lets the task finish its work and
+    /// return by itself; what has not returned then is cancelled. Once it has fired, a
+    /// [`Task`]'s `run` is not called again and [`re_schedule`](Self::re_schedule) asks for
+    /// no further run.
+    ///
+    /// ```
+    /// use task_thread_core::TaskCx;
+    ///
+    /// // Holds a session open until its thread ends, then closes it properly.
+    /// async fn session(cx: TaskCx) {
+    ///     tracing::info!("{}: session open", cx.thread_id());
+    ///     cx.shutting_down().await;
+    ///     tracing::info!("{}: goodbye", cx.thread_id());
+    /// }
+    /// ```
+    pub fn shutting_down(&self) -> ShutdownNotice {
+        ShutdownNotice::new(self.slot.group.clone())
     }
 
     /// Yields to the scheduler once.
@@ -205,8 +257,10 @@ impl<T> TaskCx<T> {
     /// cancels the request.
     ///
     /// Returns `false`, and requests nothing, when this run is no longer its slot's current
-    /// task (the slot was deleted or re-created) or has already asked, and for a
-    /// [`Task`]-form task, which reschedules by returning [`Next::Reschedule`].
+    /// task (the slot was deleted or re-created) or has already asked, once the thread's
+    /// shutdown notice has fired (the run under way is the last; a request made just before
+    /// it fired still starts one run, which sees the notice), and for a [`Task`]-form task,
+    /// which reschedules by returning [`Next::Reschedule`].
     #[doc(alias = "reSchedule")]
     pub fn re_schedule(&self) -> bool {
         if !self.explicit {
@@ -220,7 +274,9 @@ impl<T> TaskCx<T> {
         // Lock-free: generations only grow, so `fetch_max` tells whether this run had
         // asked already (or a later run has); a request from a run that stopped being
         // current meanwhile is ignored where it is read, in `finish`, under the lock.
-        if self.slot.current_generation.load(Ordering::Acquire) != self.generation {
+        if self.slot.current_generation.load(Ordering::Acquire) != self.generation
+            || self.is_shutting_down()
+        {
             return false;
         }
         let before = self

@@ -182,7 +182,9 @@ impl Task<Master> for Bind {
                     events: self.events.clone(),
                     accepted: 0,
                 };
-                if let Err(error) = cx.thread().slot("accept").re_create(accept).await {
+                // Waiting in `accept` holds nothing to finish: no grace at shutdown.
+                let slot = cx.thread().slot("accept");
+                if let Err(error) = slot.cancel_at_once().re_create(accept).await {
                     tracing::error!("cannot start accepting: {error}");
                 }
                 Next::Stop
@@ -273,7 +275,9 @@ impl LeafThread for Connection {
             decoder: BlobDecoder::default(),
             buffer: vec![0; READ_CHUNK],
         };
-        cx.slot("read").re_create(reader).await?;
+        // A read waits on the peer, which the shutdown notice does not end: cancelled at
+        // once, as the connection closes anyway.
+        cx.slot("read").cancel_at_once().re_create(reader).await?;
         Ok(())
     }
 }

@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ask;
+pub mod cooperative;
 pub mod crowds;
 pub mod endings;
 pub mod exit_codes;
@@ -183,6 +184,13 @@ macro_rules! conformance_suite {
             ask::a_request_never_delivered_is_handed_back,
             ask::a_child_that_drops_the_reply_refuses,
             ask::a_child_that_fails_holding_a_request_reads_as_ended,
+            cooperative::a_flushing_task_completes_and_its_last_message_reaches_the_parent,
+            cooperative::a_task_ignoring_the_notice_is_cancelled_when_the_grace_is_over,
+            cooperative::a_slot_cancelled_at_once_does_not_wait_for_the_grace,
+            cooperative::both_task_forms_see_the_notice_without_plumbing,
+            cooperative::every_sleep_through_a_task_context_ends_early,
+            cooperative::a_handler_running_at_the_terminate_sees_the_notice,
+            cooperative::a_cascade_of_slow_flushers_ends_within_the_root_budget,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,

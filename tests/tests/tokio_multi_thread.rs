@@ -7,5 +7,6 @@
 //! library, threads (order of signals, stop and terminate cascades, budgets, failures and
 //! their containment, queues and overflow, children found, added and refused, nothing
 //! held after the end), ask and reply (the answer, or ended, refused, timed out, the request
-//! handed back when never delivered) and the examples' TCP servers against real clients.
+//! handed back when never delivered), cooperative shutdown (the notice, the grace within the budget, slots
+//! cancelled at once, a cascade of flushers) and the examples' TCP servers against real clients.
 task_thread_conformance::conformance_suite!(task_thread_tokio::Tokio::multi_thread());

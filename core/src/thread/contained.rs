@@ -22,8 +22,10 @@ pub(crate) struct Pending {
 
 impl Pending {
     /// The shutdown must be done by the thread's own budget from now, or by the parent's
-    /// deadline if that is sooner.
+    /// deadline if that is sooner. The thread's shutdown notice fires now: a handler still
+    /// running sees it as its tasks do.
     pub(crate) fn new(core: &ThreadCore, control: Control) -> Self {
+        core.tasks.fire_notice();
         let own = Instant::now() + core.settings.shutdown_budget;
         let deadline = match &control {
             Control::Terminate {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::definition::TaskThread;
 use super::handle::ThreadHandle;
-use crate::{SlotError, TaskGroup, TaskSlot};
+use crate::{ShutdownNotice, SlotError, Spawner, TaskGroup, TaskSlot};
 
 /// A thread's view of itself: its task slots, its parent and children, its end. The library
 /// hands it to the thread's own methods (and its tasks reach it through their
@@ -92,12 +92,60 @@ impl<T: TaskThread> ThreadCx<T> {
         &self.handle
     }
 
+    /// Whether this thread's shutdown notice has fired: the thread is ending (see
+    /// [`shutting_down`](Self::shutting_down)). One atomic load.
+    pub fn is_shutting_down(&self) -> bool {
+        self.handle.core.tasks.shared.notice.has_fired()
+    }
+
+    /// This thread's shutdown notice, as a future that completes once the thread's
+    /// shutdown has begun: its loop has taken a terminate or a task's failure (a handler
+    /// still running sees it then), a handler returned [`Flow::Stop`](super::Flow::Stop),
+    /// or `enter` failed. The thread's tasks see the same notice through their
+    /// [`TaskCx`](crate::TaskCx); see [`ShutdownNotice`] for the contract.
+    ///
+    /// ```
+    /// use futures::future::{select, Either};
+    /// use task_thread_core::{Flow, LeafThread, ThreadCx};
+    ///
+    /// struct Importer;
+    ///
+    /// impl LeafThread for Importer {
+    ///     type Signal = Vec<String>; // a batch of files to import
+    ///     type Output = ();
+    ///     fn id(&self) -> String { "importer".into() }
+    ///
+    ///     async fn on_signal(&mut self, files: Vec<String>, cx: &ThreadCx<Self>) -> Flow {
+    ///         for file in files {
+    ///             // A terminate while the batch runs: finish this file, leave the rest.
+    ///             if cx.is_shutting_down() {
+    ///                 tracing::warn!("import cut short before {file}");
+    ///                 break;
+    ///             }
+    ///             let import = Box::pin(async { tracing::info!("importing {file}") });
+    ///             if let Either::Right(_) = select(import, cx.shutting_down()).await {
+    ///                 tracing::warn!("{file}: abandoned at the shutdown");
+    ///                 break;
+    ///             }
+    ///         }
+    ///         Flow::Continue
+    ///     }
+    /// }
+    /// ```
+    pub fn shutting_down(&self) -> ShutdownNotice {
+        ShutdownNotice::new(self.handle.core.tasks.shared.clone())
+    }
+
     /// Starts a task, in the slot `stop_after`, that terminates this thread after `after`
-    /// (the examples' `--seconds N`). Calling it again restarts the countdown.
+    /// (the examples' `--seconds N`). Calling it again restarts the countdown. The slot is
+    /// [cancelled at once](TaskSlot::cancel_at_once) when the thread's shutdown begins.
     pub async fn stop_after(&self, after: Duration) -> Result<(), SlotError> {
         self.slot("stop_after")
+            .cancel_at_once()
             .re_create_fn(move |task| async move {
-                task.sleep(after).await;
+                // The whole countdown: a sleep the notice would cut short would stop a
+                // thread that is stopping already, and say so.
+                task.runtime().sleep(after).await;
                 tracing::info!(thread = %task.thread_id(), "stopping after {after:?}");
                 task.thread().handle().terminate();
             })

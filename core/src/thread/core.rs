@@ -90,6 +90,7 @@ impl ThreadCore {
             signal_capacity,
             child_signal_capacity,
             shutdown_budget,
+            shutdown_grace,
             overflow,
             timeouts,
         } = config;
@@ -97,6 +98,7 @@ impl ThreadCore {
             signal_capacity,
             child_signal_capacity,
             shutdown_budget,
+            shutdown_grace,
             overflow,
         };
         let tasks = TaskGroup::of_thread(runtime, id, timeouts, span);
@@ -358,6 +360,7 @@ impl ThreadCore {
             tracing::error!(thread = %core.id(), "shutdown forced: {what}");
             core.forced.store(true, Ordering::Release);
             core.wake_loop();
+            core.tasks.fire_notice();
             core.tasks.close();
             core.tasks.cancel_all();
             let subtree = children.iter().map(|child| {
@@ -426,6 +429,7 @@ pub(crate) struct ThreadSettings {
     pub(crate) signal_capacity: usize,
     pub(crate) child_signal_capacity: usize,
     pub(crate) shutdown_budget: Duration,
+    pub(crate) shutdown_grace: Duration,
     pub(crate) overflow: super::OverflowPolicy,
 }
 

@@ -65,7 +65,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub enum Flow {
     /// Keep the signal loop running.
     Continue,
-    /// Stop this thread: its exit runs, then its children are terminated.
+    /// Stop this thread: its tasks end (with their grace), its exit runs, then its
+    /// children are terminated.
     Stop,
 }
 
@@ -191,9 +192,19 @@ pub struct ThreadConfig {
     pub signal_capacity: usize,
     /// Capacity of the queue from this thread's children to it (default 100).
     pub child_signal_capacity: usize,
-    /// How long this thread's shutdown (exit, tasks, children) may take before what remains
-    /// is cancelled (default 20 s). A child's shutdown also ends within its parent's.
+    /// How long this thread's shutdown (its tasks, `exit`, its children) may take before
+    /// what remains is cancelled (default 20 s). A child's shutdown also ends within its
+    /// parent's.
     pub shutdown_budget: Duration,
+    /// How long, at most, the thread's tasks get to return by themselves once its shutdown
+    /// notice has fired, before what is left is cancelled (default 5 s). Part of the
+    /// budget, not added to it: the grace never takes more than half of the time left
+    /// before the shutdown's deadline (the thread's budget, or its parent's deadline if
+    /// that comes first), so that the rest (cancelling what did not return, `exit`, the
+    /// children) always keeps the other half, at every level of a cascade. It ends as soon
+    /// as every task has returned; tasks of slots marked
+    /// [`cancel_at_once`](crate::TaskSlot::cancel_at_once) get none of it.
+    pub shutdown_grace: Duration,
     /// What a sender does when one of this thread's queues is full (default: wait).
     pub overflow: super::OverflowPolicy,
     /// Cancel timeouts of the thread's task slots.
@@ -206,6 +217,7 @@ impl Default for ThreadConfig {
             signal_capacity: 100,
             child_signal_capacity: 100,
             shutdown_budget: Duration::from_secs(20),
+            shutdown_grace: Duration::from_secs(5),
             overflow: super::OverflowPolicy::Wait,
             timeouts: crate::Timeouts::default(),
         }
@@ -220,8 +232,11 @@ impl Default for ThreadConfig {
 /// from the thread's signal loop, in this order: [`enter`](Self::enter); then, for each
 /// signal in arrival order, [`on_signal`](Self::on_signal), [`on_child_signal`](Self::on_child_signal)
 /// or [`on_child_ended`](Self::on_child_ended), until one returns [`Flow::Stop`] or the thread
-/// is terminated; then [`exit`](Self::exit). After `exit` the library deletes every task
-/// slot the thread still has, then terminates all its children together and waits for them.
+/// is terminated; then [`exit`](Self::exit). Before `exit` the thread's tasks end: its
+/// shutdown notice fires ([`ThreadCx::shutting_down`]), they get the thread's
+/// [grace](ThreadConfig::shutdown_grace) to return by themselves, and what is left is
+/// cancelled. After `exit` the library deletes any task `exit` started, then terminates all
+/// the thread's children together and waits for them.
 ///
 /// Failure policy: an error returned by, or a panic in, any of these methods or in one of the
 /// thread's tasks is logged (with the thread id and the method or task name), ends the
@@ -285,8 +300,10 @@ pub trait TaskThread: Send + Sized + 'static {
         async { Ok(()) }
     }
 
-    /// Cleanup, after the signal loop has ended and before the children are terminated.
-    /// Slots left running are deleted afterwards by the library.
+    /// Cleanup, after the signal loop has ended and the thread's tasks have ended (they had
+    /// the [grace](ThreadConfig::shutdown_grace) to return by themselves, then were
+    /// cancelled), and before the children are terminated: what the tasks used is free to
+    /// close. A task started here is deleted by the library once `exit` returns.
     fn exit(&mut self, cx: &ThreadCx<Self>) -> impl Future<Output = Result<(), BoxError>> + Send {
         let _ = cx;
         async { Ok(()) }

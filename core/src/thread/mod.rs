@@ -1,14 +1,33 @@
 //! TaskThreads: a tree of threads, each a group of task slots with a signal loop, talking
 //! parent <-> child through bounded, typed queues, and shutting down as a cascade.
 //!
-//! Order of a shutdown (terminate, a handler's [`Flow::Stop`], a failure): the signal loop
-//! ends (signals still queued go to [`TaskThread::on_undelivered`] and
-//! [`TaskThread::on_undelivered_from_children`]); `exit` runs; the
-//! thread's task slots are deleted; every child is terminated at once and all are awaited
-//! together, each child's subtree following the same order; then `join` returns. The whole
-//! takes at most the thread's [`ThreadConfig::shutdown_budget`], and never more than its
-//! parent's remaining budget: what is left then is cancelled and the end is
-//! [`ThreadEnd::Forced`].
+//! Order of a shutdown (terminate, a handler's [`Flow::Stop`], a failure):
+//! 1. the signal loop ends (signals still queued go to [`TaskThread::on_undelivered`] and
+//!    [`TaskThread::on_undelivered_from_children`]);
+//! 2. the thread's shutdown notice fires ([`ThreadCx::shutting_down`],
+//!    [`TaskCx::shutting_down`](crate::TaskCx::shutting_down)); it fires as the loop takes
+//!    a terminate or a failure, so a handler still running sees it too;
+//! 3. the tasks of slots marked [`cancel_at_once`](crate::TaskSlot::cancel_at_once) are
+//!    cancelled; the others get the [grace](ThreadConfig::shutdown_grace) to return by
+//!    themselves (a `Task`'s `run` is not called again, a pending
+//!    [`TaskCx::sleep`](crate::TaskCx::sleep) ends early); what is still running when it is
+//!    over is cancelled and awaited;
+//! 4. `exit` runs, once every task has ended; a task it starts is deleted after it, and no
+//!    task starts in the thread from then on;
+//! 5. every child is terminated at once and all are awaited together, each child's subtree
+//!    following the same order within what is left of this thread's deadline;
+//! 6. `join` returns, and the parent's [`TaskThread::on_child_ended`] runs.
+//!
+//! `exit` runs after the tasks have ended, not before: it cleans up after work that has
+//! stopped (what a task flushed on the notice is written before `exit` closes what it was
+//! written to), and no task still uses what it closes. A task's last messages to its
+//! parent (a child keeps its link until it has ended) come before its end.
+//!
+//! The whole takes at most the thread's [`ThreadConfig::shutdown_budget`], and never more
+//! than its parent's remaining budget: what is left then is cancelled and the end is
+//! [`ThreadEnd::Forced`]. The grace never takes more than half of the time left, so a task
+//! that ignores the notice is cancelled in time for the thread to end
+//! [`ThreadEnd::Stopped`] if the rest holds.
 
 use std::convert::Infallible;
 

@@ -16,9 +16,13 @@ use crate::group::lock;
 use crate::join::panic_message;
 use crate::spawner::before;
 
-/// The cascade: queued signals to their hooks, `exit`, delete the tasks, then terminate
-/// every child at once and wait for all of them, everything by `deadline`: what is still
-/// running then is forced.
+/// The cascade: queued signals to their hooks; the shutdown notice, the tasks' grace, and
+/// what is left of them cancelled; `exit`; then terminate every child at once and wait for
+/// all of them, everything by `deadline`: what is still running then is forced.
+///
+/// `exit` comes after the tasks have ended, so that it cleans up after work that has
+/// stopped (a task that flushed on the notice has flushed); a task that `exit` itself
+/// starts is deleted after it, as before, and the slots are closed from then on.
 ///
 /// Every stopping thread allocates this future, so it is kept small: a plain `fn`
 /// returning an `async move` block (an `async fn` would keep each argument twice), and the
@@ -36,6 +40,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
         let core = &cx.handle.core;
         let mut forced = Vec::new();
 
+        end_tasks(core, deadline, &mut forced).await;
         let exiting = guarded(core.id(), "exit", thread.exit(cx));
         match before(core.runtime(), deadline, exiting).await {
             Some(Ok(())) => {}
@@ -47,14 +52,8 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
             None => forced.push("exit".to_owned()),
         }
         core.tasks.close();
-        if before(core.runtime(), deadline, core.tasks.delete_all()).await != Some(Ok(())) {
-            // Out of budget: cancel without waiting for each in turn, then give the runtime a
-            // moment to drop them all.
-            core.tasks.cancel_all();
-            if !core.tasks_idle_within(FORCE_GRACE).await {
-                forced.push("tasks".to_owned());
-            }
-        }
+        // What `exit` started, if anything: nothing starts from now on.
+        delete_tasks(core, deadline, &mut forced).await;
         for child in &children {
             child.core().terminate(Some(deadline));
         }
@@ -91,6 +90,44 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
             }
         }
         end
+    }
+}
+
+/// The thread's tasks end: the notice fires (if a control message has not fired it
+/// already), the slots marked [`cancel_at_once`](crate::TaskSlot::cancel_at_once) are
+/// cancelled, and the others get the grace to return by themselves: until every task of
+/// the thread has ended, at most [`ThreadConfig::shutdown_grace`] and at most half of
+/// the time left before `deadline`. What is still running then is deleted.
+///
+/// [`ThreadConfig::shutdown_grace`]: super::ThreadConfig::shutdown_grace
+async fn end_tasks(core: &ThreadCore, deadline: Instant, forced: &mut Vec<String>) {
+    let now = Instant::now();
+    let grace = (core.settings.shutdown_grace).min(deadline.saturating_duration_since(now) / 2);
+    core.tasks.fire_notice();
+    core.tasks.cancel_at_once_tasks();
+    if before(core.runtime(), now + grace, core.tasks.idle())
+        .await
+        .is_some()
+    {
+        return;
+    }
+    tracing::info!(
+        thread = %core.id(),
+        live_tasks = core.tasks.live_tasks(),
+        "tasks still running after the grace of {grace:?}: cancelling them"
+    );
+    delete_tasks(core, deadline, forced).await;
+}
+
+/// Deletes the thread's tasks by `deadline`; out of budget, cancels them without waiting
+/// for each in turn, then gives the runtime a moment to drop them all.
+async fn delete_tasks(core: &ThreadCore, deadline: Instant, forced: &mut Vec<String>) {
+    if before(core.runtime(), deadline, core.tasks.delete_all()).await == Some(Ok(())) {
+        return;
+    }
+    core.tasks.cancel_all();
+    if !core.tasks_idle_within(FORCE_GRACE).await && !forced.iter().any(|what| what == "tasks") {
+        forced.push("tasks".to_owned());
     }
 }
 

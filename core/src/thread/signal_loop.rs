@@ -175,6 +175,7 @@ fn ended_by_runtime(core: &Arc<ThreadCore>) {
     // Debug, not warn: a runtime dropped at the end of a program drops every thread still
     // running, and a tree of 10,000 would log 10,000 lines.
     tracing::debug!(thread = %core.id(), "its task was dropped by its runtime before it ended");
+    core.tasks.fire_notice();
     core.tasks.close();
     core.tasks.cancel_all();
     for child in core.close_children() {
