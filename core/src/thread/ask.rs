@@ -16,11 +16,11 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use futures::future::{select, Either};
 
-use super::core::ThreadCore;
 use super::definition::TaskThread;
 use super::errors::SendError;
 use super::handle::ThreadHandle;
-use super::overflow::NotDelivered;
+use super::life::thread_core::ThreadCore;
+use super::mailbox::overflow::NotDelivered;
 use crate::Spawner;
 
 /// What reaches the asker: the answer, or why none will come.

@@ -1,5 +1,5 @@
 //! [`ThreadCx`]: the thread itself, as its own methods and tasks act on the tree. Its
-//! operations on its parent and children are in `family.rs`.
+//! operations on its parent and children are in `family`.
 
 use std::time::Duration;
 

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use std::future::Future;
 
-use super::children::ChildRef;
 use super::context::ThreadCx;
 use super::failure::Failure;
+use super::family::children::ChildRef;
 
 /// The error a user method may return: anything that converts into a boxed error
 /// (`?` on an `io::Error`, an `anyhow::Error`, a `String`, ...).

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use super::core::ThreadCore;
 use super::definition::{TaskThread, ThreadEnd};
 use super::errors::SendError;
+use super::life::thread_core::ThreadCore;
 use super::mailbox::Mailbox;
 
 /// A cloneable handle to a running thread of type `T`: the outside view of the thread.
@@ -141,8 +141,8 @@ impl<T: TaskThread> ThreadHandle<T> {
     }
 
     /// How this thread's parent sees it.
-    pub(crate) fn as_child(&self) -> super::children::ChildRef {
-        super::child_lane::Sender::child_ref(&self.mailbox)
+    pub(crate) fn as_child(&self) -> super::family::children::ChildRef {
+        super::mailbox::child_lane::Sender::child_ref(&self.mailbox)
     }
 
     /// The number of live tasks in the thread's slots.

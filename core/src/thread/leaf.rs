@@ -5,7 +5,7 @@ use std::future::Future;
 
 use super::context::ThreadCx;
 use super::definition::{BoxError, Flow, TaskThread, ThreadConfig};
-use super::overflow::Overflow;
+use super::mailbox::overflow::Overflow;
 
 /// A thread that starts no children: [`TaskThread`] without what concerns children (their
 /// output type and handlers), which a blanket impl fills in. Most threads of a tree are

@@ -29,37 +29,39 @@
 //! that ignores the notice is cancelled in time for the thread to end
 //! [`ThreadEnd::Stopped`] if the rest holds.
 
+// Where things live: what a user writes ([`TaskThread`] in `definition`, [`LeafThread`] in
+// `leaf`) and holds ([`ThreadHandle`] in `handle`, [`ThreadCx`] in `context`, ask and reply
+// in `ask`, errors and failures); then what a thread is made of, one folder each: its life
+// on its task (`life`: the shared core, the signal loop, contained methods, the shutdown,
+// the root), its queue (`mailbox`: lanes, the loop's hand, the children's lane, overflow)
+// and its family (`family`: adding, finding and messaging children, the registry). Every
+// folder knows the shared core (`life::thread_core`); the life runs the user's methods,
+// so it knows the first group too, as a handle and a context act through the core.
+
 use std::convert::Infallible;
 
+// What a user writes and holds.
 mod ask;
-mod child_lane;
-mod children;
-mod contained;
 mod context;
-mod core;
 mod definition;
 mod errors;
 mod failure;
-mod family;
 mod handle;
 mod leaf;
+// What a thread is made of: its life on its task, its queue, its family.
+mod family;
+mod life;
 mod mailbox;
-mod overflow;
-mod receiver;
-mod registry;
-mod root;
-mod shutdown;
-mod signal_loop;
 
 pub use ask::{AskError, Reply};
-pub use children::ChildRef;
 pub use context::ThreadCx;
 pub use definition::{BoxError, Flow, TaskThread, ThreadConfig, ThreadEnd};
 pub use errors::{SendError, ThreadError};
 pub use failure::{Failure, Panicked};
+pub use family::children::ChildRef;
 pub use handle::ThreadHandle;
 pub use leaf::LeafThread;
-pub use overflow::{Overflow, OverflowPolicy, QueueKind};
+pub use mailbox::overflow::{Overflow, OverflowPolicy, QueueKind};
 
 /// Starts `thread` with no parent and returns its handle once it has entered and its
 /// signal loop runs. The thread ends when terminated (or when it ends itself); [`run`]
@@ -107,7 +109,8 @@ pub async fn start<T: TaskThread>(
     runtime: &crate::Runtime,
     thread: T,
 ) -> Result<ThreadHandle<T>, ThreadError> {
-    let Ok(launched) = signal_loop::launch(runtime.clone(), thread, |_| Ok::<_, Infallible>(()));
+    let Ok(launched) =
+        life::signal_loop::launch(runtime.clone(), thread, |_| Ok::<_, Infallible>(()));
     let id = launched.id().to_owned();
     launched
         .entered()
@@ -115,4 +118,4 @@ pub async fn start<T: TaskThread>(
         .map_err(|end| ThreadError::EnterFailed { child: id, end })
 }
 
-pub use root::run;
+pub use life::root::run;

@@ -6,15 +6,15 @@ use std::time::Instant;
 
 use futures::FutureExt;
 
-use super::contained::failed_as_end;
-use super::context::ThreadCx;
-use super::core::{ThreadCore, FORCE_GRACE};
-use super::definition::{BoxError, TaskThread, ThreadEnd};
-use super::mailbox::ParentLink;
-use super::receiver::Receiver;
 use crate::group::lock;
 use crate::join::panic_message;
 use crate::spawner::before;
+use crate::thread::context::ThreadCx;
+use crate::thread::definition::{BoxError, TaskThread, ThreadEnd};
+use crate::thread::life::contained::failed_as_end;
+use crate::thread::life::thread_core::{ThreadCore, FORCE_GRACE};
+use crate::thread::mailbox::receiver::Receiver;
+use crate::thread::mailbox::ParentLink;
 
 /// The cascade: queued signals to their hooks; the shutdown notice, the tasks' grace, and
 /// what is left of them cancelled; `exit`; then terminate every child at once and wait for
@@ -99,7 +99,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
 /// the thread has ended, at most [`ThreadConfig::shutdown_grace`] and at most half of
 /// the time left before `deadline`. What is still running then is deleted.
 ///
-/// [`ThreadConfig::shutdown_grace`]: super::ThreadConfig::shutdown_grace
+/// [`ThreadConfig::shutdown_grace`]: crate::thread::ThreadConfig::shutdown_grace
 async fn end_tasks(core: &ThreadCore, deadline: Instant, forced: &mut Vec<String>) {
     let now = Instant::now();
     let grace = (core.settings.shutdown_grace).min(deadline.saturating_duration_since(now) / 2);

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::task::Poll;
 
-use super::children::ChildRef;
-use super::definition::TaskThread;
-use super::mailbox::{Event, InHand, Mailbox, Undelivered};
 use crate::group::lock;
+use crate::thread::definition::TaskThread;
+use crate::thread::family::children::ChildRef;
+use crate::thread::mailbox::{Event, InHand, Mailbox, Undelivered};
 
 /// The loop's side of a thread's mailbox: it takes the events, holds what it has taken
 /// and not handled, and drains the mailbox at the end. If the loop is dropped before its

@@ -1,19 +1,22 @@
 //! A thread's operations on the tree, its parent and its children: on [`ThreadCx`] alone,
 //! as only the thread itself may send as it or adopt children into it.
 
+pub(crate) mod children;
+pub(crate) mod registry;
+
 use std::sync::Arc;
 
-use super::children::{handle_of, ChildRef};
-use super::context::ThreadCx;
-use super::core::InsertRefused;
-use super::definition::TaskThread;
-use super::errors::{SendError, ThreadError};
-use super::handle::ThreadHandle;
-use super::mailbox::{ChildInbox, ParentLink};
-use super::overflow::{deliver, Refused};
-use super::registry::AnyChild;
-use super::signal_loop;
 use crate::group::lock;
+use crate::thread::context::ThreadCx;
+use crate::thread::definition::TaskThread;
+use crate::thread::errors::{SendError, ThreadError};
+use crate::thread::family::children::{handle_of, ChildRef};
+use crate::thread::family::registry::AnyChild;
+use crate::thread::handle::ThreadHandle;
+use crate::thread::life::signal_loop;
+use crate::thread::life::thread_core::InsertRefused;
+use crate::thread::mailbox::overflow::{deliver, Refused};
+use crate::thread::mailbox::{ChildInbox, ParentLink};
 
 impl<T: TaskThread> ThreadCx<T> {
     /// Sends `output` to the parent's [`on_child_signal`](TaskThread::on_child_signal); a
@@ -52,7 +55,7 @@ impl<T: TaskThread> ThreadCx<T> {
     /// task the runtime refuses to run (it is shutting down) is reported by the error
     /// only, and has left the registry by then. Cancelling the call (dropping its future,
     /// as a [`timeout`](crate::SpawnerExt::timeout) around it does) before the child's
-    /// `enter` returns terminates the child, as [`start`](super::start) does.
+    /// `enter` returns terminates the child, as [`start`](crate::thread::start) does.
     ///
     /// The child's output needs only to convert into this thread's child output: a child
     /// written without knowing its parent (a library's) sends its own type, and a parent

@@ -12,9 +12,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::children::ChildRef;
-use super::definition::TaskThread;
-use super::mailbox::Mailbox;
+use crate::thread::definition::TaskThread;
+use crate::thread::family::children::ChildRef;
+use crate::thread::mailbox::Mailbox;
 
 /// A child's signal as queued: its sender, or `None` for the same sender as the signal
 /// queued just before it.

@@ -4,7 +4,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::core::ThreadCore;
+use crate::thread::life::thread_core::ThreadCore;
 
 /// The children by id, allocated by the first child: most threads are leaves.
 #[derive(Default)]

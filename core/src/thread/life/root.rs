@@ -5,15 +5,15 @@ use std::time::Instant;
 
 use futures::FutureExt;
 
-use super::core::{ThreadCore, FORCE_GRACE};
-use super::definition::{TaskThread, ThreadEnd};
-use super::signal_loop::launch;
 use crate::spawner::{before, first};
+use crate::thread::definition::{TaskThread, ThreadEnd};
+use crate::thread::life::signal_loop::launch;
+use crate::thread::life::thread_core::{ThreadCore, FORCE_GRACE};
 use crate::Spawner;
 
 /// Runs a root thread until it ends (the original's `run` of a root): SIGINT or SIGTERM
 /// terminates it, and so does dropping this future before the root has ended; if its shutdown has not finished within its
-/// [`shutdown_budget`](super::ThreadConfig::shutdown_budget) (a hung handler, `enter` or
+/// [`shutdown_budget`](crate::thread::ThreadConfig::shutdown_budget) (a hung handler, `enter` or
 /// `exit`), or a second signal arrives meanwhile, it is forced. Several roots in one process
 /// each end on the signal. Returns how the root ended.
 ///

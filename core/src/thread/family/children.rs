@@ -3,10 +3,10 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
-use super::definition::TaskThread;
-use super::handle::ThreadHandle;
-use super::mailbox::Mailbox;
-use super::registry::AnyChild;
+use crate::thread::definition::TaskThread;
+use crate::thread::family::registry::AnyChild;
+use crate::thread::handle::ThreadHandle;
+use crate::thread::mailbox::Mailbox;
 
 /// One child of a thread, whatever its Rust type: its id and info, and its typed handle if
 /// you know the type.

@@ -11,11 +11,11 @@ use futures::future::BoxFuture;
 use futures::task::AtomicWaker;
 use futures::FutureExt;
 
-use super::definition::{ThreadConfig, ThreadEnd};
-use super::failure::Failure;
-use super::registry::{AnyChild, Registry};
 use crate::group::{lock, PanicHook};
 use crate::notify::{notify_all, wait_for};
+use crate::thread::definition::{ThreadConfig, ThreadEnd};
+use crate::thread::failure::Failure;
+use crate::thread::family::registry::{AnyChild, Registry};
 use crate::{Runtime, TaskGroup};
 
 /// What reaches a signal loop ahead of every queued signal.
@@ -251,7 +251,7 @@ impl ThreadCore {
 
     /// Whether the thread is ending or has ended: told to end (terminated, stopped, a task
     /// failed), past its signal loop (shutting down), forced, or ended. Once true, it stays
-    /// true. A [`Reply`](super::Reply) dropped unanswered reads this to tell "ended" from
+    /// true. A [`Reply`](crate::thread::Reply) dropped unanswered reads this to tell "ended" from
     /// "refused".
     pub(crate) fn is_ending(&self) -> bool {
         let state = lock(&self.state);
@@ -430,7 +430,7 @@ pub(crate) struct ThreadSettings {
     pub(crate) child_signal_capacity: usize,
     pub(crate) shutdown_budget: Duration,
     pub(crate) shutdown_grace: Duration,
-    pub(crate) overflow: super::OverflowPolicy,
+    pub(crate) overflow: crate::thread::OverflowPolicy,
 }
 
 pub(crate) enum InsertRefused {

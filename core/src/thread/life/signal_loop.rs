@@ -10,17 +10,17 @@ use std::time::Instant;
 use futures::channel::oneshot;
 use futures::FutureExt;
 
-use super::contained::{Contained, Method, Pending};
-use super::context::ThreadCx;
-use super::core::{Control, ThreadCore, FORCE_GRACE};
-use super::definition::{Flow, TaskThread, ThreadEnd};
-use super::failure::Failure;
-use super::handle::ThreadHandle;
-use super::mailbox::{Event, Mailbox};
-use super::receiver::Receiver;
-use super::shutdown::{shut_down, tell_parent};
 use crate::join::{panic_message, panic_of};
 use crate::spawner::{before, RawOutput};
+use crate::thread::context::ThreadCx;
+use crate::thread::definition::{Flow, TaskThread, ThreadEnd};
+use crate::thread::failure::Failure;
+use crate::thread::handle::ThreadHandle;
+use crate::thread::life::contained::{Contained, Method, Pending};
+use crate::thread::life::shutdown::{shut_down, tell_parent};
+use crate::thread::life::thread_core::{Control, ThreadCore, FORCE_GRACE};
+use crate::thread::mailbox::receiver::Receiver;
+use crate::thread::mailbox::{Event, Mailbox};
 use crate::Spawner;
 
 /// A thread whose task has been spawned, until its `enter` has returned: see

@@ -8,9 +8,13 @@
 //! the loop's waker, because it is sent to threads of any type.
 //!
 //! When signals pile up, the loop takes the signal lanes whole into its hand (see
-//! `receiver.rs`) and hands them out without the lock: senders and the loop then meet at
+//! `receiver`) and hands them out without the lock: senders and the loop then meet at
 //! the lock once per batch, not once per signal, which on a multi-threaded runtime is what
 //! a busy thread's signals cost most.
+
+pub(crate) mod child_lane;
+pub(crate) mod overflow;
+pub(crate) mod receiver;
 
 use std::any::{Any, TypeId};
 use std::collections::VecDeque;
@@ -18,17 +22,17 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use super::child_lane::{ChildLane, FromChild, Lane, LastSender, Sender};
-use super::children::ChildRef;
-use super::core::{Control, ThreadCore};
-use super::definition::{TaskThread, ThreadEnd};
-use super::errors::SendError;
-use super::overflow::{
+use crate::group::lock;
+use crate::thread::definition::{TaskThread, ThreadEnd};
+use crate::thread::errors::SendError;
+use crate::thread::family::children::ChildRef;
+use crate::thread::family::registry::AnyChild;
+use crate::thread::life::thread_core::{Control, ThreadCore};
+use crate::thread::mailbox::child_lane::{ChildLane, FromChild, Lane, LastSender, Sender};
+use crate::thread::mailbox::overflow::{
     deliver_unless, LaneRoom, NotDelivered, Overflow, OverflowPolicy, QueueKind, Refused,
     MAX_IN_HAND,
 };
-use super::registry::AnyChild;
-use crate::group::lock;
 
 /// How many queued signals make the loop take its signal lanes whole (into its hand)
 /// rather than one signal; a full lane does too, whatever its capacity (a lane of one
@@ -61,7 +65,7 @@ pub(crate) type Undelivered<T> = (
 /// - a child's end is queued after its last signal, and the loop takes the lanes in
 ///   priority order, so the parent sees a child's signals before its end;
 /// - the children's signals are taken in the order queued, each resolving its sender
-///   against the one taken before it (see `child_lane.rs`);
+///   against the one taken before it (see `child_lane`);
 /// - the priority order holds among what is queued when the loop takes it: a signal from
 ///   the parent that arrives while the loop hands out a batch it took waits for that
 ///   batch (at most the lanes' capacities); control messages never wait.
@@ -135,7 +139,7 @@ fn ended_children<T: TaskThread>(queued: &mut Queued<T>) -> &mut VecDeque<(Child
 /// registry is broken from both sides when the child ends, however it ends: the child
 /// leaves the registry (its end, a force, its task dropped by its runtime), and the link
 /// is taken when the child tells its parent of its end or its
-/// [`Receiver`](super::receiver::Receiver) is dropped.
+/// [`Receiver`](crate::thread::mailbox::receiver::Receiver) is dropped.
 pub(crate) struct ParentLink<M> {
     pub(crate) inbox: Arc<dyn ChildInbox<M>>,
 }

@@ -12,10 +12,10 @@ use event_listener::{Event, EventListener};
 
 use crate::notify::{notify_all, notify_one_more};
 
-use super::errors::SendError;
+use crate::thread::errors::SendError;
 
 /// What a sender does when the receiving queue is full, after the receiver's
-/// [`on_overflow`](super::TaskThread::on_overflow) hook has been called.
+/// [`on_overflow`](crate::thread::TaskThread::on_overflow) hook has been called.
 ///
 /// ```
 /// use task_thread_core::{LeafThread, OverflowPolicy, SendError, ThreadConfig, ThreadHandle};
@@ -49,7 +49,7 @@ pub enum OverflowPolicy {
     /// Wait for room, like the original (default).
     #[default]
     Wait,
-    /// Hand the signal back at once in [`SendError::Full`](super::SendError::Full).
+    /// Hand the signal back at once in [`SendError::Full`](crate::thread::SendError::Full).
     Reject,
 }
 
@@ -84,7 +84,7 @@ pub enum QueueKind {
     FromChildren,
 }
 
-/// Told to [`on_overflow`](super::TaskThread::on_overflow): whose queue is full.
+/// Told to [`on_overflow`](crate::thread::TaskThread::on_overflow): whose queue is full.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};

@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 
-use super::core::{Control, ThreadCore};
-use super::definition::{BoxError, ThreadEnd};
-use super::failure::Failure;
 use crate::join::panic_message;
+use crate::thread::definition::{BoxError, ThreadEnd};
+use crate::thread::failure::Failure;
+use crate::thread::life::thread_core::{Control, ThreadCore};
 use crate::Spawner;
 
 /// A control message that has arrived, with the deadline of the shutdown it asks for.
