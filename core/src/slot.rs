@@ -151,17 +151,34 @@ impl SlotShared {
     /// it. The slot moves to its next generation (nothing of that task can reschedule) and
     /// gives up the task's handle, to be dropped or cancelled outside the lock; a
     /// `re_create` still spawning the task finds `outcome` instead of storing its handle.
-    pub(crate) fn release(
-        &self,
-        state: &mut SlotState,
-        outcome: InFlight,
-    ) -> Option<Box<dyn RawTask>> {
+    ///
+    /// A task sleeping through a context of the slot (a helper the task spawned with a
+    /// clone of it) is woken as the [`Released`] is dropped, outside the lock: its sleep
+    /// then listens to the notice by itself instead of through the slot.
+    pub(crate) fn release(&self, state: &mut SlotState, outcome: InFlight) -> Released {
         self.advance(state);
-        state.sleeper = None;
         if state.in_flight == InFlight::Spawning {
             state.in_flight = outcome;
         }
-        state.task.take()
+        Released {
+            task: state.task.take(),
+            sleeper: state.sleeper.take(),
+        }
+    }
+}
+
+/// What a task leaving its slot leaves behind, for after the slot's lock: its handle, to
+/// drop or cancel, and the waker of a sleep through the slot, woken when this is dropped.
+pub(crate) struct Released {
+    pub(crate) task: Option<Box<dyn RawTask>>,
+    sleeper: Option<Waker>,
+}
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        if let Some(sleeper) = self.sleeper.take() {
+            sleeper.wake();
+        }
     }
 }
 
@@ -367,8 +384,10 @@ impl<T> TaskSlot<T> {
     /// it: the handle returned is the only way left to see it end.
     fn take_current(&self) -> Option<Box<dyn RawTask>> {
         let mut state = lock(&self.shared.state);
-        let mut task = self.shared.release(&mut state, InFlight::Cancelled);
+        let mut released = self.shared.release(&mut state, InFlight::Cancelled);
         drop(state);
+        let mut task = released.task.take();
+        drop(released);
         if let Some(task) = &mut task {
             task.cancel();
         }

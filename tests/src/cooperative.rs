@@ -36,6 +36,8 @@ enum Job {
     /// A task that hands a clone of its context to a task of its own, and both sleep an
     /// hour: logs `"<id> own sleep ended"` and `"<id> helper's sleep ended"`.
     SleepInTwoTasks,
+    /// Waits for the notice, then panics in its flush.
+    PanicAtNotice,
 }
 
 /// The threads of a case, by id, as each enters (to see how each ended).
@@ -176,6 +178,13 @@ impl TaskThread for Worker {
                             log.push(&format!("{id} own sleep ended"));
                             let _ = helper.await;
                         }
+                    })
+                    .await?
+                }
+                Job::PanicAtNotice => {
+                    slot.re_create_fn(|task| async move {
+                        task.shutting_down().await;
+                        panic!("{} fails in its flush", task.thread_id());
                     })
                     .await?
                 }
@@ -439,4 +448,27 @@ pub async fn a_cascade_of_slow_flushers_ends_within_the_root_budget(rt: Runtime)
             "exit leaf"
         ]
     );
+}
+
+/// A task that fails in its grace (its flush panics) fails its thread, as a failure
+/// before the shutdown does. (Its failure came after the loop's control message and was
+/// dropped: the thread ended `Stopped`, and a root whose last flush failed exited with
+/// success.)
+pub async fn a_task_failing_in_its_grace_fails_the_thread(rt: Runtime) {
+    let log = EventLog::default();
+    let worker = Worker::new("w", &log, vec![("flush", Job::PanicAtNotice)]);
+    let worker = task_thread::start(&rt, worker).await.unwrap();
+    worker.terminate();
+    match worker.join().await {
+        ThreadEnd::Failed(failure) => {
+            assert_eq!(failure.during(), "task flush");
+            assert!(failure.is_panic());
+            assert!(
+                failure.to_string().contains("w fails in its flush"),
+                "{failure}"
+            );
+        }
+        other => panic!("the failed flush was lost: {other:?}"),
+    }
+    assert_eq!(log.events(), ["enter w", "exit w"]);
 }

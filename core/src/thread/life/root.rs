@@ -9,7 +9,7 @@ use crate::spawner::{before, first};
 use crate::thread::definition::{TaskThread, ThreadEnd};
 use crate::thread::life::signal_loop::launch;
 use crate::thread::life::thread_core::{ThreadCore, FORCE_GRACE};
-use crate::Spawner;
+use crate::{Spawner, SpawnerExt};
 
 /// Runs a root thread until it ends (the original's `run` of a root): SIGINT or SIGTERM
 /// terminates it, and so does dropping this future before the root has ended; if its shutdown has not finished within its
@@ -75,7 +75,16 @@ pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEn
         Some(None) => "its shutdown budget ran out",
         None => "a second shutdown signal",
     };
-    handle.core.force(forced_by.into()).await;
+    // On a task of its own: dropping `run` now must not drop the forcing half done, which
+    // would leave the tree with no end for any `join` to see.
+    let forcing = handle
+        .core
+        .runtime()
+        .spawn(handle.core.force(forced_by.into()));
+    if forcing.await.is_err() {
+        // The runtime refused the task (it is shutting down): forced here, then.
+        handle.core.force(forced_by.into()).await;
+    }
     handle.join().await
 }
 

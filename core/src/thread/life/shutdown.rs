@@ -54,6 +54,12 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
         core.tasks.close();
         // What `exit` started, if anything: nothing starts from now on.
         delete_tasks(core, deadline, &mut forced).await;
+        // A task that failed in its grace (or while `exit` ran) fails the thread.
+        if let Some(failure) = core.failure_during_shutdown() {
+            if end == ThreadEnd::Stopped {
+                end = ThreadEnd::Failed(failure);
+            }
+        }
         for child in &children {
             child.core().terminate(Some(deadline));
         }
@@ -103,8 +109,9 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
 async fn end_tasks(core: &ThreadCore, deadline: Instant, forced: &mut Vec<String>) {
     let now = Instant::now();
     let grace = (core.settings.shutdown_grace).min(deadline.saturating_duration_since(now) / 2);
-    core.tasks.fire_notice();
+    // Cancelled first: a task that asked for no grace takes no step after the notice.
     core.tasks.cancel_at_once_tasks();
+    core.tasks.fire_notice();
     if before(core.runtime(), now + grace, core.tasks.idle())
         .await
         .is_some()

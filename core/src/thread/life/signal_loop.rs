@@ -175,15 +175,26 @@ fn ended_by_runtime(core: &Arc<ThreadCore>) {
     // Debug, not warn: a runtime dropped at the end of a program drops every thread still
     // running, and a tree of 10,000 would log 10,000 lines.
     tracing::debug!(thread = %core.id(), "its task was dropped by its runtime before it ended");
+    end_without_its_life(
+        core,
+        ThreadEnd::Forced {
+            what: "its task, dropped by its runtime".to_owned(),
+        },
+    );
+}
+
+/// Ends a thread whose life is gone before its shutdown could run (its task was dropped,
+/// or panicked outside every user method): nothing of it may run on, so its tasks are
+/// told and cancelled, its slots closed, its children terminated (not awaited), and it
+/// leaves its parent's registry with `end`.
+fn end_without_its_life(core: &Arc<ThreadCore>, end: ThreadEnd) {
     core.tasks.fire_notice();
     core.tasks.close();
     core.tasks.cancel_all();
     for child in core.close_children() {
         child.core().terminate(None);
     }
-    core.end_without_shutdown(ThreadEnd::Forced {
-        what: "its task, dropped by its runtime".to_owned(),
-    });
+    core.end_without_shutdown(end);
 }
 
 /// Drops a thread's life (its value, a handler's future), containing and logging a panic.
@@ -213,13 +224,14 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
                     returned()
                 }
                 Err(panic) => {
-                    // Outside every user method (the thread's value dropped at its end,
-                    // say): logged, and the thread ends as failed if it had not ended yet,
-                    // so that no `join` waits for it forever.
+                    // Outside every user method (the thread's value dropped at its end, a
+                    // handler's future dropped at the deadline, say): logged, and the
+                    // thread ends as failed if it had not ended yet, so that no `join`
+                    // waits for it forever, with nothing of it left running.
                     let message = panic_message(panic.as_ref());
                     tracing::error!(thread = %this.core.id(), "panicked: {message}");
                     let failed = ThreadEnd::Failed(Failure::panicked("thread", message.clone()));
-                    this.core.end_without_shutdown(failed);
+                    end_without_its_life(this.core, failed);
                     drop_life(this.core, this.life.as_mut());
                     Err(message)
                 }

@@ -69,6 +69,9 @@ struct CoreState {
     control: Option<Control>,
     /// Whether a control message has been sent (the first wins).
     controlled: bool,
+    /// A task's failure sent after the first control message (see
+    /// `failure_during_shutdown`). Boxed: rare, and every thread carries the field.
+    late_failure: Option<Box<Failure>>,
     /// Boxed: it is set once, at the end, and every thread carries the field.
     end: Option<Box<ThreadEnd>>,
 }
@@ -118,6 +121,7 @@ impl ThreadCore {
                     children: Registry::default(),
                     control: None,
                     controlled: false,
+                    late_failure: None,
                     end: None,
                 }),
                 ended: Event::new(),
@@ -161,6 +165,11 @@ impl ThreadCore {
         {
             let mut state = lock(&self.state);
             if state.controlled {
+                // A task failing once the shutdown has begun (in its grace, say) still
+                // fails the thread: the shutdown reads it (`failure_during_shutdown`).
+                if let Control::Fail(failure) = control {
+                    state.late_failure.get_or_insert(failure);
+                }
                 return;
             }
             state.controlled = true;
@@ -168,6 +177,23 @@ impl ThreadCore {
         }
         self.has_control.store(true, Ordering::Release);
         self.wake_loop();
+    }
+
+    /// A task's failure that came once the thread's shutdown had begun: after the loop had
+    /// taken its control message, or after it ended without one (a handler's
+    /// [`Flow::Stop`](crate::Flow::Stop)), where no loop will take it. The first one.
+    pub(crate) fn failure_during_shutdown(&self) -> Option<Failure> {
+        let mut state = lock(&self.state);
+        if let Some(failure) = state.late_failure.take() {
+            return Some(*failure);
+        }
+        match state.control.take() {
+            Some(Control::Fail(failure)) => Some(*failure),
+            other => {
+                state.control = other;
+                None
+            }
+        }
     }
 
     /// Whether a control message waits for the loop.
