@@ -63,7 +63,9 @@ impl Notice {
 ///
 /// The notice fires when the thread learns that it is ending: its signal loop takes a
 /// terminate or a task's failure (even while a handler runs, which can then see it), a
-/// handler returns [`Flow::Stop`](crate::Flow::Stop), or `enter` fails. From then on its
+/// handler returns [`Flow::Stop`](crate::Flow::Stop), or `enter` fails; and when the thread
+/// ends without its shutdown (forced, its task dropped by its runtime, a panic outside its
+/// methods), where its tasks are then cancelled at once. From then on its
 /// tasks get the thread's [grace](crate::ThreadConfig::shutdown_grace) to return by
 /// themselves, before what is left is cancelled (see [`TaskThread`](crate::TaskThread)
 /// for the order of a shutdown).
@@ -86,8 +88,8 @@ impl Notice {
 ///     input: mpsc::Receiver<u32>,
 /// }
 ///
-/// impl Task for Batcher {
-///     async fn run(&mut self, cx: &TaskCx) -> Next {
+/// impl<T> Task<T> for Batcher {
+///     async fn run(&mut self, cx: &TaskCx<T>) -> Next {
 ///         match select(self.input.next(), cx.shutting_down()).await {
 ///             Either::Left((Some(item), _)) => {
 ///                 self.batch.push(item);
@@ -122,7 +124,7 @@ impl ShutdownNotice {
     /// ```
     /// use task_thread_core::TaskCx;
     ///
-    /// async fn copy_rows(cx: TaskCx, rows: Vec<String>) {
+    /// async fn copy_rows<T>(cx: TaskCx<T>, rows: Vec<String>) {
     ///     let notice = cx.shutting_down();
     ///     for row in rows {
     ///         // Finish the row under way, start no new one once the thread is ending.

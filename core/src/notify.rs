@@ -8,7 +8,7 @@
 //! under a lock the waiter also takes to look at it: the lock orders the two, so either
 //! the notifier sees the listener or the waiter sees the state. (Where the state changes
 //! outside such a lock, the mailbox's loop making room as it hands out a batch, the
-//! ordering comes from one atomic instead: see `thread::overflow::LaneRoom`.)
+//! ordering comes from one atomic instead: see `thread::mailbox::overflow::LaneRoom`.)
 
 use event_listener::Event;
 

@@ -131,7 +131,7 @@ impl<T> Clone for TaskCx<T> {
 
 impl<T: TaskThread> TaskCx<T> {
     /// The context of the thread whose slot runs this task: to send to its parent, start
-    /// children, stop it.
+    /// children, end it with its handle's `terminate`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -202,8 +202,8 @@ impl<T> TaskCx<T> {
     /// /// Writes its readings out every minute, and a last time when its thread ends.
     /// struct Flusher { readings: Vec<f64> }
     ///
-    /// impl Task for Flusher {
-    ///     async fn run(&mut self, cx: &TaskCx) -> Next {
+    /// impl<T> Task<T> for Flusher {
+    ///     async fn run(&mut self, cx: &TaskCx<T>) -> Next {
     ///         cx.sleep(Duration::from_secs(60)).await; // cut short by the notice
     ///         tracing::info!("writing {} readings", self.readings.len());
     ///         self.readings.clear();
@@ -234,7 +234,7 @@ impl<T> TaskCx<T> {
     /// use task_thread_core::TaskCx;
     ///
     /// // Holds a session open until its thread ends, then closes it properly.
-    /// async fn session(cx: TaskCx) {
+    /// async fn session<T>(cx: TaskCx<T>) {
     ///     tracing::info!("{}: session open", cx.thread_id());
     ///     cx.shutting_down().await;
     ///     tracing::info!("{}: goodbye", cx.thread_id());

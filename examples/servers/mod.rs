@@ -156,8 +156,9 @@ impl TaskThread for Master {
     }
 
     async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        // Deleting the tasks closes the listener; terminating the children closes every
-        // connection (defect 14 of the original left both open).
+        // The tasks have ended by now, so the listener is closed; the children are
+        // terminated next, which closes every connection (defect 14 of the original left
+        // both open).
         tracing::info!("closing the listener and {} connections", cx.child_count());
         Ok(())
     }

@@ -13,7 +13,7 @@ use super::mailbox::Mailbox;
 ///
 /// It does what anyone may do to a thread: send it a signal, ask it and await the answer
 /// ([`ask`](Self::ask)), terminate it, join it, read its end, id, info and parent's id. What only the thread may do (send to its parent,
-/// start, find and message its children, stop itself, use its slots) is on its
+/// start, find and message its children, use its slots) is on its
 /// [`ThreadCx`](super::ThreadCx), which the library hands to the thread's own methods and
 /// tasks alone. So a parent holding its child's handle cannot speak as the child:
 ///

@@ -102,7 +102,11 @@ impl<T: TaskThread> ThreadCx<T> {
     /// While this thread awaits `spawn_child` inside one of its own methods, its signal loop
     /// is not taking signals: a child whose `enter` sends more than this thread's
     /// `child_signal_capacity` under the wait policy would wait for it, and it for the child.
-    /// Send from the child's tasks instead, or spawn children from a task.
+    /// The same holds for a child whose `enter` fails: the call returns once the child has
+    /// shut down, so its tasks' grace and its `exit` run while this thread waits, and what
+    /// they send up beyond the capacity waits until the child's budget forces it (every
+    /// stage has a deadline: nothing waits forever). Send from the child's tasks instead,
+    /// or spawn children from a task.
     pub async fn spawn_child<C>(&self, child: C) -> Result<ThreadHandle<C>, ThreadError>
     where
         C: TaskThread,
