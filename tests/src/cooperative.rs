@@ -38,6 +38,9 @@ enum Job {
     SleepInTwoTasks,
     /// Waits for the notice, then panics in its flush.
     PanicAtNotice,
+    /// Logs `"<id> saw the notice"` when it fires, then ignores it; logs
+    /// `"<id> <slot> dropped"` when cancelled.
+    IgnoreAfterNotice,
 }
 
 /// The threads of a case, by id, as each enters (to see how each ended).
@@ -177,6 +180,18 @@ impl TaskThread for Worker {
                             task.sleep(Duration::from_secs(3600)).await;
                             log.push(&format!("{id} own sleep ended"));
                             let _ = helper.await;
+                        }
+                    })
+                    .await?
+                }
+                Job::IgnoreAfterNotice => {
+                    let dropped = dropped();
+                    slot.re_create_fn(move |task| {
+                        let (log, _dropped) = (log.clone(), &dropped);
+                        async move {
+                            task.shutting_down().await;
+                            log.push(&format!("{} saw the notice", task.thread_id()));
+                            futures::future::pending::<()>().await;
                         }
                     })
                     .await?
@@ -471,4 +486,41 @@ pub async fn a_task_failing_in_its_grace_fails_the_thread(rt: Runtime) {
         other => panic!("the failed flush was lost: {other:?}"),
     }
     assert_eq!(log.events(), ["enter w", "exit w"]);
+}
+
+/// A child already ending by itself when its parent's cascade reaches it still ends within
+/// its parent's deadline: its grace shrinks to it, its stubborn task is cancelled in time,
+/// and both end `Stopped`. (The terminate that brought the parent's deadline was dropped,
+/// as only the first control message counted: the child took its own hour of grace, its
+/// parent forced it and ended `Forced`.)
+pub async fn a_child_already_ending_ends_within_its_parents_deadline(rt: Runtime) {
+    let log = EventLog::default();
+    let workers = Workers::default();
+    let child = Worker::new("c", &log, vec![("stubborn", Job::IgnoreAfterNotice)])
+        .budget(Duration::from_secs(3600), Duration::from_secs(3600));
+    let parent = Worker::new("p", &log, Vec::new())
+        .budget(Duration::from_millis(400), Duration::from_millis(100))
+        .with_child(child)
+        .registered(&workers);
+    let parent = task_thread::start(&rt, parent).await.unwrap();
+    let child = workers.0.lock().unwrap()["c"].clone();
+    child.terminate();
+    log.wait_for("c saw the notice").await;
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    assert_eq!(child.join().await, ThreadEnd::Stopped);
+    let mut events = log.events();
+    events.retain(|event| !event.starts_with("p saw c end"));
+    assert_eq!(
+        events,
+        [
+            "enter p",
+            "enter c",
+            "c saw the notice",
+            // The parent's exit, then its cascade: the child's grace shrinks to it.
+            "exit p",
+            "c stubborn dropped",
+            "exit c",
+        ]
+    );
 }

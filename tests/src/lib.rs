@@ -192,6 +192,7 @@ macro_rules! conformance_suite {
             cooperative::a_handler_running_at_the_terminate_sees_the_notice,
             cooperative::a_cascade_of_slow_flushers_ends_within_the_root_budget,
             cooperative::a_task_failing_in_its_grace_fails_the_thread,
+            cooperative::a_child_already_ending_ends_within_its_parents_deadline,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,

@@ -8,7 +8,7 @@ use futures::FutureExt;
 
 use crate::group::lock;
 use crate::join::panic_message;
-use crate::spawner::before;
+use crate::spawner::{before, first};
 use crate::thread::context::ThreadCx;
 use crate::thread::definition::{BoxError, TaskThread, ThreadEnd};
 use crate::thread::life::contained::failed_as_end;
@@ -32,7 +32,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
     cx: &'a ThreadCx<T>,
     receiver: &mut Receiver<T>,
     mut end: ThreadEnd,
-    deadline: Instant,
+    own_deadline: Instant,
 ) -> impl Future<Output = ThreadEnd> + Send + 'a {
     let children = cx.handle.core.close_children();
     hand_over_undelivered(thread, cx, receiver);
@@ -40,7 +40,9 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
         let core = &cx.handle.core;
         let mut forced = Vec::new();
 
-        end_tasks(core, deadline, &mut forced).await;
+        end_tasks(core, own_deadline, &mut forced).await;
+        // Read again before each stage: a parent's cascade may have brought a sooner one.
+        let deadline = core.capped(own_deadline);
         let exiting = guarded(core.id(), "exit", thread.exit(cx));
         match before(core.runtime(), deadline, exiting).await {
             Some(Ok(())) => {}
@@ -53,6 +55,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
         }
         core.tasks.close();
         // What `exit` started, if anything: nothing starts from now on.
+        let deadline = core.capped(deadline);
         delete_tasks(core, deadline, &mut forced).await;
         // A task that failed in its grace (or while `exit` ran) fails the thread.
         if let Some(failure) = core.failure_during_shutdown() {
@@ -108,16 +111,30 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
 /// [`ThreadConfig::shutdown_grace`]: crate::thread::ThreadConfig::shutdown_grace
 async fn end_tasks(core: &ThreadCore, deadline: Instant, forced: &mut Vec<String>) {
     let now = Instant::now();
-    let grace = (core.settings.shutdown_grace).min(deadline.saturating_duration_since(now) / 2);
+    // Half of what is left before `deadline` at most, so that cancelling what did not
+    // return, `exit` and the children keep the other half.
+    let half_way = |deadline: Instant| {
+        let now = Instant::now();
+        now + deadline.saturating_duration_since(now) / 2
+    };
+    let mut grace_end = (now + core.settings.shutdown_grace).min(half_way(deadline));
     // Cancelled first: a task that asked for no grace takes no step after the notice.
     core.tasks.cancel_at_once_tasks();
     core.tasks.fire_notice();
-    if before(core.runtime(), now + grace, core.tasks.idle())
-        .await
-        .is_some()
-    {
-        return;
+    loop {
+        // Listening before reading the cap: a parent's terminate after the read wakes us.
+        let lowered = core.deadline_lowered();
+        grace_end = grace_end.min(half_way(core.capped(deadline)));
+        let idle_or_lowered = first(core.tasks.idle().map(Some), lowered.map(|()| None));
+        match before(core.runtime(), grace_end, idle_or_lowered).await {
+            Some(Some(())) => return,
+            // A parent's cascade brought a sooner deadline: a shorter grace.
+            Some(None) => continue,
+            None => break,
+        }
     }
+    let deadline = core.capped(deadline);
+    let grace = grace_end.saturating_duration_since(now);
     tracing::info!(
         thread = %core.id(),
         live_tasks = core.tasks.live_tasks(),

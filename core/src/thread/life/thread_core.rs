@@ -56,6 +56,8 @@ pub(crate) struct ThreadCore {
     forced: AtomicBool,
     state: Mutex<CoreState>,
     ended: Event,
+    /// Notified when a parent's terminate lowers the deadline of a shutdown under way.
+    deadline_lowered: Event,
     /// Notified when the last child leaves the registry.
     children_gone: Event,
 }
@@ -72,6 +74,9 @@ struct CoreState {
     /// A task's failure sent after the first control message (see
     /// `failure_during_shutdown`). Boxed: rare, and every thread carries the field.
     late_failure: Option<Box<Failure>>,
+    /// The earliest deadline a terminate brought after the first control message: a
+    /// thread already ending by itself still ends within its parent's cascade.
+    deadline_cap: Option<Instant>,
     /// Boxed: it is set once, at the end, and every thread carries the field.
     end: Option<Box<ThreadEnd>>,
 }
@@ -122,9 +127,11 @@ impl ThreadCore {
                     control: None,
                     controlled: false,
                     late_failure: None,
+                    deadline_cap: None,
                     end: None,
                 }),
                 ended: Event::new(),
+                deadline_lowered: Event::new(),
                 children_gone: Event::new(),
             }
         })
@@ -167,8 +174,21 @@ impl ThreadCore {
             if state.controlled {
                 // A task failing once the shutdown has begun (in its grace, say) still
                 // fails the thread: the shutdown reads it (`failure_during_shutdown`).
-                if let Control::Fail(failure) = control {
-                    state.late_failure.get_or_insert(failure);
+                match control {
+                    Control::Fail(failure) => {
+                        state.late_failure.get_or_insert(failure);
+                    }
+                    // A thread ending by itself when its parent's cascade reaches it: the
+                    // parent's deadline bounds what is left of its shutdown.
+                    Control::Terminate {
+                        deadline: Some(deadline),
+                    } => {
+                        let cap = state.deadline_cap.map_or(deadline, |cap| cap.min(deadline));
+                        state.deadline_cap = Some(cap);
+                        drop(state);
+                        notify_all(&self.deadline_lowered);
+                    }
+                    Control::Terminate { deadline: None } => {}
                 }
                 return;
             }
@@ -194,6 +214,19 @@ impl ThreadCore {
                 None
             }
         }
+    }
+
+    /// `deadline`, or sooner if a terminate brought a sooner one once the shutdown had
+    /// begun (see `deadline_cap`).
+    pub(crate) fn capped(&self, deadline: Instant) -> Instant {
+        lock(&self.state)
+            .deadline_cap
+            .map_or(deadline, |cap| cap.min(deadline))
+    }
+
+    /// Completes the next time a terminate lowers the deadline of this thread's shutdown.
+    pub(crate) fn deadline_lowered(&self) -> event_listener::EventListener {
+        self.deadline_lowered.listen()
     }
 
     /// Whether a control message waits for the loop.
