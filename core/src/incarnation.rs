@@ -46,7 +46,7 @@ pub(crate) fn run_task<T: 'static, K: Task<T>>(
 /// Gives the scheduler one turn: wakes its task and is pending once. Every runtime puts a
 /// task that wakes itself while running at the back of its queue, so this is the runtimes'
 /// own yield, without the allocation of a boxed `Spawner::yield_now` on every run.
-struct YieldOnce(bool);
+pub(crate) struct YieldOnce(pub(crate) bool);
 
 impl Future for YieldOnce {
     type Output = ();

@@ -7,6 +7,7 @@ use std::time::Instant;
 use futures::FutureExt;
 
 use crate::group::lock;
+use crate::incarnation::YieldOnce;
 use crate::join::panic_message;
 use crate::spawner::{before, first};
 use crate::thread::context::ThreadCx;
@@ -121,7 +122,15 @@ async fn end_tasks(core: &ThreadCore, deadline: Instant, forced: &mut Vec<String
     // Cancelled first: a task that asked for no grace takes no step after the notice.
     core.tasks.cancel_at_once_tasks();
     core.tasks.fire_notice();
+    // Told, most tasks return within a turn of the scheduler: looked at again after one,
+    // before any listener is made (each allocates; a tree of 10,000 stopping made 20,000).
+    if core.tasks.live_tasks() > 0 {
+        YieldOnce(false).await;
+    }
     loop {
+        if core.tasks.live_tasks() == 0 {
+            return;
+        }
         // Listening before reading the cap: a parent's terminate after the read wakes us.
         let lowered = core.deadline_lowered();
         grace_end = grace_end.min(half_way(core.capped(deadline)));
