@@ -499,7 +499,7 @@ pub async fn a_child_already_ending_ends_within_its_parents_deadline(rt: Runtime
     let child = Worker::new("c", &log, vec![("stubborn", Job::IgnoreAfterNotice)])
         .budget(Duration::from_secs(3600), Duration::from_secs(3600));
     let parent = Worker::new("p", &log, Vec::new())
-        .budget(Duration::from_millis(400), Duration::from_millis(100))
+        .budget(Duration::from_secs(1), Duration::from_millis(100))
         .with_child(child)
         .registered(&workers);
     let parent = task_thread::start(&rt, parent).await.unwrap();
