@@ -4,6 +4,7 @@
 pub(crate) mod children;
 pub(crate) mod registry;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use crate::group::lock;
@@ -15,7 +16,7 @@ use crate::thread::family::registry::AnyChild;
 use crate::thread::handle::ThreadHandle;
 use crate::thread::life::signal_loop;
 use crate::thread::life::thread_core::InsertRefused;
-use crate::thread::mailbox::overflow::{deliver, Refused};
+use crate::thread::mailbox::overflow::{wait_for_room, NotDelivered, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
 
 impl<T: TaskThread> ThreadCx<T> {
@@ -28,15 +29,14 @@ impl<T: TaskThread> ThreadCx<T> {
         // queued the end), nothing of the child can follow it into the parent's mailbox.
         // The busy path is this one lock and one push.
         let mailbox = &self.handle.mailbox;
-        let (inbox, output) = {
+        let (inbox, first) = {
             let link = lock(&mailbox.parent);
             let Some(link) = link.as_ref() else {
                 return Err(SendError::NoParent(output));
             };
             match link.inbox.push_child_signal(mailbox, output) {
                 Ok(()) => return Ok(()),
-                Err(Refused::Closed(output)) => return Err(SendError::Ended(output)),
-                Err(Refused::Full(output)) => (link.inbox.clone(), output),
+                Err(first) => (link.inbox.clone(), first),
             }
         };
         let push = |output| match lock(&mailbox.parent).as_ref() {
@@ -44,7 +44,10 @@ impl<T: TaskThread> ThreadCx<T> {
             None => Err(Refused::Closed(output)),
         };
         let on_full = || inbox.overflowed(self.id());
-        deliver(push, inbox.room_for_children(), on_full, output).await
+        let never = std::future::pending::<Infallible>();
+        wait_for_room(push, inbox.room_for_children(), on_full, first, never)
+            .await
+            .map_err(NotDelivered::refused)
     }
 
     /// Starts `child` as a child of this thread: it is registered before its `enter` runs

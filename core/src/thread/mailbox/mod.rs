@@ -30,7 +30,7 @@ use crate::thread::family::registry::AnyChild;
 use crate::thread::life::thread_core::{Control, ThreadCore};
 use crate::thread::mailbox::child_lane::{ChildLane, FromChild, Lane, LastSender, Sender};
 use crate::thread::mailbox::overflow::{
-    deliver_unless, LaneRoom, NotDelivered, Overflow, OverflowPolicy, QueueKind, Refused,
+    wait_for_room, LaneRoom, NotDelivered, Overflow, OverflowPolicy, QueueKind, Refused,
     MAX_IN_HAND,
 };
 
@@ -202,30 +202,41 @@ impl<T: TaskThread> Mailbox<T> {
     /// Sends a signal from the parent (or any holder of a handle): the thread's overflow
     /// hook and policy apply when the lane is full.
     pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
-        // The busy path, a lane with room, is one push: no future of the waiting path is
-        // made for it (nesting them cost a signal about 5 ns on tokio current-thread).
-        let capacity = self.core.settings.signal_capacity;
-        let signal = match self.push(from_parent, capacity, Some(&self.room_from_parent), signal) {
-            Ok(()) => return Ok(()),
-            Err(Refused::Closed(signal)) => return Err(SendError::Ended(signal)),
-            Err(Refused::Full(signal)) => signal,
-        };
-        let never = std::future::pending::<Infallible>();
-        self.send_unless(signal, never)
-            .await
-            .map_err(NotDelivered::refused)
+        match self.push_from_parent(signal) {
+            Ok(()) => Ok(()),
+            Err(first) => self
+                .wait_for_room(first, std::future::pending::<Infallible>())
+                .await
+                .map_err(NotDelivered::refused),
+        }
     }
 
     /// [`send`](Self::send), giving up if `give_up` completes while waiting for room (see
-    /// [`deliver_unless`]).
+    /// [`wait_for_room`]).
     pub(crate) async fn send_unless<G: Future>(
         &self,
         signal: T::Signal,
         give_up: G,
     ) -> Result<(), NotDelivered<T::Signal, G::Output>> {
+        match self.push_from_parent(signal) {
+            Ok(()) => Ok(()),
+            Err(first) => self.wait_for_room(first, give_up).await,
+        }
+    }
+
+    /// One push into the parent's lane.
+    fn push_from_parent(&self, signal: T::Signal) -> Result<(), Refused<T::Signal>> {
         let capacity = self.core.settings.signal_capacity;
-        let room = Some(&self.room_from_parent);
-        let push = |signal| self.push(from_parent, capacity, room, signal);
+        self.push(from_parent, capacity, Some(&self.room_from_parent), signal)
+    }
+
+    /// The parent's lane refused `first`: its hook and policy, and the wait for room.
+    async fn wait_for_room<G: Future>(
+        &self,
+        first: Refused<T::Signal>,
+        give_up: G,
+    ) -> Result<(), NotDelivered<T::Signal, G::Output>> {
+        let capacity = self.core.settings.signal_capacity;
         let on_full = || {
             T::on_overflow(&Overflow {
                 thread: self.core.id(),
@@ -234,7 +245,8 @@ impl<T: TaskThread> Mailbox<T> {
             });
             self.core.settings.overflow
         };
-        deliver_unless(push, &self.room_from_parent, on_full, signal, give_up).await
+        let push = |signal| self.push_from_parent(signal);
+        wait_for_room(push, &self.room_from_parent, on_full, first, give_up).await
     }
 
     /// The next event if one is queued, in priority order: control (so a terminate

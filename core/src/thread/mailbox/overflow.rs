@@ -219,7 +219,7 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// Why [`deliver_unless`] did not deliver a signal; the signal is handed back either way.
+/// Why [`wait_for_room`] did not deliver a signal; the signal is handed back either way.
 pub(crate) enum NotDelivered<S, G> {
     /// The lane refused it: the receiver has ended, or its queue is full under the reject
     /// policy.
@@ -238,35 +238,25 @@ impl<S> NotDelivered<S, Infallible> {
     }
 }
 
-/// Sends `signal` through `push`; when the lane is full, `on_full` calls the receiver's
-/// hook and says its policy: hand the signal back, or wait for `room` and try again.
-pub(crate) async fn deliver<S>(
-    push: impl FnMut(S) -> Result<(), Refused<S>>,
-    room: &LaneRoom,
-    on_full: impl FnOnce() -> OverflowPolicy,
-    signal: S,
-) -> Result<(), SendError<S>> {
-    let never = std::future::pending::<Infallible>();
-    deliver_unless(push, room, on_full, signal, never)
-        .await
-        .map_err(NotDelivered::refused)
-}
-
-/// [`deliver`], giving up if `give_up` completes while the sender waits for room (a
-/// deadline, say): the signal is then handed back with `give_up`'s output. `give_up` is
-/// polled only while waiting: a lane with room takes the signal whatever it says.
-pub(crate) async fn deliver_unless<S, G: Future>(
+/// After a first push was refused: a closed lane hands the signal back; a full one calls
+/// the receiver's hook (`on_full`), whose policy says whether to hand it back too or to
+/// wait for `room` and push again. The caller makes the first push itself, so that a lane
+/// with room (the busy path) costs one push and no future of this waiting path.
+///
+/// Gives up if `give_up` completes while the sender waits (a deadline, say): the signal is
+/// then handed back with `give_up`'s output. `give_up` is polled only while waiting: a
+/// lane with room takes the signal whatever it says.
+pub(crate) async fn wait_for_room<S, G: Future>(
     mut push: impl FnMut(S) -> Result<(), Refused<S>>,
     room: &LaneRoom,
     on_full: impl FnOnce() -> OverflowPolicy,
-    signal: S,
+    first: Refused<S>,
     give_up: G,
 ) -> Result<(), NotDelivered<S, G::Output>> {
     let refused = |error| Err(NotDelivered::Refused(error));
-    let mut signal = match push(signal) {
-        Ok(()) => return Ok(()),
-        Err(Refused::Closed(signal)) => return refused(SendError::Ended(signal)),
-        Err(Refused::Full(signal)) => signal,
+    let mut signal = match first {
+        Refused::Closed(signal) => return refused(SendError::Ended(signal)),
+        Refused::Full(signal) => signal,
     };
     if on_full() == OverflowPolicy::Reject {
         return refused(SendError::Full(signal));
