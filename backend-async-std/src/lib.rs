@@ -13,21 +13,27 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
+use event_listener::Event;
+use futures::future::{AbortHandle, AbortRegistration, Abortable, BoxFuture};
 use futures::FutureExt;
 use task_thread_core::consuming_cancel::{ConsumingCancel, ConsumingCancelTask};
 use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
 
 /// Runs on async-std's global executor.
 ///
-/// async-std has one executor per process, so tasks still running when `block_on`'s main
-/// future ends keep running in the background (the program's TaskThreads end theirs before).
+/// async-std has one executor per process, which outlives every `block_on`; so this
+/// backend keeps a list of the tasks a `block_on` spawned. When its main future ends, it
+/// cancels those still running and waits until each is dropped (their destructors have
+/// run), and refuses spawns through its [`Runtime`] from then on, as the other backends do
+/// when their runtime is dropped.
 ///
 /// ```
 /// use task_thread_async_std::AsyncStd;
@@ -49,8 +55,91 @@ impl Backend for AsyncStd {
         F: FnOnce(Runtime) -> Fut,
         Fut: Future,
     {
-        async_std::task::block_on(main(runtime()))
+        let tasks = Arc::new(BlockOnTasks::default());
+        let runtime = Runtime::new(AsyncStdSpawner {
+            tasks: Some(tasks.clone()),
+        });
+        async_std::task::block_on(async move {
+            let output = main(runtime).await;
+            tasks.close().await;
+            output
+        })
     }
+}
+
+/// The tasks one `block_on` spawned and that have not been dropped yet.
+#[derive(Default)]
+struct BlockOnTasks {
+    spawned: Mutex<Spawned>,
+    /// Notified when the last task is dropped after the close.
+    all_dropped: Event,
+}
+
+#[derive(Default)]
+struct Spawned {
+    closed: bool,
+    next_key: u64,
+    running: HashMap<u64, AbortHandle>,
+}
+
+impl BlockOnTasks {
+    /// A new task's cancel switch and its entry (which leaves the list when dropped), or
+    /// `None` once the list is closed.
+    fn register(self: &Arc<Self>) -> Option<(AbortRegistration, Entry)> {
+        let mut spawned = lock(&self.spawned);
+        if spawned.closed {
+            return None;
+        }
+        let (handle, registration) = AbortHandle::new_pair();
+        let key = spawned.next_key;
+        spawned.next_key += 1;
+        spawned.running.insert(key, handle);
+        let entry = Entry {
+            tasks: self.clone(),
+            key,
+        };
+        Some((registration, entry))
+    }
+
+    /// Refuses new tasks, cancels the running ones, and waits until each is dropped.
+    async fn close(&self) {
+        let running: Vec<AbortHandle> = {
+            let mut spawned = lock(&self.spawned);
+            spawned.closed = true;
+            spawned.running.values().cloned().collect()
+        };
+        for task in running {
+            task.abort();
+        }
+        loop {
+            let dropped = self.all_dropped.listen();
+            if lock(&self.spawned).running.is_empty() {
+                return;
+            }
+            dropped.await;
+        }
+    }
+}
+
+/// A task's place in its [`BlockOnTasks`]: dropped after the task's future.
+struct Entry {
+    tasks: Arc<BlockOnTasks>,
+    key: u64,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let mut spawned = lock(&self.tasks.spawned);
+        spawned.running.remove(&self.key);
+        if spawned.closed && spawned.running.is_empty() {
+            self.tasks.all_dropped.notify(usize::MAX);
+        }
+    }
+}
+
+/// The list stays usable after a panic elsewhere: its updates cannot be left half done.
+fn lock(spawned: &Mutex<Spawned>) -> MutexGuard<'_, Spawned> {
+    spawned.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A [`Runtime`] on async-std's global executor, for programs that start async-std
@@ -68,12 +157,13 @@ impl Backend for AsyncStd {
 /// ```
 #[must_use]
 pub fn runtime() -> Runtime {
-    Runtime::new(AsyncStdSpawner)
+    Runtime::new(AsyncStdSpawner { tasks: None })
 }
 
-/// The [`Spawner`] of async-std.
-#[derive(Clone, Copy, Debug)]
-struct AsyncStdSpawner;
+/// The [`Spawner`] of async-std: with the task list of its `block_on`, if any.
+struct AsyncStdSpawner {
+    tasks: Option<Arc<BlockOnTasks>>,
+}
 
 impl Spawner for AsyncStdSpawner {
     fn name(&self) -> &'static str {
@@ -81,17 +171,34 @@ impl Spawner for AsyncStdSpawner {
     }
 
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
-        Box::new(ConsumingCancelTask::new(AsyncStdTask(
-            async_std::task::spawn(future),
-        )))
+        let Some(tasks) = &self.tasks else {
+            let task = async_std::task::spawn(future.map(Some));
+            return Box::new(ConsumingCancelTask::new(AsyncStdTask(task)));
+        };
+        let Some((registration, entry)) = tasks.register() else {
+            tracing::warn!("spawn refused: its block_on has ended");
+            drop(future);
+            return Box::new(ConsumingCancelTask::<AsyncStdTask>::refused());
+        };
+        let task = async_std::task::spawn(async move {
+            // Cancelled by the end of `block_on`, it reads as dropped by its runtime.
+            let end = Abortable::new(future, registration).await.ok();
+            // The future is dropped by now: the entry leaves the list after it.
+            drop(entry);
+            end
+        });
+        Box::new(ConsumingCancelTask::new(AsyncStdTask(task)))
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         async_std::task::sleep(duration).boxed()
     }
 
-    fn yield_now(&self) -> BoxFuture<'static, ()> {
-        async_std::task::yield_now().boxed()
+    /// A self-wake: async-task reschedules a task woken during its own poll once the poll
+    /// returns, and async-executor (under async-std's global executor) queues it behind
+    /// the tasks already ready.
+    fn defer_wake(&self, waker: &Waker) {
+        waker.wake_by_ref();
     }
 
     fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
@@ -99,19 +206,20 @@ impl Spawner for AsyncStdSpawner {
     }
 }
 
-/// async-std's `JoinHandle`: dropping detaches, `cancel` is async and consumes it.
-struct AsyncStdTask(async_std::task::JoinHandle<RawOutput>);
+/// async-std's `JoinHandle`: dropping detaches, `cancel` is async and consumes it. Its
+/// output is `None` for a task cancelled by the end of its `block_on`.
+struct AsyncStdTask(async_std::task::JoinHandle<Option<RawOutput>>);
 
 impl Future for AsyncStdTask {
-    type Output = RawOutput;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RawOutput> {
+    type Output = Option<RawOutput>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
         Pin::new(&mut self.0).poll(cx)
     }
 }
 
 impl ConsumingCancel for AsyncStdTask {
     fn cancel(self) -> BoxFuture<'static, Option<RawOutput>> {
-        self.0.cancel().boxed()
+        self.0.cancel().map(Option::flatten).boxed()
     }
     fn detach(self) {
         drop(self.0);

@@ -18,7 +18,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -110,7 +110,9 @@ impl Spawner for SmolSpawner {
 
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
         match self.executor.upgrade() {
-            Some(executor) => Box::new(ConsumingCancelTask::new(SmolTask(executor.spawn(future)))),
+            Some(executor) => Box::new(ConsumingCancelTask::new(SmolTask(
+                executor.spawn(future).fallible(),
+            ))),
             None => {
                 tracing::warn!("spawn refused: the smol executor has shut down");
                 Box::new(ConsumingCancelTask::<SmolTask>::refused())
@@ -122,8 +124,10 @@ impl Spawner for SmolSpawner {
         smol::Timer::after(duration).map(drop).boxed()
     }
 
-    fn yield_now(&self) -> BoxFuture<'static, ()> {
-        smol::future::yield_now().boxed()
+    /// A self-wake: async-task reschedules a task woken during its own poll once the poll
+    /// returns, and async-executor queues it behind the tasks already ready.
+    fn defer_wake(&self, waker: &Waker) {
+        waker.wake_by_ref();
     }
 
     fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
@@ -131,13 +135,14 @@ impl Spawner for SmolSpawner {
     }
 }
 
-/// smol's `Task`: dropping it would cancel, so [`ConsumingCancel::detach`] detaches
-/// explicitly; `cancel` is async and consumes it.
-struct SmolTask(smol::Task<RawOutput>);
+/// smol's `Task`, in its fallible form: the end reads `None` when the executor dropped the
+/// task at the end of `block_on` (the plain form panics then). Dropping it would cancel,
+/// so [`ConsumingCancel::detach`] detaches explicitly; `cancel` is async and consumes it.
+struct SmolTask(async_executor::FallibleTask<RawOutput>);
 
 impl Future for SmolTask {
-    type Output = RawOutput;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RawOutput> {
+    type Output = Option<RawOutput>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
         Pin::new(&mut self.0).poll(cx)
     }
 }

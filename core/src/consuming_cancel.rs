@@ -9,7 +9,8 @@ use futures::future::BoxFuture;
 
 use crate::spawner::{RawOutput, RawTask};
 
-/// A runtime's own task handle, as [`ConsumingCancelTask`] needs it.
+/// A runtime's own task handle, as [`ConsumingCancelTask`] needs it: a future of the task's
+/// end, `None` if the runtime dropped the task before its end (it shut down).
 ///
 /// ```
 /// use std::future::Future;
@@ -23,9 +24,10 @@ use crate::spawner::{RawOutput, RawTask};
 /// struct Done(Option<RawOutput>);
 ///
 /// impl Future for Done {
-///     type Output = RawOutput;
-///     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<RawOutput> {
-///         Poll::Ready(self.0.take().expect("polled after its end"))
+///     // `None` would say that the runtime dropped the task without running it to its end.
+///     type Output = Option<RawOutput>;
+///     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
+///         Poll::Ready(Some(self.0.take().expect("polled after its end")))
 ///     }
 /// }
 ///
@@ -37,7 +39,9 @@ use crate::spawner::{RawOutput, RawTask};
 ///     fn detach(self) {}
 /// }
 /// ```
-pub trait ConsumingCancel: Future<Output = RawOutput> + Unpin + Send + Sized + 'static {
+pub trait ConsumingCancel:
+    Future<Output = Option<RawOutput>> + Unpin + Send + Sized + 'static
+{
     /// The runtime's cancel: resolves once the task's future is dropped, with its output if
     /// it had already finished.
     fn cancel(self) -> BoxFuture<'static, Option<RawOutput>>;
@@ -59,9 +63,9 @@ pub trait ConsumingCancel: Future<Output = RawOutput> + Unpin + Send + Sized + '
 /// use task_thread_core::{RawOutput, RawTask};
 /// # struct Done(Option<RawOutput>);
 /// # impl Future for Done {
-/// #     type Output = RawOutput;
-/// #     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<RawOutput> {
-/// #         Poll::Ready(self.0.take().expect("polled after its end"))
+/// #     type Output = Option<RawOutput>;
+/// #     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
+/// #         Poll::Ready(Some(self.0.take().expect("polled after its end")))
 /// #     }
 /// # }
 /// # impl ConsumingCancel for Done {
@@ -122,7 +126,7 @@ impl<H: ConsumingCancel> RawTask for ConsumingCancelTask<H> {
 
     fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
         match &mut self.state {
-            State::Running(handle) => Pin::new(handle).poll(cx).map(Some),
+            State::Running(handle) => Pin::new(handle).poll(cx),
             State::Cancelling(cancelling) => cancelling.as_mut().poll(cx),
             State::Ended(end) => Poll::Ready(end.take().flatten()),
         }

@@ -54,8 +54,8 @@ impl Spawner for CancelsWhileSpawning {
     fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
         futures::future::pending().boxed()
     }
-    fn yield_now(&self) -> BoxFuture<'static, ()> {
-        futures::future::ready(()).boxed()
+    fn defer_wake(&self, waker: &std::task::Waker) {
+        waker.wake_by_ref();
     }
     fn shutdown_signal(&self) -> BoxFuture<'static, std::io::Result<ShutdownSignal>> {
         futures::future::pending().boxed()

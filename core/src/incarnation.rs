@@ -20,7 +20,7 @@ use futures::FutureExt;
 use crate::group::{lock, LiveGuard};
 use crate::join::{panic_message, panic_of};
 use crate::slot::InFlight;
-use crate::spawner::{RawTask, Spawner};
+use crate::spawner::{RawTask, Spawner, SpawnerExt};
 use crate::task::{Next, Task, TaskCx};
 
 /// The idiomatic form's driver: one spawned task running `task` until it says stop. A plain
@@ -33,30 +33,13 @@ pub(crate) fn run_task<T: 'static, K: Task<T>>(
 ) -> impl Future<Output = ()> + Send {
     async move {
         while let Next::Reschedule = task.run(&cx).await {
-            YieldOnce(false).await;
+            cx.slot.group.runtime.yield_now().await;
             // After the yield, the last moment before the next run: once the thread's
             // shutdown notice has fired, the run that returned was the last.
             if cx.is_shutting_down() {
                 break;
             }
         }
-    }
-}
-
-/// Gives the scheduler one turn: wakes its task and is pending once. Every runtime puts a
-/// task that wakes itself while running at the back of its queue, so this is the runtimes'
-/// own yield, without the allocation of a boxed `Spawner::yield_now` on every run.
-pub(crate) struct YieldOnce(pub(crate) bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
     }
 }
 
@@ -202,7 +185,7 @@ where
                 Some(next) => {
                     // The successor runs after the scheduler's turn, as a spawned one would.
                     this.cx.generation = next;
-                    task_cx.waker().wake_by_ref();
+                    this.cx.slot.group.runtime.defer_wake(task_cx.waker());
                     return Poll::Pending;
                 }
                 None => break,

@@ -6,13 +6,12 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use futures::FutureExt;
 
-use crate::join::{panic_message, JoinHandle};
+use crate::join::{panic_message, panic_of, JoinHandle};
 
 /// What a spawned future ends with, as seen by a backend: its value (boxed, so one
 /// object-safe trait serves every value type; a `()` value does not allocate) or the
@@ -43,7 +42,7 @@ pub type RawOutput = Result<Box<dyn Any + Send>, String>;
 /// do when it refuses to spawn, or runs a future to its end on the spot):
 ///
 /// ```
-/// use std::task::{Context, Poll};
+/// use std::task::{Context, Poll, Waker};
 /// use task_thread_core::{RawOutput, RawTask};
 ///
 /// struct Finished(Option<RawOutput>);
@@ -124,8 +123,16 @@ pub trait Spawner: Send + Sync + 'static {
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask>;
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
-    /// A future that yields to the scheduler once, letting other tasks run.
-    fn yield_now(&self) -> BoxFuture<'static, ()>;
+    /// Wakes `waker` so that its task, which is being polled now and will return
+    /// `Pending`, is polled again only after the other tasks ready on its worker have had
+    /// a turn. This is how core yields: a slot's task that reschedules itself calls it
+    /// once per run, so it must not allocate (see [the contract](crate::contract)).
+    ///
+    /// On a runtime that puts a task woken during its own poll at the back of its run queue
+    /// (tokio, async-executor, async-std), this is `waker.wake_by_ref()`. An executor that
+    /// polls such a task again at once must go through its queue instead, or a task that
+    /// reschedules itself starves every task sharing its worker.
+    fn defer_wake(&self, waker: &Waker);
     /// A future that completes when the process receives SIGINT or SIGTERM. Every call
     /// makes an independent listener, so several waiters (several roots) all see a signal.
     /// Once called, the signals no longer kill the process by default.
@@ -153,6 +160,30 @@ pub trait SpawnerExt: Spawner {
         F::Output: Send + 'static,
     {
         JoinHandle::new(self.spawn_raw(catch_panic(future)))
+    }
+
+    /// Yields to the scheduler once: the other tasks ready on this worker run before the
+    /// caller goes on. Does not allocate (it is [`Spawner::defer_wake`] once).
+    ///
+    /// ```
+    /// use task_thread_core::{Runtime, SpawnerExt};
+    ///
+    /// async fn count_politely(rt: &Runtime) -> u64 {
+    ///     let mut total = 0;
+    ///     for n in 0..1_000 {
+    ///         total += n;
+    ///         if n % 100 == 0 {
+    ///             rt.yield_now().await;
+    ///         }
+    ///     }
+    ///     total
+    /// }
+    /// ```
+    fn yield_now(&self) -> YieldNow<'_, Self> {
+        YieldNow {
+            spawner: self,
+            yielded: false,
+        }
     }
 
     /// Runs `work` for at most `duration`: its output, or [`Elapsed`] (and `work` dropped)
@@ -184,6 +215,26 @@ pub trait SpawnerExt: Spawner {
     }
 }
 
+/// The future of [`SpawnerExt::yield_now`].
+#[must_use = "a yield does nothing unless awaited"]
+#[derive(Debug)]
+pub struct YieldNow<'a, S: ?Sized> {
+    spawner: &'a S,
+    yielded: bool,
+}
+
+impl<S: Spawner + ?Sized> Future for YieldNow<'_, S> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        self.spawner.defer_wake(cx.waker());
+        Poll::Pending
+    }
+}
+
 /// The error of [`SpawnerExt::timeout`]: the time given ran out before the work ended.
 ///
 /// ```
@@ -212,13 +263,60 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    std::panic::AssertUnwindSafe(future)
-        .catch_unwind()
-        .map(|ended| match ended {
-            Ok(value) => Ok(Box::new(value) as Box<dyn Any + Send>),
+    Box::pin(Contained {
+        future: Some(future),
+    })
+}
+
+pin_project_lite::pin_project! {
+    /// A future spawned through [`SpawnerExt::spawn`]. No panic of it reaches the runtime:
+    /// one in a poll becomes its output, one in its destructor (run by a cancel) is
+    /// logged. It is dropped before its output is handed over, so whoever sees the end
+    /// sees it after every destructor of the future ran.
+    struct Contained<F> {
+        #[pin]
+        future: Option<F>,
+    }
+
+    impl<F> PinnedDrop for Contained<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut future = this.project().future;
+            if let Some(panic) = panic_of(|| future.set(None)) {
+                tracing::error!(
+                    "a spawned task panicked while it was dropped: {}",
+                    panic_message(panic.as_ref())
+                );
+            }
+        }
+    }
+}
+
+impl<F> Future for Contained<F>
+where
+    F: Future,
+    F::Output: Send + 'static,
+{
+    type Output = RawOutput;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RawOutput> {
+        let mut this = self.project();
+        let future = this.future.as_mut().as_pin_mut().expect(
+            "a spawned future was polled after its end: its runtime broke the Future contract",
+        );
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.poll(cx)));
+        let output = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(value)) => Ok(Box::new(value) as Box<dyn Any + Send>),
             Err(payload) => Err(panic_message(payload.as_ref())),
+        };
+        // A destructor that panics makes the end a panic, as one in a poll does (the
+        // first panic is the one told).
+        let dropped = panic_of(|| this.future.set(None));
+        Poll::Ready(match (output, dropped) {
+            (Ok(_), Some(panic)) => Err(panic_message(panic.as_ref())),
+            (output, _) => output,
         })
-        .boxed()
+    }
 }
 
 /// A cheap, cloneable handle to a running runtime: an `Arc<dyn Spawner>`.
@@ -266,8 +364,8 @@ impl Spawner for Runtime {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         self.0.sleep(duration)
     }
-    fn yield_now(&self) -> BoxFuture<'static, ()> {
-        self.0.yield_now()
+    fn defer_wake(&self, waker: &Waker) {
+        self.0.defer_wake(waker);
     }
     fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
         self.0.shutdown_signal()
@@ -382,9 +480,9 @@ impl<W: Future> Future for Before<'_, W> {
             return Poll::Ready(Some(value));
         }
         if !*this.yielded {
-            // To the back of the run queue: what the work waits for may be ready then.
+            // After the other ready tasks: what the work waits for may be ready then.
             *this.yielded = true;
-            cx.waker().wake_by_ref();
+            this.runtime.defer_wake(cx.waker());
             return Poll::Pending;
         }
         let (runtime, deadline) = (*this.runtime, *this.deadline);

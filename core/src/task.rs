@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::notice::ShutdownNotice;
 use crate::slot::SlotShared;
+use crate::spawner::SpawnerExt;
 use crate::spawner::{Runtime, Spawner};
 use crate::{TaskThread, ThreadCx};
 
@@ -244,8 +245,9 @@ impl<T> TaskCx<T> {
         ShutdownNotice::new(self.slot.group.clone())
     }
 
-    /// Yields to the scheduler once.
-    pub fn yield_now(&self) -> impl Future<Output = ()> + Send + 'static {
+    /// Yields to the scheduler once ([`SpawnerExt::yield_now`](crate::SpawnerExt::yield_now)
+    /// on the task's runtime).
+    pub fn yield_now(&self) -> impl Future<Output = ()> + Send + '_ {
         self.slot.group.runtime.yield_now()
     }
 

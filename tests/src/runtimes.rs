@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::future::{AbortHandle, BoxFuture, FutureExt};
@@ -41,8 +41,8 @@ impl<S: Spawning> Spawner for Wrapped<S> {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         self.inner.sleep(duration)
     }
-    fn yield_now(&self) -> BoxFuture<'static, ()> {
-        self.inner.yield_now()
+    fn defer_wake(&self, waker: &Waker) {
+        self.inner.defer_wake(waker);
     }
     fn shutdown_signal(&self) -> BoxFuture<'static, std::io::Result<ShutdownSignal>> {
         self.inner.shutdown_signal()

@@ -7,9 +7,8 @@ use std::time::Instant;
 use futures::FutureExt;
 
 use crate::group::lock;
-use crate::incarnation::YieldOnce;
 use crate::join::panic_message;
-use crate::spawner::{before, first};
+use crate::spawner::{before, first, SpawnerExt};
 use crate::thread::context::ThreadCx;
 use crate::thread::definition::{BoxError, TaskThread, ThreadEnd};
 use crate::thread::life::contained::failed_as_end;
@@ -124,10 +123,10 @@ async fn end_tasks(core: &ThreadCore, deadline: Instant, forced: &mut Vec<String
     core.tasks.fire_notice();
     // Told, most tasks return within a turn of the scheduler: looked at again after one,
     // before any listener is made (each allocates; a tree of 10,000 stopping made 20,000).
-    // Only a saving: an executor that polls a self-woken task again at once makes the
-    // look come early, and the wait below covers it.
+    // Only a saving: a yield that comes back early makes the look come early, and the
+    // wait below covers it.
     if core.tasks.live_tasks() > 0 {
-        YieldOnce(false).await;
+        core.runtime().yield_now().await;
     }
     loop {
         if core.tasks.live_tasks() == 0 {
