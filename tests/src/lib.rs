@@ -13,11 +13,18 @@
 //! with [`Backend::block_on`], so every backend runs the same tests under the same names.
 //! A case that hangs fails after [`CASE_TIMEOUT`] instead of hanging the run.
 //!
+//! Before its first case, each test process checks that the backend keeps the `Spawner`
+//! contract ([`contract`]): if it does not, every case fails with a sentence naming the
+//! part broken, rather than hanging or failing far from the cause. The checks are also
+//! cases of their own, `contract::*`.
+//!
 //! The cases are plain `async fn(Runtime)` in the modules below, readable as the
 //! specification of each behaviour.
 #![forbid(unsafe_code)]
 
 pub mod ask;
+pub mod broken_backends;
+pub mod contract;
 pub mod cooperative;
 pub mod crowds;
 pub mod endings;
@@ -51,7 +58,8 @@ use task_thread::{Backend, Runtime, Spawner};
 /// How long one case may run before it is failed as hanging. A guard, not a measurement.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Runs one case on a fresh runtime of `backend`, failing it if it hangs.
+/// Runs one case on a fresh runtime of `backend`, failing it if it hangs, or if the
+/// backend breaks the `Spawner` contract.
 pub fn run_case<B, F, Fut>(backend: &B, name: &str, case: F)
 where
     B: Backend,
@@ -59,6 +67,80 @@ where
     Fut: Future<Output = ()>,
 {
     logs::capture();
+    if let Err(breach) = contract_holds(backend) {
+        panic!("{breach}\n(every case fails until the contract holds: run the contract::* cases first)");
+    }
+    on_a_fresh_runtime(backend, name, case);
+}
+
+/// Runs one check of the `Spawner` contract on a fresh runtime of `backend`.
+pub fn run_contract_check<B, F, Fut>(backend: &B, name: &str, check: F)
+where
+    B: Backend,
+    F: FnOnce(Runtime) -> Fut,
+    Fut: Future<Output = Result<(), contract::Breach>>,
+{
+    logs::capture();
+    on_a_fresh_runtime(backend, name, |rt| async move {
+        if let Err(breach) = check(rt).await {
+            panic!("{breach}");
+        }
+    });
+}
+
+/// The contract's checks, run once per backend and process: their first breach.
+fn contract_holds<B: Backend>(backend: &B) -> Result<(), contract::Breach> {
+    type Checked = Vec<(&'static str, Result<(), contract::Breach>)>;
+    static CHECKED: std::sync::Mutex<Checked> = std::sync::Mutex::new(Vec::new());
+    // Held while checking: the other cases of the process wait for the verdict.
+    let mut checked = CHECKED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, verdict)) = checked.iter().find(|(name, _)| *name == backend.name()) {
+        return verdict.clone();
+    }
+    let verdict = check_the_contract(backend);
+    checked.push((backend.name(), verdict.clone()));
+    verdict
+}
+
+fn check_the_contract<B: Backend>(backend: &B) -> Result<(), contract::Breach> {
+    let mut verdict = Ok(());
+    let mut check =
+        |name: &str,
+         run: &dyn Fn(
+            Runtime,
+        )
+            -> futures::future::BoxFuture<'static, Result<(), contract::Breach>>| {
+            if verdict.is_ok() {
+                on_a_fresh_runtime(backend, name, |rt| {
+                    let outcome = run(rt);
+                    async { verdict = outcome.await }
+                });
+            }
+        };
+    check("contract::a_rescheduling_task_lets_others_run", &|rt| {
+        Box::pin(contract::a_rescheduling_task_lets_others_run(rt))
+    });
+    check(
+        "contract::a_panic_while_a_task_is_dropped_harms_nothing",
+        &|rt| Box::pin(contract::a_panic_while_a_task_is_dropped_harms_nothing(rt)),
+    );
+    check(
+        "contract::the_end_of_a_task_is_seen_after_its_destructors_ran",
+        &|rt| Box::pin(contract::the_end_of_a_task_is_seen_after_its_destructors_ran(rt)),
+    );
+    verdict?;
+    contract::block_on_leaves_no_task_behind(backend)
+}
+
+/// Runs `case` on a fresh runtime of `backend`, failing it if it hangs.
+fn on_a_fresh_runtime<B, F, Fut>(backend: &B, name: &str, case: F)
+where
+    B: Backend,
+    F: FnOnce(Runtime) -> Fut,
+    Fut: Future<Output = ()>,
+{
     tracing::info!(
         backend = backend.name(),
         case = name,
@@ -97,6 +179,12 @@ where
 #[macro_export]
 macro_rules! conformance_suite {
     ($backend:expr) => {
+        $crate::__contract_cases! { $backend;
+            a_rescheduling_task_lets_others_run,
+            a_panic_while_a_task_is_dropped_harms_nothing,
+            the_end_of_a_task_is_seen_after_its_destructors_ran,
+        }
+
         #[test]
         fn run_returns_the_exit_status_of_the_root() {
             $crate::exit_codes::run_returns_the_exit_status_of_the_root(&$backend);
@@ -210,5 +298,36 @@ macro_rules! __cases {
                 $crate::run_case(&$backend, stringify!($case), $crate::$module::$case);
             }
         )*
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_cases {
+    ($backend:expr; $($case:ident),* $(,)?) => {
+        /// The `Spawner` contract's checks, each a case of its own.
+        mod contract {
+            #[allow(unused_imports)] // The backend expression may name items of the file.
+            use super::*;
+
+            $(
+                #[test]
+                fn $case() {
+                    $crate::run_contract_check(
+                        &$backend,
+                        concat!("contract::", stringify!($case)),
+                        $crate::contract::$case,
+                    );
+                }
+            )*
+
+            #[test]
+            fn block_on_leaves_no_task_behind() {
+                $crate::logs::capture();
+                if let Err(breach) = $crate::contract::block_on_leaves_no_task_behind(&$backend) {
+                    panic!("{breach}");
+                }
+            }
+        }
     };
 }

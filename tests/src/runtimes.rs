@@ -14,6 +14,11 @@ use task_thread::{RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
 /// How a fixture runtime spawns a future; `inner` is the runtime underneath.
 pub trait Spawning: Send + Sync + 'static {
     fn spawn(&self, inner: &Runtime, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask>;
+
+    /// The runtime's `defer_wake`: the one underneath's, unless the fixture's queue differs.
+    fn defer_wake(&self, inner: &Runtime, waker: &Waker) {
+        inner.defer_wake(waker);
+    }
 }
 
 /// A runtime over `inner` whose spawns go through `spawning`.
@@ -23,7 +28,8 @@ pub struct Wrapped<S> {
 }
 
 impl<S: Spawning> Wrapped<S> {
-    fn runtime(inner: &Runtime, spawning: S) -> Runtime {
+    /// A runtime over `inner` whose spawns go through `spawning`.
+    pub fn runtime(inner: &Runtime, spawning: S) -> Runtime {
         Runtime::new(Wrapped {
             inner: inner.clone(),
             spawning,
@@ -42,7 +48,7 @@ impl<S: Spawning> Spawner for Wrapped<S> {
         self.inner.sleep(duration)
     }
     fn defer_wake(&self, waker: &Waker) {
-        self.inner.defer_wake(waker);
+        self.spawning.defer_wake(&self.inner, waker);
     }
     fn shutdown_signal(&self) -> BoxFuture<'static, std::io::Result<ShutdownSignal>> {
         self.inner.shutdown_signal()
@@ -166,7 +172,7 @@ impl Spawning for StartsThenDrops {
 /// Does `work` on another OS thread and waits for it at most 10 s, so that work that
 /// cannot finish while the spawner waits (a lock the spawner holds) fails the case
 /// instead of hanging it.
-fn on_another_thread<R: Send + 'static>(
+pub(crate) fn on_another_thread<R: Send + 'static>(
     what: &str,
     work: impl FnOnce() -> R + Send + 'static,
 ) -> R {
