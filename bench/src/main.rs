@@ -170,7 +170,7 @@ fn paired_cases(c: &Counts) -> [Paired; 5] {
 }
 
 fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
-    let wants = |case: &str| only.map_or(true, |only| only == case);
+    let wants = |case: &str| only.is_none_or(|only| only == case);
     let mut rows = Vec::new();
     let mut push = |case: String, (ours, baseline): (f64, f64), unit, baseline_name| {
         rows.push(Row {
