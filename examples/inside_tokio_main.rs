@@ -5,6 +5,8 @@
 //! ```text
 //! cargo run --example inside_tokio_main -- --seconds 3
 //! ```
+mod support;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -36,9 +38,7 @@ impl LeafThread for Heartbeat {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    support::init_logging();
     let stop_after = std::env::args()
         .skip_while(|arg| arg != "--seconds")
         .nth(1)

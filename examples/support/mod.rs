@@ -1,6 +1,7 @@
 //! What every example shares: command-line options and log output.
 #![allow(dead_code)]
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use task_thread::Flavour;
@@ -69,5 +70,12 @@ pub fn init_logging() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes would litter a log written to a file or read through a pipe.
+        .with_ansi(colour_wanted())
         .init();
+}
+
+/// Whether stderr is a terminal and NO_COLOR (<https://no-color.org>) is unset or empty.
+fn colour_wanted() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

@@ -1,5 +1,6 @@
 //! The examples as a user runs them: each one, on each runtime flavour, is started as a
-//! process, sent SIGINT once it is running, and must end cleanly (status 0, exit log lines).
+//! process, sent SIGINT once it is running, and must end cleanly (status 0, exit log lines),
+//! its log free of colour codes since it goes to a pipe.
 //!
 //! The example binaries are built by `cargo test --workspace --all-features` (cargo builds
 //! every example of the workspace before running tests).
@@ -34,7 +35,8 @@ fn start(example: &str, flavour: &str, args: &[&str]) -> (Child, mpsc::Receiver<
         .args(["--backend", flavour])
         .args(args)
         .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
+        // Without it, so that only the pipe keeps the log free of colour codes.
+        .env_remove("NO_COLOR")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -70,6 +72,13 @@ fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<St
     }
 }
 
+/// No line written to a pipe carries an escape byte, the start of every ANSI colour code.
+fn assert_no_colour(example: &str, seen: &[String]) {
+    if let Some(line) = seen.iter().find(|line| line.contains('\x1b')) {
+        panic!("{example} wrote colour codes to a pipe: {line:?}");
+    }
+}
+
 fn interrupt_ends_cleanly(
     example: &str,
     flavour: &str,
@@ -94,6 +103,7 @@ fn interrupt_ends_cleanly(
         "{example} on {flavour} ended with {status}:\n{}",
         seen.join("\n")
     );
+    assert_no_colour(example, &seen);
 }
 
 /// `--seconds N` ends the example by itself, cleanly.
@@ -109,6 +119,7 @@ fn seconds_end_cleanly(example: &str, flavour: &str, exit_lines: &[&str]) {
         "{example} on {flavour} ended with {status}:\n{}",
         seen.join("\n")
     );
+    assert_no_colour(example, &seen);
 }
 
 macro_rules! seconds_on_every_flavour {
