@@ -9,6 +9,7 @@ mod support;
 
 use std::time::Duration;
 
+use clap::Parser;
 use futures::future::{select, Either};
 use task_thread::{Backend, Spawner, TaskCx, TaskGroup};
 
@@ -19,9 +20,16 @@ async fn hello_task(cx: TaskCx) {
     cx.re_schedule();
 }
 
+/// One slot, one task that logs "Hello" every second by rescheduling itself.
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    common: support::Common,
+}
+
 fn main() {
+    let options = Cli::parse().common;
     support::init_logging();
-    let options = support::Options::from_args();
     options.backend.block_on(|rt| async move {
         let signal = rt.shutdown_signal();
         tracing::info!("running on {}; Ctrl-C stops", rt.name());

@@ -11,6 +11,7 @@ mod support;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use task_thread::{Backend, BoxError, LeafThread, Next, Task, TaskCx, ThreadCx};
 
 /// Sleeps a second and says hello, again and again.
@@ -47,9 +48,16 @@ impl LeafThread for MainThread {
     }
 }
 
+/// The manual's example 1: a root thread whose task says hello every second.
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    common: support::Common,
+}
+
 fn main() -> ExitCode {
+    let options = Cli::parse().common;
     support::init_logging();
-    let options = support::Options::from_args();
     options.backend.run(MainThread {
         stop_after: options.seconds,
     })

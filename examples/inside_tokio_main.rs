@@ -5,9 +5,12 @@
 //! ```text
 //! cargo run --example inside_tokio_main -- --seconds 3
 //! ```
+mod support;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use task_thread::{BoxError, LeafThread, ThreadCx};
 
 struct Heartbeat {
@@ -34,15 +37,19 @@ impl LeafThread for Heartbeat {
     }
 }
 
+/// A tree inside a program that already runs tokio (`#[tokio::main]`). Its runtime is
+/// tokio's: it takes no --backend.
+#[derive(Parser)]
+struct Cli {
+    /// Stop after N seconds (fractions allowed) [default: run until Ctrl-C]
+    #[arg(long, value_name = "N", value_parser = support::seconds)]
+    seconds: Option<Duration>,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
-    let stop_after = std::env::args()
-        .skip_while(|arg| arg != "--seconds")
-        .nth(1)
-        .map(|seconds| Duration::from_secs_f64(seconds.parse().expect("--seconds N")));
+    let stop_after = Cli::parse().seconds;
+    support::init_logging();
     // The runtime `#[tokio::main]` started, as a task-thread `Runtime`.
     let rt = task_thread::tokio::current();
     let end = task_thread::run(&rt, Heartbeat { stop_after }).await;

@@ -10,6 +10,7 @@ mod support;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use task_thread::{Backend, BoxError, ChildRef, Flow, LeafThread, TaskThread, ThreadCx};
 
 struct MainThread {
@@ -75,10 +76,21 @@ impl LeafThread for Subthread {
     }
 }
 
+/// The manual's example 2: a child thread sends its parent a message every few seconds.
+#[derive(Parser)]
+struct Cli {
+    /// Seconds between the child's messages
+    #[arg(long, value_name = "S", default_value = "5", value_parser = support::seconds)]
+    every: Duration,
+    #[command(flatten)]
+    common: support::Common,
+}
+
 fn main() -> ExitCode {
+    let Cli { every, common } = Cli::parse();
     support::init_logging();
-    let options = support::Options::from_args();
-    let every = Duration::from_secs_f64(options.get("--every", 5.0));
-    let stop_after = options.seconds;
-    options.backend.run(MainThread { every, stop_after })
+    common.backend.run(MainThread {
+        every,
+        stop_after: common.seconds,
+    })
 }

@@ -4,6 +4,8 @@
 
 pub use task_thread_core::*;
 
+/// The async-std backend. async-std is discontinued and recommends smol: prefer the `smol`
+/// feature in a new program.
 #[cfg(feature = "async-std")]
 pub use task_thread_async_std as async_std;
 #[cfg(feature = "smol")]

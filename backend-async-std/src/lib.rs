@@ -1,6 +1,10 @@
 //! The async-std backend of task-thread: [`AsyncStd`] runs on async-std's global executor,
 //! with its spawn, `JoinHandle::cancel` and timer, and `async-signal` for SIGINT / SIGTERM.
 //!
+//! **async-std is discontinued**: its own README says so and recommends smol. This backend
+//! stays for programs already on async-std; for a new one, pick smol (`task-thread-smol`, the
+//! `smol` feature of `task-thread`), which runs the same trees.
+//!
 //! ```
 //! use task_thread_core::{Backend, SpawnerExt};
 //! use task_thread_async_std::AsyncStd;
@@ -28,6 +32,8 @@ use task_thread_core::consuming_cancel::{ConsumingCancel, ConsumingCancelTask};
 use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
 
 /// Runs on async-std's global executor.
+///
+/// async-std is discontinued (see the [crate docs](crate)); new programs are better on smol.
 ///
 /// async-std has one executor per process, which outlives every `block_on`; so this
 /// backend keeps a list of the tasks a `block_on` spawned. When its main future ends, it

@@ -18,7 +18,50 @@ mod tree;
 
 use std::time::Duration;
 
+use clap::Parser;
 use task_thread::{Backend, Flavour};
+
+/// task-thread's benchmarks: every hot path against the raw runtime (and, for trees, against
+/// tokio-util and the actor frameworks), on every runtime flavour, side by side. Without
+/// options: every case on every flavour, full counts (about a minute).
+#[derive(Parser, Debug)]
+#[command(name = "task-thread-bench")]
+struct Cli {
+    /// Small counts and one repetition: every case runs, no figure is worth keeping
+    #[arg(long)]
+    quick: bool,
+    /// One case only: 1 reschedule hop, 2 Task form run, 3 signals, 4 tree start and stop,
+    /// 5 delete a sleeping task, 6 memory
+    #[arg(long, value_name = "N", value_parser = CASES)]
+    case: Option<String>,
+    /// One runtime flavour only: tokio-multi-thread, tokio-current-thread, async-std or smol
+    #[arg(long, value_name = "NAME")]
+    flavour: Option<Flavour>,
+    /// Print the table rows of --case (or all cases) on --flavour, in this process
+    #[arg(long, requires = "flavour", help_heading = INTERNAL)]
+    rows_only: bool,
+    /// Print the resident bytes grown by --count of SUBJECT on --flavour: threads,
+    /// slot-tasks or raw-tasks
+    #[arg(
+        long,
+        value_name = "SUBJECT",
+        value_parser = memory_subject,
+        requires_all = ["flavour", "count"],
+        help_heading = INTERNAL,
+    )]
+    memory: Option<memory::Subject>,
+    /// How many of the --memory subject to create
+    #[arg(long, value_name = "N", requires = "memory", help_heading = INTERNAL)]
+    count: Option<usize>,
+}
+
+/// The heading of the options the bench passes when it re-runs itself for one measurement.
+const INTERNAL: &str = "Used when the bench re-runs itself";
+
+fn memory_subject(name: &str) -> Result<memory::Subject, String> {
+    memory::Subject::from_name(name)
+        .ok_or_else(|| format!("'{name}': the subjects are threads, slot-tasks, raw-tasks"))
+}
 
 /// How much work each case does.
 struct Counts {
@@ -170,7 +213,7 @@ fn paired_cases(c: &Counts) -> [Paired; 5] {
 }
 
 fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
-    let wants = |case: &str| only.map_or(true, |only| only == case);
+    let wants = |case: &str| only.is_none_or(|only| only == case);
     let mut rows = Vec::new();
     let mut push = |case: String, (ours, baseline): (f64, f64), unit, baseline_name| {
         rows.push(Row {
@@ -329,33 +372,20 @@ fn case_in_child(flavour: Flavour, case: &str, quick: bool) -> String {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-    };
-    let flavour_arg =
-        || -> Option<Flavour> { value("--flavour").map(|name| name.parse().expect("a flavour")) };
-    if let Some(subject) = value("--memory") {
-        let subject = memory::Subject::from_name(subject).expect("a memory subject");
-        let flavour = flavour_arg().expect("--flavour");
-        let count: usize = value("--count").expect("--count").parse().expect("a count");
+    let cli = Cli::parse();
+    if let Some(subject) = cli.memory {
+        let flavour = cli.flavour.expect("clap requires --flavour with --memory");
+        let count = cli.count.expect("clap requires --count with --memory");
         println!("{}", memory::measure(flavour, subject, count));
         std::process::exit(0);
     }
-    let quick = args.iter().any(|a| a == "--quick");
+    let quick = cli.quick;
     let counts = if quick { QUICK } else { FULL };
-    let only = value("--case").map(String::as_str);
-    if let Some(case) = only {
-        assert!(
-            CASES.contains(&case),
-            "--case {case}: the cases are {}",
-            CASES.join(", ")
-        );
-    }
-    if args.iter().any(|a| a == "--rows-only") {
-        let flavour = flavour_arg().expect("--flavour");
+    let only = cli.case.as_deref();
+    if cli.rows_only {
+        let flavour = cli
+            .flavour
+            .expect("clap requires --flavour with --rows-only");
         print_rows(&rows_for(flavour, &counts, only));
         return;
     }
@@ -364,7 +394,7 @@ fn main() {
         "task-thread benchmarks: {cores} cores, median of {} after a warm-up",
         counts.repetitions
     );
-    let flavours = match flavour_arg() {
+    let flavours = match cli.flavour {
         Some(flavour) => vec![flavour],
         None => Flavour::ALL.to_vec(),
     };
@@ -378,6 +408,67 @@ fn main() {
         println!("| --- | ---: | ---: | ---: | --- | --- |");
         for case in &cases {
             print!("{}", case_in_child(flavour, case, quick));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    /// What `case_in_child` and `measure_in_child` pass when the bench re-runs itself.
+    #[test]
+    fn the_bench_parses_its_own_re_runs() {
+        let rows = Cli::try_parse_from([
+            "task-thread-bench",
+            "--case",
+            "4",
+            "--flavour",
+            "smol",
+            "--rows-only",
+            "--quick",
+        ])
+        .unwrap();
+        assert!(rows.rows_only && rows.quick);
+        assert_eq!(rows.case.as_deref(), Some("4"));
+        assert_eq!(rows.flavour.map(|f| f.to_string()).as_deref(), Some("smol"));
+
+        let memory = Cli::try_parse_from([
+            "task-thread-bench",
+            "--memory",
+            "slot-tasks",
+            "--flavour",
+            "tokio-current-thread",
+            "--count",
+            "1000",
+        ])
+        .unwrap();
+        assert!(matches!(
+            memory.memory,
+            Some(crate::memory::Subject::SlotTasks)
+        ));
+        assert_eq!(memory.count, Some(1000));
+    }
+
+    #[test]
+    fn unknown_cases_and_incomplete_re_runs_are_refused() {
+        for args in [
+            &["--case", "7"][..],
+            &["--rows-only"],
+            &["--memory", "threads", "--flavour", "smol"],
+            &["--memory", "heap", "--flavour", "smol", "--count", "1"],
+        ] {
+            let parsed = Cli::try_parse_from(
+                std::iter::once("task-thread-bench").chain(args.iter().copied()),
+            );
+            assert!(parsed.is_err(), "{args:?} was accepted");
         }
     }
 }

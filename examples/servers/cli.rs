@@ -9,18 +9,37 @@ use task_thread::Backend;
 use crate::servers::{Master, Protocol, ServerOptions};
 use crate::support;
 
+/// One of the manual's TCP servers: a master thread listens, each connection is a child
+/// thread, and Ctrl-C closes the listener and every connection.
+#[derive(clap::Parser)]
+struct Cli {
+    /// The address to listen on
+    #[arg(long, value_name = "A", default_value = "0.0.0.0")]
+    address: IpAddr,
+    /// The port to listen on; 0 picks a free one
+    #[arg(long, value_name = "P", default_value_t = 5002)]
+    port: u16,
+    /// Seconds between two attempts to bind
+    #[arg(long, value_name = "S", default_value = "5", value_parser = support::seconds)]
+    pause: Duration,
+    /// How many connections at once; one more is closed as soon as it is accepted
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_clients: usize,
+    #[command(flatten)]
+    common: support::Common,
+}
+
 /// Runs the master with `protocol` until Ctrl-C (or `--seconds N`); the status says how
 /// the tree ended.
 pub fn main(protocol: Protocol) -> ExitCode {
+    let cli = <Cli as clap::Parser>::parse();
     support::init_logging();
-    let options = support::Options::from_args();
-    let address: IpAddr = options.get("--address", IpAddr::from([0, 0, 0, 0]));
     let server = ServerOptions {
-        address: SocketAddr::new(address, options.get("--port", 5002)),
-        pause: Duration::from_secs_f64(options.get("--pause", 5.0)),
-        max_clients: options.get("--max-clients", 10),
+        address: SocketAddr::new(cli.address, cli.port),
+        pause: cli.pause,
+        max_clients: cli.max_clients,
         protocol,
     };
-    let master = Master::new(server).stopping_after(options.seconds);
-    options.backend.run(master)
+    let master = Master::new(server).stopping_after(cli.common.seconds);
+    cli.common.backend.run(master)
 }

@@ -95,32 +95,39 @@ fn breach(part: Part, seen: impl Into<String>) -> Result<(), Breach> {
 pub const PATIENCE: usize = 10_000;
 
 /// A task that reschedules itself lets a task ready on its worker run: in both slot forms
-/// and through `yield_now`. (On a multi-worker runtime the other task may run elsewhere;
-/// on one worker, only a `defer_wake` that queues the task behind the others passes.)
+/// and through `yield_now`.
+///
+/// So that the check holds on a runtime of several workers too, it runs four spinners per
+/// core, each spawning the task it waits for on its first run: on an executor that polls a
+/// self-woken task again at once, every worker is then held by a spinner while the tasks
+/// they wait for sit in a queue.
 pub async fn a_rescheduling_task_lets_others_run(rt: Runtime) -> Result<(), Breach> {
+    let spinners = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
     let group = TaskGroup::new(rt.clone(), "contract");
     for form in [Form::Explicit, Form::Task, Form::YieldNow] {
-        let other_ran = Arc::new(AtomicBool::new(false));
         let (report, mut reports) = mpsc::unbounded::<usize>();
-        let spinner = Spinner {
-            runs: Counter::default(),
-            other_ran: other_ran.clone(),
-            report,
-        };
-        form.start(spinner, &group).await;
-        let flag = other_ran.clone();
-        let other = rt.spawn(async move { flag.store(true, Ordering::SeqCst) });
-        let runs = reports.next().await.expect("the spinner reports");
-        let _ = other.await;
-        if runs >= PATIENCE {
-            return breach(
-                Part::DeferWake,
-                format!(
-                    "a task rescheduling itself ({form:?}) ran {runs} times in a row while \
-                     another task was ready (an executor that polls a self-woken task again \
-                     at once needs defer_wake to go through its queue)"
-                ),
-            );
+        for number in 0..spinners {
+            let spinner = Spinner {
+                runtime: rt.clone(),
+                runs: Counter::default(),
+                other_ran: Arc::new(AtomicBool::new(false)),
+                report: report.clone(),
+            };
+            form.start(spinner, &group, number).await;
+        }
+        for _ in 0..spinners {
+            let runs = reports.next().await.expect("each spinner reports");
+            if runs >= PATIENCE {
+                return breach(
+                    Part::DeferWake,
+                    format!(
+                        "a task rescheduling itself ({form:?}) ran {runs} times in a row \
+                         while a task it had spawned was ready (an executor that polls a \
+                         self-woken task again at once needs defer_wake to go through its \
+                         queue)"
+                    ),
+                );
+            }
         }
     }
     Ok(())
@@ -138,8 +145,8 @@ enum Form {
 }
 
 impl Form {
-    async fn start(self, spinner: Spinner, group: &TaskGroup) {
-        let slot = group.slot(&format!("{self:?}"));
+    async fn start(self, spinner: Spinner, group: &TaskGroup, number: usize) {
+        let slot = group.slot(&format!("{self:?} {number}"));
         match self {
             Form::Explicit => {
                 let spinner = std::sync::Mutex::new(spinner);
@@ -168,8 +175,10 @@ impl Form {
     }
 }
 
-/// Counts its turns; stops once the other task has run, or after [`PATIENCE`] turns.
+/// Spawns another task on its first turn, then counts its turns; stops once the other task
+/// has run, or after [`PATIENCE`] turns.
 struct Spinner {
+    runtime: Runtime,
     runs: Counter,
     other_ran: Arc<AtomicBool>,
     report: mpsc::UnboundedSender<usize>,
@@ -178,6 +187,13 @@ struct Spinner {
 impl Spinner {
     fn turn(&mut self) -> Next {
         let runs = self.runs.bump();
+        if runs == 1 {
+            let other_ran = self.other_ran.clone();
+            drop(
+                self.runtime
+                    .spawn(async move { other_ran.store(true, Ordering::SeqCst) }),
+            );
+        }
         if self.other_ran.load(Ordering::SeqCst) || runs >= PATIENCE {
             let _ = self.report.unbounded_send(runs);
             return Next::Stop;

@@ -168,7 +168,9 @@ where
         let case = std::pin::pin!(case(rt.clone()));
         if let Either::Right(_) = select(case, guard).await {
             panic!(
-                "case {name} did not finish within {CASE_TIMEOUT:?} on {}",
+                "case {name} did not finish within {CASE_TIMEOUT:?} on {}: if other cases \
+                 hang too, suspect the backend's defer_wake or its cancel (see the \
+                 contract::* cases and core's contract page)",
                 rt.name()
             );
         }

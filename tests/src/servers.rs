@@ -191,7 +191,7 @@ pub async fn tcp_server_retries_binding_until_the_port_is_free(rt: Runtime) {
 fn blobs() -> Vec<Vec<u8>> {
     let sizes = [22, 68, 1024]
         .into_iter()
-        .chain(std::iter::repeat(1 << 20).take(50));
+        .chain(std::iter::repeat_n(1 << 20, 50));
     sizes
         .enumerate()
         .map(|(i, size)| {

@@ -1,5 +1,7 @@
 //! The examples as a user runs them: each one, on each runtime flavour, is started as a
-//! process, sent SIGINT once it is running, and must end cleanly (status 0, exit log lines).
+//! process, sent SIGINT once it is running, and must end cleanly (status 0, exit log lines),
+//! its log free of colour codes since it goes to a pipe; and each answers `--help` with
+//! its options.
 //!
 //! The example binaries are built by `cargo test --workspace --all-features` (cargo builds
 //! every example of the workspace before running tests).
@@ -28,13 +30,13 @@ fn example_path(name: &str) -> PathBuf {
     path
 }
 
-/// Starts `example` on `flavour`, returns the process and a channel of its stderr lines.
-fn start(example: &str, flavour: &str, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+/// Starts `example` with `args`, returns the process and a channel of its stderr lines.
+fn start(example: &str, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(example_path(example))
-        .args(["--backend", flavour])
         .args(args)
         .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
+        // Without it, so that only the pipe keeps the log free of colour codes.
+        .env_remove("NO_COLOR")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -70,14 +72,25 @@ fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<St
     }
 }
 
+/// No line written to a pipe carries an escape byte, the start of every ANSI colour code.
+fn assert_no_colour(example: &str, seen: &[String]) {
+    if let Some(line) = seen.iter().find(|line| line.contains('\x1b')) {
+        panic!("{example} wrote colour codes to a pipe: {line:?}");
+    }
+}
+
+/// `example` on `flavour` (`None`: an example that picks no runtime) ends cleanly on SIGINT.
 fn interrupt_ends_cleanly(
     example: &str,
-    flavour: &str,
+    flavour: Option<&str>,
     args: &[&str],
     started: &str,
     exit_lines: &[&str],
 ) {
-    let (mut child, lines) = start(example, flavour, args);
+    let mut all_args: Vec<&str> = flavour.map_or(vec![], |flavour| vec!["--backend", flavour]);
+    all_args.extend(args);
+    let (mut child, lines) = start(example, &all_args);
+    let flavour = flavour.unwrap_or("its own runtime");
     let mut seen = Vec::new();
     wait_for_line(&lines, started, &mut seen);
     let sent = Command::new("kill")
@@ -94,11 +107,12 @@ fn interrupt_ends_cleanly(
         "{example} on {flavour} ended with {status}:\n{}",
         seen.join("\n")
     );
+    assert_no_colour(example, &seen);
 }
 
 /// `--seconds N` ends the example by itself, cleanly.
 fn seconds_end_cleanly(example: &str, flavour: &str, exit_lines: &[&str]) {
-    let (mut child, lines) = start(example, flavour, &["--seconds", "0.5"]);
+    let (mut child, lines) = start(example, &["--backend", flavour, "--seconds", "0.5"]);
     let mut seen = Vec::new();
     for line in exit_lines {
         wait_for_line(&lines, line, &mut seen);
@@ -109,6 +123,7 @@ fn seconds_end_cleanly(example: &str, flavour: &str, exit_lines: &[&str]) {
         "{example} on {flavour} ended with {status}:\n{}",
         seen.join("\n")
     );
+    assert_no_colour(example, &seen);
 }
 
 macro_rules! seconds_on_every_flavour {
@@ -136,7 +151,7 @@ macro_rules! on_every_flavour {
         #[test]
         fn $test() {
             let args: &[&str] = &[$($($arg),*)?];
-            interrupt_ends_cleanly($example, $flavour, args, $started, &[$($line),*]);
+            interrupt_ends_cleanly($example, Some($flavour), args, $started, &[$($line),*]);
         }
     )*};
 }
@@ -150,8 +165,6 @@ on_every_flavour! {
         expecting ["got Interrupt, stopping", "all tasks ended, bye"],
     hello_task_ends_on_sigint_on_smol: "hello_task" on "smol" after "Ctrl-C stops"
         expecting ["got Interrupt, stopping", "all tasks ended, bye"],
-    inside_tokio_main_ends_on_sigint: "inside_tokio_main" on "tokio" after "heartbeat entered"
-        expecting ["shutdown signal received", "the tree ended: stopped"],
     hello_world_ends_on_sigint_on_tokio_multi_thread: "hello_world" on "tokio" after "main_thread entered"
         expecting ["shutdown signal received", "main_thread exits", "the tree ended: stopped"],
     hello_world_ends_on_sigint_on_tokio_current_thread: "hello_world" on "tokio-current-thread" after "main_thread entered"
@@ -184,4 +197,51 @@ on_every_flavour! {
         expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     streaming_server_ends_on_sigint_on_smol: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "smol" after "listening on"
         expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
+}
+
+/// `inside_tokio_main` runs on the tokio runtime `#[tokio::main]` started: it takes no
+/// `--backend`.
+#[test]
+fn inside_tokio_main_ends_on_sigint() {
+    interrupt_ends_cleanly(
+        "inside_tokio_main",
+        None,
+        &[],
+        "heartbeat entered",
+        &["shutdown signal received", "the tree ended: stopped"],
+    );
+}
+
+/// `--help` exits with status 0 and names each of the example's options.
+fn help_names(example: &str, options: &[&str]) {
+    let output = Command::new(example_path(example))
+        .arg("--help")
+        .output()
+        .expect("the example starts");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{example} --help ended with {}:\n{help}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for option in options {
+        assert!(
+            help.contains(&format!("{option} ")),
+            "{example} --help does not name {option}:\n{help}"
+        );
+    }
+}
+
+const COMMON: [&str; 2] = ["--backend", "--seconds"];
+const SERVER: [&str; 4] = ["--address", "--port", "--pause", "--max-clients"];
+
+#[test]
+fn every_example_answers_help_with_its_options() {
+    help_names("hello_task", &COMMON);
+    help_names("hello_world", &COMMON);
+    help_names("parent_child", &[&COMMON[..], &["--every"]].concat());
+    help_names("inside_tokio_main", &["--seconds"]);
+    help_names("tcp_server", &[&COMMON[..], &SERVER].concat());
+    help_names("streaming_server", &[&COMMON[..], &SERVER].concat());
 }

@@ -149,7 +149,7 @@ impl<R> Reply<R> {
 
     /// Whether the thread asked is ending or has ended, or the reply is dropped by a panic.
     fn thread_is_ending(&self) -> bool {
-        std::thread::panicking() || self.thread.upgrade().map_or(true, |core| core.is_ending())
+        std::thread::panicking() || self.thread.upgrade().is_none_or(|core| core.is_ending())
     }
 }
 
