@@ -5,10 +5,14 @@
 //! This crate depends on no runtime. Backends (`task-thread-tokio`, `task-thread-async-std`,
 //! `task-thread-smol`) implement [`Spawner`] and [`Backend`]; users normally depend on the
 //! `task-thread` crate, which re-exports this one and the backends.
+//!
+//! Writing a backend for another runtime: [`contract`] says what it must do, part by part,
+//! and shows a minimal one.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod consuming_cancel;
+pub mod contract;
 mod error;
 mod group;
 #[cfg(test)]

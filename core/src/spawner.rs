@@ -31,12 +31,14 @@ pub type RawOutput = Result<Box<dyn Any + Send>, String>;
 
 /// A backend's handle to one spawned future.
 ///
-/// Contract every backend must keep (the conformance suite checks each point):
+/// Contract every backend must keep (in full on [the contract page](crate::contract); the
+/// conformance suite checks each point):
 /// - dropping the handle detaches the task: it keeps running and its output is discarded;
 /// - [`cancel`](RawTask::cancel) takes effect without being awaited: the future is dropped
 ///   at its next suspension point, or before its first poll if it has not started;
-/// - [`poll_end`](RawTask::poll_end) returns `Ready(None)` for a cancelled task only after
-///   the future (and so every value it owned) has been dropped.
+/// - [`poll_end`](RawTask::poll_end) reports the end (`Some(output)`, or `None` for a task
+///   cancelled, refused or dropped by its runtime) only after the future, and so every
+///   value it owned, has been dropped; core does not poll it again after that.
 ///
 /// A handle for a task that had already finished when it was handed out (as a backend may
 /// do when it refuses to spawn, or runs a future to its end on the spot):
@@ -98,7 +100,8 @@ pub enum ShutdownSignal {
 /// the libraries written on it use nothing else, so they run on every backend.
 ///
 /// The trait is object safe: core holds it as a [`Runtime`]. Code generic over it uses the
-/// typed helpers of [`SpawnerExt`].
+/// typed helpers of [`SpawnerExt`]. What each method must do is on
+/// [the contract page](crate::contract), with a minimal backend.
 ///
 /// ```
 /// use task_thread_core::{Spawner, SpawnerExt};
@@ -114,12 +117,13 @@ pub enum ShutdownSignal {
 pub trait Spawner: Send + Sync + 'static {
     /// A short name for logs and test names, e.g. `"tokio-current-thread"`.
     fn name(&self) -> &'static str;
-    /// Spawns a future on the runtime. The future never panics (core catches panics).
+    /// Spawns a future on the runtime. The future never unwinds, neither when polled nor
+    /// when dropped (core catches panics).
     ///
-    /// A runtime that refuses (it is shutting down) should drop the future before
-    /// returning, and return the handle of an ended task: a slot's `re_create` then
-    /// reports [`SlotError::Refused`](crate::SlotError::Refused). A future dropped later
-    /// still empties its slot then; one never dropped leaves its slot live.
+    /// A runtime that refuses (it is shutting down) drops the future before returning, and
+    /// returns the handle of an ended task: a slot's `re_create` then reports
+    /// [`SlotError::Refused`](crate::SlotError::Refused). A future dropped later still
+    /// empties its slot then; one never dropped leaves its slot live.
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask>;
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
@@ -375,9 +379,10 @@ impl Spawner for Runtime {
 /// A runtime that synchronous code (a `main`, a test) can start: one per backend flavour.
 ///
 /// `block_on` starts the runtime, runs `main` with a [`Runtime`] handle to it, and returns
-/// `main`'s output. Tasks still running when `main` ends are not awaited; which of them are
-/// dropped then is the runtime's business, so programs end their tasks first (a root
-/// TaskThread's `run` does).
+/// `main`'s output. Tasks still running when `main` ends are dropped (their destructors
+/// run) before `block_on` returns, and the handle refuses spawns from then on (see
+/// [the contract](crate::contract)); a program that wants its tasks to finish ends them
+/// first (a root TaskThread's `run` does).
 ///
 /// ```
 /// use task_thread_core::{Backend, SpawnerExt};
@@ -390,7 +395,8 @@ impl Spawner for Runtime {
 pub trait Backend {
     /// A short name for logs and test names.
     fn name(&self) -> &'static str;
-    /// Starts the runtime and drives `main` to completion on the calling thread.
+    /// Starts the runtime and drives `main` to completion on the calling thread; then drops
+    /// every task still alive, and refuses spawns, before returning.
     fn block_on<F, Fut>(&self, main: F) -> Fut::Output
     where
         F: FnOnce(Runtime) -> Fut,
