@@ -110,11 +110,11 @@ impl<H: ConsumingCancel> ConsumingCancelTask<H> {
 
 impl<H: ConsumingCancel> RawTask for ConsumingCancelTask<H> {
     fn cancel(&mut self) {
-        let State::Running(_) = self.state else {
+        let state = std::mem::replace(&mut self.state, State::Ended(None));
+        let State::Running(handle) = state else {
+            // Cancelling or ended already: nothing more to ask.
+            self.state = state;
             return;
-        };
-        let State::Running(handle) = std::mem::replace(&mut self.state, State::Ended(None)) else {
-            unreachable!("checked just above")
         };
         let mut cancelling = handle.cancel();
         let mut cx = Context::from_waker(futures::task::noop_waker_ref());
