@@ -90,6 +90,13 @@ fn breach(part: Part, seen: impl Into<String>) -> Result<(), Breach> {
     })
 }
 
+/// The checks that run on a runtime, one after the other: the first breach.
+pub async fn checks_on_a_runtime(rt: Runtime) -> Result<(), Breach> {
+    a_rescheduling_task_lets_others_run(rt.clone()).await?;
+    a_panic_while_a_task_is_dropped_harms_nothing(rt.clone()).await?;
+    the_end_of_a_task_is_seen_after_its_destructors_ran(rt).await
+}
+
 /// How many times a task reschedules itself, at most, waiting for another task to run: a
 /// fair runtime lets the other run within a few.
 pub const PATIENCE: usize = 10_000;

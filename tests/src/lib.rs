@@ -106,30 +106,9 @@ fn contract_holds<B: Backend>(backend: &B) -> Result<(), contract::Breach> {
 
 fn check_the_contract<B: Backend>(backend: &B) -> Result<(), contract::Breach> {
     let mut verdict = Ok(());
-    let mut check =
-        |name: &str,
-         run: &dyn Fn(
-            Runtime,
-        )
-            -> futures::future::BoxFuture<'static, Result<(), contract::Breach>>| {
-            if verdict.is_ok() {
-                on_a_fresh_runtime(backend, name, |rt| {
-                    let outcome = run(rt);
-                    async { verdict = outcome.await }
-                });
-            }
-        };
-    check("contract::a_rescheduling_task_lets_others_run", &|rt| {
-        Box::pin(contract::a_rescheduling_task_lets_others_run(rt))
+    on_a_fresh_runtime(backend, "the Spawner contract", |rt| async {
+        verdict = contract::checks_on_a_runtime(rt).await;
     });
-    check(
-        "contract::a_panic_while_a_task_is_dropped_harms_nothing",
-        &|rt| Box::pin(contract::a_panic_while_a_task_is_dropped_harms_nothing(rt)),
-    );
-    check(
-        "contract::the_end_of_a_task_is_seen_after_its_destructors_ran",
-        &|rt| Box::pin(contract::the_end_of_a_task_is_seen_after_its_destructors_ran(rt)),
-    );
     verdict?;
     contract::block_on_leaves_no_task_behind(backend)
 }
