@@ -17,17 +17,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use event_listener::Event;
-use futures::future::{AbortHandle, AbortRegistration, Abortable, BoxFuture};
+use futures::future::BoxFuture;
 use futures::FutureExt;
+use task_thread_core::block_on_tasks::BlockOnTasks;
 use task_thread_core::consuming_cancel::{ConsumingCancel, ConsumingCancelTask};
 use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
 
@@ -61,7 +60,7 @@ impl Backend for AsyncStd {
         F: FnOnce(Runtime) -> Fut,
         Fut: Future,
     {
-        let tasks = Arc::new(BlockOnTasks::default());
+        let tasks = BlockOnTasks::new();
         let runtime = Runtime::new(AsyncStdSpawner {
             tasks: Some(tasks.clone()),
         });
@@ -71,81 +70,6 @@ impl Backend for AsyncStd {
             output
         })
     }
-}
-
-/// The tasks one `block_on` spawned and that have not been dropped yet.
-#[derive(Default)]
-struct BlockOnTasks {
-    spawned: Mutex<Spawned>,
-    /// Notified when the last task is dropped after the close.
-    all_dropped: Event,
-}
-
-#[derive(Default)]
-struct Spawned {
-    closed: bool,
-    next_key: u64,
-    running: HashMap<u64, AbortHandle>,
-}
-
-impl BlockOnTasks {
-    /// A new task's cancel switch and its entry (which leaves the list when dropped), or
-    /// `None` once the list is closed.
-    fn register(self: &Arc<Self>) -> Option<(AbortRegistration, Entry)> {
-        let mut spawned = lock(&self.spawned);
-        if spawned.closed {
-            return None;
-        }
-        let (handle, registration) = AbortHandle::new_pair();
-        let key = spawned.next_key;
-        spawned.next_key += 1;
-        spawned.running.insert(key, handle);
-        let entry = Entry {
-            tasks: self.clone(),
-            key,
-        };
-        Some((registration, entry))
-    }
-
-    /// Refuses new tasks, cancels the running ones, and waits until each is dropped.
-    async fn close(&self) {
-        let running: Vec<AbortHandle> = {
-            let mut spawned = lock(&self.spawned);
-            spawned.closed = true;
-            spawned.running.values().cloned().collect()
-        };
-        for task in running {
-            task.abort();
-        }
-        loop {
-            let dropped = self.all_dropped.listen();
-            if lock(&self.spawned).running.is_empty() {
-                return;
-            }
-            dropped.await;
-        }
-    }
-}
-
-/// A task's place in its [`BlockOnTasks`]: dropped after the task's future.
-struct Entry {
-    tasks: Arc<BlockOnTasks>,
-    key: u64,
-}
-
-impl Drop for Entry {
-    fn drop(&mut self) {
-        let mut spawned = lock(&self.tasks.spawned);
-        spawned.running.remove(&self.key);
-        if spawned.closed && spawned.running.is_empty() {
-            self.tasks.all_dropped.notify(usize::MAX);
-        }
-    }
-}
-
-/// The list stays usable after a panic elsewhere: its updates cannot be left half done.
-fn lock(spawned: &Mutex<Spawned>) -> MutexGuard<'_, Spawned> {
-    spawned.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A [`Runtime`] on async-std's global executor, for programs that start async-std
@@ -181,18 +105,12 @@ impl Spawner for AsyncStdSpawner {
             let task = async_std::task::spawn(future.map(Some));
             return Box::new(ConsumingCancelTask::new(AsyncStdTask(task)));
         };
-        let Some((registration, entry)) = tasks.register() else {
+        let Some(tracked) = tasks.track(future) else {
             tracing::warn!("spawn refused: its block_on has ended");
-            drop(future);
             return Box::new(ConsumingCancelTask::<AsyncStdTask>::refused());
         };
-        let task = async_std::task::spawn(async move {
-            // Cancelled by the end of `block_on`, it reads as dropped by its runtime.
-            let end = Abortable::new(future, registration).await.ok();
-            // The future is dropped by now: the entry leaves the list after it.
-            drop(entry);
-            end
-        });
+        // Cancelled through async-std's own handle; `tracked.cancel` is for the close.
+        let task = async_std::task::spawn(tracked.future);
         Box::new(ConsumingCancelTask::new(AsyncStdTask(task)))
     }
 

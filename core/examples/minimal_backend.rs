@@ -3,22 +3,22 @@
 //! suite (`tests/tests/minimal_backend.rs` in the repository runs it).
 //!
 //! The pool polls a task that wakes itself during its poll again at once, on the same
-//! thread, so `defer_wake` goes through the pool's queue; it has no `block_on` of its own
-//! that ends its tasks, so the backend keeps a list of them.
+//! thread, so `defer_wake` goes through the pool's queue; and its tasks do not end with a
+//! `block_on`, so the backend keeps a list of them (`BlockOnTasks`).
 //!
 //! ```text
 //! cargo run -p task-thread-core --example minimal_backend
 //! ```
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::executor::ThreadPool;
-use futures::future::{AbortHandle, AbortRegistration, Abortable, BoxFuture, RemoteHandle};
+use futures::future::{AbortHandle, BoxFuture, RemoteHandle};
 use futures::FutureExt;
+use task_thread_core::block_on_tasks::BlockOnTasks;
 use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
 
 /// The backend: each `block_on` runs its main future on the calling thread and its tasks on
@@ -35,21 +35,21 @@ impl Backend for Minimal {
         F: FnOnce(Runtime) -> Fut,
         Fut: Future,
     {
-        let tasks = Arc::new(Tasks::default());
+        let tasks = BlockOnTasks::new();
         let spawner = PoolSpawner {
             pool: ThreadPool::new().expect("a thread pool starts"),
             tasks: tasks.clone(),
         };
         let output = futures::executor::block_on(main(Runtime::new(spawner)));
         // The contract: at the end, every task is dropped, and later spawns are refused.
-        tasks.close();
+        futures::executor::block_on(tasks.close());
         output
     }
 }
 
 struct PoolSpawner {
     pool: ThreadPool,
-    tasks: Arc<Tasks>,
+    tasks: Arc<BlockOnTasks>,
 }
 
 impl Spawner for PoolSpawner {
@@ -58,25 +58,19 @@ impl Spawner for PoolSpawner {
     }
 
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
-        let Some((abort, registration, entry)) = self.tasks.register() else {
-            // Refused: the future is dropped before returning, and the task reads as ended.
-            drop(future);
+        let Some(tracked) = self.tasks.track(future) else {
+            // Refused: the future is dropped already, and the task reads as ended.
             return Box::new(PoolTask {
                 end: None,
-                abort: None,
+                cancel: None,
             });
         };
-        let (task, end) = async move {
-            let output = Abortable::new(future, registration).await.ok();
-            // The future is dropped by now: its end may be reported.
-            drop(entry);
-            output
-        }
-        .remote_handle();
+        // The tracked future ends only after the task's own is dropped.
+        let (task, end) = tracked.future.remote_handle();
         self.pool.spawn_ok(task);
         Box::new(PoolTask {
             end: Some(end),
-            abort: Some(abort),
+            cancel: Some(tracked.cancel),
         })
     }
 
@@ -112,13 +106,13 @@ impl Spawner for PoolSpawner {
 struct PoolTask {
     /// `None` once handed out (or for a refused task).
     end: Option<RemoteHandle<Option<RawOutput>>>,
-    abort: Option<AbortHandle>,
+    cancel: Option<AbortHandle>,
 }
 
 impl RawTask for PoolTask {
     fn cancel(&mut self) {
-        if let Some(abort) = &self.abort {
-            abort.abort();
+        if let Some(cancel) = &self.cancel {
+            cancel.abort();
         }
     }
 
@@ -137,73 +131,6 @@ impl Drop for PoolTask {
         // Dropping a handle detaches the task (a `RemoteHandle` dropped would cancel it).
         if let Some(end) = self.end.take() {
             end.forget();
-        }
-    }
-}
-
-/// The tasks of one `block_on` that have not been dropped yet.
-#[derive(Default)]
-struct Tasks {
-    running: Mutex<Running>,
-    all_dropped: Condvar,
-}
-
-#[derive(Default)]
-struct Running {
-    closed: bool,
-    next_key: u64,
-    cancels: HashMap<u64, AbortHandle>,
-}
-
-impl Tasks {
-    fn register(self: &Arc<Self>) -> Option<(AbortHandle, AbortRegistration, Entry)> {
-        let mut running = self.lock();
-        if running.closed {
-            return None;
-        }
-        let (abort, registration) = AbortHandle::new_pair();
-        let key = running.next_key;
-        running.next_key += 1;
-        running.cancels.insert(key, abort.clone());
-        let entry = Entry {
-            tasks: self.clone(),
-            key,
-        };
-        Some((abort, registration, entry))
-    }
-
-    /// Refuses new tasks, cancels the others, and waits until each is dropped.
-    fn close(&self) {
-        let mut running = self.lock();
-        running.closed = true;
-        for abort in running.cancels.values() {
-            abort.abort();
-        }
-        while !running.cancels.is_empty() {
-            running = self
-                .all_dropped
-                .wait(running)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Running> {
-        self.running.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// A task's place in the list, left when the task's future has been dropped.
-struct Entry {
-    tasks: Arc<Tasks>,
-    key: u64,
-}
-
-impl Drop for Entry {
-    fn drop(&mut self) {
-        let mut running = self.tasks.lock();
-        running.cancels.remove(&self.key);
-        if running.cancels.is_empty() {
-            self.tasks.all_dropped.notify_all();
         }
     }
 }

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod block_on_tasks;
 pub mod consuming_cancel;
 pub mod contract;
 mod error;
