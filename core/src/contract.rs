@@ -55,6 +55,9 @@
 //!   `main` has ended**, every task spawned through that runtime and still alive is dropped
 //!   (its destructors run) *before* `block_on` returns, and from then on a spawn through any
 //!   clone of the handle is refused as above. No task outlives its `block_on` into the next.
+//!   - tokio's and smol's runtimes do it when they are dropped. On an executor that
+//!     outlives `block_on` (async-std's global executor, futures' `ThreadPool`),
+//!     [`BlockOnTasks`](crate::block_on_tasks::BlockOnTasks) keeps the list to end them.
 //!
 //! ## What core does not ask
 //!
