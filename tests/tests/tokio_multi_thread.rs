@@ -3,7 +3,8 @@
 //! Checks, as every backend file does: the `Spawner` contract first (a rescheduling task
 //! lets others run, a destructor's panic during a cancel harms nothing, a task's end comes
 //! after its drop, nothing outlives `block_on`), then spawn / join outcomes (value,
-//! cancelled, panicked),//! dropping a handle detaches, cancellation drops the task before the join returns, sleep
+//! cancelled, panicked), dropping a handle detaches, cancellation drops the task before
+//! the join returns, sleep
 //! and yield, SIGINT / SIGTERM to every listener, task slots (re_create, re_schedule,
 //! delete, concurrent operations, timeouts, panics, live count), the README's portable
 //! library, threads (order of signals, stop and terminate cascades, budgets, failures and
