@@ -12,9 +12,8 @@
 //! ```
 #[path = "servers/cli.rs"]
 mod cli;
-mod servers;
 mod support;
 
 fn main() -> std::process::ExitCode {
-    cli::main(servers::Protocol::Blobs)
+    cli::main(task_thread_servers::Protocol::Blobs)
 }

@@ -11,9 +11,8 @@
 //! ```
 #[path = "servers/cli.rs"]
 mod cli;
-mod servers;
 mod support;
 
 fn main() -> std::process::ExitCode {
-    cli::main(servers::Protocol::Packets)
+    cli::main(task_thread_servers::Protocol::Packets)
 }

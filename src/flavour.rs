@@ -93,30 +93,33 @@ impl fmt::Display for Flavour {
     }
 }
 
-/// A flavour name that is not compiled into this build.
+/// A backend name that is not compiled into this build (nor, for
+/// [`Choice::parse`](crate::Choice::parse), one of the program's own).
 ///
 /// ```
-/// use task_thread::Flavour;
+/// use task_thread::{Backend, Flavour};
 ///
 /// let refused = "kqueue".parse::<Flavour>().unwrap_err();
 /// assert_eq!(refused.name, "kqueue");
-/// // The message lists what this build can run.
-/// assert!(refused.to_string().contains("kqueue"));
+/// // It lists what this build can run, and its message says both.
+/// assert_eq!(refused.known, Flavour::ALL.iter().map(Backend::name).collect::<Vec<_>>());
+/// assert!(refused.to_string().starts_with("unknown runtime flavour 'kqueue': this build has"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownFlavour {
     /// The name that was asked for.
     pub name: String,
+    /// The names there were to choose from.
+    pub known: Vec<&'static str>,
 }
 
 impl fmt::Display for UnknownFlavour {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let known: Vec<&str> = Flavour::ALL.iter().map(Backend::name).collect();
         write!(
             f,
             "unknown runtime flavour '{}': this build has {} (enable others with the cargo features tokio, async-std, smol)",
             self.name,
-            known.join(", ")
+            self.known.join(", ")
         )
     }
 }
@@ -137,6 +140,7 @@ impl FromStr for Flavour {
             .find(|flavour| flavour.name() == name)
             .ok_or_else(|| UnknownFlavour {
                 name: name.to_owned(),
+                known: Flavour::ALL.iter().map(Backend::name).collect(),
             })
     }
 }

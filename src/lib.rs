@@ -14,6 +14,10 @@ pub use task_thread_smol as smol;
 pub use task_thread_tokio as tokio;
 
 #[cfg(any(feature = "tokio", feature = "async-std", feature = "smol"))]
+mod choice;
+#[cfg(any(feature = "tokio", feature = "async-std", feature = "smol"))]
 mod flavour;
+#[cfg(any(feature = "tokio", feature = "async-std", feature = "smol"))]
+pub use choice::Choice;
 #[cfg(any(feature = "tokio", feature = "async-std", feature = "smol"))]
 pub use flavour::{Flavour, UnknownFlavour};

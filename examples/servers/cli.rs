@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use task_thread::Backend;
+use task_thread_servers::{Master, Protocol, ServerOptions};
 
-use crate::servers::{Master, Protocol, ServerOptions};
 use crate::support;
 
 /// One of the manual's TCP servers: a master thread listens, each connection is a child

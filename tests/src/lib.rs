@@ -2,11 +2,16 @@
 //! run against any [`Backend`].
 //!
 //! # Running it against a backend
-//! One integration-test file per backend, one line in it:
+//! A dev-dependency, and one integration-test file per backend, one line in it:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! task-thread-conformance = "0.1"
+//! ```
 //!
 //! ```text
-//! // tests/my_executor.rs
-//! task_thread_conformance::conformance_suite!(my_backend::MyExecutor::new());
+//! // tests/conformance.rs
+//! task_thread_conformance::conformance_suite!(my_executor::MyExecutor::new());
 //! ```
 //!
 //! [`conformance_suite!`] expands to one `#[test]` per case, each starting a fresh runtime
@@ -39,9 +44,6 @@ pub mod portable;
 pub mod runtime_drops;
 pub mod runtimes;
 pub mod servers;
-/// The examples' TCP servers, compiled here so the suite runs them on every backend.
-#[path = "../../examples/servers/mod.rs"]
-pub mod servers_example;
 pub mod slots;
 pub mod spawner;
 pub mod starts;

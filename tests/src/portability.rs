@@ -19,17 +19,3 @@ pub async fn portable_library_runs_here(rt: Runtime) {
     assert_eq!(poller.await, Ok(30));
     assert_eq!(probes.get(), 3);
 }
-
-#[cfg(test)]
-mod tests {
-    /// The README shows `portable.rs` verbatim, so what it shows is what runs here.
-    #[test]
-    fn readme_shows_the_portable_library_verbatim() {
-        let readme = include_str!("../../README.md");
-        let library = include_str!("portable.rs");
-        assert!(
-            readme.contains(library),
-            "README.md must contain tests/src/portable.rs verbatim"
-        );
-    }
-}

@@ -1,4 +1,4 @@
-//! The manual's TCP servers (`examples/servers`), end to end over loopback: real clients,
+//! The manual's TCP servers (`task-thread-servers`), end to end over loopback: real clients,
 //! the master's registry, `max_clients`, closing at exit, bind retries, blob reassembly.
 
 use std::net::SocketAddr;
@@ -7,9 +7,8 @@ use std::time::Duration;
 use async_net::TcpStream;
 use futures::{AsyncReadExt, AsyncWriteExt};
 use task_thread::{start, Runtime, ThreadEnd, ThreadHandle};
-
-use crate::servers_example::blobs::{frame, HELLO};
-use crate::servers_example::{Master, Protocol, ServerEvent, ServerOptions};
+use task_thread_servers::blobs::{frame, HELLO};
+use task_thread_servers::{Master, Protocol, ServerEvent, ServerOptions};
 
 /// What the master reports, kept until a case asks for it: events of different clients
 /// interleave, and none may be lost while waiting for another.

@@ -1,11 +1,38 @@
-//! The manual's TCP servers (examples 3 and 4): a master thread running a TCP server, one
-//! child thread per connection. Shared by `tcp_server.rs` and `streaming_server.rs`, and
-//! run end to end by the conformance suite on every runtime.
+//! The task-thread manual's TCP servers (its examples 3 and 4): a [`Master`] thread runs a
+//! TCP server and makes each connection a child thread, which passes what it reads to the
+//! master as typed signals. The examples `tcp_server` and `streaming_server` run them from
+//! the command line; the conformance suite (`task-thread-conformance`) runs them against
+//! real clients on every backend, which is why they are a crate of their own.
 //!
 //! Networking is `async-net`: one runtime-independent implementation (its reactor is
 //! `async-io`'s), so the same server code runs on tokio, async-std and smol without a
 //! line per runtime, and no blocking call ever runs on a runtime's threads.
-#![allow(dead_code)]
+//!
+//! A master on a free loopback port, stopping itself after a moment:
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use std::time::Duration;
+//! use task_thread::{Backend, ThreadEnd};
+//! use task_thread_servers::{Master, Protocol, ServerEvent, ServerOptions};
+//! use task_thread_smol::Smol;
+//!
+//! let options = ServerOptions {
+//!     address: SocketAddr::from(([127, 0, 0, 1], 0)), // port 0: any free port
+//!     pause: Duration::from_secs(1),
+//!     max_clients: 10,
+//!     protocol: Protocol::Packets,
+//! };
+//! let (events, observed) = async_channel::unbounded();
+//! let master = Master::new(options)
+//!     .with_events(events)
+//!     .stopping_after(Some(Duration::from_millis(100)));
+//! let end = Smol::default().block_on(|rt| async move { task_thread::run(&rt, master).await });
+//! assert_eq!(end, ThreadEnd::Stopped);
+//! assert!(matches!(observed.try_recv(), Ok(ServerEvent::Listening(_))));
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod blobs;
 
@@ -38,6 +65,7 @@ pub struct ServerOptions {
     pub pause: Duration,
     /// How many connections at most; one more is closed at once.
     pub max_clients: usize,
+    /// How a connection cuts what it reads into messages.
     pub protocol: Protocol,
 }
 
@@ -71,6 +99,8 @@ pub struct Master {
 }
 
 impl Master {
+    /// A master that serves as `options` say, reporting to no one and running until it is
+    /// terminated.
     pub fn new(options: ServerOptions) -> Self {
         Master {
             options,
@@ -249,7 +279,7 @@ impl Task<Master> for Accept {
 
 /// One connection: reads what the peer sends and passes it to the master; stops itself
 /// when the peer closes or fails. Ending closes the connection.
-pub struct Connection {
+struct Connection {
     id: String,
     stream: Option<TcpStream>,
     protocol: Protocol,
