@@ -38,7 +38,8 @@ pub use spawner::{
 };
 pub use task::{Next, Task, TaskCx};
 pub use thread::{
-    run, start, AskError, BoxError, ChildRef, Failure, Flow, LeafThread, Overflow, OverflowPolicy,
-    Panicked, QueueKind, Reply, SendError, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
-    ThreadError, ThreadHandle,
+    run, start, AskError, Backoff, BoxError, ChildRef, Escalation, Failure, Flow, Intensity,
+    LeafThread, Overflow, OverflowPolicy, Panicked, QueueKind, Reply, Restart, RestartDecision,
+    RestartPolicy, SendError, Strategy, TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadError,
+    ThreadHandle,
 };

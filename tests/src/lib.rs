@@ -47,6 +47,7 @@ pub mod servers;
 pub mod slots;
 pub mod spawner;
 pub mod starts;
+pub mod supervision;
 pub mod thread_tasks;
 pub mod threads;
 pub mod tree;
@@ -264,6 +265,10 @@ macro_rules! conformance_suite {
             cooperative::a_cascade_of_slow_flushers_ends_within_the_root_budget,
             cooperative::a_task_failing_in_its_grace_fails_the_thread,
             cooperative::a_child_already_ending_ends_within_its_parents_deadline,
+            supervision::a_child_that_fails_twice_is_restarted_under_its_id,
+            supervision::a_child_failing_past_the_intensity_fails_its_parent,
+            supervision::one_for_all_restarts_the_group_and_only_the_group,
+            supervision::a_terminate_during_a_backoff_ends_the_tree_at_once,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,

@@ -44,6 +44,9 @@ pub enum SendError<S> {
     NoSuchChild(S),
     /// The receiving queue was full and its policy is [`OverflowPolicy::Reject`](super::OverflowPolicy::Reject).
     Full(S),
+    /// The child with that id is supervised, has ended, and waits for its restart (see
+    /// [`ThreadCx::spawn_supervised`](super::ThreadCx::spawn_supervised)).
+    Restarting(S),
 }
 
 impl<S> SendError<S> {
@@ -53,7 +56,8 @@ impl<S> SendError<S> {
             SendError::Ended(s)
             | SendError::NoParent(s)
             | SendError::NoSuchChild(s)
-            | SendError::Full(s) => s,
+            | SendError::Full(s)
+            | SendError::Restarting(s) => s,
         }
     }
 
@@ -64,6 +68,7 @@ impl<S> SendError<S> {
             SendError::NoParent(s) => SendError::NoParent(convert(s)),
             SendError::NoSuchChild(s) => SendError::NoSuchChild(convert(s)),
             SendError::Full(s) => SendError::Full(convert(s)),
+            SendError::Restarting(s) => SendError::Restarting(convert(s)),
         }
     }
 }
@@ -77,6 +82,9 @@ impl<S> fmt::Display for SendError<S> {
                 "no child with that id accepts this signal type; the signal is handed back"
             }
             SendError::Full(_) => "the receiving queue is full; the signal is handed back",
+            SendError::Restarting(_) => {
+                "the child waits for its restart; the signal is handed back"
+            }
         })
     }
 }
@@ -88,6 +96,7 @@ impl<S> fmt::Debug for SendError<S> {
             SendError::NoParent(_) => "NoParent",
             SendError::NoSuchChild(_) => "NoSuchChild",
             SendError::Full(_) => "Full",
+            SendError::Restarting(_) => "Restarting",
         };
         write!(f, "SendError::{variant}(..)")
     }
@@ -165,6 +174,14 @@ pub enum ThreadError {
         /// How the thread ended.
         end: super::ThreadEnd,
     },
+    /// A supervised child's factory made a thread whose id is not the child's: a restart
+    /// keeps the id, so the parent fails rather than start a stranger in its place.
+    FactoryChangedId {
+        /// The supervised child's id.
+        expected: String,
+        /// The id of the thread the factory made.
+        made: String,
+    },
 }
 
 impl fmt::Display for ThreadError {
@@ -189,6 +206,10 @@ impl fmt::Display for ThreadError {
             ThreadError::EnterFailed { child, end } => {
                 write!(f, "thread '{child}' did not enter: {end}")
             }
+            ThreadError::FactoryChangedId { expected, made } => write!(
+                f,
+                "the factory of supervised child '{expected}' made a thread with id '{made}'; a restart keeps the child's id"
+            ),
         }
     }
 }

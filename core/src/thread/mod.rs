@@ -52,6 +52,8 @@ mod leaf;
 mod family;
 mod life;
 mod mailbox;
+// What a parent does when its children end.
+mod supervision;
 
 pub use ask::{AskError, Reply};
 pub use context::ThreadCx;
@@ -62,6 +64,9 @@ pub use family::children::ChildRef;
 pub use handle::ThreadHandle;
 pub use leaf::LeafThread;
 pub use mailbox::overflow::{Overflow, OverflowPolicy, QueueKind};
+pub use supervision::{
+    Backoff, Escalation, Intensity, Restart, RestartDecision, RestartPolicy, Strategy,
+};
 
 /// Starts `thread` with no parent and returns its handle once it has entered and its
 /// signal loop runs. The thread ends when terminated (or when it ends itself); [`run`]

@@ -7,6 +7,7 @@ use crate::thread::definition::TaskThread;
 use crate::thread::family::registry::AnyChild;
 use crate::thread::handle::ThreadHandle;
 use crate::thread::mailbox::Mailbox;
+use crate::thread::supervision::RestartDecision;
 
 /// One child of a thread, whatever its Rust type: its id and info, and its typed handle if
 /// you know the type.
@@ -47,6 +48,8 @@ use crate::thread::mailbox::Mailbox;
 #[derive(Clone)]
 pub struct ChildRef {
     pub(crate) child: Arc<dyn AnyChild>,
+    /// What its parent decided about its end, for a supervised child that has ended.
+    pub(crate) restart: Option<Box<RestartDecision>>,
 }
 
 impl ChildRef {
@@ -60,6 +63,14 @@ impl ChildRef {
     #[must_use]
     pub fn info(&self) -> &str {
         self.child.core().info()
+    }
+
+    /// What the parent decided about this child's end: `Some` in
+    /// [`on_child_ended`](TaskThread::on_child_ended) for a child started with
+    /// [`spawn_supervised`](crate::ThreadCx::spawn_supervised), `None` otherwise.
+    #[must_use]
+    pub fn restart(&self) -> Option<&RestartDecision> {
+        self.restart.as_deref()
     }
 
     /// Whether the child is a `C`.

@@ -18,6 +18,7 @@ use crate::thread::life::signal_loop;
 use crate::thread::life::thread_core::InsertRefused;
 use crate::thread::mailbox::overflow::{wait_for_room, NotDelivered, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
+use crate::thread::supervision::supervisor::is_restarting;
 
 impl<T: TaskThread> ThreadCx<T> {
     /// Sends `output` to the parent's [`on_child_signal`](TaskThread::on_child_signal); a
@@ -203,10 +204,10 @@ impl<T: TaskThread> ThreadCx<T> {
     #[doc(alias = "findChild")]
     #[must_use]
     pub fn find_child(&self, id: &str) -> Option<ChildRef> {
-        self.handle
-            .core
-            .find_child(id)
-            .map(|child| ChildRef { child })
+        self.handle.core.find_child(id).map(|child| ChildRef {
+            child,
+            restart: None,
+        })
     }
 
     /// The child with this id if it is a `C`.
@@ -274,6 +275,7 @@ impl<T: TaskThread> ThreadCx<T> {
     ) -> Result<(), SendError<C::Signal>> {
         match self.find_child_of::<C>(id) {
             Some(child) => child.send(signal).await,
+            None if is_restarting::<T>(&self.handle.core, id) => Err(SendError::Restarting(signal)),
             None => Err(SendError::NoSuchChild(signal)),
         }
     }

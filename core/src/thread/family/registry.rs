@@ -6,27 +6,53 @@ use std::sync::Arc;
 
 use crate::thread::life::thread_core::ThreadCore;
 
-/// The children by id, allocated by the first child: most threads are leaves.
+/// The children by id, and the supervisor of those started with a restart policy:
+/// allocated by the first child, as most threads are leaves.
 #[derive(Default)]
-pub(crate) struct Registry(Option<Box<ChildrenById>>);
+pub(crate) struct Registry(Option<Box<Family>>);
+
+#[derive(Default)]
+struct Family {
+    children: ChildrenById,
+    /// The parent's `Supervisor<T>`, typed by the parent's thread type, which the core
+    /// does not know.
+    supervisor: Option<Box<dyn Any + Send>>,
+}
 
 type ChildrenById = HashMap<Arc<str>, Arc<dyn AnyChild>>;
 
 impl Registry {
     pub(crate) fn get(&self, id: &str) -> Option<&Arc<dyn AnyChild>> {
-        self.0.as_ref()?.get(id)
+        self.0.as_ref()?.children.get(id)
     }
 
     pub(crate) fn insert(&mut self, id: Arc<str>, child: Arc<dyn AnyChild>) {
-        self.0
-            .get_or_insert_with(Default::default)
-            .insert(id, child);
+        let family = self.0.get_or_insert_with(Default::default);
+        family.children.insert(id, child);
     }
 
     pub(crate) fn remove(&mut self, id: &str) {
-        if let Some(children) = &mut self.0 {
-            children.remove(id);
+        if let Some(family) = &mut self.0 {
+            family.children.remove(id);
         }
+    }
+
+    /// The supervisor, created if `create` and there is none yet.
+    pub(crate) fn supervisor<S: Any + Send + Default>(&mut self, create: bool) -> Option<&mut S> {
+        if self.0.is_none() && !create {
+            return None;
+        }
+        let family = self.0.get_or_insert_with(Default::default);
+        if family.supervisor.is_none() && create {
+            family.supervisor = Some(Box::new(S::default()));
+        }
+        family.supervisor.as_mut()?.downcast_mut::<S>()
+    }
+
+    /// Takes the supervisor out, to be dropped outside the lock (its factories are the
+    /// user's, and may hold anything).
+    pub(crate) fn take_supervisor(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.0.as_mut()?.supervisor.take()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -34,11 +60,11 @@ impl Registry {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |children| children.len())
+        self.0.as_ref().map_or(0, |family| family.children.len())
     }
 
     pub(crate) fn list(&self) -> Vec<Arc<dyn AnyChild>> {
-        let children = self.0.iter().flat_map(|children| children.values());
+        let children = self.0.iter().flat_map(|family| family.children.values());
         children.cloned().collect()
     }
 }

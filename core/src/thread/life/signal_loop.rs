@@ -21,6 +21,7 @@ use crate::thread::life::shutdown::{shut_down, tell_parent};
 use crate::thread::life::thread_core::{Control, ThreadCore, FORCE_GRACE};
 use crate::thread::mailbox::receiver::Receiver;
 use crate::thread::mailbox::{Event, Mailbox};
+use crate::thread::supervision::supervisor::{child_ended, supervises};
 use crate::Spawner;
 
 /// A thread whose task has been spawned, until its `enter` has returned: see
@@ -305,6 +306,12 @@ fn life<T: TaskThread>(
                             .await
                         }
                         Event::ChildEnded(child, end) => {
+                            // A supervised child's end is decided first, so that the
+                            // handler sees the decision. Boxed: rare, and large.
+                            let child = match supervises::<T>(core) {
+                                true => Box::pin(child_ended(&cx, child, &end)).await,
+                                false => child,
+                            };
                             let handling = thread.on_child_ended(&child, *end, &cx);
                             Contained::new(
                                 core,

@@ -376,7 +376,27 @@ impl ThreadCore {
     pub(crate) fn close_children(&self) -> Vec<Arc<dyn AnyChild>> {
         let mut state = lock(&self.state);
         state.running = false;
-        state.children.list()
+        // No child is restarted from now on; the factories go (outside the lock).
+        let supervisor = state.children.take_supervisor();
+        let children = state.children.list();
+        drop(state);
+        drop(supervisor);
+        children
+    }
+
+    /// Runs `act` on the thread's supervisor of children, under the core's lock (it must
+    /// not come back to the core); creates the supervisor if `create`. `None` if there is
+    /// none, or if it is not an `S`.
+    pub(crate) fn with_supervisor<S: std::any::Any + Send + Default, R>(
+        &self,
+        create: bool,
+        act: impl FnOnce(&mut S) -> R,
+    ) -> Option<R> {
+        let mut state = lock(&self.state);
+        if create && !state.running {
+            return None;
+        }
+        state.children.supervisor(create).map(act)
     }
 
     /// Records how the thread ended and wakes every `join`. Only the first call counts.

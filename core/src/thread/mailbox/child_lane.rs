@@ -53,6 +53,7 @@ impl<C: TaskThread> Sender for Arc<Mailbox<C>> {
     fn child_ref(&self) -> ChildRef {
         ChildRef {
             child: self.clone(),
+            restart: None,
         }
     }
 }

@@ -1,0 +1,140 @@
+//! Supervision: a parent restarts the children it started with a [`RestartPolicy`], and
+//! fails ([`Escalation`]) when they fail too often: OTP's supervisors, on the thread tree.
+//! The whole story is on [`ThreadCx::spawn_supervised`], where users look for it.
+
+mod decision;
+mod policy;
+pub(crate) mod supervisor;
+
+pub use decision::{Escalation, RestartDecision};
+pub use policy::{Backoff, Intensity, Restart, RestartPolicy, Strategy};
+
+use std::sync::Arc;
+
+use self::supervisor::{start_fn, Supervisor};
+use crate::thread::context::ThreadCx;
+use crate::thread::definition::TaskThread;
+use crate::thread::errors::ThreadError;
+use crate::thread::handle::ThreadHandle;
+
+impl<T: TaskThread> ThreadCx<T> {
+    /// Starts `factory`'s thread as a supervised child: when it ends, `policy` decides
+    /// whether the factory makes a new one to take its place (under the same id), and how
+    /// soon; restarts past the policy's intensity fail this thread with an [`Escalation`],
+    /// so that its own parent's policy decides next.
+    ///
+    /// The factory is called again for each restart, so that the child's state is built
+    /// afresh. The child keeps its id across restarts: this thread finds it and sends to it
+    /// by id ([`find_child_of`](Self::find_child_of), [`send_to_child`](Self::send_to_child))
+    /// as before; a [`ThreadHandle`] is one incarnation, and reads as ended once that one
+    /// has ended. A signal sent by id while the child waits for its restart is handed back
+    /// ([`SendError::Restarting`](crate::SendError::Restarting)): the sender knows the child
+    /// is coming back, and chooses to wait, drop or send elsewhere (queuing it for the next
+    /// incarnation would hand a fresh state the work its predecessor failed on).
+    ///
+    /// Each end reaches [`on_child_ended`](TaskThread::on_child_ended) as every end does,
+    /// with the decision in [`ChildRef::restart`](crate::ChildRef::restart), taken before
+    /// the handler runs. The restart is a task of this thread (in the slot `restart <id>`,
+    /// or `restart group <name>`): it waits the backoff, then starts the factory's child.
+    /// This thread's shutdown cancels a restart that waits, so a terminate during a backoff
+    /// ends the tree at once; no child is restarted once this thread is ending.
+    ///
+    /// Returns as [`spawn_child`](Self::spawn_child) does, with the first incarnation's
+    /// handle. A first start that fails (its `enter` fails, the id is taken) is the
+    /// caller's error and is not restarted; a restart whose `enter` fails counts as a
+    /// failure of the child, and is restarted by the policy.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use task_thread_core::{BoxError, LeafThread, RestartPolicy, TaskThread, ThreadCx};
+    ///
+    /// /// Reads a sensor; its driver is flaky, so the reader is restarted when it fails.
+    /// struct Reader { port: u16 }
+    /// impl LeafThread for Reader {
+    ///     type Signal = ();
+    ///     type Output = f64;
+    ///     fn id(&self) -> String { format!("reader-{}", self.port) }
+    /// }
+    ///
+    /// struct Station;
+    /// impl TaskThread for Station {
+    ///     type Signal = ();
+    ///     type Output = ();
+    ///     type ChildOutput = f64;
+    ///
+    ///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+    ///         for port in [1, 2] {
+    ///             cx.spawn_supervised(RestartPolicy::default(), move || Reader { port }).await?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub async fn spawn_supervised<C, F>(
+        &self,
+        policy: RestartPolicy,
+        mut factory: F,
+    ) -> Result<ThreadHandle<C>, ThreadError>
+    where
+        C: TaskThread,
+        C::Output: Into<T::ChildOutput>,
+        F: FnMut() -> C + Send + 'static,
+    {
+        let child = factory();
+        let id: Arc<str> = child.id().into();
+        let start = start_fn(id.clone(), factory);
+        let core = &self.handle.core;
+        let added = core.with_supervisor(true, |supervisor: &mut Supervisor<T>| {
+            supervisor.add(id.clone(), policy, start)
+        });
+        match added {
+            Some(true) => {}
+            Some(false) => {
+                return Err(ThreadError::DuplicateId {
+                    child: id.to_string(),
+                })
+            }
+            None => {
+                return Err(ThreadError::ParentShuttingDown {
+                    parent: self.id().to_owned(),
+                })
+            }
+        }
+        // Cancelled before the outcome (dropped), the child is not supervised.
+        let mut first_start = FirstStart {
+            cx: self,
+            id: &id,
+            entered: false,
+        };
+        let started = self.spawn_child(child).await;
+        first_start.entered = started.is_ok();
+        started
+    }
+
+    /// Stops supervising the child `id`: its next end is final, whatever its policy (a
+    /// restart already waiting is not cancelled). Returns whether it was supervised.
+    pub fn stop_supervising(&self, id: &str) -> bool {
+        let core = &self.handle.core;
+        core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+            supervisor.remove(id)
+        })
+        .unwrap_or(false)
+    }
+}
+
+/// Tells the supervisor how `spawn_supervised`'s first start went, when its call ends,
+/// completed or dropped.
+struct FirstStart<'a, T: TaskThread> {
+    cx: &'a ThreadCx<T>,
+    id: &'a str,
+    entered: bool,
+}
+
+impl<T: TaskThread> Drop for FirstStart<'_, T> {
+    fn drop(&mut self) {
+        let core = &self.cx.handle.core;
+        core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+            supervisor.first_start_ended(self.id, self.entered)
+        });
+    }
+}

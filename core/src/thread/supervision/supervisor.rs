@@ -1,0 +1,382 @@
+//! The parent's side of supervision: its table of supervised children, the decision when
+//! one ends (taken in its signal loop, before `on_child_ended`), and the restarts, each a
+//! task of the parent, so that the parent's shutdown ends a restart that waits.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::decision::{Escalation, RestartDecision, RestartHistory};
+use super::policy::{RestartPolicy, Strategy};
+use crate::group::lock;
+use crate::join::panic_message;
+use crate::thread::context::ThreadCx;
+use crate::thread::definition::{TaskThread, ThreadEnd};
+use crate::thread::errors::ThreadError;
+use crate::thread::failure::Failure;
+use crate::thread::family::children::ChildRef;
+use crate::thread::life::thread_core::{Control, ThreadCore};
+use crate::Spawner;
+
+/// Makes a new incarnation of a child from its factory and starts it as a child of the
+/// parent: `Ok` once it has entered.
+pub(crate) type StartFn<T> =
+    Arc<dyn Fn(&ThreadCx<T>) -> BoxFuture<'static, Result<(), ThreadError>> + Send + Sync>;
+
+/// A parent's supervised children, by id.
+pub(crate) struct Supervisor<T: TaskThread> {
+    children: HashMap<Arc<str>, Supervised<T>>,
+    /// The restarts of each one-for-all group.
+    groups: HashMap<String, RestartHistory>,
+    /// Counts first starts, so that a group restarts in the order it was started.
+    started: u64,
+    /// Notified when the loop has taken the end of a child stopped for its group.
+    group_member_ended: event_listener::Event,
+}
+
+impl<T: TaskThread> Default for Supervisor<T> {
+    fn default() -> Self {
+        Supervisor {
+            children: HashMap::new(),
+            groups: HashMap::new(),
+            started: 0,
+            group_member_ended: event_listener::Event::new(),
+        }
+    }
+}
+
+struct Supervised<T: TaskThread> {
+    policy: RestartPolicy,
+    start: StartFn<T>,
+    /// Its restarts under [`Strategy::OneForOne`].
+    history: RestartHistory,
+    /// When its current incarnation started.
+    since: Instant,
+    state: State,
+    order: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    /// Its first start, until `spawn_supervised` has seen it enter: a failed `enter` then
+    /// is the caller's error, not restarted.
+    FirstStart,
+    Running,
+    /// Ended, waiting for its restart.
+    Restarting,
+    /// Terminated for its group's restart, not ended yet.
+    StoppedForGroup {
+        cause: String,
+    },
+}
+
+/// What to do, once the table's lock is let go.
+enum Plan {
+    Nothing,
+    Restart {
+        ids: Vec<Arc<str>>,
+        after: Duration,
+        slot: String,
+    },
+    Escalate(Box<Failure>),
+}
+
+impl<T: TaskThread> Supervisor<T> {
+    /// Adds `id`; false if it is supervised already.
+    pub(crate) fn add(&mut self, id: Arc<str>, policy: RestartPolicy, start: StartFn<T>) -> bool {
+        if self.children.contains_key(&id) {
+            return false;
+        }
+        self.started += 1;
+        let supervised = Supervised {
+            policy,
+            start,
+            history: RestartHistory::default(),
+            since: Instant::now(),
+            state: State::FirstStart,
+            order: self.started,
+        };
+        self.children.insert(id, supervised);
+        true
+    }
+
+    /// `spawn_supervised` has seen the first start's outcome: entered, the child runs;
+    /// refused or failed, it is not supervised.
+    pub(crate) fn first_start_ended(&mut self, id: &str, entered: bool) {
+        let Some(child) = self.children.get_mut(id) else {
+            return;
+        };
+        if child.state != State::FirstStart {
+            return;
+        }
+        if entered {
+            child.state = State::Running;
+        } else {
+            self.children.remove(id);
+        }
+    }
+
+    pub(crate) fn remove(&mut self, id: &str) -> bool {
+        self.children.remove(id).is_some()
+    }
+
+    pub(crate) fn is_restarting(&self, id: &str) -> bool {
+        let child = self.children.get(id);
+        child.is_some_and(|child| matches!(child.state, State::Restarting))
+    }
+
+    /// Decides about the end of `id` and says what to do next.
+    fn decide(
+        &mut self,
+        id: &str,
+        end: &ThreadEnd,
+        parent_ending: bool,
+    ) -> (Option<RestartDecision>, Plan, Vec<Arc<str>>) {
+        let Some(child) = self.children.get_mut(id) else {
+            return (None, Plan::Nothing, Vec::new());
+        };
+        let first_enter_failed = child.state == State::FirstStart
+            && matches!(end, ThreadEnd::Failed(failure) if failure.during() == "enter");
+        if parent_ending || first_enter_failed {
+            self.children.remove(id);
+            return (Some(RestartDecision::LetEnd), Plan::Nothing, Vec::new());
+        }
+        if let State::StoppedForGroup { cause } = &child.state {
+            let decision = RestartDecision::RestartWithGroup {
+                cause: cause.clone(),
+            };
+            child.state = State::Restarting;
+            self.group_member_ended.notify(usize::MAX);
+            return (Some(decision), Plan::Nothing, Vec::new());
+        }
+        let now = Instant::now();
+        let spread = fastrand::f64();
+        let policy = child.policy.clone();
+        let group = match &policy.strategy {
+            Strategy::OneForOne => None,
+            Strategy::OneForAll { group } => Some(group.clone()),
+        };
+        let history = match &group {
+            None => &mut child.history,
+            Some(group) => self.groups.entry(group.clone()).or_default(),
+        };
+        let since = child.since;
+        let decision = history.decide(&policy, end, since, now, spread);
+        let plan = match &decision {
+            RestartDecision::Restart { after, .. } => {
+                let mut ids = vec![(0, Arc::<str>::from(id))];
+                let mut to_stop = Vec::new();
+                if let Some(group) = &group {
+                    for (other, sibling) in &mut self.children {
+                        let same_group = matches!(&sibling.policy.strategy, Strategy::OneForAll { group: g } if g == group);
+                        if same_group && &**other != id && sibling.state == State::Running {
+                            sibling.state = State::StoppedForGroup {
+                                cause: id.to_owned(),
+                            };
+                            ids.push((sibling.order, other.clone()));
+                            to_stop.push(other.clone());
+                        }
+                    }
+                }
+                let child = self.children.get_mut(id).expect("looked up above");
+                child.state = State::Restarting;
+                ids[0].0 = child.order;
+                ids.sort();
+                let slot = match &group {
+                    None => format!("restart {id}"),
+                    Some(group) => format!("restart group {group}"),
+                };
+                let ids = ids.into_iter().map(|(_, id)| id).collect();
+                return (
+                    Some(decision.clone()),
+                    Plan::Restart {
+                        ids,
+                        after: *after,
+                        slot,
+                    },
+                    to_stop,
+                );
+            }
+            RestartDecision::Escalate => {
+                let escalation = Escalation {
+                    child: id.to_owned(),
+                    restarts: policy.intensity.max_restarts,
+                    within: policy.intensity.within,
+                    last_end: end.clone(),
+                };
+                let during = format!("supervising {id}");
+                Plan::Escalate(Box::new(Failure::new(during, Box::new(escalation))))
+            }
+            _ => {
+                self.children.remove(id);
+                Plan::Nothing
+            }
+        };
+        (Some(decision), plan, Vec::new())
+    }
+
+    /// The start of `id`'s next incarnation, marked running from now; or, for a child
+    /// stopped for its group whose end the loop has not taken yet, what to wait for.
+    fn restarting(&mut self, id: &str) -> NextStart<T> {
+        let Some(child) = self.children.get_mut(id) else {
+            return NextStart::NotSupervised;
+        };
+        match child.state {
+            State::Restarting => {}
+            // Its end, once decided in the loop, must be about this incarnation.
+            State::StoppedForGroup { .. } => {
+                return NextStart::AfterItsEnd(self.group_member_ended.listen())
+            }
+            State::FirstStart | State::Running => return NextStart::NotSupervised,
+        }
+        child.state = State::Running;
+        child.since = Instant::now();
+        NextStart::Now(child.start.clone())
+    }
+}
+
+enum NextStart<T: TaskThread> {
+    Now(StartFn<T>),
+    AfterItsEnd(event_listener::EventListener),
+    NotSupervised,
+}
+
+/// The parent's loop calls this when a child has ended, before `on_child_ended`: decides
+/// (if the child is supervised), starts what the decision asks, and returns the child's
+/// reference carrying the decision.
+pub(crate) async fn child_ended<T: TaskThread>(
+    cx: &ThreadCx<T>,
+    mut child: ChildRef,
+    end: &ThreadEnd,
+) -> ChildRef {
+    let core = &cx.handle.core;
+    let parent_ending = core.is_ending();
+    let id = child.id().to_owned();
+    let decided = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+        supervisor.decide(&id, end, parent_ending)
+    });
+    let Some((decision, plan, to_stop)) = decided else {
+        return child;
+    };
+    for sibling in &to_stop {
+        if let Some(sibling) = core.find_child(sibling) {
+            sibling.core().terminate(None);
+        }
+    }
+    match plan {
+        Plan::Nothing => {}
+        Plan::Escalate(failure) => {
+            tracing::error!(thread = %cx.id(), child = %id, "{}", failure);
+            core.send_control(Control::Fail(failure));
+        }
+        Plan::Restart { ids, after, slot } => {
+            tracing::warn!(thread = %cx.id(), child = %id, "child ended ({end}): restarting in {after:?}");
+            let restart = cx.slot(&slot);
+            let started = restart
+                .cancel_at_once()
+                .re_create_fn(move |task| {
+                    let ids = ids.clone();
+                    async move {
+                        task.runtime().sleep(after).await;
+                        restart_all(task.thread(), &ids).await;
+                    }
+                })
+                .await;
+            if let Err(refused) = started {
+                // The parent is ending (its slots are closed): nothing to restart into.
+                tracing::info!(thread = %cx.id(), child = %id, "not restarted: {refused}");
+            }
+        }
+    }
+    child.restart = decision.map(Box::new);
+    child
+}
+
+/// Starts each of `ids` again, in order; a sibling stopped for its group first has to
+/// have left the registry. What cannot be started fails the parent, but for a parent
+/// that is ending and a child whose `enter` failed (its end is decided in the loop, as
+/// every end is).
+async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>]) {
+    let core = &cx.handle.core;
+    for id in ids {
+        if let Some(previous) = core.find_child(id) {
+            let previous = previous.core().clone();
+            previous.join().await;
+            previous.leave_parent();
+        }
+        let start = loop {
+            let next = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+                supervisor.restarting(id)
+            });
+            match next {
+                Some(NextStart::Now(start)) => break Some(start),
+                Some(NextStart::AfterItsEnd(listener)) => listener.await,
+                // No longer supervised, or the parent is ending.
+                Some(NextStart::NotSupervised) | None => break None,
+            }
+        };
+        let Some(start) = start else {
+            continue;
+        };
+        let started = AssertUnwindSafe(async { start(cx).await })
+            .catch_unwind()
+            .await;
+        let failure = match started {
+            Ok(Ok(())) => continue,
+            Ok(Err(ThreadError::EnterFailed { .. } | ThreadError::ParentShuttingDown { .. })) => {
+                continue
+            }
+            Ok(Err(error)) => Failure::new(format!("restart {id}"), Box::new(error)),
+            Err(panic) => Failure::panicked(format!("restart {id}"), panic_message(&*panic)),
+        };
+        tracing::error!(thread = %cx.id(), child = %id, "{failure}");
+        core.send_control(Control::Fail(Box::new(failure)));
+        return;
+    }
+}
+
+/// Whether `core` has supervised children (or had: the table stays once made).
+pub(crate) fn supervises<T: TaskThread>(core: &ThreadCore) -> bool {
+    core.with_supervisor(false, |_: &mut Supervisor<T>| ())
+        .is_some()
+}
+
+/// Whether `core`'s child `id` is supervised and waiting for its restart.
+pub(crate) fn is_restarting<T: TaskThread>(core: &ThreadCore, id: &str) -> bool {
+    core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+        supervisor.is_restarting(id)
+    })
+    .unwrap_or(false)
+}
+
+/// Wraps a factory as the start of a child `id`: a factory that makes a thread of another
+/// id is an error, not a second child.
+pub(crate) fn start_fn<T, C, F>(id: Arc<str>, factory: F) -> StartFn<T>
+where
+    T: TaskThread,
+    C: TaskThread,
+    C::Output: Into<T::ChildOutput>,
+    F: FnMut() -> C + Send + 'static,
+{
+    let factory = Mutex::new(factory);
+    Arc::new(move |cx: &ThreadCx<T>| {
+        let child = (lock(&factory))();
+        let cx = cx.clone();
+        let expected = id.clone();
+        async move {
+            let made = child.id();
+            if *made != *expected {
+                return Err(ThreadError::FactoryChangedId {
+                    expected: expected.to_string(),
+                    made,
+                });
+            }
+            cx.spawn_child(child).await.map(drop)
+        }
+        .boxed()
+    })
+}
