@@ -289,6 +289,26 @@ impl<T> TaskCx<T> {
     }
 }
 
+impl<T> TaskCx<T> {
+    /// Whether this run has asked for a successor with [`re_schedule`](Self::re_schedule).
+    pub(crate) fn has_asked_again(&self) -> bool {
+        self.slot.reschedule_requested.load(Ordering::Acquire) == self.generation
+    }
+
+    /// Fails the owning thread with `failure` (nothing for a bare group).
+    pub(crate) fn tell_thread(&self, failure: crate::Failure) {
+        let hook = self
+            .slot
+            .group
+            .panic_hook
+            .get()
+            .and_then(|hook| hook.upgrade());
+        if let Some(hook) = hook {
+            hook.task_failed(failure);
+        }
+    }
+}
+
 impl<T> std::fmt::Debug for TaskCx<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TaskCx")

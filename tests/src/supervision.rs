@@ -73,6 +73,7 @@ impl LeafThread for Worker {
 #[derive(Clone)]
 struct Plan {
     id: &'static str,
+    strategy: Strategy,
     policy: RestartPolicy,
     fail_until: usize,
 }
@@ -100,7 +101,7 @@ impl TaskThread for Boss {
         for plan in self.plan.clone() {
             let incarnations = Arc::new(AtomicUsize::new(0));
             let log = self.log.clone();
-            cx.spawn_supervised(plan.policy, move || Worker {
+            cx.spawn_supervised(plan.strategy, plan.policy, move || Worker {
                 id: plan.id.into(),
                 incarnation: incarnations.fetch_add(1, Ordering::SeqCst) + 1,
                 fail_until: plan.fail_until,
@@ -167,7 +168,6 @@ fn policy(max_restarts: u32, min: Duration) -> RestartPolicy {
             reset_after: Duration::from_secs(3600),
             jitter: false,
         },
-        strategy: Strategy::OneForOne,
     }
 }
 
@@ -184,6 +184,7 @@ pub async fn a_child_that_fails_twice_is_restarted_under_its_id(rt: Runtime) {
     let log = EventLog::default();
     let plan = Plan {
         id: "w",
+        strategy: Strategy::OneForOne,
         policy: policy(5, Duration::from_millis(1)),
         fail_until: 2,
     };
@@ -224,6 +225,7 @@ pub async fn a_child_failing_past_the_intensity_fails_its_parent(rt: Runtime) {
     let log = EventLog::default();
     let plan = Plan {
         id: "d",
+        strategy: Strategy::OneForOne,
         policy: RestartPolicy {
             backoff: Backoff::NONE,
             ..policy(2, Duration::ZERO)
@@ -286,7 +288,7 @@ impl TaskThread for Grand {
                 Some(escalation) => format!(
                     "failed in {}, child {} after {} restarts",
                     failure.during(),
-                    escalation.child(),
+                    escalation.supervised(),
                     escalation.restarts()
                 ),
                 None => format!("{failure}"),
@@ -303,19 +305,17 @@ impl TaskThread for Grand {
 /// alone.
 pub async fn one_for_all_restarts_the_group_and_only_the_group(rt: Runtime) {
     let log = EventLog::default();
-    let pair = RestartPolicy {
+    let member = |id| Plan {
+        id,
         strategy: Strategy::OneForAll {
             group: "pair".into(),
         },
-        ..policy(5, Duration::from_millis(1))
-    };
-    let member = |id| Plan {
-        id,
-        policy: pair.clone(),
+        policy: policy(5, Duration::from_millis(1)),
         fail_until: 0,
     };
     let alone = Plan {
         id: "c",
+        strategy: Strategy::OneForOne,
         policy: policy(5, Duration::from_millis(1)),
         fail_until: 0,
     };
@@ -390,6 +390,7 @@ pub async fn a_terminate_during_a_backoff_ends_the_tree_at_once(rt: Runtime) {
     let log = EventLog::default();
     let plan = Plan {
         id: "w",
+        strategy: Strategy::OneForOne,
         policy: policy(5, Duration::from_secs(3600)),
         fail_until: 1,
     };
@@ -408,4 +409,88 @@ pub async fn a_terminate_during_a_backoff_ends_the_tree_at_once(rt: Runtime) {
             "boss: hi to w: SendError::Restarting(..)"
         ]
     );
+}
+
+/// A thread whose slot "read" runs under `policy`: its runs up to `panics` panic, the
+/// next reschedules once, the one after returns.
+struct Feeder {
+    policy: RestartPolicy,
+    panics: usize,
+    log: EventLog,
+}
+
+impl LeafThread for Feeder {
+    type Signal = ();
+    type Output = ();
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (log, panics) = (self.log.clone(), self.panics);
+        let read = move |task: task_thread::TaskCx<Self>| {
+            let run = runs.fetch_add(1, Ordering::SeqCst) + 1;
+            let log = log.clone();
+            async move {
+                log.push(&format!("run {run}"));
+                if run <= panics {
+                    panic!("bad frame {run}");
+                }
+                if run == panics + 1 {
+                    task.re_schedule();
+                }
+            }
+        };
+        cx.slot("read")
+            .re_create_supervised(self.policy.clone(), read)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A slot's task that panics twice is run again after each panic, and goes on as before;
+/// its thread keeps running, and the restarts are logged with the thread and task names.
+pub async fn a_supervised_task_survives_its_panics(rt: Runtime) {
+    crate::logs::capture();
+    let log = EventLog::default();
+    let feeder = Feeder {
+        policy: policy(5, Duration::from_millis(1)),
+        panics: 2,
+        log: log.clone(),
+    };
+    let feeder = start(&rt, feeder).await.unwrap();
+    log.wait_for("run 4").await;
+    assert_eq!(log.events(), ["run 1", "run 2", "run 3", "run 4"]);
+    for (attempt, wait) in [(1, "1ms"), (2, "2ms")] {
+        let restart = format!("restart {attempt} in {wait}");
+        let line = ["ERROR", "feeder", "read", "bad frame", &restart];
+        assert!(
+            crate::logs::contains_line(&line),
+            "no log line with {line:?}"
+        );
+    }
+    // A panic let through would have failed the thread before this terminate (the first
+    // control message wins).
+    feeder.terminate();
+    assert_eq!(feeder.join().await, ThreadEnd::Stopped);
+}
+
+/// A slot's task that keeps panicking fails its thread once past the intensity, with an
+/// escalation naming the task.
+pub async fn a_supervised_task_failing_past_the_intensity_fails_its_thread(rt: Runtime) {
+    let log = EventLog::default();
+    let feeder = Feeder {
+        policy: policy(1, Duration::ZERO),
+        panics: usize::MAX,
+        log: log.clone(),
+    };
+    let feeder = start(&rt, feeder).await.unwrap();
+    let ThreadEnd::Failed(failure) = feeder.join().await else {
+        panic!("the thread did not fail")
+    };
+    assert_eq!(failure.during(), "task read");
+    let escalation = failure.downcast_ref::<Escalation>().expect("an escalation");
+    assert_eq!(
+        (escalation.supervised(), escalation.is_task()),
+        ("read", true)
+    );
+    assert_eq!(log.events(), ["run 1", "run 2"]);
 }

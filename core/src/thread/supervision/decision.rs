@@ -60,34 +60,41 @@ pub enum RestartDecision {
     Escalate,
 }
 
-/// Why a parent failed: a supervised child (or group) went past its restart intensity.
-/// The parent's end is [`ThreadEnd::Failed`] with this error, `during` reads
-/// `"supervising <child id>"`.
+/// Why a thread failed: a supervised child (or group) or a supervised task went past its
+/// restart intensity. The thread's end is [`ThreadEnd::Failed`] with this error; `during`
+/// reads `"supervising <child id>"` for a child, `"task <slot name>"` for a task.
 ///
 /// ```
 /// use task_thread_core::{Escalation, ThreadEnd};
 ///
-/// fn who_kept_failing(end: &ThreadEnd) -> Option<&str> {
+/// fn what_kept_failing(end: &ThreadEnd) -> Option<&str> {
 ///     let ThreadEnd::Failed(failure) = end else { return None };
-///     failure.downcast_ref::<Escalation>().map(Escalation::child)
+///     failure.downcast_ref::<Escalation>().map(Escalation::supervised)
 /// }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Escalation {
-    pub(crate) child: String,
+    pub(crate) supervised: String,
+    pub(crate) is_task: bool,
     pub(crate) restarts: u32,
     pub(crate) within: Duration,
     pub(crate) last_end: ThreadEnd,
 }
 
 impl Escalation {
-    /// The child whose end went past the intensity.
+    /// The id of the child, or the name of the task's slot, that went past the intensity.
     #[must_use]
-    pub fn child(&self) -> &str {
-        &self.child
+    pub fn supervised(&self) -> &str {
+        &self.supervised
     }
 
-    /// How it ended the last time.
+    /// Whether it is a task (a slot's), not a child.
+    #[must_use]
+    pub fn is_task(&self) -> bool {
+        self.is_task
+    }
+
+    /// How it ended the last time (a task's panic reads as a failure of `task <name>`).
     #[must_use]
     pub fn last_end(&self) -> &ThreadEnd {
         &self.last_end
@@ -108,10 +115,11 @@ impl Escalation {
 
 impl fmt::Display for Escalation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.is_task { "task" } else { "child" };
         write!(
             f,
-            "child {} ended ({}) after {} restarts within {:?}: giving up",
-            self.child, self.last_end, self.restarts, self.within
+            "{kind} {} ended ({}) after {} restarts within {:?}: giving up",
+            self.supervised, self.last_end, self.restarts, self.within
         )
     }
 }
@@ -185,7 +193,6 @@ mod tests {
                 reset_after: Duration::from_secs(3),
                 jitter: false,
             },
-            ..RestartPolicy::default()
         }
     }
 

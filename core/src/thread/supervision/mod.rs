@@ -1,10 +1,12 @@
 //! Supervision: a parent restarts the children it started with a [`RestartPolicy`], and
-//! fails ([`Escalation`]) when they fail too often: OTP's supervisors, on the thread tree.
+//! fails ([`Escalation`]) when they fail too often: OTP's supervisors, on the thread tree;
+//! and a slot's task that panics is run again under the same kind of policy.
 //! The whole story is on [`ThreadCx::spawn_supervised`], where users look for it.
 
 mod decision;
 mod policy;
 pub(crate) mod supervisor;
+mod task;
 
 pub use decision::{Escalation, RestartDecision};
 pub use policy::{Backoff, Intensity, Restart, RestartPolicy, Strategy};
@@ -20,8 +22,9 @@ use crate::thread::handle::ThreadHandle;
 impl<T: TaskThread> ThreadCx<T> {
     /// Starts `factory`'s thread as a supervised child: when it ends, `policy` decides
     /// whether the factory makes a new one to take its place (under the same id), and how
-    /// soon; restarts past the policy's intensity fail this thread with an [`Escalation`],
-    /// so that its own parent's policy decides next.
+    /// soon, and `strategy` whether its siblings of a group go with it; restarts past the
+    /// policy's intensity fail this thread with an [`Escalation`], so that its own
+    /// parent's policy decides next.
     ///
     /// The factory is called again for each restart, so that the child's state is built
     /// afresh. The child keeps its id across restarts: this thread finds it and sends to it
@@ -46,7 +49,7 @@ impl<T: TaskThread> ThreadCx<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use task_thread_core::{BoxError, LeafThread, RestartPolicy, TaskThread, ThreadCx};
+    /// use task_thread_core::{BoxError, LeafThread, RestartPolicy, Strategy, TaskThread, ThreadCx};
     ///
     /// /// Reads a sensor; its driver is flaky, so the reader is restarted when it fails.
     /// struct Reader { port: u16 }
@@ -64,7 +67,8 @@ impl<T: TaskThread> ThreadCx<T> {
     ///
     ///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
     ///         for port in [1, 2] {
-    ///             cx.spawn_supervised(RestartPolicy::default(), move || Reader { port }).await?;
+    ///             let reader = move || Reader { port };
+    ///             cx.spawn_supervised(Strategy::OneForOne, RestartPolicy::default(), reader).await?;
     ///         }
     ///         Ok(())
     ///     }
@@ -72,6 +76,7 @@ impl<T: TaskThread> ThreadCx<T> {
     /// ```
     pub async fn spawn_supervised<C, F>(
         &self,
+        strategy: Strategy,
         policy: RestartPolicy,
         mut factory: F,
     ) -> Result<ThreadHandle<C>, ThreadError>
@@ -85,7 +90,7 @@ impl<T: TaskThread> ThreadCx<T> {
         let start = start_fn(id.clone(), factory);
         let core = &self.handle.core;
         let added = core.with_supervisor(true, |supervisor: &mut Supervisor<T>| {
-            supervisor.add(id.clone(), policy, start)
+            supervisor.add(id.clone(), strategy, policy, start)
         });
         match added {
             Some(true) => {}

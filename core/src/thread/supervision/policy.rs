@@ -3,14 +3,15 @@
 
 use std::time::Duration;
 
-/// How a parent restarts a supervised child (see
-/// [`ThreadCx::spawn_supervised`](crate::ThreadCx::spawn_supervised)): which ends are
-/// restarted, how many restarts are too many, how long to wait before each, and whether a
-/// failure restarts the child alone or its whole group.
+/// How a supervised child (see
+/// [`ThreadCx::spawn_supervised`](crate::ThreadCx::spawn_supervised)) or a slot's task
+/// (see [`TaskSlot::re_create_supervised`](crate::TaskSlot::re_create_supervised)) is
+/// restarted: which ends are restarted, how many restarts are too many, and how long to
+/// wait before each.
 ///
 /// ```
 /// use std::time::Duration;
-/// use task_thread_core::{Backoff, Intensity, Restart, RestartPolicy, Strategy};
+/// use task_thread_core::{Backoff, Intensity, Restart, RestartPolicy};
 ///
 /// // A connection pool: a worker that fails is replaced after 50 ms, then 100, 200, ...
 /// // at most 2 s (each wait drawn from its upper half); more than 5 restarts within a
@@ -23,7 +24,6 @@ use std::time::Duration;
 ///         max: Duration::from_secs(2),
 ///         ..Backoff::default()
 ///     },
-///     strategy: Strategy::OneForOne,
 /// };
 /// assert_eq!(pool.backoff.delay(1, 1.0), Duration::from_millis(50));
 /// assert_eq!(pool.backoff.delay(3, 0.0), Duration::from_millis(100));
@@ -36,8 +36,6 @@ pub struct RestartPolicy {
     pub intensity: Intensity,
     /// How long to wait before each restart (default: 10 ms doubling to 5 s, with jitter).
     pub backoff: Backoff,
-    /// Whether a failure restarts the child alone or its group (default: alone).
-    pub strategy: Strategy,
 }
 
 impl Default for RestartPolicy {
@@ -46,7 +44,6 @@ impl Default for RestartPolicy {
             restart: Restart::OnFailure,
             intensity: Intensity::default(),
             backoff: Backoff::default(),
-            strategy: Strategy::OneForOne,
         }
     }
 }
@@ -140,7 +137,7 @@ impl Backoff {
     }
 }
 
-/// What a restart takes with it (OTP's supervisor strategies).
+/// What a child's restart takes with it (OTP's supervisor strategies).
 ///
 /// Left out: OTP's `rest_for_one` (a failure restarts the children started after the
 /// failing one), because a thread's children have no start order a program could rely on

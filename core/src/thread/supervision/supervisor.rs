@@ -50,6 +50,7 @@ impl<T: TaskThread> Default for Supervisor<T> {
 }
 
 struct Supervised<T: TaskThread> {
+    strategy: Strategy,
     policy: RestartPolicy,
     start: StartFn<T>,
     /// Its restarts under [`Strategy::OneForOne`].
@@ -87,12 +88,19 @@ enum Plan {
 
 impl<T: TaskThread> Supervisor<T> {
     /// Adds `id`; false if it is supervised already.
-    pub(crate) fn add(&mut self, id: Arc<str>, policy: RestartPolicy, start: StartFn<T>) -> bool {
+    pub(crate) fn add(
+        &mut self,
+        id: Arc<str>,
+        strategy: Strategy,
+        policy: RestartPolicy,
+        start: StartFn<T>,
+    ) -> bool {
         if self.children.contains_key(&id) {
             return false;
         }
         self.started += 1;
         let supervised = Supervised {
+            strategy,
             policy,
             start,
             history: RestartHistory::default(),
@@ -156,7 +164,7 @@ impl<T: TaskThread> Supervisor<T> {
         let now = Instant::now();
         let spread = fastrand::f64();
         let policy = child.policy.clone();
-        let group = match &policy.strategy {
+        let group = match &child.strategy {
             Strategy::OneForOne => None,
             Strategy::OneForAll { group } => Some(group.clone()),
         };
@@ -172,7 +180,7 @@ impl<T: TaskThread> Supervisor<T> {
                 let mut to_stop = Vec::new();
                 if let Some(group) = &group {
                     for (other, sibling) in &mut self.children {
-                        let same_group = matches!(&sibling.policy.strategy, Strategy::OneForAll { group: g } if g == group);
+                        let same_group = matches!(&sibling.strategy, Strategy::OneForAll { group: g } if g == group);
                         if same_group && &**other != id && sibling.state == State::Running {
                             sibling.state = State::StoppedForGroup {
                                 cause: id.to_owned(),
@@ -203,7 +211,8 @@ impl<T: TaskThread> Supervisor<T> {
             }
             RestartDecision::Escalate => {
                 let escalation = Escalation {
-                    child: id.to_owned(),
+                    supervised: id.to_owned(),
+                    is_task: false,
                     restarts: policy.intensity.max_restarts,
                     within: policy.intensity.within,
                     last_end: end.clone(),
