@@ -39,7 +39,7 @@ pub use spawner::{
 pub use task::{Next, Task, TaskCx};
 pub use thread::{
     run, start, AskError, Backoff, BoxError, ChildRef, Escalation, Failure, Flow, Intensity,
-    LeafThread, Overflow, OverflowPolicy, Panicked, QueueKind, Reply, Restart, RestartDecision,
-    RestartPolicy, SendError, Strategy, TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadError,
-    ThreadHandle,
+    LeafThread, NotKept, Overflow, OverflowPolicy, Panicked, QueueKind, Reply, Restart,
+    RestartDecision, RestartPolicy, Restarted, SendError, Strategy, TaskThread, ThreadConfig,
+    ThreadCx, ThreadEnd, ThreadError, ThreadHandle, ThreadReport,
 };

@@ -403,7 +403,8 @@ pub trait Backend {
         Fut: Future;
 
     /// A whole program: starts the runtime, runs `root` as the tree's root until SIGINT or
-    /// SIGTERM or its own end (see [`run`](crate::run)), logs how it ended, and returns the
+    /// SIGTERM or its own end (see [`run`](crate::run)), logs its
+    /// [report](crate::ThreadReport) (the tree, how each thread ended), and returns the
     /// status to exit with ([`ThreadEnd::exit_code`](crate::ThreadEnd::exit_code)).
     ///
     /// ```
@@ -423,12 +424,14 @@ pub trait Backend {
     /// }
     /// ```
     fn run<T: crate::TaskThread>(&self, root: T) -> std::process::ExitCode {
-        let end = self.block_on(|rt| async move { crate::run(&rt, root).await });
-        match &end {
-            crate::ThreadEnd::Stopped => tracing::info!("the tree ended: {end}"),
-            _ => tracing::error!("the tree ended: {end}"),
+        let report = self.block_on(|rt| async move { crate::run(&rt, root).await });
+        match report.end() {
+            end @ crate::ThreadEnd::Stopped => {
+                tracing::info!("the tree ended: {end}; its report:\n{report}")
+            }
+            end => tracing::error!("the tree ended: {end}; its report:\n{report}"),
         }
-        end.exit_code()
+        report.end().exit_code()
     }
 }
 

@@ -194,6 +194,21 @@ pub async fn a_child_that_fails_twice_is_restarted_under_its_id(rt: Runtime) {
     log.wait_for("w 3 got hello").await;
     boss.terminate();
     assert_eq!(boss.join().await, ThreadEnd::Stopped);
+    let report = boss.report().expect("ended");
+    let worker = report.children().next().expect("the worker's report");
+    assert_eq!((worker.id(), worker.restart_count()), ("w", 2));
+    let causes: Vec<_> = worker
+        .restarts()
+        .iter()
+        .map(|r| r.end().to_string())
+        .collect();
+    assert_eq!(
+        causes,
+        [
+            "failed in task work: panicked: w 1 fails",
+            "failed in task work: panicked: w 2 fails"
+        ]
+    );
     assert_eq!(
         log.starting_with("w "),
         [
@@ -261,6 +276,38 @@ pub async fn a_child_failing_past_the_intensity_fails_its_parent(rt: Runtime) {
     );
     grand.terminate();
     assert_eq!(grand.join().await, ThreadEnd::Stopped);
+    // The whole tree, three levels, each thread with its end and the child its restarts.
+    let report = grand.report().expect("ended").to_string();
+    assert_eq!(
+        without_times(&report),
+        concat!(
+            "grand (_): stopped\n",
+            "└── boss (_): failed in supervising d: child d ended (failed in task work: ",
+            "panicked: d 3 fails) after 2 restarts within 3600s: giving up\n",
+            "    └── d (_): failed in task work: panicked: d 3 fails, restarted 2 times\n",
+            "                  restart 1 (_): failed in task work: panicked: d 1 fails\n",
+            "                  restart 2 (_): failed in task work: panicked: d 2 fails\n",
+        )
+    );
+}
+
+/// A report with each lifetime, `(1.23s)`, written `(_)`.
+fn without_times(report: &str) -> String {
+    let mut out = String::new();
+    let mut rest = report;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let time = rest
+            .find("s)")
+            .filter(|&end| end > 0 && rest[..end].chars().all(|c| c.is_ascii_digit() || c == '.'));
+        if let Some(end) = time {
+            out.push('_');
+            rest = &rest[end + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The boss's parent: logs how the boss ended.

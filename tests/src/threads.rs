@@ -403,7 +403,7 @@ pub async fn roots_end_on_shutdown_signals(rt: Runtime) {
     let log = EventLog::default();
     let run = |node: Node| {
         let rt2 = rt.clone();
-        rt.spawn(async move { task_thread::run(&rt2, node).await })
+        rt.spawn(async move { task_thread::run(&rt2, node).await.end().clone() })
     };
     let plain = run(Node::new("r1", &log));
     let hanging = run(Node::new("r2", &log)

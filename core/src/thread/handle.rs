@@ -133,6 +133,13 @@ impl<T: TaskThread> ThreadHandle<T> {
         self.core.end()
     }
 
+    /// The thread's report, once it has ended (`None` before): how it and its subtree
+    /// lived and ended (see [`ThreadReport`](crate::ThreadReport)).
+    #[must_use]
+    pub fn report(&self) -> Option<crate::ThreadReport> {
+        self.core.report()
+    }
+
     /// The id of the thread's parent: `None` for a root, for a thread not added to a
     /// parent yet, and for one whose parent has been dropped.
     #[must_use]

@@ -48,6 +48,7 @@ mod errors;
 mod failure;
 mod handle;
 mod leaf;
+mod report;
 // What a thread is made of: its life on its task, its queue, its family.
 mod family;
 mod life;
@@ -64,6 +65,7 @@ pub use family::children::ChildRef;
 pub use handle::ThreadHandle;
 pub use leaf::LeafThread;
 pub use mailbox::overflow::{Overflow, OverflowPolicy, QueueKind};
+pub use report::{NotKept, Restarted, ThreadReport};
 pub use supervision::{
     Backoff, Escalation, Intensity, Restart, RestartDecision, RestartPolicy, Strategy,
 };

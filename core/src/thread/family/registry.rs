@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::thread::life::thread_core::ThreadCore;
+use crate::thread::report::{EndedChildren, NotKept, ThreadReport};
 
 /// The children by id, and the supervisor of those started with a restart policy:
 /// allocated by the first child, as most threads are leaves.
@@ -17,6 +18,8 @@ struct Family {
     /// The parent's `Supervisor<T>`, typed by the parent's thread type, which the core
     /// does not know.
     supervisor: Option<Box<dyn Any + Send>>,
+    /// The reports of the children that have ended.
+    ended: EndedChildren,
 }
 
 type ChildrenById = HashMap<Arc<str>, Arc<dyn AnyChild>>;
@@ -47,6 +50,19 @@ impl Registry {
             family.supervisor = Some(Box::new(S::default()));
         }
         family.supervisor.as_mut()?.downcast_mut::<S>()
+    }
+
+    /// The record of the children that have ended.
+    pub(crate) fn ended_children(&mut self) -> &mut EndedChildren {
+        &mut self.0.get_or_insert_with(Default::default).ended
+    }
+
+    /// The kept reports of the ended children, and the count of the others.
+    pub(crate) fn ended_snapshot(&self) -> (Vec<Arc<ThreadReport>>, NotKept) {
+        match &self.0 {
+            Some(family) => family.ended.snapshot(),
+            None => (Vec::new(), NotKept::default()),
+        }
     }
 
     /// Takes the supervisor out, to be dropped outside the lock (its factories are the

@@ -3,19 +3,22 @@
 use std::convert::Infallible;
 use std::time::Instant;
 
+use futures::future::BoxFuture;
 use futures::FutureExt;
 
 use crate::spawner::{before, first};
 use crate::thread::definition::{TaskThread, ThreadEnd};
-use crate::thread::life::signal_loop::launch;
+use crate::thread::life::signal_loop::{launch, Launched};
 use crate::thread::life::thread_core::{ThreadCore, FORCE_GRACE};
+use crate::thread::report::ThreadReport;
 use crate::{Spawner, SpawnerExt};
 
 /// Runs a root thread until it ends (the original's `run` of a root): SIGINT or SIGTERM
 /// terminates it, and so does dropping this future before the root has ended; if its shutdown has not finished within its
 /// [`shutdown_budget`](crate::thread::ThreadConfig::shutdown_budget) (a hung handler, `enter` or
 /// `exit`), or a second signal arrives meanwhile, it is forced. Several roots in one process
-/// each end on the signal. Returns how the root ended.
+/// each end on the signal. Returns the root's [report](ThreadReport): how it ended, and
+/// how its subtree lived and ended.
 ///
 /// ```
 /// use task_thread_core::{Backend, LeafThread, ThreadEnd};
@@ -29,12 +32,26 @@ use crate::{Spawner, SpawnerExt};
 /// }
 ///
 /// fn main_of_a_program(backend: impl Backend) -> ThreadEnd {
-///     backend.block_on(|rt| async move { task_thread_core::run(&rt, Main).await })
+///     let report = backend.block_on(|rt| async move { task_thread_core::run(&rt, Main).await });
+///     tracing::info!("the tree ended:\n{report}");
+///     report.end().clone()
 /// }
 /// ```
-pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadEnd {
+pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadReport {
+    // Listening before the root starts: from here on, a signal ends the tree, not the process.
     let signals = runtime.shutdown_signal();
     let Ok(launched) = launch(runtime.clone(), thread, |_| Ok::<_, Infallible>(()));
+    let core = launched.core().clone();
+    let end = run_until_ended(runtime, launched, signals).await;
+    core.report_of(end)
+}
+
+/// `run` until the root has ended: its end.
+async fn run_until_ended<T: TaskThread>(
+    runtime: &crate::Runtime,
+    launched: Launched<T>,
+    signals: BoxFuture<'static, std::io::Result<crate::ShutdownSignal>>,
+) -> ThreadEnd {
     let handle = match launched.entered().await {
         Ok(handle) => handle,
         Err(end) => return end,

@@ -86,6 +86,11 @@ impl<T: TaskThread> Launched<T> {
         self.handle.id()
     }
 
+    /// The thread's core.
+    pub(crate) fn core(&self) -> &Arc<ThreadCore> {
+        &self.handle.core
+    }
+
     /// Waits until `enter` has returned: the handle once the signal loop runs; if `enter`
     /// failed, the thread's end once it has shut down (its `exit` ran, its children
     /// ended) and left its parent's registry; if the runtime dropped the thread's task

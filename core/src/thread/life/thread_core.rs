@@ -16,6 +16,7 @@ use crate::notify::{notify_all, wait_for};
 use crate::thread::definition::{ThreadConfig, ThreadEnd};
 use crate::thread::failure::Failure;
 use crate::thread::family::registry::{AnyChild, Registry};
+use crate::thread::report::ThreadReport;
 use crate::{Runtime, TaskGroup};
 
 /// What reaches a signal loop ahead of every queued signal.
@@ -60,6 +61,8 @@ pub(crate) struct ThreadCore {
     deadline_lowered: Event,
     /// Notified when the last child leaves the registry.
     children_gone: Event,
+    /// For the thread's lifetime in its report.
+    started: Instant,
 }
 
 struct CoreState {
@@ -78,7 +81,12 @@ struct CoreState {
     /// thread already ending by itself still ends within its parent's cascade.
     deadline_cap: Option<Instant>,
     /// Boxed: it is set once, at the end, and every thread carries the field.
-    end: Option<Box<ThreadEnd>>,
+    end: Option<Box<Ended>>,
+}
+
+struct Ended {
+    end: ThreadEnd,
+    at: Instant,
 }
 
 impl ThreadCore {
@@ -133,6 +141,7 @@ impl ThreadCore {
                 ended: Event::new(),
                 deadline_lowered: Event::new(),
                 children_gone: Event::new(),
+                started: Instant::now(),
             }
         })
     }
@@ -399,21 +408,64 @@ impl ThreadCore {
         state.children.supervisor(create).map(act)
     }
 
-    /// Records how the thread ended and wakes every `join`. Only the first call counts.
+    /// Records how the thread ended, and its report with its parent (before the parent
+    /// hears of the end), and wakes every `join`. Only the first call counts.
     pub(crate) fn finish(&self, end: ThreadEnd) -> bool {
         let mut state = lock(&self.state);
         if state.end.is_some() {
             return false;
         }
         state.running = false;
-        state.end = Some(Box::new(end));
+        let at = Instant::now();
+        state.end = Some(Box::new(Ended { end, at }));
+        let parent = state.parent.as_ref().and_then(Weak::upgrade);
         drop(state);
+        if let (Some(parent), Some(report)) = (parent, self.report()) {
+            lock(&parent.state).children.ended_children().record(report);
+        }
         notify_all(&self.ended);
         true
     }
 
     pub(crate) fn end(&self) -> Option<ThreadEnd> {
-        lock(&self.state).end.as_deref().cloned()
+        let state = lock(&self.state);
+        state.end.as_deref().map(|ended| ended.end.clone())
+    }
+
+    /// The thread's report, once it has ended.
+    pub(crate) fn report(&self) -> Option<ThreadReport> {
+        let state = lock(&self.state);
+        let ended = state.end.as_deref()?;
+        let (children, not_kept) = state.children.ended_snapshot();
+        Some(ThreadReport {
+            id: self.id().to_string(),
+            info: self.info().to_owned(),
+            end: ended.end.clone(),
+            lifetime: ended.at.saturating_duration_since(self.started),
+            restarts: Vec::new(),
+            restarts_not_kept: 0,
+            children,
+            not_kept,
+        })
+    }
+
+    /// A report for a thread whose end was not recorded (its task ended without it).
+    pub(crate) fn report_of(&self, end: ThreadEnd) -> ThreadReport {
+        self.report().unwrap_or_else(|| ThreadReport {
+            id: self.id().to_string(),
+            info: self.info().to_owned(),
+            end,
+            lifetime: self.started.elapsed(),
+            restarts: Vec::new(),
+            restarts_not_kept: 0,
+            children: Vec::new(),
+            not_kept: Default::default(),
+        })
+    }
+
+    /// The ended child `id`'s report becomes a restart of its next incarnation.
+    pub(crate) fn child_restarting(&self, id: &str) {
+        lock(&self.state).children.ended_children().restarting(id);
     }
 
     pub(crate) async fn join(&self) -> ThreadEnd {

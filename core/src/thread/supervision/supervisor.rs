@@ -271,6 +271,11 @@ pub(crate) async fn child_ended<T: TaskThread>(
     let Some((decision, plan, to_stop)) = decided else {
         return child;
     };
+    if let Some(RestartDecision::Restart { .. } | RestartDecision::RestartWithGroup { .. }) =
+        &decision
+    {
+        core.child_restarting(&id);
+    }
     for sibling in &to_stop {
         if let Some(sibling) = core.find_child(sibling) {
             sibling.core().terminate(None);

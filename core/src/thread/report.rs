@@ -1,0 +1,390 @@
+//! [`ThreadReport`]: how a thread and its subtree lived and ended, for the operator to read
+//! at the end of a program.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::definition::ThreadEnd;
+
+/// How a thread lived and ended, with its children's reports: what
+/// [`run`](crate::run) returns (and logs), and [`ThreadHandle::report`](crate::ThreadHandle::report)
+/// gives once a thread has ended. `Display` prints it as an indented tree:
+///
+/// ```text
+/// server (12.31s): stopped
+/// ├── listener (12.30s): stopped
+/// ├── worker (3.20s): stopped, restarted 2 times
+/// │         restart 1 (0.40s): failed in task work: panicked: bad input
+/// │         restart 2 (0.01s): failed in enter: connection refused
+/// └── 9,900 more children ended, not kept: 9,899 stopped, 1 failed
+/// ```
+///
+/// A parent keeps the reports of its first [`KEPT_CHILDREN`](Self::KEPT_CHILDREN) ended
+/// children, and past that replaces a stopped one by one that failed or was forced; the
+/// others are counted, so that a server's report stays small after a million connections.
+/// A supervised child's restarts are listed with its report (the last
+/// [`KEPT_RESTARTS`](Self::KEPT_RESTARTS), and their count).
+///
+/// ```
+/// use task_thread_core::{Backend, LeafThread, ThreadEnd};
+///
+/// struct Main;
+/// impl LeafThread for Main {
+///     type Signal = ();
+///     type Output = ();
+/// }
+///
+/// fn main_of_a_program(backend: impl Backend) -> std::process::ExitCode {
+///     let report = backend.block_on(|rt| async move { task_thread_core::run(&rt, Main).await });
+///     if *report.end() != ThreadEnd::Stopped {
+///         eprintln!("{report}");
+///     }
+///     report.end().exit_code()
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ThreadReport {
+    pub(crate) id: String,
+    pub(crate) info: String,
+    pub(crate) end: ThreadEnd,
+    pub(crate) lifetime: Duration,
+    pub(crate) restarts: Vec<Restarted>,
+    pub(crate) restarts_not_kept: usize,
+    pub(crate) children: Vec<Arc<ThreadReport>>,
+    pub(crate) not_kept: NotKept,
+}
+
+/// One incarnation of a supervised child that ended and was restarted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Restarted {
+    pub(crate) end: ThreadEnd,
+    pub(crate) lived: Duration,
+}
+
+impl Restarted {
+    /// How the incarnation ended.
+    #[must_use]
+    pub fn end(&self) -> &ThreadEnd {
+        &self.end
+    }
+
+    /// How long it ran.
+    #[must_use]
+    pub fn lived(&self) -> Duration {
+        self.lived
+    }
+}
+
+/// How many ended children a report counts without keeping, by how they ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NotKept {
+    /// Ended [`ThreadEnd::Stopped`].
+    pub stopped: usize,
+    /// Ended [`ThreadEnd::Failed`].
+    pub failed: usize,
+    /// Ended otherwise ([`ThreadEnd::Forced`]).
+    pub forced: usize,
+}
+
+impl NotKept {
+    /// All of them.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.stopped + self.failed + self.forced
+    }
+
+    fn count(&mut self, end: &ThreadEnd) {
+        match end {
+            ThreadEnd::Stopped => self.stopped += 1,
+            ThreadEnd::Failed(_) => self.failed += 1,
+            _ => self.forced += 1,
+        }
+    }
+}
+
+impl ThreadReport {
+    /// How many ended children's reports a parent keeps.
+    pub const KEPT_CHILDREN: usize = 100;
+    /// How many restarts a child's report keeps.
+    pub const KEPT_RESTARTS: usize = 10;
+
+    /// The thread's id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The thread's info.
+    #[must_use]
+    pub fn info(&self) -> &str {
+        &self.info
+    }
+
+    /// How it ended (its last incarnation, for a restarted child).
+    #[must_use]
+    pub fn end(&self) -> &ThreadEnd {
+        &self.end
+    }
+
+    /// How long it ran, from its start to its end (its last incarnation's).
+    #[must_use]
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// The incarnations before the last, for a restarted child, oldest first (the last
+    /// [`KEPT_RESTARTS`](Self::KEPT_RESTARTS)).
+    #[must_use]
+    pub fn restarts(&self) -> &[Restarted] {
+        &self.restarts
+    }
+
+    /// How many times it was restarted in all.
+    #[must_use]
+    pub fn restart_count(&self) -> usize {
+        self.restarts.len() + self.restarts_not_kept
+    }
+
+    /// The reports of its children that were kept, in the order they ended.
+    pub fn children(&self) -> impl ExactSizeIterator<Item = &ThreadReport> {
+        self.children.iter().map(|child| &**child)
+    }
+
+    /// The children that ended without their report being kept.
+    #[must_use]
+    pub fn children_not_kept(&self) -> NotKept {
+        self.not_kept
+    }
+
+    fn write_tree(&self, f: &mut fmt::Formatter<'_>, prefix: &str) -> fmt::Result {
+        let children = self.children.len() + usize::from(self.not_kept.total() > 0);
+        // Lines under this one: its restarts, then its children, indented past the branch.
+        let below = |last_child: bool| {
+            let bar = if last_child { "    " } else { "│   " };
+            format!("{prefix}{bar}")
+        };
+        for (n, restart) in self.restarts.iter().enumerate() {
+            let number = n + 1 + self.restarts_not_kept;
+            let bar = if children > 0 { "│" } else { " " };
+            writeln!(
+                f,
+                "{prefix}{bar}         restart {number} ({}): {}",
+                seconds(restart.lived),
+                restart.end
+            )?;
+        }
+        for (n, child) in self.children.iter().enumerate() {
+            let last = n + 1 == children;
+            let branch = if last { "└── " } else { "├── " };
+            write!(f, "{prefix}{branch}")?;
+            child.write_line(f)?;
+            child.write_tree(f, &below(last))?;
+        }
+        let not_kept = self.not_kept;
+        if not_kept.total() > 0 {
+            let kinds = [
+                (not_kept.stopped, "stopped"),
+                (not_kept.failed, "failed"),
+                (not_kept.forced, "forced"),
+            ];
+            let kinds: Vec<String> = kinds
+                .iter()
+                .filter(|(count, _)| *count > 0)
+                .map(|(count, kind)| format!("{} {kind}", thousands(*count)))
+                .collect();
+            let more = if self.children.is_empty() {
+                ""
+            } else {
+                " more"
+            };
+            writeln!(
+                f,
+                "{prefix}└── {}{more} children ended, not kept: {}",
+                thousands(not_kept.total()),
+                kinds.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.id)?;
+        if self.info != self.id {
+            write!(f, " [{}]", self.info)?;
+        }
+        write!(f, " ({}): {}", seconds(self.lifetime), self.end)?;
+        match self.restart_count() {
+            0 => writeln!(f),
+            1 => writeln!(f, ", restarted once"),
+            n => writeln!(f, ", restarted {n} times"),
+        }
+    }
+}
+
+impl fmt::Display for ThreadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_line(f)?;
+        self.write_tree(f, "")
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.2}s", duration.as_secs_f64())
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A parent's record of its ended children, kept while it lives.
+#[derive(Default)]
+pub(crate) struct EndedChildren {
+    kept: Vec<Arc<ThreadReport>>,
+    not_kept: NotKept,
+    /// The ended incarnations of supervised children waiting for their restart, by id.
+    restarted: std::collections::HashMap<Arc<str>, (Vec<Restarted>, usize)>,
+}
+
+impl EndedChildren {
+    /// Records a child's report, with the restarts it had before.
+    pub(crate) fn record(&mut self, mut report: ThreadReport) {
+        if let Some((restarts, not_kept)) = self.restarted.remove(report.id.as_str()) {
+            report.restarts = restarts;
+            report.restarts_not_kept = not_kept;
+        }
+        if self.kept.len() < ThreadReport::KEPT_CHILDREN {
+            self.kept.push(Arc::new(report));
+            return;
+        }
+        let stopped = self
+            .kept
+            .iter()
+            .position(|kept| kept.end == ThreadEnd::Stopped);
+        match stopped {
+            Some(stopped) if report.end != ThreadEnd::Stopped => {
+                let replaced = self.kept.remove(stopped);
+                self.not_kept.count(&replaced.end);
+                self.kept.push(Arc::new(report));
+            }
+            _ => self.not_kept.count(&report.end),
+        }
+    }
+
+    /// The child `id`'s last report becomes a restart of its next incarnation.
+    pub(crate) fn restarting(&mut self, id: &str) {
+        let Some(at) = self.kept.iter().rposition(|kept| kept.id == id) else {
+            return;
+        };
+        let ended = self.kept.remove(at);
+        let (restarts, not_kept) = self.restarted.entry(id.into()).or_default();
+        restarts.extend(ended.restarts.iter().cloned());
+        restarts.push(Restarted {
+            end: ended.end.clone(),
+            lived: ended.lifetime,
+        });
+        *not_kept += ended.restarts_not_kept;
+        let excess = restarts.len().saturating_sub(ThreadReport::KEPT_RESTARTS);
+        restarts.drain(..excess);
+        *not_kept += excess;
+    }
+
+    /// The kept reports and the count of the others.
+    pub(crate) fn snapshot(&self) -> (Vec<Arc<ThreadReport>>, NotKept) {
+        (self.kept.clone(), self.not_kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(id: &str, end: ThreadEnd, children: Vec<ThreadReport>) -> ThreadReport {
+        ThreadReport {
+            id: id.into(),
+            info: id.into(),
+            end,
+            lifetime: Duration::from_millis(1500),
+            restarts: Vec::new(),
+            restarts_not_kept: 0,
+            children: children.into_iter().map(Arc::new).collect(),
+            not_kept: NotKept::default(),
+        }
+    }
+
+    fn forced() -> ThreadEnd {
+        ThreadEnd::Forced {
+            what: "exit".into(),
+        }
+    }
+
+    #[test]
+    fn a_report_prints_as_an_indented_tree() {
+        let mut book = EndedChildren::default();
+        book.record(report("worker", forced(), Vec::new()));
+        book.restarting("worker");
+        book.record(report(
+            "worker",
+            ThreadEnd::Stopped,
+            vec![report("job", ThreadEnd::Stopped, vec![])],
+        ));
+        book.record(report("listener", ThreadEnd::Stopped, Vec::new()));
+        let (children, not_kept) = book.snapshot();
+        let mut root = report("server", ThreadEnd::Stopped, Vec::new());
+        root.children = children;
+        root.not_kept = not_kept;
+        root.not_kept.stopped = 9_899;
+        root.not_kept.failed = 1;
+        assert_eq!(
+            root.to_string(),
+            "server (1.50s): stopped\n\
+             ├── worker (1.50s): stopped, restarted once\n\
+             │   │         restart 1 (1.50s): forced to end: exit\n\
+             │   └── job (1.50s): stopped\n\
+             ├── listener (1.50s): stopped\n\
+             └── 9,900 more children ended, not kept: 9,899 stopped, 1 failed\n"
+        );
+    }
+
+    #[test]
+    fn past_its_bound_a_parent_keeps_failures_and_counts_stops() {
+        let mut book = EndedChildren::default();
+        for n in 0..ThreadReport::KEPT_CHILDREN + 5 {
+            book.record(report(&format!("c{n}"), ThreadEnd::Stopped, Vec::new()));
+        }
+        book.record(report("bad", forced(), Vec::new()));
+        let (kept, not_kept) = book.snapshot();
+        assert_eq!(kept.len(), ThreadReport::KEPT_CHILDREN);
+        assert_eq!(kept.last().unwrap().id(), "bad");
+        assert_eq!(kept[0].id(), "c1", "the oldest stopped one made room");
+        assert_eq!(
+            not_kept,
+            NotKept {
+                stopped: 6,
+                failed: 0,
+                forced: 0
+            }
+        );
+    }
+
+    #[test]
+    fn a_child_keeps_its_last_restarts_and_counts_them_all() {
+        let mut book = EndedChildren::default();
+        for _ in 0..ThreadReport::KEPT_RESTARTS + 3 {
+            book.record(report("w", forced(), Vec::new()));
+            book.restarting("w");
+        }
+        book.record(report("w", ThreadEnd::Stopped, Vec::new()));
+        let (kept, _) = book.snapshot();
+        assert_eq!(kept[0].restarts().len(), ThreadReport::KEPT_RESTARTS);
+        assert_eq!(kept[0].restart_count(), ThreadReport::KEPT_RESTARTS + 3);
+    }
+}
