@@ -27,8 +27,8 @@
 //! let master = Master::new(options)
 //!     .with_events(events)
 //!     .stopping_after(Some(Duration::from_millis(100)));
-//! let end = Smol::default().block_on(|rt| async move { task_thread::run(&rt, master).await });
-//! assert_eq!(end, ThreadEnd::Stopped);
+//! let report = Smol::default().block_on(|rt| async move { task_thread::run(&rt, master).await });
+//! assert_eq!(*report.end(), ThreadEnd::Stopped);
 //! assert!(matches!(observed.try_recv(), Ok(ServerEvent::Listening(_))));
 //! ```
 #![forbid(unsafe_code)]
