@@ -449,6 +449,13 @@ pub async fn a_terminate_during_a_backoff_ends_the_tree_at_once(rt: Runtime) {
     assert_eq!(boss.join().await, ThreadEnd::Stopped);
     assert_eq!(boss.live_tasks(), 0);
     assert_eq!(log.starting_with("w "), ["w 1 enter", "w 1 exit"]);
+    // Its restart never came: the report keeps the end it had.
+    let report = boss.report().expect("ended");
+    let ends: Vec<_> = report
+        .children()
+        .map(|c| format!("{}: {}", c.id(), c.end()))
+        .collect();
+    assert_eq!(ends, ["w: failed in task work: panicked: w 1 fails"]);
     assert_eq!(
         log.starting_with("boss"),
         [

@@ -144,6 +144,14 @@ seconds_on_every_flavour! {
         expecting ["stopping after", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     parent_child_ends_after_seconds_on_smol: "parent_child" on "smol"
         expecting ["stopping after", "main_thread exits", "subthread exits", "the tree ended: stopped"],
+    supervised_ends_after_seconds_with_its_report_on_tokio_multi_thread: "supervised" on "tokio"
+        expecting ["main entered", "the tree ended: stopped", "main (", "└── pool ("],
+    supervised_ends_after_seconds_with_its_report_on_tokio_current_thread: "supervised" on "tokio-current-thread"
+        expecting ["main entered", "the tree ended: stopped", "main (", "└── pool ("],
+    supervised_ends_after_seconds_with_its_report_on_async_std: "supervised" on "async-std"
+        expecting ["main entered", "the tree ended: stopped", "main (", "└── pool ("],
+    supervised_ends_after_seconds_with_its_report_on_smol: "supervised" on "smol"
+        expecting ["main entered", "the tree ended: stopped", "main (", "└── pool ("],
 }
 
 macro_rules! on_every_flavour {
@@ -244,4 +252,6 @@ fn every_example_answers_help_with_its_options() {
     help_names("inside_tokio_main", &["--seconds"]);
     help_names("tcp_server", &[&COMMON[..], &SERVER].concat());
     help_names("streaming_server", &[&COMMON[..], &SERVER].concat());
+    let supervised = ["--workers", "--every", "--failure-rate", "--seed"];
+    help_names("supervised", &[&COMMON[..], &supervised].concat());
 }

@@ -250,16 +250,28 @@ fn thousands(n: usize) -> String {
 pub(crate) struct EndedChildren {
     kept: Vec<Arc<ThreadReport>>,
     not_kept: NotKept,
-    /// The ended incarnations of supervised children waiting for their restart, by id.
-    restarted: std::collections::HashMap<Arc<str>, (Vec<Restarted>, usize)>,
+    /// Supervised children waiting for their restart, by id: the ended incarnation's
+    /// report, with the restarts before it. If the parent ends first, that report is the
+    /// child's last.
+    restarting: std::collections::HashMap<Arc<str>, ThreadReport>,
 }
 
 impl EndedChildren {
     /// Records a child's report, with the restarts it had before.
     pub(crate) fn record(&mut self, mut report: ThreadReport) {
-        if let Some((restarts, not_kept)) = self.restarted.remove(report.id.as_str()) {
-            report.restarts = restarts;
-            report.restarts_not_kept = not_kept;
+        if let Some(previous) = self.restarting.remove(report.id.as_str()) {
+            report.restarts = previous.restarts;
+            report.restarts_not_kept = previous.restarts_not_kept;
+            report.restarts.push(Restarted {
+                end: previous.end,
+                lived: previous.lifetime,
+            });
+            let excess = report
+                .restarts
+                .len()
+                .saturating_sub(ThreadReport::KEPT_RESTARTS);
+            report.restarts.drain(..excess);
+            report.restarts_not_kept += excess;
         }
         if self.kept.len() < ThreadReport::KEPT_CHILDREN {
             self.kept.push(Arc::new(report));
@@ -279,27 +291,23 @@ impl EndedChildren {
         }
     }
 
-    /// The child `id`'s last report becomes a restart of its next incarnation.
+    /// The child `id`'s last report waits for the next incarnation's, which it becomes a
+    /// restart of.
     pub(crate) fn restarting(&mut self, id: &str) {
         let Some(at) = self.kept.iter().rposition(|kept| kept.id == id) else {
             return;
         };
         let ended = self.kept.remove(at);
-        let (restarts, not_kept) = self.restarted.entry(id.into()).or_default();
-        restarts.extend(ended.restarts.iter().cloned());
-        restarts.push(Restarted {
-            end: ended.end.clone(),
-            lived: ended.lifetime,
-        });
-        *not_kept += ended.restarts_not_kept;
-        let excess = restarts.len().saturating_sub(ThreadReport::KEPT_RESTARTS);
-        restarts.drain(..excess);
-        *not_kept += excess;
+        let ended = Arc::try_unwrap(ended).unwrap_or_else(|shared| (*shared).clone());
+        self.restarting.insert(id.into(), ended);
     }
 
-    /// The kept reports and the count of the others.
+    /// The kept reports (those waiting for a restart last) and the count of the others.
     pub(crate) fn snapshot(&self) -> (Vec<Arc<ThreadReport>>, NotKept) {
-        (self.kept.clone(), self.not_kept)
+        let mut reports = self.kept.clone();
+        let waiting = self.restarting.values().cloned().map(Arc::new);
+        reports.extend(waiting);
+        (reports, self.not_kept)
     }
 }
 
@@ -386,5 +394,20 @@ mod tests {
         let (kept, _) = book.snapshot();
         assert_eq!(kept[0].restarts().len(), ThreadReport::KEPT_RESTARTS);
         assert_eq!(kept[0].restart_count(), ThreadReport::KEPT_RESTARTS + 3);
+    }
+
+    #[test]
+    fn a_child_still_waiting_for_its_restart_keeps_its_last_end() {
+        let mut book = EndedChildren::default();
+        book.record(report("w", forced(), Vec::new()));
+        book.restarting("w");
+        book.record(report("w", forced(), Vec::new()));
+        book.restarting("w");
+        let (kept, _) = book.snapshot();
+        let ids: Vec<_> = kept
+            .iter()
+            .map(|k| (k.id(), k.end().clone(), k.restart_count()))
+            .collect();
+        assert_eq!(ids, [("w", forced(), 1)]);
     }
 }
