@@ -14,6 +14,7 @@ mod cases;
 mod memory;
 mod peers;
 mod raw;
+mod supervision;
 mod tree;
 
 use std::time::Duration;
@@ -31,7 +32,7 @@ struct Cli {
     #[arg(long)]
     quick: bool,
     /// One case only: 1 reschedule hop, 2 Task form run, 3 signals, 4 tree start and stop,
-    /// 5 delete a sleeping task, 6 memory
+    /// 5 delete a sleeping task, 6 memory, 7 supervision
     #[arg(long, value_name = "N", value_parser = CASES)]
     case: Option<String>,
     /// One runtime flavour only: tokio-multi-thread, tokio-current-thread, async-std or smol
@@ -71,6 +72,7 @@ struct Counts {
     deletes: usize,
     memory_threads: usize,
     memory_tasks: usize,
+    restarts: usize,
     repetitions: usize,
 }
 
@@ -81,6 +83,7 @@ const FULL: Counts = Counts {
     deletes: 100_000,
     memory_threads: 100_000,
     memory_tasks: 1_000_000,
+    restarts: 10_000,
     repetitions: 5,
 };
 
@@ -91,6 +94,7 @@ const QUICK: Counts = Counts {
     deletes: 2_000,
     memory_threads: 1_000,
     memory_tasks: 10_000,
+    restarts: 200,
     repetitions: 1,
 };
 
@@ -148,7 +152,7 @@ fn paired(
 }
 
 /// The cases, as `--case` names them.
-const CASES: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
+const CASES: [&str; 7] = ["1", "2", "3", "4", "5", "6", "7"];
 
 /// A case timed per operation, ours alternating with its baseline.
 struct Paired {
@@ -291,6 +295,47 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
                 );
             }
         }
+    }
+    if wants("7") {
+        // Alternated, supervised then plain, after a warm-up pair.
+        let runs: Vec<_> = (0..=c.repetitions)
+            .map(|_| {
+                let supervised = supervision::tree(flavour, c.tree, true);
+                (supervised, supervision::tree(flavour, c.tree, false))
+            })
+            .skip(1)
+            .collect();
+        let middle = |part: fn(&((Duration, Duration), (Duration, Duration))) -> Duration| {
+            let mut figures: Vec<Duration> = runs.iter().map(part).collect();
+            figures.sort();
+            figures[figures.len() / 2]
+        };
+        let supervised = (middle(|r| r.0 .0), middle(|r| r.0 .1));
+        let plain = (middle(|r| r.1 .0), middle(|r| r.1 .1));
+        push(
+            format!("7a. supervised tree start, {} children", c.tree),
+            (ms(supervised.0), ms(plain.0)),
+            "ms",
+            "the same tree, unsupervised",
+        );
+        push(
+            format!("7b. supervised tree terminate -> join, {} children", c.tree),
+            (ms(supervised.1), ms(plain.1)),
+            "ms",
+            "the same tree, unsupervised",
+        );
+        let figures = paired(
+            c,
+            c.restarts,
+            |n| supervision::restarts(flavour, n, true),
+            |n| supervision::restarts(flavour, n, false),
+        );
+        push(
+            format!("7c. restart ({} restarts)", c.restarts),
+            figures,
+            "ns/restart",
+            "end + fresh spawn_child from on_child_ended",
+        );
     }
     if wants("6") {
         let threads = measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
@@ -460,7 +505,7 @@ mod tests {
     #[test]
     fn unknown_cases_and_incomplete_re_runs_are_refused() {
         for args in [
-            &["--case", "7"][..],
+            &["--case", "8"][..],
             &["--rows-only"],
             &["--memory", "threads", "--flavour", "smol"],
             &["--memory", "heap", "--flavour", "smol", "--count", "1"],

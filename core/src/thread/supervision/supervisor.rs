@@ -295,7 +295,11 @@ pub(crate) async fn child_ended<T: TaskThread>(
                 .re_create_fn(move |task| {
                     let ids = ids.clone();
                     async move {
-                        task.runtime().sleep(after).await;
+                        // A zero wait is no wait: a runtime's timer may round it up to
+                        // its tick (a millisecond on tokio).
+                        if !after.is_zero() {
+                            task.runtime().sleep(after).await;
+                        }
                         restart_all(task.thread(), &ids).await;
                     }
                 })

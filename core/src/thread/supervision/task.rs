@@ -138,7 +138,9 @@ async fn supervised_run<T, Fut>(
                 task = %cx.task_name(),
                 "task ended ({end}): restart {attempt} in {after:?}"
             );
-            cx.sleep(after).await;
+            if !after.is_zero() {
+                cx.sleep(after).await;
+            }
             lock(&restarts).since = Instant::now();
             cx.re_schedule();
         }
