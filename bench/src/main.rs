@@ -305,7 +305,8 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
             })
             .skip(1)
             .collect();
-        let middle = |part: fn(&((Duration, Duration), (Duration, Duration))) -> Duration| {
+        type StartStop = (Duration, Duration);
+        let middle = |part: fn(&(StartStop, StartStop)) -> Duration| {
             let mut figures: Vec<Duration> = runs.iter().map(part).collect();
             figures.sort();
             figures[figures.len() / 2]
