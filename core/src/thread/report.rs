@@ -245,6 +245,29 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// When a thread started, in 8 bytes rather than an `Instant`'s 16: nanoseconds since the
+/// process's first thread (every idle thread carries one).
+#[derive(Clone, Copy)]
+pub(crate) struct StartTime(u64);
+
+fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
+impl StartTime {
+    pub(crate) fn now() -> Self {
+        let nanos = epoch().elapsed().as_nanos();
+        StartTime(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    /// How long from this start to `at`.
+    pub(crate) fn until(self, at: std::time::Instant) -> Duration {
+        let at = at.saturating_duration_since(epoch());
+        at.saturating_sub(Duration::from_nanos(self.0))
+    }
+}
+
 /// A parent's record of its ended children, kept while it lives.
 #[derive(Default)]
 pub(crate) struct EndedChildren {
@@ -257,6 +280,16 @@ pub(crate) struct EndedChildren {
 }
 
 impl EndedChildren {
+    /// Whether a child ending so would have its report kept; if not, it is counted now,
+    /// and its report need not be made (most of a busy server's ends).
+    pub(crate) fn takes(&mut self, end: &ThreadEnd) -> bool {
+        let takes = self.kept.len() < ThreadReport::KEPT_CHILDREN || *end != ThreadEnd::Stopped;
+        if !takes {
+            self.not_kept.count(end);
+        }
+        takes
+    }
+
     /// Records a child's report, with the restarts it had before.
     pub(crate) fn record(&mut self, mut report: ThreadReport) {
         if let Some(previous) = self.restarting.remove(report.id.as_str()) {

@@ -48,8 +48,6 @@ use crate::thread::supervision::RestartDecision;
 #[derive(Clone)]
 pub struct ChildRef {
     pub(crate) child: Arc<dyn AnyChild>,
-    /// What its parent decided about its end, for a supervised child that has ended.
-    pub(crate) restart: Option<Box<RestartDecision>>,
 }
 
 impl ChildRef {
@@ -69,8 +67,8 @@ impl ChildRef {
     /// [`on_child_ended`](TaskThread::on_child_ended) for a child started with
     /// [`spawn_supervised`](crate::ThreadCx::spawn_supervised), `None` otherwise.
     #[must_use]
-    pub fn restart(&self) -> Option<&RestartDecision> {
-        self.restart.as_deref()
+    pub fn restart(&self) -> Option<RestartDecision> {
+        self.child.core().restart_decision()
     }
 
     /// Whether the child is a `C`.

@@ -204,10 +204,10 @@ impl<T: TaskThread> ThreadCx<T> {
     #[doc(alias = "findChild")]
     #[must_use]
     pub fn find_child(&self, id: &str) -> Option<ChildRef> {
-        self.handle.core.find_child(id).map(|child| ChildRef {
-            child,
-            restart: None,
-        })
+        self.handle
+            .core
+            .find_child(id)
+            .map(|child| ChildRef { child })
     }
 
     /// The child with this id if it is a `C`.

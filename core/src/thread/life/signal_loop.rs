@@ -312,11 +312,11 @@ fn life<T: TaskThread>(
                         }
                         Event::ChildEnded(child, end) => {
                             // A supervised child's end is decided first, so that the
-                            // handler sees the decision. Boxed: rare, and large.
-                            let child = match supervises::<T>(core) {
-                                true => Box::pin(child_ended(&cx, child, &end)).await,
-                                false => child,
-                            };
+                            // handler sees the decision (a call, not an await: an await
+                            // here would grow every idle thread's state).
+                            if supervises::<T>(core) {
+                                child_ended(&cx, &child, &end);
+                            }
                             let handling = thread.on_child_ended(&child, *end, &cx);
                             Contained::new(
                                 core,

@@ -16,7 +16,8 @@ use crate::notify::{notify_all, wait_for};
 use crate::thread::definition::{ThreadConfig, ThreadEnd};
 use crate::thread::failure::Failure;
 use crate::thread::family::registry::{AnyChild, Registry};
-use crate::thread::report::ThreadReport;
+use crate::thread::report::{StartTime, ThreadReport};
+use crate::thread::supervision::RestartDecision;
 use crate::{Runtime, TaskGroup};
 
 /// What reaches a signal loop ahead of every queued signal.
@@ -62,7 +63,7 @@ pub(crate) struct ThreadCore {
     /// Notified when the last child leaves the registry.
     children_gone: Event,
     /// For the thread's lifetime in its report.
-    started: Instant,
+    started: StartTime,
 }
 
 struct CoreState {
@@ -87,6 +88,8 @@ struct CoreState {
 struct Ended {
     end: ThreadEnd,
     at: Instant,
+    /// What a supervising parent decided about this end.
+    restart: Option<RestartDecision>,
 }
 
 impl ThreadCore {
@@ -141,7 +144,7 @@ impl ThreadCore {
                 ended: Event::new(),
                 deadline_lowered: Event::new(),
                 children_gone: Event::new(),
-                started: Instant::now(),
+                started: StartTime::now(),
             }
         })
     }
@@ -416,12 +419,21 @@ impl ThreadCore {
             return false;
         }
         state.running = false;
-        let at = Instant::now();
-        state.end = Some(Box::new(Ended { end, at }));
         let parent = state.parent.as_ref().and_then(Weak::upgrade);
+        let told = parent.map(|parent| (parent, end.clone()));
+        state.end = Some(Box::new(Ended {
+            end,
+            at: Instant::now(),
+            restart: None,
+        }));
         drop(state);
-        if let (Some(parent), Some(report)) = (parent, self.report()) {
-            lock(&parent.state).children.ended_children().record(report);
+        if let Some((parent, end)) = told {
+            // Asked first (neither lock held in the other): a report is made only if the
+            // parent keeps it.
+            let takes = lock(&parent.state).children.ended_children().takes(&end);
+            if let Some(report) = self.report().filter(|_| takes) {
+                lock(&parent.state).children.ended_children().record(report);
+            }
         }
         notify_all(&self.ended);
         true
@@ -441,7 +453,7 @@ impl ThreadCore {
             id: self.id().to_string(),
             info: self.info().to_owned(),
             end: ended.end.clone(),
-            lifetime: ended.at.saturating_duration_since(self.started),
+            lifetime: self.started.until(ended.at),
             restarts: Vec::new(),
             restarts_not_kept: 0,
             children,
@@ -455,12 +467,25 @@ impl ThreadCore {
             id: self.id().to_string(),
             info: self.info().to_owned(),
             end,
-            lifetime: self.started.elapsed(),
+            lifetime: self.started.until(Instant::now()),
             restarts: Vec::new(),
             restarts_not_kept: 0,
             children: Vec::new(),
             not_kept: Default::default(),
         })
+    }
+
+    /// What the parent decided about this thread's end, if it is supervised and ended.
+    pub(crate) fn restart_decision(&self) -> Option<RestartDecision> {
+        let state = lock(&self.state);
+        state.end.as_deref()?.restart.clone()
+    }
+
+    /// Records the parent's decision about this thread's end.
+    pub(crate) fn decided(&self, decision: RestartDecision) {
+        if let Some(ended) = lock(&self.state).end.as_deref_mut() {
+            ended.restart = Some(decision);
+        }
     }
 
     /// The ended child `id`'s report becomes a restart of its next incarnation.

@@ -53,7 +53,6 @@ impl<C: TaskThread> Sender for Arc<Mailbox<C>> {
     fn child_ref(&self) -> ChildRef {
         ChildRef {
             child: self.clone(),
-            restart: None,
         }
     }
 }

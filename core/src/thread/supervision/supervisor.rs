@@ -20,7 +20,7 @@ use crate::thread::errors::ThreadError;
 use crate::thread::failure::Failure;
 use crate::thread::family::children::ChildRef;
 use crate::thread::life::thread_core::{Control, ThreadCore};
-use crate::Spawner;
+use crate::{Spawner, SpawnerExt};
 
 /// Makes a new incarnation of a child from its factory and starts it as a child of the
 /// parent: `Ok` once it has entered.
@@ -255,13 +255,9 @@ enum NextStart<T: TaskThread> {
 }
 
 /// The parent's loop calls this when a child has ended, before `on_child_ended`: decides
-/// (if the child is supervised), starts what the decision asks, and returns the child's
-/// reference carrying the decision.
-pub(crate) async fn child_ended<T: TaskThread>(
-    cx: &ThreadCx<T>,
-    mut child: ChildRef,
-    end: &ThreadEnd,
-) -> ChildRef {
+/// (if the child is supervised), records the decision with the child (for
+/// [`ChildRef::restart`]), and starts what it asks.
+pub(crate) fn child_ended<T: TaskThread>(cx: &ThreadCx<T>, child: &ChildRef, end: &ThreadEnd) {
     let core = &cx.handle.core;
     let parent_ending = core.is_ending();
     let id = child.id().to_owned();
@@ -269,8 +265,11 @@ pub(crate) async fn child_ended<T: TaskThread>(
         supervisor.decide(&id, end, parent_ending)
     });
     let Some((decision, plan, to_stop)) = decided else {
-        return child;
+        return;
     };
+    if let Some(decision) = &decision {
+        child.child.core().decided(decision.clone());
+    }
     if let Some(RestartDecision::Restart { .. } | RestartDecision::RestartWithGroup { .. }) =
         &decision
     {
@@ -289,29 +288,45 @@ pub(crate) async fn child_ended<T: TaskThread>(
         }
         Plan::Restart { ids, after, slot } => {
             tracing::warn!(thread = %cx.id(), child = %id, "child ended ({end}): restarting in {after:?}");
-            let restart = cx.slot(&slot);
-            let started = restart
-                .cancel_at_once()
-                .re_create_fn(move |task| {
-                    let ids = ids.clone();
-                    async move {
-                        // A zero wait is no wait: a runtime's timer may round it up to
-                        // its tick (a millisecond on tokio).
-                        if !after.is_zero() {
-                            task.runtime().sleep(after).await;
-                        }
-                        restart_all(task.thread(), &ids).await;
-                    }
-                })
-                .await;
-            if let Err(refused) = started {
-                // The parent is ending (its slots are closed): nothing to restart into.
-                tracing::info!(thread = %cx.id(), child = %id, "not restarted: {refused}");
-            }
+            start_restart(cx, slot, ids, after, id);
         }
     }
-    child.restart = decision.map(Box::new);
-    child
+}
+
+/// Starts the restart's task, in the parent's slot `slot` (so that the parent's shutdown
+/// cancels it), from a task of the runtime's: starting a slot's task is async (it waits for
+/// a task the slot may still hold), and the loop does not wait for it.
+fn start_restart<T: TaskThread>(
+    cx: &ThreadCx<T>,
+    slot: String,
+    ids: Vec<Arc<str>>,
+    after: Duration,
+    id: String,
+) {
+    let restart = cx.slot(&slot);
+    let thread = cx.id().to_owned();
+    let starting = cx.runtime().spawn(async move {
+        let started = restart
+            .cancel_at_once()
+            .re_create_fn(move |task| {
+                let ids = ids.clone();
+                async move {
+                    // A zero wait is no wait: a runtime's timer may round it up to its tick
+                    // (a millisecond on tokio).
+                    if !after.is_zero() {
+                        task.runtime().sleep(after).await;
+                    }
+                    restart_all(task.thread(), &ids).await;
+                }
+            })
+            .await;
+        if let Err(refused) = started {
+            // The parent is ending (its slots are closed): nothing to restart into.
+            tracing::info!(%thread, child = %id, "not restarted: {refused}");
+        }
+    });
+    // Detached: it ends as soon as the slot's task has started (or was refused).
+    drop(starting);
 }
 
 /// Starts each of `ids` again, in order; a sibling stopped for its group first has to
