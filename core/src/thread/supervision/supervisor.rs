@@ -176,23 +176,31 @@ impl<T: TaskThread> Supervisor<T> {
         let decision = history.decide(&policy, end, since, now, spread);
         let plan = match &decision {
             RestartDecision::Restart { after, .. } => {
-                let mut ids = vec![(0, Arc::<str>::from(id))];
+                child.state = State::Restarting;
+                let mut ids = vec![(child.order, Arc::<str>::from(id))];
                 let mut to_stop = Vec::new();
                 if let Some(group) = &group {
+                    // The whole group starts again: those running are stopped first, and
+                    // those a restart under way had not started yet are taken over (this
+                    // restart replaces it in the group's slot).
                     for (other, sibling) in &mut self.children {
-                        let same_group = matches!(&sibling.strategy, Strategy::OneForAll { group: g } if g == group);
-                        if same_group && &**other != id && sibling.state == State::Running {
-                            sibling.state = State::StoppedForGroup {
-                                cause: id.to_owned(),
-                            };
-                            ids.push((sibling.order, other.clone()));
-                            to_stop.push(other.clone());
+                        let in_group = matches!(&sibling.strategy, Strategy::OneForAll { group: g } if g == group);
+                        if !in_group || &**other == id {
+                            continue;
                         }
+                        match sibling.state {
+                            State::Running => {
+                                sibling.state = State::StoppedForGroup {
+                                    cause: id.to_owned(),
+                                };
+                                to_stop.push(other.clone());
+                            }
+                            State::StoppedForGroup { .. } | State::Restarting => {}
+                            State::FirstStart => continue,
+                        }
+                        ids.push((sibling.order, other.clone()));
                     }
                 }
-                let child = self.children.get_mut(id).expect("looked up above");
-                child.state = State::Restarting;
-                ids[0].0 = child.order;
                 ids.sort();
                 let slot = match &group {
                     None => format!("restart {id}"),
