@@ -269,6 +269,7 @@ macro_rules! conformance_suite {
             supervision::a_child_failing_past_the_intensity_fails_its_parent,
             supervision::one_for_all_restarts_the_group_and_only_the_group,
             supervision::a_terminate_during_a_backoff_ends_the_tree_at_once,
+            supervision::a_child_no_longer_supervised_is_not_restarted,
             supervision::a_supervised_task_survives_its_panics,
             supervision::a_supervised_task_failing_past_the_intensity_fails_its_thread,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,

@@ -83,6 +83,8 @@ struct Plan {
 struct Boss {
     plan: Vec<Plan>,
     log: EventLog,
+    /// Stops supervising a child as soon as it is decided to restart it.
+    unsupervise: bool,
 }
 
 /// Sends the text to the child of that id.
@@ -113,6 +115,11 @@ impl TaskThread for Boss {
     }
 
     async fn on_signal(&mut self, Tell(id, text): Tell, cx: &ThreadCx<Self>) -> Flow {
+        if text == "wait for your tasks" {
+            cx.tasks().idle().await;
+            self.log.push("boss: no task left");
+            return Flow::Continue;
+        }
         let sent = cx.send_to_child::<Worker>(id, text.into()).await;
         let sent = sent.map_or_else(|e| format!("{e:?}"), |()| "ok".into());
         self.log.push(&format!("boss: {text} to {id}: {sent}"));
@@ -136,7 +143,7 @@ impl TaskThread for Boss {
         &mut self,
         child: &ChildRef,
         _end: ThreadEnd,
-        _cx: &ThreadCx<Self>,
+        cx: &ThreadCx<Self>,
     ) -> Flow {
         let decision = match child.restart() {
             Some(RestartDecision::Restart { attempt, after }) => {
@@ -149,6 +156,11 @@ impl TaskThread for Boss {
         };
         self.log
             .push(&format!("boss saw {}: {decision}", child.id()));
+        if self.unsupervise && decision.starts_with("restart") {
+            let was = cx.stop_supervising(child.id());
+            self.log
+                .push(&format!("boss: stopped supervising {}: {was}", child.id()));
+        }
         Flow::Continue
     }
 }
@@ -175,6 +187,7 @@ fn boss(plan: Vec<Plan>, log: &EventLog) -> Boss {
     Boss {
         plan,
         log: log.clone(),
+        unsupervise: false,
     }
 }
 
@@ -471,6 +484,8 @@ struct Feeder {
     policy: RestartPolicy,
     panics: usize,
     log: EventLog,
+    /// Whether a run asks for its successor before it panics.
+    asks_first: bool,
 }
 
 impl LeafThread for Feeder {
@@ -479,12 +494,15 @@ impl LeafThread for Feeder {
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         let runs = Arc::new(AtomicUsize::new(0));
-        let (log, panics) = (self.log.clone(), self.panics);
+        let (log, panics, asks_first) = (self.log.clone(), self.panics, self.asks_first);
         let read = move |task: task_thread::TaskCx<Self>| {
             let run = runs.fetch_add(1, Ordering::SeqCst) + 1;
             let log = log.clone();
             async move {
                 log.push(&format!("run {run}"));
+                if asks_first {
+                    task.re_schedule();
+                }
                 if run <= panics {
                     panic!("bad frame {run}");
                 }
@@ -509,6 +527,7 @@ pub async fn a_supervised_task_survives_its_panics(rt: Runtime) {
         policy: policy(5, Duration::from_millis(1)),
         panics: 2,
         log: log.clone(),
+        asks_first: false,
     };
     let feeder = start(&rt, feeder).await.unwrap();
     log.wait_for("run 4").await;
@@ -528,13 +547,15 @@ pub async fn a_supervised_task_survives_its_panics(rt: Runtime) {
 }
 
 /// A slot's task that keeps panicking fails its thread once past the intensity, with an
-/// escalation naming the task.
+/// escalation naming the task; no run follows, though each asked for one before it
+/// panicked.
 pub async fn a_supervised_task_failing_past_the_intensity_fails_its_thread(rt: Runtime) {
     let log = EventLog::default();
     let feeder = Feeder {
         policy: policy(1, Duration::ZERO),
         panics: usize::MAX,
         log: log.clone(),
+        asks_first: true,
     };
     let feeder = start(&rt, feeder).await.unwrap();
     let ThreadEnd::Failed(failure) = feeder.join().await else {
@@ -547,4 +568,36 @@ pub async fn a_supervised_task_failing_past_the_intensity_fails_its_thread(rt: R
         ("read", true)
     );
     assert_eq!(log.events(), ["run 1", "run 2"]);
+}
+
+/// A child no longer supervised is not restarted, even by a restart already waiting; its
+/// end is its last.
+pub async fn a_child_no_longer_supervised_is_not_restarted(rt: Runtime) {
+    let log = EventLog::default();
+    let plan = Plan {
+        id: "w",
+        strategy: Strategy::OneForOne,
+        policy: policy(5, Duration::from_millis(1)),
+        fail_until: 1,
+    };
+    let boss = Boss {
+        unsupervise: true,
+        ..boss(vec![plan], &log)
+    };
+    let boss = start(&rt, boss).await.unwrap();
+    log.wait_for("boss: stopped supervising w: true").await;
+    // The restart's task has ended by then: a restart would have begun.
+    boss.send(Tell("w", "wait for your tasks")).await.unwrap();
+    log.wait_for("boss: no task left").await;
+    boss.terminate();
+    assert_eq!(boss.join().await, ThreadEnd::Stopped);
+    assert_eq!(log.starting_with("w "), ["w 1 enter", "w 1 exit"]);
+    assert_eq!(
+        log.starting_with("boss"),
+        [
+            "boss saw w: restart 1 after 1ms",
+            "boss: stopped supervising w: true",
+            "boss: no task left"
+        ]
+    );
 }

@@ -280,10 +280,13 @@ pub(crate) struct EndedChildren {
 }
 
 impl EndedChildren {
-    /// Whether a child ending so would have its report kept; if not, it is counted now,
-    /// and its report need not be made (most of a busy server's ends).
-    pub(crate) fn takes(&mut self, end: &ThreadEnd) -> bool {
-        let takes = self.kept.len() < ThreadReport::KEPT_CHILDREN || *end != ThreadEnd::Stopped;
+    /// Whether the report of the child `id` ending so is wanted: kept, or carrying the
+    /// restarts waiting for it; if not, the end is counted now, and the report need not be
+    /// made (most of a busy server's ends).
+    pub(crate) fn takes(&mut self, id: &str, end: &ThreadEnd) -> bool {
+        let takes = self.kept.len() < ThreadReport::KEPT_CHILDREN
+            || *end != ThreadEnd::Stopped
+            || self.restarting.contains_key(id);
         if !takes {
             self.not_kept.count(end);
         }
@@ -413,6 +416,28 @@ mod tests {
                 failed: 0,
                 forced: 0
             }
+        );
+    }
+
+    #[test]
+    fn a_restarted_child_ending_past_the_bound_takes_its_restarts_along() {
+        let mut book = EndedChildren::default();
+        book.record(report("w", forced(), Vec::new()));
+        book.restarting("w");
+        for n in 0..ThreadReport::KEPT_CHILDREN {
+            book.record(report(&format!("c{n}"), ThreadEnd::Stopped, Vec::new()));
+        }
+        // Wanted though the bound is reached: the waiting restart must not stay behind.
+        assert!(book.takes("w", &ThreadEnd::Stopped));
+        assert!(!book.takes("other", &ThreadEnd::Stopped));
+        book.record(report("w", ThreadEnd::Stopped, Vec::new()));
+        let (kept, not_kept) = book.snapshot();
+        assert_eq!(kept.len(), ThreadReport::KEPT_CHILDREN);
+        assert!(kept.iter().all(|k| k.id() != "w" || k.restart_count() == 1));
+        assert_eq!(not_kept.total(), 2, "the stopped w, and the other");
+        assert!(
+            book.restarting.is_empty(),
+            "nothing waits for a restart any more"
         );
     }
 

@@ -411,6 +411,20 @@ impl ThreadCore {
         state.children.supervisor(create).map(act)
     }
 
+    /// As [`with_supervisor`](Self::with_supervisor), but `None` once the thread has been
+    /// told to end (or is ending): a restart checks this and marks its child running under
+    /// one lock, so that no restart begins after a terminate.
+    pub(crate) fn with_supervisor_while_running<S: std::any::Any + Send + Default, R>(
+        &self,
+        act: impl FnOnce(&mut S) -> R,
+    ) -> Option<R> {
+        let mut state = lock(&self.state);
+        if state.controlled || !state.running {
+            return None;
+        }
+        state.children.supervisor(false).map(act)
+    }
+
     /// Records how the thread ended, and its report with its parent (before the parent
     /// hears of the end), and wakes every `join`. Only the first call counts.
     pub(crate) fn finish(&self, end: ThreadEnd) -> bool {
@@ -430,7 +444,10 @@ impl ThreadCore {
         if let Some((parent, end)) = told {
             // Asked first (neither lock held in the other): a report is made only if the
             // parent keeps it.
-            let takes = lock(&parent.state).children.ended_children().takes(&end);
+            let takes = lock(&parent.state)
+                .children
+                .ended_children()
+                .takes(self.id(), &end);
             if let Some(report) = self.report().filter(|_| takes) {
                 lock(&parent.state).children.ended_children().record(report);
             }

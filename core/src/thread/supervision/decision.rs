@@ -52,8 +52,8 @@ pub enum RestartDecision {
         /// The id of the child whose end restarts the group.
         cause: String,
     },
-    /// Not restarted: the policy does not restart this end, the parent is ending, its
-    /// first start failed, or it is no longer supervised.
+    /// Not restarted: the policy does not restart this end, the parent is ending, or its
+    /// first start failed. It is no longer supervised.
     LetEnd,
     /// Not restarted: the restarts went past the policy's intensity, and the parent fails
     /// with an [`Escalation`].
@@ -154,8 +154,11 @@ impl RestartHistory {
             return RestartDecision::LetEnd;
         }
         let intensity = policy.intensity;
+        // A zero period forgets nothing (a window of no time would let every restart
+        // through, and a child failing at once would restart without end).
         while let Some(&first) = self.recent.front() {
-            if now.saturating_duration_since(first) < intensity.within {
+            let forgotten = now.saturating_duration_since(first) >= intensity.within;
+            if intensity.within.is_zero() || !forgotten {
                 break;
             }
             self.recent.pop_front();
@@ -254,6 +257,18 @@ mod tests {
             .collect();
         // Three in a row double; the fourth ran 8 s (past reset_after, 3 s): back to 10 ms.
         assert_eq!(waits, [(1, 10), (2, 20), (3, 40), (1, 10)]);
+    }
+
+    #[test]
+    fn a_zero_period_counts_every_restart() {
+        let mut policy = policy(Restart::OnFailure, 2);
+        policy.intensity.within = Duration::ZERO;
+        let mut history = RestartHistory::default();
+        let t0 = Instant::now();
+        let mut at = |s| history.decide(&policy, &failed(), t0, t0 + secs(s), 0.0);
+        assert!(matches!(at(0), RestartDecision::Restart { .. }));
+        assert!(matches!(at(100), RestartDecision::Restart { .. }));
+        assert_eq!(at(10_000), RestartDecision::Escalate);
     }
 
     #[test]

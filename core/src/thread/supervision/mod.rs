@@ -116,14 +116,18 @@ impl<T: TaskThread> ThreadCx<T> {
         started
     }
 
-    /// Stops supervising the child `id`: its next end is final, whatever its policy (a
-    /// restart already waiting is not cancelled). Returns whether it was supervised.
+    /// Stops supervising the child `id`: its next end is final, whatever its policy, and
+    /// a restart that waits does not happen. Its next end reaches
+    /// [`on_child_ended`](TaskThread::on_child_ended) with no decision
+    /// ([`ChildRef::restart`](crate::ChildRef::restart) is `None`), as an unsupervised
+    /// child's. Returns whether it was supervised.
     pub fn stop_supervising(&self, id: &str) -> bool {
         let core = &self.handle.core;
-        core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
-            supervisor.remove(id)
-        })
-        .unwrap_or(false)
+        let removed = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+            supervisor.forget(id)
+        });
+        // Dropped here, the core's lock let go: the factory is the user's.
+        removed.flatten().is_some()
     }
 }
 
@@ -138,8 +142,10 @@ struct FirstStart<'a, T: TaskThread> {
 impl<T: TaskThread> Drop for FirstStart<'_, T> {
     fn drop(&mut self) {
         let core = &self.cx.handle.core;
-        core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+        let removed = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
             supervisor.first_start_ended(self.id, self.entered)
         });
+        // Dropped here, the core's lock let go: the factory is the user's.
+        drop(removed);
     }
 }

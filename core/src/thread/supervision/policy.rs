@@ -70,7 +70,8 @@ pub enum Restart {
 pub struct Intensity {
     /// The restarts allowed within the period (0: the first failure escalates).
     pub max_restarts: u32,
-    /// The sliding period over which restarts are counted.
+    /// The sliding period over which restarts are counted; zero counts every restart of
+    /// the child's (or group's) whole life.
     pub within: Duration,
 }
 
@@ -129,11 +130,14 @@ impl Backoff {
             .min
             .saturating_mul(1 << doublings)
             .min(self.max.max(self.min));
-        if self.jitter {
-            wait.mul_f64(0.5 + 0.5 * spread.clamp(0.0, 1.0))
-        } else {
-            wait
+        if !self.jitter {
+            return wait;
         }
+        // Within [wait / 2, wait]; computed in floating point, so a wait near
+        // `Duration::MAX` keeps its whole length rather than overflow.
+        let factor = 0.5 + 0.5 * spread.clamp(0.0, 1.0);
+        Duration::try_from_secs_f64(wait.as_secs_f64() * factor)
+            .map_or(wait, |spread| spread.min(wait))
     }
 }
 
@@ -188,6 +192,17 @@ mod tests {
         assert_eq!(backoff.delay(1, 0.0), ms(50));
         assert_eq!(backoff.delay(1, 1.0), ms(100));
         assert_eq!(backoff.delay(2, 0.5), ms(150));
+    }
+
+    #[test]
+    fn the_longest_wait_does_not_overflow() {
+        let backoff = Backoff {
+            min: Duration::MAX,
+            max: Duration::MAX,
+            ..Backoff::default()
+        };
+        assert!(backoff.delay(3, 1.0) <= Duration::MAX);
+        assert!(backoff.delay(3, 0.0) >= Duration::MAX / 3);
     }
 
     #[test]

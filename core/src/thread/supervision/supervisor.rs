@@ -20,7 +20,7 @@ use crate::thread::errors::ThreadError;
 use crate::thread::failure::Failure;
 use crate::thread::family::children::ChildRef;
 use crate::thread::life::thread_core::{Control, ThreadCore};
-use crate::{Spawner, SpawnerExt};
+use crate::SpawnerExt;
 
 /// Makes a new incarnation of a child from its factory and starts it as a child of the
 /// parent: `Ok` once it has entered.
@@ -75,9 +75,15 @@ enum State {
     },
 }
 
+/// A supervised child's entry, taken out of the table: dropped by whoever took it, outside
+/// the core's lock.
+pub(crate) struct Removed<T: TaskThread>(#[allow(dead_code)] Supervised<T>);
+
 /// What to do, once the table's lock is let go.
-enum Plan {
+enum Plan<T: TaskThread> {
     Nothing,
+    /// Not supervised any more: its entry, to drop.
+    Forget(Option<Removed<T>>),
     Restart {
         ids: Vec<Arc<str>>,
         after: Duration,
@@ -113,23 +119,31 @@ impl<T: TaskThread> Supervisor<T> {
     }
 
     /// `spawn_supervised` has seen the first start's outcome: entered, the child runs;
-    /// refused or failed, it is not supervised.
-    pub(crate) fn first_start_ended(&mut self, id: &str, entered: bool) {
-        let Some(child) = self.children.get_mut(id) else {
-            return;
-        };
+    /// refused or failed, it is not supervised (its entry is returned).
+    pub(crate) fn first_start_ended(&mut self, id: &str, entered: bool) -> Option<Removed<T>> {
+        let child = self.children.get_mut(id)?;
         if child.state != State::FirstStart {
-            return;
+            return None;
         }
         if entered {
             child.state = State::Running;
-        } else {
-            self.children.remove(id);
+            return None;
         }
+        self.forget(id)
     }
 
-    pub(crate) fn remove(&mut self, id: &str) -> bool {
-        self.children.remove(id).is_some()
+    /// Takes `id` out of the table, and its group's history with its group's last member.
+    /// The entry holds the user's factory: the caller drops it once the core's lock is let
+    /// go, since the factory's captures may use the core when dropped.
+    pub(crate) fn forget(&mut self, id: &str) -> Option<Removed<T>> {
+        let removed = self.children.remove(id)?;
+        if let Strategy::OneForAll { group } = &removed.strategy {
+            let in_group = |child: &Supervised<T>| matches!(&child.strategy, Strategy::OneForAll { group: g } if g == group);
+            if !self.children.values().any(in_group) {
+                self.groups.remove(group);
+            }
+        }
+        Some(Removed(removed))
     }
 
     pub(crate) fn is_restarting(&self, id: &str) -> bool {
@@ -143,15 +157,19 @@ impl<T: TaskThread> Supervisor<T> {
         id: &str,
         end: &ThreadEnd,
         parent_ending: bool,
-    ) -> (Option<RestartDecision>, Plan, Vec<Arc<str>>) {
+    ) -> (Option<RestartDecision>, Plan<T>, Vec<Arc<str>>) {
         let Some(child) = self.children.get_mut(id) else {
             return (None, Plan::Nothing, Vec::new());
         };
         let first_enter_failed = child.state == State::FirstStart
             && matches!(end, ThreadEnd::Failed(failure) if failure.during() == "enter");
         if parent_ending || first_enter_failed {
-            self.children.remove(id);
-            return (Some(RestartDecision::LetEnd), Plan::Nothing, Vec::new());
+            let removed = self.forget(id);
+            return (
+                Some(RestartDecision::LetEnd),
+                Plan::Forget(removed),
+                Vec::new(),
+            );
         }
         if let State::StoppedForGroup { cause } = &child.state {
             let decision = RestartDecision::RestartWithGroup {
@@ -203,7 +221,7 @@ impl<T: TaskThread> Supervisor<T> {
                 }
                 ids.sort();
                 let slot = match &group {
-                    None => format!("restart {id}"),
+                    None => format!("restart child {id}"),
                     Some(group) => format!("restart group {group}"),
                 };
                 let ids = ids.into_iter().map(|(_, id)| id).collect();
@@ -228,10 +246,7 @@ impl<T: TaskThread> Supervisor<T> {
                 let during = format!("supervising {id}");
                 Plan::Escalate(Box::new(Failure::new(during, Box::new(escalation))))
             }
-            _ => {
-                self.children.remove(id);
-                Plan::Nothing
-            }
+            _ => Plan::Forget(self.forget(id)),
         };
         (Some(decision), plan, Vec::new())
     }
@@ -290,6 +305,7 @@ pub(crate) fn child_ended<T: TaskThread>(cx: &ThreadCx<T>, child: &ChildRef, end
     }
     match plan {
         Plan::Nothing => {}
+        Plan::Forget(removed) => drop(removed),
         Plan::Escalate(failure) => {
             tracing::error!(thread = %cx.id(), child = %id, "{}", failure);
             core.send_control(Control::Fail(failure));
@@ -320,11 +336,13 @@ fn start_restart<T: TaskThread>(
                 let ids = ids.clone();
                 async move {
                     // A zero wait is no wait: a runtime's timer may round it up to its tick
-                    // (a millisecond on tokio).
+                    // (a millisecond on tokio). The notice ends the wait, and the restart.
                     if !after.is_zero() {
-                        task.runtime().sleep(after).await;
+                        task.sleep(after).await;
                     }
-                    restart_all(task.thread(), &ids).await;
+                    if !task.is_shutting_down() {
+                        restart_all(task.thread(), &ids).await;
+                    }
                 }
             })
             .await;
@@ -345,12 +363,15 @@ async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>]) {
     let core = &cx.handle.core;
     for id in ids {
         if let Some(previous) = core.find_child(id) {
+            // Terminated already, as a rule; but a restart this one replaced may have
+            // started it after the decision looked for it.
             let previous = previous.core().clone();
+            previous.terminate(None);
             previous.join().await;
             previous.leave_parent();
         }
         let start = loop {
-            let next = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+            let next = core.with_supervisor_while_running(|supervisor: &mut Supervisor<T>| {
                 supervisor.restarting(id)
             });
             match next {

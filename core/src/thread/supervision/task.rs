@@ -147,6 +147,11 @@ async fn supervised_run<T, Fut>(
         (RestartDecision::Escalate, Some(escalation)) => {
             tracing::error!(thread = %cx.thread_id(), task = %cx.task_name(), "{escalation}");
             cx.tell_thread(Failure::new(during, Box::new(escalation)));
+            // The panic goes on, so that no successor runs (the run may have asked for one
+            // before it panicked) and a bare group's slot empties.
+            if let Some(panic) = panic {
+                resume_unwind(panic);
+            }
         }
         // Not restarted: a panic goes on as any task's panic does.
         _ => {
