@@ -52,7 +52,7 @@ async fn main() -> ExitCode {
     support::init_logging();
     // The runtime `#[tokio::main]` started, as a task-thread `Runtime`.
     let rt = task_thread::tokio::current();
+    // Logs the tree's report at the end, and returns it.
     let report = task_thread::run(&rt, Heartbeat { stop_after }).await;
-    tracing::info!("the tree ended: {}; its report:\n{report}", report.end());
     report.end().exit_code()
 }

@@ -403,9 +403,8 @@ pub trait Backend {
         Fut: Future;
 
     /// A whole program: starts the runtime, runs `root` as the tree's root until SIGINT or
-    /// SIGTERM or its own end (see [`run`](crate::run)), logs its
-    /// [report](crate::ThreadReport) (the tree, how each thread ended), and returns the
-    /// status to exit with ([`ThreadEnd::exit_code`](crate::ThreadEnd::exit_code)).
+    /// SIGTERM or its own end (see [`run`](crate::run), which logs the tree's
+    /// [report](crate::ThreadReport)), and returns the status to exit with ([`ThreadEnd::exit_code`](crate::ThreadEnd::exit_code)).
     ///
     /// ```
     /// use std::process::ExitCode;
@@ -425,12 +424,6 @@ pub trait Backend {
     /// ```
     fn run<T: crate::TaskThread>(&self, root: T) -> std::process::ExitCode {
         let report = self.block_on(|rt| async move { crate::run(&rt, root).await });
-        match report.end() {
-            end @ crate::ThreadEnd::Stopped => {
-                tracing::info!("the tree ended: {end}; its report:\n{report}")
-            }
-            end => tracing::error!("the tree ended: {end}; its report:\n{report}"),
-        }
         report.end().exit_code()
     }
 }

@@ -36,9 +36,11 @@ use super::definition::ThreadEnd;
 /// }
 ///
 /// fn main_of_a_program(backend: impl Backend) -> std::process::ExitCode {
+///     // `run` has logged the report; the program may look into it too.
 ///     let report = backend.block_on(|rt| async move { task_thread_core::run(&rt, Main).await });
-///     if *report.end() != ThreadEnd::Stopped {
-///         eprintln!("{report}");
+///     let failed = report.children().filter(|c| matches!(c.end(), ThreadEnd::Failed(_)));
+///     if failed.count() > 0 && *report.end() == ThreadEnd::Stopped {
+///         return std::process::ExitCode::from(2); // it ran, but not all of it well
 ///     }
 ///     report.end().exit_code()
 /// }

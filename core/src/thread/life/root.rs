@@ -17,8 +17,8 @@ use crate::{Spawner, SpawnerExt};
 /// terminates it, and so does dropping this future before the root has ended; if its shutdown has not finished within its
 /// [`shutdown_budget`](crate::thread::ThreadConfig::shutdown_budget) (a hung handler, `enter` or
 /// `exit`), or a second signal arrives meanwhile, it is forced. Several roots in one process
-/// each end on the signal. Returns the root's [report](ThreadReport): how it ended, and
-/// how its subtree lived and ended.
+/// each end on the signal. Logs the root's [report](ThreadReport) (how it ended, and how its
+/// subtree lived and ended) and returns it.
 ///
 /// ```
 /// use task_thread_core::{Backend, LeafThread, ThreadEnd};
@@ -33,7 +33,6 @@ use crate::{Spawner, SpawnerExt};
 ///
 /// fn main_of_a_program(backend: impl Backend) -> ThreadEnd {
 ///     let report = backend.block_on(|rt| async move { task_thread_core::run(&rt, Main).await });
-///     tracing::info!("the tree ended:\n{report}");
 ///     report.end().clone()
 /// }
 /// ```
@@ -43,7 +42,12 @@ pub async fn run<T: TaskThread>(runtime: &crate::Runtime, thread: T) -> ThreadRe
     let Ok(launched) = launch(runtime.clone(), thread, |_| Ok::<_, Infallible>(()));
     let core = launched.core().clone();
     let end = run_until_ended(runtime, launched, signals).await;
-    core.report_of(end)
+    let report = core.report_of(end);
+    match report.end() {
+        end @ ThreadEnd::Stopped => tracing::info!("the tree ended: {end}; its report:\n{report}"),
+        end => tracing::error!("the tree ended: {end}; its report:\n{report}"),
+    }
+    report
 }
 
 /// `run` until the root has ended: its end.
