@@ -101,11 +101,10 @@ pub(crate) struct GroupShared {
     pub(crate) span: tracing::Span,
 }
 
-/// Told of each panic of a group's tasks, after it is logged, and of a supervised task's
-/// restarts going past their intensity: the owning thread, held weakly (it holds the
-/// group).
+/// Told of each failure of a group's tasks (a panic, a supervised task's restarts going
+/// past their intensity), after it is logged: the owning thread, held weakly (it holds
+/// the group).
 pub(crate) trait PanicHook: Send + Sync + 'static {
-    fn task_panicked(&self, task: &str, message: &str);
     fn task_failed(&self, failure: crate::Failure);
 }
 

@@ -233,13 +233,6 @@ fn report_panic<T>(cx: &TaskCx<T>, payload: &(dyn Any + Send)) {
         task = %cx.task_name(),
         "task panicked: {message}; its slot is now empty"
     );
-    let hook = cx
-        .slot
-        .group
-        .panic_hook
-        .get()
-        .and_then(|hook| hook.upgrade());
-    if let Some(hook) = hook {
-        hook.task_panicked(cx.task_name(), &message);
-    }
+    let during = format!("task {}", cx.task_name());
+    cx.tell_thread(crate::thread::Failure::panicked(during, message));
 }

@@ -586,13 +586,6 @@ impl ThreadCore {
 
 /// A task of the thread panicked, or a supervised one gave up: the thread fails.
 impl PanicHook for ThreadCore {
-    fn task_panicked(&self, task: &str, message: &str) {
-        self.task_failed(Failure::panicked(
-            format!("task {task}"),
-            message.to_owned(),
-        ));
-    }
-
     fn task_failed(&self, failure: Failure) {
         self.send_control(Control::Fail(Box::new(failure)));
     }
