@@ -105,7 +105,8 @@ impl<T: TaskThread> ThreadCx<T> {
                 })
             }
         }
-        // Cancelled before the outcome (dropped), the child is not supervised.
+        // Unless it enters, the child is not supervised: the call returned an error, or was
+        // dropped before the outcome.
         let mut first_start = FirstStart {
             cx: self,
             id: &id,
@@ -131,8 +132,9 @@ impl<T: TaskThread> ThreadCx<T> {
     }
 }
 
-/// Tells the supervisor how `spawn_supervised`'s first start went, when its call ends,
-/// completed or dropped.
+/// Takes a child whose first start did not enter out of the supervisor, when
+/// `spawn_supervised`'s call ends, completed or dropped (one pass under the parent's lock,
+/// on failure only).
 struct FirstStart<'a, T: TaskThread> {
     cx: &'a ThreadCx<T>,
     id: &'a str,
@@ -141,9 +143,12 @@ struct FirstStart<'a, T: TaskThread> {
 
 impl<T: TaskThread> Drop for FirstStart<'_, T> {
     fn drop(&mut self) {
+        if self.entered {
+            return;
+        }
         let core = &self.cx.handle.core;
         let removed = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
-            supervisor.first_start_ended(self.id, self.entered)
+            supervisor.first_start_failed(self.id)
         });
         // Dropped here, the core's lock let go: the factory is the user's.
         drop(removed);

@@ -58,14 +58,14 @@ struct Supervised<T: TaskThread> {
     /// When its current incarnation started.
     since: Instant,
     state: State,
+    /// Whether it is its first incarnation: a first `enter` that fails is
+    /// `spawn_supervised`'s error, not restarted.
+    first: bool,
     order: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum State {
-    /// Its first start, until `spawn_supervised` has seen it enter: a failed `enter` then
-    /// is the caller's error, not restarted.
-    FirstStart,
     Running,
     /// Ended, waiting for its restart.
     Restarting,
@@ -101,32 +101,28 @@ impl<T: TaskThread> Supervisor<T> {
         policy: RestartPolicy,
         start: StartFn<T>,
     ) -> bool {
-        if self.children.contains_key(&id) {
+        let std::collections::hash_map::Entry::Vacant(vacant) = self.children.entry(id) else {
             return false;
-        }
+        };
         self.started += 1;
-        let supervised = Supervised {
+        vacant.insert(Supervised {
             strategy,
             policy,
             start,
             history: RestartHistory::default(),
             since: Instant::now(),
-            state: State::FirstStart,
+            state: State::Running,
+            first: true,
             order: self.started,
-        };
-        self.children.insert(id, supervised);
+        });
         true
     }
 
-    /// `spawn_supervised` has seen the first start's outcome: entered, the child runs;
-    /// refused or failed, it is not supervised (its entry is returned).
-    pub(crate) fn first_start_ended(&mut self, id: &str, entered: bool) -> Option<Removed<T>> {
-        let child = self.children.get_mut(id)?;
-        if child.state != State::FirstStart {
-            return None;
-        }
-        if entered {
-            child.state = State::Running;
+    /// `spawn_supervised`'s first start did not enter (it failed, was refused, or the call
+    /// was dropped): the child is not supervised (its entry is returned).
+    pub(crate) fn first_start_failed(&mut self, id: &str) -> Option<Removed<T>> {
+        let child = self.children.get(id)?;
+        if !child.first {
             return None;
         }
         self.forget(id)
@@ -161,8 +157,8 @@ impl<T: TaskThread> Supervisor<T> {
         let Some(child) = self.children.get_mut(id) else {
             return (None, Plan::Nothing, Vec::new());
         };
-        let first_enter_failed = child.state == State::FirstStart
-            && matches!(end, ThreadEnd::Failed(failure) if failure.during() == "enter");
+        let first_enter_failed =
+            child.first && matches!(end, ThreadEnd::Failed(failure) if failure.during() == "enter");
         if parent_ending || first_enter_failed {
             let removed = self.forget(id);
             return (
@@ -214,7 +210,6 @@ impl<T: TaskThread> Supervisor<T> {
                                 to_stop.push(other.clone());
                             }
                             State::StoppedForGroup { .. } | State::Restarting => {}
-                            State::FirstStart => continue,
                         }
                         ids.push((sibling.order, other.clone()));
                     }
@@ -263,9 +258,10 @@ impl<T: TaskThread> Supervisor<T> {
             State::StoppedForGroup { .. } => {
                 return NextStart::AfterItsEnd(self.group_member_ended.listen())
             }
-            State::FirstStart | State::Running => return NextStart::NotSupervised,
+            State::Running => return NextStart::NotSupervised,
         }
         child.state = State::Running;
+        child.first = false;
         child.since = Instant::now();
         NextStart::Now(child.start.clone())
     }
