@@ -29,7 +29,9 @@ pub(crate) type StartFn<T> =
 
 /// A parent's supervised children, by id.
 pub(crate) struct Supervisor<T: TaskThread> {
-    children: HashMap<Arc<str>, Supervised<T>>,
+    /// Boxed: the table stays small (a 10,000-child table is probed on every start), and
+    /// grows by moving pointers.
+    children: HashMap<Arc<str>, Box<Supervised<T>>>,
     /// The restarts of each one-for-all group.
     groups: HashMap<String, RestartHistory>,
     /// Counts first starts, so that a group restarts in the order it was started.
@@ -77,7 +79,7 @@ enum State {
 
 /// A supervised child's entry, taken out of the table: dropped by whoever took it, outside
 /// the core's lock.
-pub(crate) struct Removed<T: TaskThread>(#[allow(dead_code)] Supervised<T>);
+pub(crate) struct Removed<T: TaskThread>(#[allow(dead_code)] Box<Supervised<T>>);
 
 /// What to do, once the table's lock is let go.
 enum Plan<T: TaskThread> {
@@ -105,7 +107,7 @@ impl<T: TaskThread> Supervisor<T> {
             return false;
         };
         self.started += 1;
-        vacant.insert(Supervised {
+        vacant.insert(Box::new(Supervised {
             strategy,
             policy,
             start,
@@ -114,7 +116,7 @@ impl<T: TaskThread> Supervisor<T> {
             state: State::Running,
             first: true,
             order: self.started,
-        });
+        }));
         true
     }
 
@@ -135,7 +137,7 @@ impl<T: TaskThread> Supervisor<T> {
         let removed = self.children.remove(id)?;
         if let Strategy::OneForAll { group } = &removed.strategy {
             let in_group = |child: &Supervised<T>| matches!(&child.strategy, Strategy::OneForAll { group: g } if g == group);
-            if !self.children.values().any(in_group) {
+            if !self.children.values().any(|child| in_group(child)) {
                 self.groups.remove(group);
             }
         }
