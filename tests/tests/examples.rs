@@ -189,6 +189,14 @@ on_every_flavour! {
         expecting ["shutdown signal received", "main_thread exits", "subthread exits", "the tree ended: stopped"],
     parent_child_ends_on_sigint_on_smol: "parent_child" on "smol" after "main_thread entered"
         expecting ["shutdown signal received", "main_thread exits", "subthread exits", "the tree ended: stopped"],
+    supervised_ends_on_sigint_with_its_report_on_tokio_multi_thread: "supervised" on "tokio" after "main entered"
+        expecting ["shutdown signal received", "the tree ended: stopped", "└── pool ("],
+    supervised_ends_on_sigint_with_its_report_on_tokio_current_thread: "supervised" on "tokio-current-thread" after "main entered"
+        expecting ["shutdown signal received", "the tree ended: stopped", "└── pool ("],
+    supervised_ends_on_sigint_with_its_report_on_async_std: "supervised" on "async-std" after "main entered"
+        expecting ["shutdown signal received", "the tree ended: stopped", "└── pool ("],
+    supervised_ends_on_sigint_with_its_report_on_smol: "supervised" on "smol" after "main entered"
+        expecting ["shutdown signal received", "the tree ended: stopped", "└── pool ("],
     tcp_server_ends_on_sigint_on_tokio_multi_thread: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio" after "listening on"
         expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     tcp_server_ends_on_sigint_on_tokio_current_thread: "tcp_server" ["--port", "0", "--address", "127.0.0.1"] on "tokio-current-thread" after "listening on"
