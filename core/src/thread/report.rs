@@ -55,6 +55,9 @@ pub struct ThreadReport {
     pub(crate) restarts_not_kept: usize,
     pub(crate) children: Vec<Arc<ThreadReport>>,
     pub(crate) not_kept: NotKept,
+    /// Which thread it is (its core's address, while the thread is alive): a restarted
+    /// child's report is told from an earlier child's of the same id by this.
+    pub(crate) thread: usize,
 }
 
 /// One incarnation of a supervised child that ended and was restarted.
@@ -97,10 +100,19 @@ impl NotKept {
     }
 
     fn count(&mut self, end: &ThreadEnd) {
+        *self.kind(end) += 1;
+    }
+
+    fn uncount(&mut self, end: &ThreadEnd) {
+        let count = self.kind(end);
+        *count = count.saturating_sub(1);
+    }
+
+    fn kind(&mut self, end: &ThreadEnd) -> &mut usize {
         match end {
-            ThreadEnd::Stopped => self.stopped += 1,
-            ThreadEnd::Failed(_) => self.failed += 1,
-            _ => self.forced += 1,
+            ThreadEnd::Stopped => &mut self.stopped,
+            ThreadEnd::Failed(_) => &mut self.failed,
+            _ => &mut self.forced,
         }
     }
 }
@@ -329,15 +341,22 @@ impl EndedChildren {
         }
     }
 
-    /// The child `id`'s last report waits for the next incarnation's, which it becomes a
-    /// restart of.
-    pub(crate) fn restarting(&mut self, id: &str) {
-        let Some(at) = self.kept.iter().rposition(|kept| kept.id == id) else {
-            return;
+    /// The ended child's report (that of the thread `thread`, or `made` if it was not
+    /// kept: then its end was counted, and is no longer) waits for its next incarnation's,
+    /// which it becomes a restart of.
+    pub(crate) fn restarting(&mut self, thread: usize, made: Option<ThreadReport>) {
+        let ended = match self.kept.iter().rposition(|kept| kept.thread == thread) {
+            Some(at) => {
+                let kept = self.kept.remove(at);
+                Arc::try_unwrap(kept).unwrap_or_else(|shared| (*shared).clone())
+            }
+            None => {
+                let Some(made) = made else { return };
+                self.not_kept.uncount(&made.end);
+                made
+            }
         };
-        let ended = self.kept.remove(at);
-        let ended = Arc::try_unwrap(ended).unwrap_or_else(|shared| (*shared).clone());
-        self.restarting.insert(id.into(), ended);
+        self.restarting.insert(ended.id.as_str().into(), ended);
     }
 
     /// The kept reports (those waiting for a restart last) and the count of the others.
@@ -363,6 +382,7 @@ mod tests {
             restarts_not_kept: 0,
             children: children.into_iter().map(Arc::new).collect(),
             not_kept: NotKept::default(),
+            thread: 0,
         }
     }
 
@@ -376,7 +396,7 @@ mod tests {
     fn a_report_prints_as_an_indented_tree() {
         let mut book = EndedChildren::default();
         book.record(report("worker", forced(), Vec::new()));
-        book.restarting("worker");
+        book.restarting(0, None);
         book.record(report(
             "worker",
             ThreadEnd::Stopped,
@@ -425,7 +445,7 @@ mod tests {
     fn a_restarted_child_ending_past_the_bound_takes_its_restarts_along() {
         let mut book = EndedChildren::default();
         book.record(report("w", forced(), Vec::new()));
-        book.restarting("w");
+        book.restarting(0, None);
         for n in 0..ThreadReport::KEPT_CHILDREN {
             book.record(report(&format!("c{n}"), ThreadEnd::Stopped, Vec::new()));
         }
@@ -444,11 +464,36 @@ mod tests {
     }
 
     #[test]
+    fn a_restart_whose_report_was_not_kept_is_made_from_the_child() {
+        let mut book = EndedChildren::default();
+        for n in 0..ThreadReport::KEPT_CHILDREN {
+            book.record(report(&format!("c{n}"), ThreadEnd::Stopped, Vec::new()));
+        }
+        // Stopped past the bound: counted, its report not made.
+        assert!(!book.takes("w", &ThreadEnd::Stopped));
+        let mut made = report("w", ThreadEnd::Stopped, Vec::new());
+        made.thread = 7;
+        book.restarting(7, Some(made));
+        assert_eq!(
+            book.snapshot().1.total(),
+            0,
+            "its end is a restart now, not a count"
+        );
+        book.record(report("w", forced(), Vec::new()));
+        let (kept, _) = book.snapshot();
+        let w = kept
+            .iter()
+            .find(|k| k.id() == "w")
+            .expect("a failure is kept");
+        assert_eq!(w.restarts()[0].end(), &ThreadEnd::Stopped);
+    }
+
+    #[test]
     fn a_child_keeps_its_last_restarts_and_counts_them_all() {
         let mut book = EndedChildren::default();
         for _ in 0..ThreadReport::KEPT_RESTARTS + 3 {
             book.record(report("w", forced(), Vec::new()));
-            book.restarting("w");
+            book.restarting(0, None);
         }
         book.record(report("w", ThreadEnd::Stopped, Vec::new()));
         let (kept, _) = book.snapshot();
@@ -460,9 +505,9 @@ mod tests {
     fn a_child_still_waiting_for_its_restart_keeps_its_last_end() {
         let mut book = EndedChildren::default();
         book.record(report("w", forced(), Vec::new()));
-        book.restarting("w");
+        book.restarting(0, None);
         book.record(report("w", forced(), Vec::new()));
-        book.restarting("w");
+        book.restarting(0, None);
         let (kept, _) = book.snapshot();
         let ids: Vec<_> = kept
             .iter()

@@ -475,7 +475,13 @@ impl ThreadCore {
             restarts_not_kept: 0,
             children,
             not_kept,
+            thread: self.address(),
         })
+    }
+
+    /// Which thread this is, while it lives: its core's address.
+    fn address(&self) -> usize {
+        std::ptr::from_ref(self) as usize
     }
 
     /// A report for a thread whose end was not recorded (its task ended without it).
@@ -489,6 +495,7 @@ impl ThreadCore {
             restarts_not_kept: 0,
             children: Vec::new(),
             not_kept: Default::default(),
+            thread: self.address(),
         })
     }
 
@@ -505,9 +512,14 @@ impl ThreadCore {
         }
     }
 
-    /// The ended child `id`'s report becomes a restart of its next incarnation.
-    pub(crate) fn child_restarting(&self, id: &str) {
-        lock(&self.state).children.ended_children().restarting(id);
+    /// The ended `child`'s report becomes a restart of its next incarnation.
+    pub(crate) fn child_restarting(&self, child: &ThreadCore) {
+        // Made first, the child's lock let go: the parent's report may not have kept it.
+        let made = child.report();
+        lock(&self.state)
+            .children
+            .ended_children()
+            .restarting(child.address(), made);
     }
 
     pub(crate) async fn join(&self) -> ThreadEnd {

@@ -37,10 +37,13 @@ impl<T: TaskThread> ThreadCx<T> {
     ///
     /// Each end reaches [`on_child_ended`](TaskThread::on_child_ended) as every end does,
     /// with the decision in [`ChildRef::restart`](crate::ChildRef::restart), taken before
-    /// the handler runs. The restart is a task of this thread (in the slot `restart <id>`,
-    /// or `restart group <name>`): it waits the backoff, then starts the factory's child.
-    /// This thread's shutdown cancels a restart that waits, so a terminate during a backoff
-    /// ends the tree at once; no child is restarted once this thread is ending.
+    /// the handler runs. The restart is a task of this thread (in the slot
+    /// `restart child <id>`, or `restart group <name>`): it waits the backoff, then starts
+    /// the factory's child. This thread's shutdown cancels a restart that waits, so a
+    /// terminate during a backoff ends the tree at once; a restart not begun when this
+    /// thread is told to end does not begin. A factory that panics, or makes a thread of
+    /// another id ([`ThreadError::FactoryChangedId`]), fails this thread at once: that is a
+    /// bug to fix, not a failure to retry.
     ///
     /// Returns as [`spawn_child`](Self::spawn_child) does, with the first incarnation's
     /// handle. A first start that fails (its `enter` fails, the id is taken) is the
@@ -92,9 +95,10 @@ impl<T: TaskThread> ThreadCx<T> {
         let added = core.with_supervisor(true, |supervisor: &mut Supervisor<T>| {
             supervisor.add(id.clone(), strategy, policy, start)
         });
+        // A refused factory is dropped here, the core's lock let go: it is the user's.
         match added {
-            Some(true) => {}
-            Some(false) => {
+            Some(Ok(())) => {}
+            Some(Err(_refused)) => {
                 return Err(ThreadError::DuplicateId {
                     child: id.to_string(),
                 })

@@ -36,8 +36,11 @@ pub(crate) struct Supervisor<T: TaskThread> {
     groups: HashMap<String, RestartHistory>,
     /// Counts first starts, so that a group restarts in the order it was started.
     started: u64,
-    /// Notified when the loop has taken the end of a child stopped for its group.
+    /// Notified when the loop has taken the end of a child stopped for its group, or one
+    /// leaves the table.
     group_member_ended: event_listener::Event,
+    /// Counts restart plans.
+    plans: u64,
 }
 
 impl<T: TaskThread> Default for Supervisor<T> {
@@ -47,6 +50,7 @@ impl<T: TaskThread> Default for Supervisor<T> {
             groups: HashMap::new(),
             started: 0,
             group_member_ended: event_listener::Event::new(),
+            plans: 0,
         }
     }
 }
@@ -64,6 +68,9 @@ struct Supervised<T: TaskThread> {
     /// `spawn_supervised`'s error, not restarted.
     first: bool,
     order: u64,
+    /// The restart plan that owns its next start: a restart replaced by a newer one (a
+    /// group member failing while its group restarts) starts none of the newer one's.
+    plan: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,21 +97,23 @@ enum Plan<T: TaskThread> {
         ids: Vec<Arc<str>>,
         after: Duration,
         slot: String,
+        plan: u64,
     },
     Escalate(Box<Failure>),
 }
 
 impl<T: TaskThread> Supervisor<T> {
-    /// Adds `id`; false if it is supervised already.
+    /// Adds `id`; if it is supervised already, hands `start` back (the user's factory, to
+    /// be dropped outside the lock).
     pub(crate) fn add(
         &mut self,
         id: Arc<str>,
         strategy: Strategy,
         policy: RestartPolicy,
         start: StartFn<T>,
-    ) -> bool {
+    ) -> Result<(), StartFn<T>> {
         let std::collections::hash_map::Entry::Vacant(vacant) = self.children.entry(id) else {
-            return false;
+            return Err(start);
         };
         self.started += 1;
         vacant.insert(Box::new(Supervised {
@@ -116,8 +125,9 @@ impl<T: TaskThread> Supervisor<T> {
             state: State::Running,
             first: true,
             order: self.started,
+            plan: 0,
         }));
-        true
+        Ok(())
     }
 
     /// `spawn_supervised`'s first start did not enter (it failed, was refused, or the call
@@ -135,6 +145,8 @@ impl<T: TaskThread> Supervisor<T> {
     /// go, since the factory's captures may use the core when dropped.
     pub(crate) fn forget(&mut self, id: &str) -> Option<Removed<T>> {
         let removed = self.children.remove(id)?;
+        // A group restart waiting for this one's end waits no more.
+        self.group_member_ended.notify(usize::MAX);
         if let Strategy::OneForAll { group } = &removed.strategy {
             let in_group = |child: &Supervised<T>| matches!(&child.strategy, Strategy::OneForAll { group: g } if g == group);
             if !self.children.values().any(|child| in_group(child)) {
@@ -192,7 +204,10 @@ impl<T: TaskThread> Supervisor<T> {
         let decision = history.decide(&policy, end, since, now, spread);
         let plan = match &decision {
             RestartDecision::Restart { after, .. } => {
+                self.plans += 1;
+                let plan = self.plans;
                 child.state = State::Restarting;
+                child.plan = plan;
                 let mut ids = vec![(child.order, Arc::<str>::from(id))];
                 let mut to_stop = Vec::new();
                 if let Some(group) = &group {
@@ -213,6 +228,7 @@ impl<T: TaskThread> Supervisor<T> {
                             }
                             State::StoppedForGroup { .. } | State::Restarting => {}
                         }
+                        sibling.plan = plan;
                         ids.push((sibling.order, other.clone()));
                     }
                 }
@@ -228,6 +244,7 @@ impl<T: TaskThread> Supervisor<T> {
                         ids,
                         after: *after,
                         slot,
+                        plan,
                     },
                     to_stop,
                 );
@@ -250,10 +267,13 @@ impl<T: TaskThread> Supervisor<T> {
 
     /// The start of `id`'s next incarnation, marked running from now; or, for a child
     /// stopped for its group whose end the loop has not taken yet, what to wait for.
-    fn restarting(&mut self, id: &str) -> NextStart<T> {
+    fn restarting(&mut self, id: &str, plan: u64) -> NextStart<T> {
         let Some(child) = self.children.get_mut(id) else {
             return NextStart::NotSupervised;
         };
+        if child.plan != plan {
+            return NextStart::NotSupervised; // A newer plan has it.
+        }
         match child.state {
             State::Restarting => {}
             // Its end, once decided in the loop, must be about this incarnation.
@@ -266,6 +286,12 @@ impl<T: TaskThread> Supervisor<T> {
         child.first = false;
         child.since = Instant::now();
         NextStart::Now(child.start.clone())
+    }
+
+    /// Whether `id`'s running incarnation is still the one `plan` started.
+    fn still_started_by(&self, id: &str, plan: u64) -> bool {
+        let child = self.children.get(id);
+        child.is_some_and(|child| child.plan == plan && child.state == State::Running)
     }
 }
 
@@ -294,7 +320,7 @@ pub(crate) fn child_ended<T: TaskThread>(cx: &ThreadCx<T>, child: &ChildRef, end
     if let Some(RestartDecision::Restart { .. } | RestartDecision::RestartWithGroup { .. }) =
         &decision
     {
-        core.child_restarting(&id);
+        core.child_restarting(child.child.core());
     }
     for sibling in &to_stop {
         if let Some(sibling) = core.find_child(sibling) {
@@ -308,9 +334,14 @@ pub(crate) fn child_ended<T: TaskThread>(cx: &ThreadCx<T>, child: &ChildRef, end
             tracing::error!(thread = %cx.id(), child = %id, "{}", failure);
             core.send_control(Control::Fail(failure));
         }
-        Plan::Restart { ids, after, slot } => {
+        Plan::Restart {
+            ids,
+            after,
+            slot,
+            plan,
+        } => {
             tracing::warn!(thread = %cx.id(), child = %id, "child ended ({end}): restarting in {after:?}");
-            start_restart(cx, slot, ids, after, id);
+            start_restart(cx, slot, ids, after, plan, id);
         }
     }
 }
@@ -323,6 +354,7 @@ fn start_restart<T: TaskThread>(
     slot: String,
     ids: Vec<Arc<str>>,
     after: Duration,
+    plan: u64,
     id: String,
 ) {
     let restart = cx.slot(&slot);
@@ -339,7 +371,7 @@ fn start_restart<T: TaskThread>(
                         task.sleep(after).await;
                     }
                     if !task.is_shutting_down() {
-                        restart_all(task.thread(), &ids).await;
+                        restart_all(task.thread(), &ids, plan).await;
                     }
                 }
             })
@@ -357,7 +389,7 @@ fn start_restart<T: TaskThread>(
 /// have left the registry. What cannot be started fails the parent, but for a parent
 /// that is ending and a child whose `enter` failed (its end is decided in the loop, as
 /// every end is).
-async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>]) {
+async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>], plan: u64) {
     let core = &cx.handle.core;
     for id in ids {
         if let Some(previous) = core.find_child(id) {
@@ -370,13 +402,17 @@ async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>]) {
         }
         let start = loop {
             let next = core.with_supervisor_while_running(|supervisor: &mut Supervisor<T>| {
-                supervisor.restarting(id)
+                supervisor.restarting(id, plan)
             });
             match next {
                 Some(NextStart::Now(start)) => break Some(start),
                 Some(NextStart::AfterItsEnd(listener)) => listener.await,
-                // No longer supervised, or the parent is ending.
-                Some(NextStart::NotSupervised) | None => break None,
+                // No longer supervised, taken over by a newer restart, or the parent is
+                // ending.
+                Some(NextStart::NotSupervised) | None => {
+                    tracing::info!(thread = %cx.id(), child = %id, "not restarted by this restart: no longer supervised, taken over by a newer one, or the thread is ending");
+                    break None;
+                }
             }
         };
         let Some(start) = start else {
@@ -386,7 +422,19 @@ async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>]) {
             .catch_unwind()
             .await;
         let failure = match started {
-            Ok(Ok(())) => continue,
+            Ok(Ok(())) => {
+                // A newer plan may have taken the child over while it started (it could
+                // not stop an incarnation not registered yet): this one ends it for it.
+                let ours = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
+                    supervisor.still_started_by(id, plan)
+                });
+                if ours == Some(false) {
+                    if let Some(started) = core.find_child(id) {
+                        started.core().terminate(None);
+                    }
+                }
+                continue;
+            }
             Ok(Err(ThreadError::EnterFailed { .. } | ThreadError::ParentShuttingDown { .. })) => {
                 continue
             }
