@@ -22,7 +22,7 @@ struct Family {
     ended: EndedChildren,
 }
 
-type ChildrenById = HashMap<Arc<str>, Arc<dyn AnyChild>>;
+pub(crate) type ChildrenById = HashMap<Arc<str>, Arc<dyn AnyChild>>;
 
 impl Registry {
     pub(crate) fn get(&self, id: &str) -> Option<&Arc<dyn AnyChild>> {
@@ -50,6 +50,15 @@ impl Registry {
             family.supervisor = Some(Box::new(S::default()));
         }
         family.supervisor.as_mut()?.downcast_mut::<S>()
+    }
+
+    /// The supervisor, if there is one, and the children by id, together.
+    pub(crate) fn supervisor_and_children<S: Any + Send>(
+        &mut self,
+    ) -> Option<(&mut S, &ChildrenById)> {
+        let family = &mut **self.0.as_mut()?;
+        let supervisor = family.supervisor.as_mut()?.downcast_mut::<S>()?;
+        Some((supervisor, &family.children))
     }
 
     /// The record of the children that have ended.

@@ -281,6 +281,9 @@ fn life<T: TaskThread>(
         let entering = Contained::new(&cx.handle.core, &mut pending, Method::Enter, entering);
         // Only a failure is kept (boxed) past `enter`: the loop's state stays small.
         let failed_in_enter = entering.await.err().map(Box::new);
+        if failed_in_enter.is_none() {
+            cx.handle.core.mark_entered();
+        }
         let _ = entered.send(failed_in_enter.is_none());
         let end = match failed_in_enter {
             Some(failed) => *failed,

@@ -15,7 +15,7 @@ use crate::group::{lock, PanicHook};
 use crate::notify::{notify_all, wait_for};
 use crate::thread::definition::{ThreadConfig, ThreadEnd};
 use crate::thread::failure::Failure;
-use crate::thread::family::registry::{AnyChild, Registry};
+use crate::thread::family::registry::{AnyChild, ChildrenById, Registry};
 use crate::thread::report::{StartTime, ThreadReport};
 use crate::thread::supervision::RestartDecision;
 use crate::{Runtime, TaskGroup};
@@ -56,6 +56,9 @@ pub(crate) struct ThreadCore {
     /// Set by `force`: the thread's task drops its future at its next poll. The thread
     /// holds no handle to its own task; this flag is its cancel.
     forced: AtomicBool,
+    /// Set once its `enter` has returned `Ok`: a parent restarting a group leaves out a
+    /// member whose first start has not entered yet (it is its caller's until then).
+    entered: AtomicBool,
     state: Mutex<CoreState>,
     ended: Event,
     /// Notified when a parent's terminate lowers the deadline of a shutdown under way.
@@ -131,6 +134,7 @@ impl ThreadCore {
                 loop_waker: AtomicWaker::new(),
                 has_control: AtomicBool::new(false),
                 forced: AtomicBool::new(false),
+                entered: AtomicBool::new(false),
                 state: Mutex::new(CoreState {
                     running: true,
                     parent: None,
@@ -409,6 +413,27 @@ impl ThreadCore {
             return None;
         }
         state.children.supervisor(create).map(act)
+    }
+
+    /// Records that the thread's `enter` has returned `Ok`.
+    pub(crate) fn mark_entered(&self) {
+        self.entered.store(true, Ordering::Release);
+    }
+
+    /// Whether the thread's `enter` has returned `Ok`.
+    pub(crate) fn has_entered(&self) -> bool {
+        self.entered.load(Ordering::Acquire)
+    }
+
+    /// As [`with_supervisor`](Self::with_supervisor), with the registry's children beside
+    /// the supervisor (under the same lock), and never creating it.
+    pub(crate) fn with_supervisor_and_children<S: std::any::Any + Send, R>(
+        &self,
+        act: impl FnOnce(&mut S, &ChildrenById) -> R,
+    ) -> Option<R> {
+        let mut state = lock(&self.state);
+        let (supervisor, children) = state.children.supervisor_and_children()?;
+        Some(act(supervisor, children))
     }
 
     /// As [`with_supervisor`](Self::with_supervisor), but `None` once the thread has been

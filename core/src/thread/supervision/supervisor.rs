@@ -161,12 +161,14 @@ impl<T: TaskThread> Supervisor<T> {
         child.is_some_and(|child| matches!(child.state, State::Restarting))
     }
 
-    /// Decides about the end of `id` and says what to do next.
+    /// Decides about the end of `id` and says what to do next. `entered` tells whether a
+    /// child has entered (a group restart leaves out a member whose first start has not).
     fn decide(
         &mut self,
         id: &str,
         end: &ThreadEnd,
         parent_ending: bool,
+        entered: impl Fn(&str) -> bool,
     ) -> (Option<RestartDecision>, Plan<T>, Vec<Arc<str>>) {
         let Some(child) = self.children.get_mut(id) else {
             return (None, Plan::Nothing, Vec::new());
@@ -216,7 +218,9 @@ impl<T: TaskThread> Supervisor<T> {
                     // restart replaces it in the group's slot).
                     for (other, sibling) in &mut self.children {
                         let in_group = matches!(&sibling.strategy, Strategy::OneForAll { group: g } if g == group);
-                        if !in_group || &**other == id {
+                        // A member whose first start has not entered is its caller's.
+                        let its_callers = sibling.first && !entered(other);
+                        if !in_group || &**other == id || its_callers {
                             continue;
                         }
                         match sibling.state {
@@ -308,8 +312,9 @@ pub(crate) fn child_ended<T: TaskThread>(cx: &ThreadCx<T>, child: &ChildRef, end
     let core = &cx.handle.core;
     let parent_ending = core.is_ending();
     let id = child.id().to_owned();
-    let decided = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
-        supervisor.decide(&id, end, parent_ending)
+    let decided = core.with_supervisor_and_children(|supervisor: &mut Supervisor<T>, children| {
+        let entered = |id: &str| children.get(id).is_some_and(|c| c.core().has_entered());
+        supervisor.decide(&id, end, parent_ending, entered)
     });
     let Some((decision, plan, to_stop)) = decided else {
         return;
