@@ -40,16 +40,12 @@ impl Registry {
         }
     }
 
-    /// The supervisor, created if `create` and there is none yet.
-    pub(crate) fn supervisor<S: Any + Send + Default>(&mut self, create: bool) -> Option<&mut S> {
-        if self.0.is_none() && !create {
-            return None;
-        }
+    /// Creates the supervisor, an `S`, if there is none yet.
+    pub(crate) fn ensure_supervisor<S: Any + Send + Default>(&mut self) {
         let family = self.0.get_or_insert_with(Default::default);
-        if family.supervisor.is_none() && create {
-            family.supervisor = Some(Box::new(S::default()));
-        }
-        family.supervisor.as_mut()?.downcast_mut::<S>()
+        family
+            .supervisor
+            .get_or_insert_with(|| Box::new(S::default()));
     }
 
     /// The supervisor, if there is one, and the children by id, together.

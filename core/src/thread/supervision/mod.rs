@@ -18,6 +18,7 @@ use crate::thread::context::ThreadCx;
 use crate::thread::definition::TaskThread;
 use crate::thread::errors::ThreadError;
 use crate::thread::handle::ThreadHandle;
+use crate::thread::life::thread_core::Supervision;
 
 impl<T: TaskThread> ThreadCx<T> {
     /// Starts `factory`'s thread as a supervised child: when it ends, `policy` decides
@@ -92,7 +93,7 @@ impl<T: TaskThread> ThreadCx<T> {
         let id: Arc<str> = child.id().into();
         let start = start_fn(id.clone(), factory);
         let core = &self.handle.core;
-        let added = core.with_supervisor(true, |supervisor: &mut Supervisor<T>| {
+        let added = core.supervisor(Supervision::Create, |supervisor: &mut Supervisor<T>, _| {
             supervisor.add(id.clone(), strategy, policy, start)
         });
         // A refused factory is dropped here, the core's lock let go: it is the user's.
@@ -128,9 +129,10 @@ impl<T: TaskThread> ThreadCx<T> {
     /// child's. Returns whether it was supervised.
     pub fn stop_supervising(&self, id: &str) -> bool {
         let core = &self.handle.core;
-        let removed = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
-            supervisor.forget(id)
-        });
+        let removed = core.supervisor(
+            Supervision::Existing,
+            |supervisor: &mut Supervisor<T>, _| supervisor.forget(id),
+        );
         // Dropped here, the core's lock let go: the factory is the user's.
         removed.flatten().is_some()
     }
@@ -151,9 +153,10 @@ impl<T: TaskThread> Drop for FirstStart<'_, T> {
             return;
         }
         let core = &self.cx.handle.core;
-        let removed = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
-            supervisor.first_start_failed(self.id)
-        });
+        let removed = core.supervisor(
+            Supervision::Existing,
+            |supervisor: &mut Supervisor<T>, _| supervisor.first_start_failed(self.id),
+        );
         // Dropped here, the core's lock let go: the factory is the user's.
         drop(removed);
     }

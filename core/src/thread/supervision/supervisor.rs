@@ -19,7 +19,7 @@ use crate::thread::definition::{TaskThread, ThreadEnd};
 use crate::thread::errors::ThreadError;
 use crate::thread::failure::Failure;
 use crate::thread::family::children::ChildRef;
-use crate::thread::life::thread_core::{Control, ThreadCore};
+use crate::thread::life::thread_core::{Control, Supervision, ThreadCore};
 use crate::SpawnerExt;
 
 /// Makes a new incarnation of a child from its factory and starts it as a child of the
@@ -312,10 +312,13 @@ pub(crate) fn child_ended<T: TaskThread>(cx: &ThreadCx<T>, child: &ChildRef, end
     let core = &cx.handle.core;
     let parent_ending = core.is_ending();
     let id = child.id().to_owned();
-    let decided = core.with_supervisor_and_children(|supervisor: &mut Supervisor<T>, children| {
-        let entered = |id: &str| children.get(id).is_some_and(|c| c.core().has_entered());
-        supervisor.decide(&id, end, parent_ending, entered)
-    });
+    let decided = core.supervisor(
+        Supervision::Existing,
+        |supervisor: &mut Supervisor<T>, children| {
+            let entered = |id: &str| children.get(id).is_some_and(|c| c.core().has_entered());
+            supervisor.decide(&id, end, parent_ending, entered)
+        },
+    );
     let Some((decision, plan, to_stop)) = decided else {
         return;
     };
@@ -406,9 +409,10 @@ async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>], plan: u6
             previous.leave_parent();
         }
         let start = loop {
-            let next = core.with_supervisor_while_running(|supervisor: &mut Supervisor<T>| {
-                supervisor.restarting(id, plan)
-            });
+            let next = core.supervisor(
+                Supervision::WhileRunning,
+                |supervisor: &mut Supervisor<T>, _| supervisor.restarting(id, plan),
+            );
             match next {
                 Some(NextStart::Now(start)) => break Some(start),
                 Some(NextStart::AfterItsEnd(listener)) => listener.await,
@@ -430,9 +434,10 @@ async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>], plan: u6
             Ok(Ok(())) => {
                 // A newer plan may have taken the child over while it started (it could
                 // not stop an incarnation not registered yet): this one ends it for it.
-                let ours = core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
-                    supervisor.still_started_by(id, plan)
-                });
+                let ours = core.supervisor(
+                    Supervision::Existing,
+                    |supervisor: &mut Supervisor<T>, _| supervisor.still_started_by(id, plan),
+                );
                 if ours == Some(false) {
                     if let Some(started) = core.find_child(id) {
                         started.core().terminate(None);
@@ -454,15 +459,16 @@ async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>], plan: u6
 
 /// Whether `core` has supervised children (or had: the table stays once made).
 pub(crate) fn supervises<T: TaskThread>(core: &ThreadCore) -> bool {
-    core.with_supervisor(false, |_: &mut Supervisor<T>| ())
+    core.supervisor(Supervision::Existing, |_: &mut Supervisor<T>, _| ())
         .is_some()
 }
 
 /// Whether `core`'s child `id` is supervised and waiting for its restart.
 pub(crate) fn is_restarting<T: TaskThread>(core: &ThreadCore, id: &str) -> bool {
-    core.with_supervisor(false, |supervisor: &mut Supervisor<T>| {
-        supervisor.is_restarting(id)
-    })
+    core.supervisor(
+        Supervision::Existing,
+        |supervisor: &mut Supervisor<T>, _| supervisor.is_restarting(id),
+    )
     .unwrap_or(false)
 }
 

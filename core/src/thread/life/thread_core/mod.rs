@@ -1,5 +1,11 @@
 //! The runtime-facing half of a thread, the same for every thread type: lifecycle, control
-//! messages, the children registry, join and forcing.
+//! messages, the children registry, join and forcing. What it keeps for its parent's
+//! supervision and report is in `supervising` and `reporting`.
+
+mod reporting;
+mod supervising;
+
+pub(crate) use supervising::Supervision;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -15,8 +21,8 @@ use crate::group::{lock, PanicHook};
 use crate::notify::{notify_all, wait_for};
 use crate::thread::definition::{ThreadConfig, ThreadEnd};
 use crate::thread::failure::Failure;
-use crate::thread::family::registry::{AnyChild, ChildrenById, Registry};
-use crate::thread::report::{StartTime, ThreadReport};
+use crate::thread::family::registry::{AnyChild, Registry};
+use crate::thread::report::StartTime;
 use crate::thread::supervision::RestartDecision;
 use crate::{Runtime, TaskGroup};
 
@@ -400,56 +406,6 @@ impl ThreadCore {
         children
     }
 
-    /// Runs `act` on the thread's supervisor of children, under the core's lock (it must
-    /// not come back to the core); creates the supervisor if `create`. `None` if there is
-    /// none, or if it is not an `S`.
-    pub(crate) fn with_supervisor<S: std::any::Any + Send + Default, R>(
-        &self,
-        create: bool,
-        act: impl FnOnce(&mut S) -> R,
-    ) -> Option<R> {
-        let mut state = lock(&self.state);
-        if create && !state.running {
-            return None;
-        }
-        state.children.supervisor(create).map(act)
-    }
-
-    /// Records that the thread's `enter` has returned `Ok`.
-    pub(crate) fn mark_entered(&self) {
-        self.entered.store(true, Ordering::Release);
-    }
-
-    /// Whether the thread's `enter` has returned `Ok`.
-    pub(crate) fn has_entered(&self) -> bool {
-        self.entered.load(Ordering::Acquire)
-    }
-
-    /// As [`with_supervisor`](Self::with_supervisor), with the registry's children beside
-    /// the supervisor (under the same lock), and never creating it.
-    pub(crate) fn with_supervisor_and_children<S: std::any::Any + Send, R>(
-        &self,
-        act: impl FnOnce(&mut S, &ChildrenById) -> R,
-    ) -> Option<R> {
-        let mut state = lock(&self.state);
-        let (supervisor, children) = state.children.supervisor_and_children()?;
-        Some(act(supervisor, children))
-    }
-
-    /// As [`with_supervisor`](Self::with_supervisor), but `None` once the thread has been
-    /// told to end (or is ending): a restart checks this and marks its child running under
-    /// one lock, so that no restart begins after a terminate.
-    pub(crate) fn with_supervisor_while_running<S: std::any::Any + Send + Default, R>(
-        &self,
-        act: impl FnOnce(&mut S) -> R,
-    ) -> Option<R> {
-        let mut state = lock(&self.state);
-        if state.controlled || !state.running {
-            return None;
-        }
-        state.children.supervisor(false).map(act)
-    }
-
     /// Records how the thread ended, and its report with its parent (before the parent
     /// hears of the end), and wakes every `join`. Only the first call counts.
     pub(crate) fn finish(&self, end: ThreadEnd) -> bool {
@@ -484,67 +440,6 @@ impl ThreadCore {
     pub(crate) fn end(&self) -> Option<ThreadEnd> {
         let state = lock(&self.state);
         state.end.as_deref().map(|ended| ended.end.clone())
-    }
-
-    /// The thread's report, once it has ended.
-    pub(crate) fn report(&self) -> Option<ThreadReport> {
-        let state = lock(&self.state);
-        let ended = state.end.as_deref()?;
-        let (children, not_kept) = state.children.ended_snapshot();
-        Some(ThreadReport {
-            id: self.id().to_string(),
-            info: self.info().to_owned(),
-            end: ended.end.clone(),
-            lifetime: self.started.until(ended.at),
-            restarts: Vec::new(),
-            restarts_not_kept: 0,
-            children,
-            not_kept,
-            thread: self.address(),
-        })
-    }
-
-    /// Which thread this is, while it lives: its core's address.
-    fn address(&self) -> usize {
-        std::ptr::from_ref(self) as usize
-    }
-
-    /// A report for a thread whose end was not recorded (its task ended without it).
-    pub(crate) fn report_of(&self, end: ThreadEnd) -> ThreadReport {
-        self.report().unwrap_or_else(|| ThreadReport {
-            id: self.id().to_string(),
-            info: self.info().to_owned(),
-            end,
-            lifetime: self.started.until(Instant::now()),
-            restarts: Vec::new(),
-            restarts_not_kept: 0,
-            children: Vec::new(),
-            not_kept: Default::default(),
-            thread: self.address(),
-        })
-    }
-
-    /// What the parent decided about this thread's end, if it is supervised and ended.
-    pub(crate) fn restart_decision(&self) -> Option<RestartDecision> {
-        let state = lock(&self.state);
-        state.end.as_deref()?.restart.clone()
-    }
-
-    /// Records the parent's decision about this thread's end.
-    pub(crate) fn decided(&self, decision: RestartDecision) {
-        if let Some(ended) = lock(&self.state).end.as_deref_mut() {
-            ended.restart = Some(decision);
-        }
-    }
-
-    /// The ended `child`'s report becomes a restart of its next incarnation.
-    pub(crate) fn child_restarting(&self, child: &ThreadCore) {
-        // Made first, the child's lock let go: the parent's report may not have kept it.
-        let made = child.report();
-        lock(&self.state)
-            .children
-            .ended_children()
-            .restarting(child.address(), made);
     }
 
     pub(crate) async fn join(&self) -> ThreadEnd {
