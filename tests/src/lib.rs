@@ -47,6 +47,7 @@ pub mod servers;
 pub mod slots;
 pub mod spawner;
 pub mod starts;
+pub mod supervised_tasks;
 pub mod supervision;
 pub mod thread_tasks;
 pub mod threads;
@@ -270,8 +271,8 @@ macro_rules! conformance_suite {
             supervision::one_for_all_restarts_the_group_and_only_the_group,
             supervision::a_terminate_during_a_backoff_ends_the_tree_at_once,
             supervision::a_child_no_longer_supervised_is_not_restarted,
-            supervision::a_supervised_task_survives_its_panics,
-            supervision::a_supervised_task_failing_past_the_intensity_fails_its_thread,
+            supervised_tasks::a_supervised_task_survives_its_panics,
+            supervised_tasks::a_supervised_task_failing_past_the_intensity_fails_its_thread,
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,
