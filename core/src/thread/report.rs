@@ -290,7 +290,7 @@ pub(crate) struct EndedChildren {
     /// Supervised children waiting for their restart, by id: the ended incarnation's
     /// report, with the restarts before it. If the parent ends first, that report is the
     /// child's last.
-    restarting: std::collections::HashMap<Arc<str>, ThreadReport>,
+    waiting_restart: std::collections::HashMap<Arc<str>, ThreadReport>,
 }
 
 impl EndedChildren {
@@ -300,7 +300,7 @@ impl EndedChildren {
     pub(crate) fn takes(&mut self, id: &str, end: &ThreadEnd) -> bool {
         let takes = self.kept.len() < ThreadReport::KEPT_CHILDREN
             || *end != ThreadEnd::Stopped
-            || self.restarting.contains_key(id);
+            || self.waiting_restart.contains_key(id);
         if !takes {
             self.not_kept.count(end);
         }
@@ -309,7 +309,7 @@ impl EndedChildren {
 
     /// Records a child's report, with the restarts it had before.
     pub(crate) fn record(&mut self, mut report: ThreadReport) {
-        if let Some(previous) = self.restarting.remove(report.id.as_str()) {
+        if let Some(previous) = self.waiting_restart.remove(report.id.as_str()) {
             report.restarts = previous.restarts;
             report.restarts_not_kept = previous.restarts_not_kept;
             report.restarts.push(Restarted {
@@ -356,13 +356,13 @@ impl EndedChildren {
                 made
             }
         };
-        self.restarting.insert(ended.id.as_str().into(), ended);
+        self.waiting_restart.insert(ended.id.as_str().into(), ended);
     }
 
     /// The kept reports (those waiting for a restart last) and the count of the others.
     pub(crate) fn snapshot(&self) -> (Vec<Arc<ThreadReport>>, NotKept) {
         let mut reports = self.kept.clone();
-        let waiting = self.restarting.values().cloned().map(Arc::new);
+        let waiting = self.waiting_restart.values().cloned().map(Arc::new);
         reports.extend(waiting);
         (reports, self.not_kept)
     }
@@ -458,7 +458,7 @@ mod tests {
         assert!(kept.iter().all(|k| k.id() != "w" || k.restart_count() == 1));
         assert_eq!(not_kept.total(), 2, "the stopped w, and the other");
         assert!(
-            book.restarting.is_empty(),
+            book.waiting_restart.is_empty(),
             "nothing waits for a restart any more"
         );
     }
