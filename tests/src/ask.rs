@@ -323,7 +323,8 @@ pub async fn a_child_that_ends_while_a_request_is_queued_reads_as_ended(rt: Runt
 }
 
 /// A thread whose runtime drops its task (as a runtime shutting down does) drops the
-/// request it was handling and the one queued with its life: both askers read "ended".
+/// request it was handling with its life, and hands the one queued to its undelivered hook
+/// (which drops it): both askers read "ended".
 pub async fn a_request_to_a_thread_its_runtime_drops_reads_as_ended(rt: Runtime) {
     let (dropping, dropper) = Dropping::wrap(&rt);
     let log = EventLog::default();
@@ -341,7 +342,10 @@ pub async fn a_request_to_a_thread_its_runtime_drops_reads_as_ended(rt: Runtime)
         what: "its task, dropped by its runtime".into(),
     };
     assert_eq!(oracle.join().await, dropped);
-    assert_eq!(log.events(), ["enter o", "o holds a request forever"]);
+    assert_eq!(
+        log.events(),
+        ["enter o", "o holds a request forever", "o undelivered 1"]
+    );
 }
 
 /// A child that keeps the reply and never answers: the asker times out with the deadline it

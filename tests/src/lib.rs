@@ -36,6 +36,7 @@ pub mod endings;
 pub mod exit_codes;
 pub mod family;
 pub mod fixtures;
+pub mod forced;
 pub mod library_children;
 pub mod logs;
 pub mod portability;
@@ -249,6 +250,8 @@ macro_rules! conformance_suite {
             endings::a_signal_sent_after_terminate_is_never_handled,
             endings::no_task_starts_in_an_ended_thread,
             endings::a_panic_while_a_thread_is_dropped_is_contained,
+            forced::a_thread_forced_by_an_ancestors_cascade_hands_its_queues_to_its_hooks,
+            forced::a_thread_whose_task_its_runtime_drops_hands_its_queues_to_its_hooks,
             runtime_drops::a_tree_whose_tasks_its_runtime_drops_ends_and_is_released,
             ask::a_child_answers_outsiders_and_its_parent,
             ask::a_child_that_ends_while_a_request_is_queued_reads_as_ended,

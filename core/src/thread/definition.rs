@@ -351,14 +351,16 @@ pub trait TaskThread: Send + Sized + 'static {
         log_overflow(overflow);
     }
 
-    /// Signals from the parent still queued when the thread ended. The default logs how
-    /// many there were.
+    /// Signals from the parent still queued when the thread ended. Called once, however
+    /// the thread ends (forced included: see the [module docs](super)), before its `join`
+    /// returns; not called if nothing was left. The default logs how many there were.
     fn on_undelivered(&mut self, signals: Vec<Self::Signal>) {
         log_undelivered(signals.len());
     }
 
     /// Signals from children still queued when the thread ended, with the id of the child
-    /// that sent each. The default logs how many there were.
+    /// that sent each. Called as [`on_undelivered`](Self::on_undelivered) is. The default
+    /// logs how many there were.
     fn on_undelivered_from_children(&mut self, signals: Vec<(String, Self::ChildOutput)>) {
         tracing::warn!(
             count = signals.len(),

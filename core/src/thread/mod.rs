@@ -28,6 +28,13 @@
 //! [`ThreadEnd::Forced`]. The grace never takes more than half of the time left, so a task
 //! that ignores the notice is cancelled in time for the thread to end
 //! [`ThreadEnd::Stopped`] if the rest holds.
+//!
+//! A forced thread (by its own budget, by an ancestor's cascade, or because its runtime
+//! dropped its task) still hands every signal queued for it to its undelivered hooks: a
+//! handler still running is dropped, not polled again, and the hooks run before its
+//! `join` returns. By then its value, its handlers' futures, its tasks and its subtree
+//! have been dropped, on every runtime; only code that blocks a worker past a grace of
+//! 500 ms can outlive it (logged as an error).
 
 // Where things live: what a user writes ([`TaskThread`] in `definition`, [`LeafThread`] in
 // `leaf`) and holds ([`ThreadHandle`] in `handle`, [`ThreadCx`] in `context`, ask and reply

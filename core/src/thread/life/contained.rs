@@ -63,6 +63,8 @@ pin_project_lite::pin_project! {
     /// [`ThreadEnd::Failed`], logged with where; if a control message (terminate, a task's
     /// failure) arrives meanwhile, it is kept in `pending` and the method gets until the
     /// shutdown deadline to finish, after which it is dropped and the thread ends as forced.
+    /// A forced thread's method is not polled again: it returns at once, so that the loop
+    /// drops it and hands what is queued to the thread's hooks.
     ///
     /// A plain struct polled in place, not an `async fn`: a method that completes on its
     /// first poll (the common case) costs no timer, and the loop's task holds one copy of
@@ -104,6 +106,12 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let (core, method) = (*this.core, this.method.name());
+        // Forced: the method is not polled again; the loop hands its queues to its hooks.
+        if core.is_forced() {
+            return Poll::Ready(Err(ThreadEnd::Forced {
+                what: method.to_owned(),
+            }));
+        }
         let mut call = this.call;
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
             Ok(Poll::Pending) => {

@@ -143,10 +143,10 @@ pin_project_lite::pin_project! {
     /// caught here is the library's own). One wrapper, in place of the generic
     /// instrumenting, catching and mapping ones, each with its own copy of the span.
     ///
-    /// It is also the task's cancel: a forced thread's task drops `life` at its next poll,
-    /// as a runtime's cancel would, and every poll leaves the task's waker with the core
+    /// It is also the task's cancel: a forced thread's task polls `life` a last time (see
+    /// [`last_poll`]) and drops it, and every poll leaves the task's waker with the core
     /// so that a force (or any event) wakes it wherever `life` waits.
-    struct ThreadTask<F> {
+    struct ThreadTask<F: Future<Output = ()>> {
         core: Arc<ThreadCore>,
         #[pin]
         life: Option<F>,
@@ -158,10 +158,11 @@ pin_project_lite::pin_project! {
     /// on a panic while dropping a task. The thread then ends as forced, without its `exit`:
     /// its slots are closed and their tasks cancelled, its children are terminated (not
     /// awaited), it leaves its parent's registry, and its `join`s return (a parent would
-    /// otherwise wait for it for its whole shutdown budget). A task that ended or
-    /// panicked, or was forced and polled since, has let go of its life in `poll`; one
-    /// forced and dropped before its next poll ends here, as dropped.
-    impl<F> PinnedDrop for ThreadTask<F> {
+    /// otherwise wait for it for its whole shutdown budget). What was queued for it goes
+    /// to its hooks first, as for a forced thread. A task that ended or panicked, or was
+    /// forced and polled since, has let go of its life in `poll`; one forced and dropped
+    /// before its next poll ends here, as dropped.
+    impl<F: Future<Output = ()>> PinnedDrop for ThreadTask<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if this.life.is_none() {
@@ -169,7 +170,11 @@ pin_project_lite::pin_project! {
             }
             // Ending before its life is dropped: a request it held reads as "ended".
             this.core.mark_ending();
-            drop_life(this.core, this.life);
+            // Nothing will poll it again: it is polled once here, as forced, without a
+            // waker (nothing of a forced life waits).
+            this.core.mark_forced();
+            let mut no_waker = Context::from_waker(futures::task::noop_waker_ref());
+            last_poll(this.core, this.life, &mut no_waker);
             this.core.forget_loop();
             ended_by_runtime(this.core);
         }
@@ -203,6 +208,25 @@ fn end_without_its_life(core: &Arc<ThreadCore>, end: ThreadEnd) {
     core.end_without_shutdown(end);
 }
 
+/// A forced thread's life, polled a last time and dropped: its loop sees the force (a
+/// handler still running returns at once and is dropped, unpolled), hands what is queued
+/// to the thread's hooks, and ends without the rest of its shutdown, which its force does
+/// (see [`ThreadCore::force`]). A forced life does not wait on anything; if user code in
+/// it does not return (a hook that blocks), the task blocks as it would in any method.
+fn last_poll<F: Future<Output = ()>>(
+    core: &ThreadCore,
+    mut life: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) {
+    if let Some(running) = life.as_mut().as_pin_mut() {
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
+            let message = panic_message(panic.as_ref());
+            tracing::error!(thread = %core.id(), "panicked while forced: {message}");
+        }
+    }
+    drop_life(core, life);
+}
+
 /// Drops a thread's life (its value, a handler's future), containing and logging a panic.
 fn drop_life<F>(core: &ThreadCore, mut life: Pin<&mut Option<F>>) {
     if let Some(panic) = panic_of(|| life.set(None)) {
@@ -220,7 +244,7 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
         // Registered before the force flag is read: a force after the read wakes us.
         this.core.register_loop(cx.waker());
         let ended = if this.core.is_forced() {
-            drop_life(this.core, this.life.as_mut());
+            last_poll(this.core, this.life.as_mut(), cx);
             returned()
         } else if let Some(life) = this.life.as_mut().as_pin_mut() {
             match std::panic::catch_unwind(AssertUnwindSafe(|| life.poll(cx))) {
@@ -313,6 +337,8 @@ fn life<T: TaskThread>(
                             )
                             .await
                         }
+                        // What is queued goes to the hooks below; the force ends the rest.
+                        Event::Forced => break forced_by_force(),
                         Event::ChildEnded(child, end) => {
                             // A supervised child's end is decided first, so that the
                             // handler sees the decision (a call, not an await: an await
@@ -351,10 +377,50 @@ fn life<T: TaskThread>(
             Some(pending) => pending.deadline,
             None => Instant::now() + cx.handle.core.settings.shutdown_budget,
         };
-        let end = Box::pin(shut_down(&mut thread, &cx, &mut receiver, end, deadline)).await;
+        // Queued signals go to the hooks as the shutdown is made, before its first await: a
+        // forced thread stops right after that (its force ends its tasks and children and
+        // records its end).
+        let shutting_down = shut_down(&mut thread, &cx, &mut receiver, end, deadline);
+        let shutdown = UnlessForced {
+            core: &cx.handle.core,
+            shutdown: shutting_down,
+        };
+        let Some(end) = Box::pin(shutdown).await else {
+            return;
+        };
         if cx.handle.core.finish(end.clone()) {
             tell_parent(&cx, end);
         }
+    }
+}
+
+/// What a forced loop ends with; not recorded: the force records the thread's end.
+fn forced_by_force() -> ThreadEnd {
+    ThreadEnd::Forced {
+        what: "its force".to_owned(),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A thread's shutdown, not polled once the thread is forced: its force ends the rest
+    /// (a hung `exit` is dropped, not polled again), and records the thread's end. `None`
+    /// then.
+    struct UnlessForced<'a, F> {
+        core: &'a ThreadCore,
+        #[pin]
+        shutdown: F,
+    }
+}
+
+impl<F: Future> Future for UnlessForced<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+        let this = self.project();
+        if this.core.is_forced() {
+            return Poll::Ready(None);
+        }
+        this.shutdown.poll(cx).map(Some)
     }
 }
 

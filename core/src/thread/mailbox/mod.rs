@@ -47,6 +47,9 @@ pub(crate) enum Event<T: TaskThread> {
     ChildSignal(T::ChildOutput),
     /// Boxed: a child's end is rare, and an event is part of every thread's loop state.
     ChildEnded(ChildRef, Box<ThreadEnd>),
+    /// The thread is forced: no handler runs any more, even for what is queued; the loop
+    /// hands what is queued to its hooks and its life ends.
+    Forced,
 }
 
 /// Signals still queued (or taken and not handled) at a thread's end: from the parent, and
@@ -257,10 +260,8 @@ impl<T: TaskThread> Mailbox<T> {
     /// multi-threaded runtime a sender and the loop would otherwise contend for it on every
     /// signal. A few are taken one at a time.
     pub(super) fn try_next(&self, hand: &mut Option<Box<InHand<T>>>) -> Option<Event<T>> {
-        // Forced: no handler runs any more, even for what is queued; the thread's task
-        // drops the loop at its next poll (the force has woken it).
         if self.core.is_forced() {
-            return None;
+            return Some(Event::Forced);
         }
         if let Some(control) = self.core.take_control() {
             return Some(Event::Control(control));

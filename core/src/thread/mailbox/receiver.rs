@@ -12,8 +12,9 @@ use crate::thread::mailbox::{Event, InHand, Mailbox, Undelivered};
 
 /// The loop's side of a thread's mailbox: it takes the events, holds what it has taken
 /// and not handled, and drains the mailbox at the end. If the loop is dropped before its
-/// shutdown drained the mailbox (the thread was forced), what is left is counted in the
-/// log and released, so the children's signals do not keep their senders alive.
+/// shutdown drained the mailbox (its life panicked outside every user method: even a
+/// forced loop drains it first), what is left is counted in the log and released, so the
+/// children's signals do not keep their senders alive.
 pub(crate) struct Receiver<T: TaskThread> {
     mailbox: Arc<Mailbox<T>>,
     /// Boxed on the first batch or the first child signal taken: an idle thread that has
@@ -73,7 +74,7 @@ impl<T: TaskThread> Drop for Receiver<T> {
                 thread = %self.mailbox.core.id(),
                 from_parent = signals.len(),
                 from_children = from_children.len(),
-                "signals undelivered: the thread was forced to end, or its task dropped"
+                "signals undelivered: the thread's life ended before it could hand them to its hooks"
             );
         }
     }

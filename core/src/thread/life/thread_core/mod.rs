@@ -59,13 +59,19 @@ pub(crate) struct ThreadCore {
     /// Set when `state.control` holds a message the loop has not taken: the loop's busy
     /// path reads this, not the lock.
     has_control: AtomicBool,
-    /// Set by `force`: the thread's task drops its future at its next poll. The thread
-    /// holds no handle to its own task; this flag is its cancel.
+    /// Set by `force` (or as its runtime drops the thread's task): the thread's task polls
+    /// its life a last time, in which the loop hands what is queued to its hooks, and
+    /// drops it. The thread holds no handle to its own task; this flag is its cancel.
     forced: AtomicBool,
+    /// Set once the thread's task has let go of its life (the thread's value, its queues):
+    /// what a force waits for before it records the end. Notified through `ended`.
+    life_gone: AtomicBool,
     /// Set once its `enter` has returned `Ok`: a parent restarting a group leaves out a
     /// member whose first start has not entered yet (it is its caller's until then).
     entered: AtomicBool,
     state: Mutex<CoreState>,
+    /// Notified when `end` is set, and when the thread's task lets go of its life (see
+    /// `life_gone`): a waiter looks at what it waits for again.
     ended: Event,
     /// Notified when a parent's terminate lowers the deadline of a shutdown under way.
     deadline_lowered: Event,
@@ -140,6 +146,7 @@ impl ThreadCore {
                 loop_waker: AtomicWaker::new(),
                 has_control: AtomicBool::new(false),
                 forced: AtomicBool::new(false),
+                life_gone: AtomicBool::new(false),
                 entered: AtomicBool::new(false),
                 state: Mutex::new(CoreState {
                     running: true,
@@ -182,6 +189,11 @@ impl ThreadCore {
     /// Whether the thread has been forced: its task must end at once.
     pub(crate) fn is_forced(&self) -> bool {
         self.forced.load(Ordering::Acquire)
+    }
+
+    /// The thread's life ends at once (see `forced`).
+    pub(crate) fn mark_forced(&self) {
+        self.forced.store(true, Ordering::Release);
     }
 
     /// Asks the loop to end; works before the loop has started and after it has ended.
@@ -276,9 +288,22 @@ impl ThreadCore {
         self.loop_waker.register(waker);
     }
 
-    /// Drops the registered waker: the thread's task has ended.
+    /// The thread's task has let go of its life and will not run again: the registered
+    /// waker is dropped, and a force waiting for the life to be gone is woken.
     pub(crate) fn forget_loop(&self) {
         drop(self.loop_waker.take());
+        self.life_gone.store(true, Ordering::Release);
+        notify_all(&self.ended);
+    }
+
+    /// Waits until the thread's task has let go of its life, at most until `deadline`;
+    /// false if it has not (a task blocking its worker, or one its runtime no longer polls).
+    async fn life_gone_by(&self, deadline: Instant) -> bool {
+        let gone = || self.life_gone.load(Ordering::Acquire).then_some(());
+        let waiting = wait_for(&self.ended, gone);
+        crate::spawner::before(self.runtime(), deadline, waiting)
+            .await
+            .is_some()
     }
 
     /// The control message if one is waiting, registering the loop's waker otherwise.
@@ -447,8 +472,10 @@ impl ThreadCore {
     }
 
     /// Cancels whatever of the thread still runs (its loop, its tasks, its subtree), waits
-    /// at most [`FORCE_GRACE`] for the cancelled tasks to be dropped, and ends the thread as
-    /// forced.
+    /// at most [`FORCE_GRACE`] for the cancelled tasks and the thread's life to be dropped
+    /// (its loop hands what is queued to its hooks first), and ends the thread as forced.
+    /// So by the time a `join` returns `Forced`, nothing of the thread is held or running,
+    /// on any runtime, unless it blocks a worker past the grace (logged).
     pub(crate) fn force(self: &Arc<Self>, what: String) -> BoxFuture<'static, ()> {
         let core = self.clone();
         async move {
@@ -463,7 +490,8 @@ impl ThreadCore {
                 state.children.list()
             };
             tracing::error!(thread = %core.id(), "shutdown forced: {what}");
-            core.forced.store(true, Ordering::Release);
+            let grace_end = Instant::now() + FORCE_GRACE;
+            core.mark_forced();
             core.wake_loop();
             core.tasks.fire_notice();
             core.tasks.close();
@@ -475,6 +503,12 @@ impl ThreadCore {
             });
             futures::future::join_all(subtree).await;
             core.tasks_idle_within(FORCE_GRACE).await;
+            if !core.life_gone_by(grace_end).await {
+                tracing::error!(
+                    thread = %core.id(),
+                    "its task still holds the thread after {FORCE_GRACE:?}: ending it without"
+                );
+            }
             core.end_without_shutdown(ThreadEnd::Forced { what });
         }
         .boxed()
