@@ -39,9 +39,11 @@ pub mod fixtures;
 pub mod forced;
 pub mod library_children;
 pub mod logs;
+pub mod overflow_logs;
 pub mod portability;
 /// The README's portable library, verbatim (see `portability`).
 pub mod portable;
+pub mod properties;
 pub mod runtime_drops;
 pub mod runtimes;
 pub mod servers;
@@ -176,6 +178,11 @@ macro_rules! conformance_suite {
             $crate::exit_codes::run_returns_the_exit_status_of_the_root(&$backend);
         }
 
+        #[test]
+        fn random_trees_lose_no_signal_and_leave_nothing_running() {
+            $crate::properties::random_trees_lose_no_signal_and_leave_nothing_running(&$backend);
+        }
+
         $crate::__cases! { $backend;
             spawner::spawn_returns_the_value,
             spawner::cancel_is_reported_as_cancelled,
@@ -239,6 +246,7 @@ macro_rules! conformance_suite {
             family::add_child_refuses_with_a_reason_and_leaves_no_orphan,
             runtime_drops::a_child_the_runtime_refuses_to_run_leaves_no_trace,
             family::full_queues_call_the_hook_then_apply_the_policy,
+            overflow_logs::a_flood_of_full_queues_logs_a_line_a_second_and_a_hook_replaces_it,
             family::signals_taken_but_not_handled_count_against_the_capacity,
             family::a_sender_waiting_for_room_gets_its_signal_back_at_the_end,
             crowds::every_signal_arrives_once_and_in_order_under_contention,

@@ -77,3 +77,12 @@ fn line_from(from: &mut usize, parts: &[&str]) -> bool {
         .lines()
         .any(|line| parts.iter().all(|part| line.contains(part)))
 }
+
+/// How many logged lines contain every one of `parts`.
+pub fn count_lines(parts: &[&str]) -> usize {
+    let captured = buffer().lock().unwrap_or_else(|p| p.into_inner());
+    String::from_utf8_lossy(&captured)
+        .lines()
+        .filter(|line| parts.iter().all(|part| line.contains(part)))
+        .count()
+}

@@ -346,9 +346,11 @@ pub trait TaskThread: Send + Sized + 'static {
     }
 
     /// One of this thread's queues is full; called on the sender's side, before the
-    /// thread's [`OverflowPolicy`](super::OverflowPolicy) applies. The default logs a warning.
+    /// thread's [`OverflowPolicy`](super::OverflowPolicy) applies. The default logs a warning,
+    /// at most one a second per thread ([`Overflow::log`](super::Overflow::log)); nothing
+    /// else logs a full queue, so a hook that replaces it decides what is said.
     fn on_overflow(overflow: &super::Overflow<'_>) {
-        log_overflow(overflow);
+        overflow.log();
     }
 
     /// Signals from the parent still queued when the thread ended. Called once, however
@@ -367,16 +369,6 @@ pub trait TaskThread: Send + Sized + 'static {
             "signals from children undelivered at the thread's end"
         );
     }
-}
-
-/// The default overflow hook: a warning naming the thread and the queue.
-pub(crate) fn log_overflow(overflow: &super::Overflow<'_>) {
-    tracing::warn!(
-        thread = %overflow.thread,
-        queue = ?overflow.queue,
-        capacity = overflow.capacity,
-        "queue full"
-    );
 }
 
 /// The default undelivered hook: how many signals from the parent were left.

@@ -83,9 +83,10 @@ pub trait LeafThread: Send + Sized + 'static {
         async { Flow::Continue }
     }
 
-    /// As [`TaskThread::on_overflow`]; the default logs a warning.
+    /// As [`TaskThread::on_overflow`]; the default logs a warning, at most one a second
+    /// per thread ([`Overflow::log`]).
     fn on_overflow(overflow: &Overflow<'_>) {
-        super::definition::log_overflow(overflow);
+        overflow.log();
     }
 
     /// As [`TaskThread::on_undelivered`]; the default logs how many there were.

@@ -64,7 +64,9 @@ pin_project_lite::pin_project! {
     /// failure) arrives meanwhile, it is kept in `pending` and the method gets until the
     /// shutdown deadline to finish, after which it is dropped and the thread ends as forced.
     /// A forced thread's method is not polled again: it returns at once, so that the loop
-    /// drops it and hands what is queued to the thread's hooks.
+    /// drops it and hands what is queued to the thread's hooks. It is polled once first:
+    /// the loop took its signal before it saw the force, and a handler that never ran
+    /// would lose it.
     ///
     /// A plain struct polled in place, not an `async fn`: a method that completes on its
     /// first poll (the common case) costs no timer, and the loop's task holds one copy of
@@ -74,6 +76,8 @@ pin_project_lite::pin_project! {
         core: &'a ThreadCore,
         pending: &'a mut Option<Pending>,
         method: Method,
+        // Whether the method has been polled (see the force above).
+        started: bool,
         deadline: Option<BoxFuture<'static, ()>>,
         #[pin]
         call: F,
@@ -91,6 +95,7 @@ impl<'a, F> Contained<'a, F> {
             core,
             pending,
             method,
+            started: false,
             deadline: None,
             call,
         }
@@ -107,12 +112,13 @@ where
         let this = self.project();
         let (core, method) = (*this.core, this.method.name());
         // Forced: the method is not polled again; the loop hands its queues to its hooks.
-        if core.is_forced() {
+        if *this.started && core.is_forced() {
             return Poll::Ready(Err(ThreadEnd::Forced {
                 what: method.to_owned(),
             }));
         }
         let mut call = this.call;
+        *this.started = true;
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
             Ok(Poll::Pending) => {
                 return poll_deadline(core, this.pending, this.deadline, method, cx)

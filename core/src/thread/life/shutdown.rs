@@ -78,7 +78,10 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
                 late.iter()
                     .map(|child| format!("child {}", child.core().id())),
             );
-            let forcing = late.iter().map(|child| {
+            // Every child still registered, not only the late ones: one that has ended may
+            // not have left yet (its life is between its end and telling this thread, on
+            // another worker), and its force only takes it out of the registry.
+            let forcing = children.iter().map(|child| {
                 child
                     .core()
                     .force("its parent's shutdown budget ran out".into())

@@ -30,8 +30,8 @@ use crate::thread::family::registry::AnyChild;
 use crate::thread::life::thread_core::{Control, ThreadCore};
 use crate::thread::mailbox::child_lane::{ChildLane, FromChild, Lane, LastSender, Sender};
 use crate::thread::mailbox::overflow::{
-    wait_for_room, LaneRoom, NotDelivered, Overflow, OverflowPolicy, QueueKind, Refused,
-    MAX_IN_HAND,
+    wait_for_room, LaneRoom, LogRate, NotDelivered, Overflow, OverflowLog, OverflowPolicy,
+    QueueKind, Refused, MAX_IN_HAND,
 };
 
 /// How many queued signals make the loop take its signal lanes whole (into its hand)
@@ -112,6 +112,8 @@ struct Queued<T: TaskThread> {
     from_parent: VecDeque<T::Signal>,
     from_children: ChildLane<T::ChildOutput>,
     ended_children: VecDeque<(ChildRef, ThreadEnd)>,
+    /// Here, not in every thread: only a thread with something queued has a full queue.
+    overflow_log: OverflowLog,
 }
 
 impl<T: TaskThread> Default for Queued<T> {
@@ -120,6 +122,7 @@ impl<T: TaskThread> Default for Queued<T> {
             from_parent: VecDeque::new(),
             from_children: ChildLane::default(),
             ended_children: VecDeque::new(),
+            overflow_log: OverflowLog::default(),
         }
     }
 }
@@ -227,6 +230,17 @@ impl<T: TaskThread> Mailbox<T> {
         }
     }
 
+    /// Whether the default overflow log says the overflow at hand (see [`Overflow::log`]).
+    fn overflow_log_rate(&self) -> LogRate {
+        let mut lanes = lock(&self.lanes);
+        if !lanes.open {
+            // Closed since the push was refused: the sender gets its signal back.
+            return LogRate::Quiet;
+        }
+        let queued = lanes.queued.get_or_insert_with(Box::default);
+        queued.overflow_log.next(std::time::Instant::now())
+    }
+
     /// One push into the parent's lane.
     fn push_from_parent(&self, signal: T::Signal) -> Result<(), Refused<T::Signal>> {
         let capacity = self.core.settings.signal_capacity;
@@ -245,6 +259,8 @@ impl<T: TaskThread> Mailbox<T> {
                 thread: self.core.id(),
                 queue: QueueKind::FromParent,
                 capacity,
+                sender: None,
+                rate: self.overflow_log_rate(),
             });
             self.core.settings.overflow
         };
@@ -355,6 +371,7 @@ impl<T: TaskThread> Mailbox<T> {
                 from_parent,
                 from_children: children,
                 ended_children: ended,
+                overflow_log: _,
             } = *queued;
             // Dropped outside the lock: an ended child's handle may be the last one.
             drop(ended);
@@ -400,17 +417,12 @@ where
     }
 
     fn overflowed(&self, sender: &str) -> OverflowPolicy {
-        let capacity = self.core.settings.child_signal_capacity;
-        tracing::warn!(
-            thread = %sender,
-            parent = %self.core.id(),
-            capacity,
-            "the parent's queue of child signals is full"
-        );
         P::on_overflow(&Overflow {
             thread: self.core.id(),
             queue: QueueKind::FromChildren,
-            capacity,
+            capacity: self.core.settings.child_signal_capacity,
+            sender: Some(sender),
+            rate: self.overflow_log_rate(),
         });
         self.core.settings.overflow
     }

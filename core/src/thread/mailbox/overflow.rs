@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use futures::future::{select, Either};
 
@@ -119,6 +120,65 @@ pub struct Overflow<'a> {
     pub queue: QueueKind,
     /// The queue's capacity.
     pub capacity: usize,
+    /// The child whose signal did not fit, for [`QueueKind::FromChildren`]; `None` for
+    /// the queue from the parent (sent through a handle, from anywhere).
+    pub sender: Option<&'a str>,
+    /// Whether the default log says this one (see [`log`](Self::log)).
+    pub(crate) rate: LogRate,
+}
+
+impl Overflow<'_> {
+    /// Logs this overflow as the default hook does: a warning naming the thread, the queue
+    /// and the sender, at most one per thread per second, with the count of the ones left
+    /// out since the last. A sender flooding a slow thread would otherwise log a line per
+    /// signal (one per full-queue event: every one of its sends). A hook that replaces
+    /// the default may call it too, or log its own way.
+    pub fn log(&self) {
+        let LogRate::Log { left_out } = self.rate else {
+            return;
+        };
+        tracing::warn!(
+            thread = %self.thread,
+            queue = ?self.queue,
+            capacity = self.capacity,
+            sender = self.sender.unwrap_or("-"),
+            left_out,
+            "queue full (left_out: full-queue events not logged since the last, at most one a second)"
+        );
+    }
+}
+
+/// Whether the default log says an overflow, and how many it left out before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LogRate {
+    Log { left_out: usize },
+    Quiet,
+}
+
+/// A thread's rate of full-queue warnings: at most one per [`OverflowLog::EVERY`].
+#[derive(Default)]
+pub(crate) struct OverflowLog {
+    last: Option<Instant>,
+    left_out: usize,
+}
+
+impl OverflowLog {
+    const EVERY: Duration = Duration::from_secs(1);
+
+    /// One more overflow, at `now`: logged or left out.
+    pub(crate) fn next(&mut self, now: Instant) -> LogRate {
+        let due = self
+            .last
+            .is_none_or(|last| now.saturating_duration_since(last) >= Self::EVERY);
+        if !due {
+            self.left_out += 1;
+            return LogRate::Quiet;
+        }
+        self.last = Some(now);
+        LogRate::Log {
+            left_out: std::mem::take(&mut self.left_out),
+        }
+    }
 }
 
 /// Why a lane did not take a signal; the signal is handed back.
@@ -276,5 +336,36 @@ pub(crate) async fn wait_for_room<S, G: Future>(
             return Err(NotDelivered::GaveUp(signal, gave_up));
         }
         drop(waiting);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first overflow is logged; the ones within the next second are counted, and the
+    /// next one logged says how many.
+    #[test]
+    fn the_overflow_log_says_one_a_second_and_counts_the_rest() {
+        let mut log = OverflowLog::default();
+        let start = Instant::now();
+        let at = |millis| start + Duration::from_millis(millis);
+        let said: Vec<LogRate> = [0, 10, 500, 999, 1000, 1001, 2500]
+            .into_iter()
+            .map(|millis| log.next(at(millis)))
+            .collect();
+        use LogRate::{Log, Quiet};
+        assert_eq!(
+            said,
+            [
+                Log { left_out: 0 },
+                Quiet,
+                Quiet,
+                Quiet,
+                Log { left_out: 3 },
+                Quiet,
+                Log { left_out: 1 },
+            ]
+        );
     }
 }

@@ -482,6 +482,10 @@ impl ThreadCore {
             let children = {
                 let mut state = lock(&core.state);
                 if state.end.is_some() {
+                    // Ended by itself: out of the registry when the force completes (see
+                    // `end_without_shutdown`).
+                    drop(state);
+                    core.leave_parent();
                     return;
                 }
                 state.running = false;
@@ -517,10 +521,13 @@ impl ThreadCore {
     /// Ends a thread whose own shutdown did not end it (it was forced, it panicked outside
     /// its methods, its task was dropped by its runtime): records `end` unless it had one,
     /// then leaves the parent's registry, as a child that tells its parent of its end does.
+    /// It leaves also if it had ended by itself meanwhile: its life may still be between
+    /// recording its end and telling its parent, on another worker, and a parent whose
+    /// force of it has completed must not find it registered (random trees found a
+    /// parent ended with its child still in its registry, on async-std).
     pub(crate) fn end_without_shutdown(self: &Arc<Self>, end: ThreadEnd) {
-        if self.finish(end) {
-            self.leave_parent();
-        }
+        self.finish(end);
+        self.leave_parent();
     }
 
     /// Takes an ended thread out of its parent's registry, as a child that ends by itself
