@@ -25,6 +25,14 @@ struct Cli {
     /// How many connections at once; one more is closed as soon as it is accepted
     #[arg(long, value_name = "N", default_value_t = 10)]
     max_clients: usize,
+    /// The longest blob a client may send, in bytes (streaming_server); a longer length
+    /// prefix ends that connection. 16 MiB: room for the manual's 1 MiB blobs and larger
+    #[arg(long, value_name = "BYTES", default_value_t = task_thread_servers::blobs::DEFAULT_MAX_FRAME)]
+    max_frame: usize,
+    /// Seconds a connection may send nothing before it is closed, so that silent clients
+    /// cannot hold every slot of --max-clients
+    #[arg(long, value_name = "S", default_value = "60", value_parser = support::seconds)]
+    idle_timeout: Duration,
     #[command(flatten)]
     common: support::Common,
 }
@@ -35,10 +43,11 @@ pub fn main(protocol: Protocol) -> ExitCode {
     let cli = <Cli as clap::Parser>::parse();
     support::init_logging();
     let server = ServerOptions {
-        address: SocketAddr::new(cli.address, cli.port),
         pause: cli.pause,
         max_clients: cli.max_clients,
-        protocol,
+        max_frame: cli.max_frame,
+        idle_timeout: cli.idle_timeout,
+        ..ServerOptions::new(SocketAddr::new(cli.address, cli.port), protocol)
     };
     let master = Master::new(server).stopping_after(cli.common.seconds);
     cli.common.backend.run(master)

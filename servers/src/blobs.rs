@@ -1,8 +1,17 @@
 //! The streaming protocol's framing: each message is a 4-byte big-endian length followed
-//! by that many bytes. [`BlobDecoder`] reassembles messages from arbitrary TCP reads.
+//! by that many bytes. [`BlobDecoder`] reassembles messages from arbitrary TCP reads, and
+//! refuses a length over its limit before holding a byte of that message.
+
+use std::fmt;
 
 /// The message the streaming server writes on connect.
 pub const HELLO: &str = r#"{"message": "hello!"}"#;
+
+/// The largest message a decoder takes unless told otherwise: 16 MiB, sixteen times the
+/// manual's 1 MiB blobs. A message is held whole before the master sees it, so this bounds
+/// what one connection can make the server hold (with the default `max_clients` of 10, at
+/// most 160 MiB of messages in flight), while leaving blobs of several MiB room to grow.
+pub const DEFAULT_MAX_FRAME: usize = 16 << 20;
 
 /// `payload` framed: its length as 4 big-endian bytes, then the payload.
 pub fn frame(payload: &[u8]) -> Vec<u8> {
@@ -13,23 +22,140 @@ pub fn frame(payload: &[u8]) -> Vec<u8> {
     framed
 }
 
-/// Reassembles length-prefixed blobs from reads of any size.
+/// Why a stream cannot be decoded further: the connection it came from should end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameError {
+    /// A length prefix announced more than the decoder's limit. Nothing of that message
+    /// was kept.
+    TooLarge {
+        /// The length the prefix announced.
+        announced: u32,
+        /// The decoder's limit.
+        max: usize,
+    },
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameError::TooLarge { announced, max } => write!(
+                f,
+                "a length prefix announcing {announced} bytes, over the limit of {max} bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+/// What a decoder holds of a message not yet whole (see [`BlobDecoder::partial`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partial {
+    /// Part of a length prefix: `received` of its 4 bytes.
+    Prefix {
+        /// Bytes of the prefix received.
+        received: usize,
+    },
+    /// A whole prefix and part of its message.
+    Frame {
+        /// Bytes of the message received.
+        received: usize,
+        /// The message's length, as its prefix announced it.
+        announced: usize,
+    },
+}
+
+impl Partial {
+    /// Every byte received of the unfinished message, its prefix included: what is lost if
+    /// the stream ends here.
+    ///
+    /// ```
+    /// use task_thread_servers::blobs::{frame, BlobDecoder};
+    ///
+    /// let mut decoder = BlobDecoder::default();
+    /// decoder.feed(&frame(&[7; 100])[..14]).unwrap(); // the prefix and 10 of 100 bytes
+    /// assert_eq!(decoder.partial().map(|p| p.bytes_lost()), Some(14));
+    /// ```
+    pub fn bytes_lost(&self) -> usize {
+        match self {
+            Partial::Prefix { received } => *received,
+            Partial::Frame { received, .. } => 4 + received,
+        }
+    }
+}
+
+impl fmt::Display for Partial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Partial::Prefix { received } => {
+                write!(f, "{received} of the 4 bytes of a length prefix")
+            }
+            Partial::Frame {
+                received,
+                announced,
+            } => write!(f, "{received} of a {announced}-byte frame and its prefix"),
+        }
+    }
+}
+
+/// Reassembles length-prefixed blobs from reads of any size, refusing any longer than its
+/// limit.
 ///
-/// Linear in the bytes received: each byte is copied once, from the read buffer into the
-/// blob it belongs to (whose full size is allocated as soon as its length is known), and
-/// nothing already received is copied again.
-#[derive(Debug, Default)]
+/// Memory follows the bytes that arrive, never the length announced: a blob's buffer grows
+/// as its bytes come (by `Vec`'s doubling, so each byte is copied a bounded number of times
+/// on average and the buffer is at most twice what arrived), so a client announcing 4 GiB
+/// and sending 10 bytes costs 10 bytes, not 4 GiB. A prefix over the limit is an error at
+/// once, before any byte of its message is kept.
+///
+/// ```
+/// use task_thread_servers::blobs::{frame, BlobDecoder, FrameError};
+///
+/// let mut decoder = BlobDecoder::new(1024);
+/// let stream = [frame(b"hello"), frame(b"world")].concat();
+/// let (first, rest) = stream.split_at(7); // a cut inside the first blob
+/// assert_eq!(decoder.feed(first).unwrap(), Vec::<Vec<u8>>::new());
+/// assert_eq!(decoder.feed(rest).unwrap(), [b"hello".to_vec(), b"world".to_vec()]);
+///
+/// let hostile = u32::MAX.to_be_bytes();
+/// assert_eq!(
+///     decoder.feed(&hostile),
+///     Err(FrameError::TooLarge { announced: u32::MAX, max: 1024 })
+/// );
+/// ```
+#[derive(Debug)]
 pub struct BlobDecoder {
+    /// The largest length accepted.
+    max: usize,
     /// Bytes of the current length prefix received so far.
     prefix: [u8; 4],
     prefix_len: usize,
-    /// The blob being filled, once its length is known.
+    /// The blob being filled and its announced length, once its prefix is whole. The
+    /// buffer's capacity follows what arrived, not the announced length.
     blob: Option<(Vec<u8>, usize)>,
 }
 
+impl Default for BlobDecoder {
+    /// A decoder with the limit [`DEFAULT_MAX_FRAME`].
+    fn default() -> Self {
+        BlobDecoder::new(DEFAULT_MAX_FRAME)
+    }
+}
+
 impl BlobDecoder {
-    /// Feeds one read; returns the blobs it completed, in order.
-    pub fn feed(&mut self, mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    /// A decoder that refuses messages longer than `max` bytes.
+    pub fn new(max: usize) -> Self {
+        BlobDecoder {
+            max,
+            prefix: [0; 4],
+            prefix_len: 0,
+            blob: None,
+        }
+    }
+
+    /// Feeds one read; returns the blobs it completed, in order, or the error that makes
+    /// the rest of the stream undecodable (the blobs completed before it in this read are
+    /// lost with it: the connection ends anyway).
+    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, FrameError> {
         let mut complete = Vec::new();
         while !bytes.is_empty() {
             match &mut self.blob {
@@ -40,12 +166,21 @@ impl BlobDecoder {
                     self.prefix_len += take;
                     bytes = &bytes[take..];
                     if self.prefix_len == 4 {
-                        let length = u32::from_be_bytes(self.prefix) as usize;
                         self.prefix_len = 0;
-                        self.blob = Some((Vec::with_capacity(length), length));
+                        let announced = u32::from_be_bytes(self.prefix);
+                        let length = usize::try_from(announced)
+                            .ok()
+                            .filter(|length| *length <= self.max)
+                            .ok_or(FrameError::TooLarge {
+                                announced,
+                                max: self.max,
+                            })?;
+                        self.blob = Some((Vec::new(), length));
                     }
                 }
                 Some((blob, length)) => {
+                    // `extend_from_slice` grows the buffer by what is added (doubling at
+                    // most): never by the announced length.
                     let take = (*length - blob.len()).min(bytes.len());
                     blob.extend_from_slice(&bytes[..take]);
                     bytes = &bytes[take..];
@@ -57,12 +192,33 @@ impl BlobDecoder {
                 }
             }
         }
-        complete
+        Ok(complete)
     }
 
     /// Whether a blob or a length prefix is partly received.
     pub fn is_mid_blob(&self) -> bool {
         self.prefix_len > 0 || self.blob.is_some()
+    }
+
+    /// What is held of a message not yet whole, if any: what a stream ending here loses.
+    pub fn partial(&self) -> Option<Partial> {
+        match &self.blob {
+            Some((blob, announced)) => Some(Partial::Frame {
+                received: blob.len(),
+                announced: *announced,
+            }),
+            None if self.prefix_len > 0 => Some(Partial::Prefix {
+                received: self.prefix_len,
+            }),
+            None => None,
+        }
+    }
+
+    /// Bytes the decoder has reserved for the message being received: what it costs in
+    /// memory, which follows the bytes received (at most twice them), not the length
+    /// announced.
+    pub fn reserved(&self) -> usize {
+        self.blob.as_ref().map_or(0, |(blob, _)| blob.capacity())
     }
 }
 
@@ -76,9 +232,50 @@ mod tests {
         let stream: Vec<u8> = blobs.iter().flat_map(|b| frame(b)).collect();
         for cut in [1, 2, 3, 5, 7, 64, 1000, stream.len()] {
             let mut decoder = BlobDecoder::default();
-            let received: Vec<Vec<u8>> = stream.chunks(cut).flat_map(|c| decoder.feed(c)).collect();
+            let received: Vec<Vec<u8>> = stream
+                .chunks(cut)
+                .flat_map(|c| decoder.feed(c).unwrap())
+                .collect();
             assert_eq!(received, blobs, "cut into pieces of {cut}");
             assert!(!decoder.is_mid_blob());
+            assert_eq!(decoder.partial(), None);
         }
+    }
+
+    #[test]
+    fn memory_follows_the_bytes_received_not_the_length_announced() {
+        let mut decoder = BlobDecoder::new(u32::MAX as usize);
+        decoder.feed(&u32::MAX.to_be_bytes()).unwrap();
+        assert_eq!(decoder.reserved(), 0);
+        decoder.feed(&[9; 1000]).unwrap();
+        assert!(decoder.reserved() <= 2 * 1000, "{}", decoder.reserved());
+        assert_eq!(
+            decoder.partial(),
+            Some(Partial::Frame {
+                received: 1000,
+                announced: u32::MAX as usize
+            })
+        );
+    }
+
+    #[test]
+    fn a_length_over_the_limit_is_refused_and_one_at_it_taken() {
+        let mut decoder = BlobDecoder::new(3);
+        assert_eq!(decoder.feed(&frame(b"abc")).unwrap(), [b"abc".to_vec()]);
+        assert_eq!(
+            decoder.feed(&frame(b"abcd")),
+            Err(FrameError::TooLarge {
+                announced: 4,
+                max: 3
+            })
+        );
+    }
+
+    #[test]
+    fn a_cut_prefix_is_a_partial_message() {
+        let mut decoder = BlobDecoder::default();
+        decoder.feed(&[0, 0]).unwrap();
+        assert_eq!(decoder.partial(), Some(Partial::Prefix { received: 2 }));
+        assert_eq!(decoder.partial().unwrap().bytes_lost(), 2);
     }
 }

@@ -287,6 +287,11 @@ macro_rules! conformance_suite {
             servers::tcp_server_admits_up_to_max_clients_and_closes_everything_at_exit,
             servers::tcp_server_retries_binding_until_the_port_is_free,
             servers::streaming_server_reassembles_every_blob_exactly,
+            servers::streaming_server_ends_a_connection_announcing_more_than_max_frame,
+            servers::silent_connections_are_closed_after_the_idle_timeout,
+            servers::streaming_server_reports_a_frame_cut_short,
+            servers::streaming_server_counts_empty_frames_instead_of_passing_them_on,
+            servers::a_burst_of_connects_is_queued_whole_and_every_client_greeted,
         }
     };
 }

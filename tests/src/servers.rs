@@ -1,5 +1,7 @@
 //! The manual's TCP servers (`task-thread-servers`), end to end over loopback: real clients,
-//! the master's registry, `max_clients`, closing at exit, bind retries, blob reassembly.
+//! the master's registry, `max_clients`, closing at exit, bind retries, blob reassembly,
+//! and what hostile or careless clients do: frames over the limit, silence, frames cut
+//! short, empty frames, a burst of connects.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,10 +21,9 @@ struct Events {
 
 fn options(address: SocketAddr, protocol: Protocol, max_clients: usize) -> ServerOptions {
     ServerOptions {
-        address,
         pause: Duration::from_millis(20),
         max_clients,
-        protocol,
+        ..ServerOptions::new(address, protocol)
     }
 }
 
@@ -250,4 +251,195 @@ pub async fn streaming_server_reassembles_every_blob_exactly(rt: Runtime) {
     master.terminate();
     assert_eq!(master.join().await, ThreadEnd::Stopped);
     assert_eq!(read_to_end(&mut client).await, 0);
+}
+
+/// Connects to the streaming server and reads its hello; returns the stream, its id on the
+/// server and the client's own address as the server's log names it.
+async fn greeted_client(events: &Events, address: SocketAddr) -> (TcpStream, String, String) {
+    let mut client = TcpStream::connect(address).await.unwrap();
+    let id = admitted(events).await;
+    read_hello(&mut client).await;
+    let peer = client.local_addr().unwrap().to_string();
+    (client, id, peer)
+}
+
+async fn read_hello(client: &mut TcpStream) {
+    let mut hello = vec![0; 4 + HELLO.len()];
+    client.read_exact(&mut hello).await.unwrap();
+    assert_eq!(&hello[4..], HELLO.as_bytes());
+}
+
+/// A length prefix over `max_frame` ends that connection at once, with a WARN naming the
+/// peer and the length it announced; a frame at the limit is taken; other clients are not
+/// disturbed. (Before, the server reserved the announced length, up to 4 GiB, and waited
+/// for it.)
+pub async fn streaming_server_ends_a_connection_announcing_more_than_max_frame(rt: Runtime) {
+    let limited = ServerOptions {
+        max_frame: 1024,
+        ..options(loopback(), Protocol::Blobs, 4)
+    };
+    let (master, events) = start_server(&rt, limited).await;
+    let address = listening(&events).await;
+    let (mut bystander, bystander_id, _) = greeted_client(&events, address).await;
+    let (mut hostile, id, peer) = greeted_client(&events, address).await;
+
+    hostile.write_all(&frame(&[1; 1024])).await.unwrap();
+    assert_eq!(received_from(&events, &id, 1024).await, [1; 1024]);
+    hostile.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+    // Bytes of the refused frame that follow: none is kept, and the server closes anyway.
+    let _ = hostile.write_all(&[2; 100]).await;
+    let mut rest = Vec::new();
+    let _ = hostile.read_to_end(&mut rest).await; // end-of-stream, or reset by the close
+    assert!(rest.is_empty());
+    ended(&events, &id).await;
+    crate::logs::wait_for_line(&["WARN", &peer, "4294967295 bytes", "1024"]).await;
+
+    bystander.write_all(&frame(b"still here")).await.unwrap();
+    assert_eq!(
+        received_from(&events, &bystander_id, 10).await,
+        b"still here"
+    );
+    master.terminate();
+    assert_eq!(master.join().await, ThreadEnd::Stopped);
+}
+
+/// Clients that connect and send nothing are closed after the idle timeout, with a line
+/// saying so, and their slots come back: with `max_clients` of 2, two silent clients no
+/// longer lock out a third. Both protocols. The case waits for the server's close, not for
+/// a time.
+pub async fn silent_connections_are_closed_after_the_idle_timeout(rt: Runtime) {
+    for protocol in [Protocol::Packets, Protocol::Blobs] {
+        let impatient = ServerOptions {
+            idle_timeout: Duration::from_millis(30),
+            ..options(loopback(), protocol, 2)
+        };
+        let (master, events) = start_server(&rt, impatient).await;
+        let address = listening(&events).await;
+        let mut silent = Vec::new();
+        for _ in 0..2 {
+            let client = TcpStream::connect(address).await.unwrap();
+            let id = admitted(&events).await;
+            let peer = client.local_addr().unwrap().to_string();
+            silent.push((client, id, peer));
+        }
+        for (client, id, peer) in &mut silent {
+            let mut rest = Vec::new();
+            client
+                .read_to_end(&mut rest)
+                .await
+                .expect("end-of-stream, not an error");
+            let hello = if protocol == Protocol::Blobs {
+                frame(HELLO.as_bytes())
+            } else {
+                vec![]
+            };
+            assert_eq!(rest, hello, "{protocol:?}: only the hello, then the close");
+            ended(&events, id).await;
+            crate::logs::wait_for_line(&["idle", peer.as_str(), "closing"]).await;
+        }
+        // Their slots came back: a third client is admitted, not refused.
+        let _third = TcpStream::connect(address).await.unwrap();
+        admitted(&events).await;
+        master.terminate();
+        assert_eq!(master.join().await, ThreadEnd::Stopped);
+    }
+}
+
+/// A stream that ends inside a frame, or inside a length prefix, is reported with a WARN
+/// naming the peer and the bytes lost (before, the partial frame vanished silently).
+pub async fn streaming_server_reports_a_frame_cut_short(rt: Runtime) {
+    let (master, events) = start_server(&rt, options(loopback(), Protocol::Blobs, 4)).await;
+    let address = listening(&events).await;
+
+    let (mut cut_in_frame, id, peer) = greeted_client(&events, address).await;
+    let whole = frame(&[3; 100]);
+    cut_in_frame.write_all(&whole[..14]).await.unwrap(); // prefix and 10 of 100 bytes
+    cut_in_frame.close().await.unwrap();
+    ended(&events, &id).await;
+    crate::logs::wait_for_line(&["WARN", &peer, "lost 14 bytes", "10 of a 100-byte frame"]).await;
+
+    let (mut cut_in_prefix, id, peer) = greeted_client(&events, address).await;
+    cut_in_prefix.write_all(&[0, 0]).await.unwrap();
+    cut_in_prefix.close().await.unwrap();
+    ended(&events, &id).await;
+    crate::logs::wait_for_line(&["WARN", &peer, "lost 2 bytes", "length prefix"]).await;
+
+    master.terminate();
+    assert_eq!(master.join().await, ThreadEnd::Stopped);
+}
+
+/// Empty frames are well-formed but carry nothing: the connection counts them and says how
+/// many once, at its end, instead of passing each to the master (which logged a line per
+/// frame, and filled its queue: 4 bytes of input made a line of log).
+pub async fn streaming_server_counts_empty_frames_instead_of_passing_them_on(rt: Runtime) {
+    let (master, events) = start_server(&rt, options(loopback(), Protocol::Blobs, 4)).await;
+    let address = listening(&events).await;
+    let (mut client, id, peer) = greeted_client(&events, address).await;
+    let empties: Vec<u8> = std::iter::repeat_n(frame(b""), 1000).flatten().collect();
+    client.write_all(&empties).await.unwrap();
+    client.write_all(&frame(b"last")).await.unwrap();
+    client.close().await.unwrap();
+    let first = next_event(&events, "Received", |e| match e {
+        ServerEvent::Received(from, blob) if *from == id => Some(blob.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(first, b"last", "the master received an empty frame");
+    ended(&events, &id).await;
+    crate::logs::wait_for_line(&[&peer, "1000 empty frames"]).await;
+    master.terminate();
+    assert_eq!(master.join().await, ThreadEnd::Stopped);
+}
+
+/// How many connections the kernel dropped so far because a listen queue was full
+/// (`TcpExtListenOverflows` in /proc/net/netstat); `None` where there is no such file.
+fn listen_overflows() -> Option<u64> {
+    let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut lines = netstat.lines();
+    while let (Some(names), Some(values)) = (lines.next(), lines.next()) {
+        if !names.starts_with("TcpExt:") {
+            continue;
+        }
+        let index = names
+            .split_whitespace()
+            .position(|n| n == "ListenOverflows")?;
+        return values.split_whitespace().nth(index)?.parse().ok();
+    }
+    None
+}
+
+/// 400 clients connect at once, all before the server may accept one (each connect is
+/// started without yielding, so on a one-thread runtime the master cannot run in between):
+/// the listen queue holds them all, so the kernel drops none (before, its 128 places
+/// overflowed: the dropped connects waited for the client's retry, a second and more, and a
+/// connect whose handshake had completed by SYN cookie could wait for ever), and every one
+/// is greeted. 400 stays well under the usual limit of 1,024 open files.
+pub async fn a_burst_of_connects_is_queued_whole_and_every_client_greeted(rt: Runtime) {
+    const CLIENTS: usize = 400;
+    let (master, events) = start_server(&rt, options(loopback(), Protocol::Blobs, CLIENTS)).await;
+    let address = listening(&events).await;
+    let overflows_before = listen_overflows();
+    let mut connects: Vec<_> = (0..CLIENTS)
+        .map(|_| Box::pin(TcpStream::connect(address)))
+        .collect();
+    for connect in &mut connects {
+        // The first poll makes the connect call; none of them yields to the runtime.
+        if let std::task::Poll::Ready(result) = futures::poll!(connect.as_mut()) {
+            result.expect("connected");
+        }
+    }
+    let mut clients = futures::future::join_all(connects).await;
+    for client in &mut clients {
+        let client = client.as_mut().expect("connected");
+        read_hello(client).await;
+    }
+    if let Some((before, after)) = overflows_before.zip(listen_overflows()) {
+        assert_eq!(
+            after - before,
+            0,
+            "the listen queue overflowed: the kernel dropped connects"
+        );
+    }
+    master.terminate();
+    assert_eq!(master.join().await, ThreadEnd::Stopped);
 }
