@@ -179,9 +179,21 @@ impl TaskThread for Master {
     }
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        // The first attempt is made here: an error no retry clears (no permission for the
+        // port, an address not on this host) fails the master, so that the program exits
+        // with a failure status instead of retrying for ever; any other (the port in use,
+        // the manual's case) is retried by the task.
+        let first = match listen(self.options.address) {
+            Err(error) if retrying_cannot_help(&error) => {
+                tracing::error!("cannot bind {}: {error}", self.options.address);
+                return Err(Box::new(error));
+            }
+            first => Some(first),
+        };
         let bind = Bind {
             options: self.options.clone(),
             events: self.events.clone(),
+            first,
         };
         cx.slot("bind").re_create(bind).await?;
         if let Some(after) = self.stop_after {
@@ -235,6 +247,18 @@ impl TaskThread for Master {
 struct Bind {
     options: ServerOptions,
     events: Option<async_channel::Sender<ServerEvent>>,
+    /// The master's own first attempt, taken by the first run.
+    first: Option<std::io::Result<TcpListener>>,
+}
+
+/// Whether binding failed for a reason that waiting does not clear: retrying is for a port
+/// that another program holds for now.
+fn retrying_cannot_help(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::PermissionDenied | ErrorKind::AddrNotAvailable | ErrorKind::InvalidInput
+    )
 }
 
 /// How many connections the kernel queues for the master before it accepts them. Rust's
@@ -260,7 +284,11 @@ fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
 
 impl Task<Master> for Bind {
     async fn run(&mut self, cx: &TaskCx<Master>) -> Next {
-        match listen(self.options.address) {
+        let attempt = match self.first.take() {
+            Some(first) => first,
+            None => listen(self.options.address),
+        };
+        match attempt {
             Ok(listener) => {
                 let address = listener.local_addr().unwrap_or(self.options.address);
                 tracing::info!("listening on {address}");

@@ -271,6 +271,56 @@ fn every_example_answers_help_with_its_options() {
     help_names("supervised", &[&COMMON[..], &supervised].concat());
 }
 
+/// `example` with `args` ends by itself with a failure status, logging each of `lines`.
+fn ends_with_failure(example: &str, flavour: &str, args: &[&str], lines: &[&str]) {
+    let mut all_args = vec!["--backend", flavour];
+    all_args.extend(args);
+    let (mut child, received) = start(example, &all_args);
+    let mut seen = Vec::new();
+    for line in lines {
+        wait_for_line(&received, line, &mut seen);
+    }
+    let status = child.wait().expect("the example ends");
+    assert!(
+        !status.success(),
+        "{example} on {flavour} ended with {status}, not a failure:\n{}",
+        seen.join("\n")
+    );
+}
+
+/// A server that cannot bind for a reason no retry clears (here an address not on this
+/// host, from the documentation range 192.0.2.0/24) fails, and its process exits with a
+/// failure status; before, it retried until `--seconds` and exited 0. (A port in use is
+/// still retried: `tcp_server_retries_binding_until_the_port_is_free`.)
+fn server_that_cannot_bind_exits_with_failure(example: &str, flavour: &str) {
+    ends_with_failure(
+        example,
+        flavour,
+        &["--address", "192.0.2.1", "--port", "0", "--seconds", "5"],
+        &["cannot bind 192.0.2.1", "the tree ended"],
+    );
+}
+
+macro_rules! failing_on_every_flavour {
+    ($($test:ident: $example:literal on $flavour:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            server_that_cannot_bind_exits_with_failure($example, $flavour);
+        }
+    )*};
+}
+
+failing_on_every_flavour! {
+    tcp_server_that_cannot_bind_exits_with_failure_on_tokio_multi_thread: "tcp_server" on "tokio",
+    tcp_server_that_cannot_bind_exits_with_failure_on_tokio_current_thread: "tcp_server" on "tokio-current-thread",
+    tcp_server_that_cannot_bind_exits_with_failure_on_async_std: "tcp_server" on "async-std",
+    tcp_server_that_cannot_bind_exits_with_failure_on_smol: "tcp_server" on "smol",
+    streaming_server_that_cannot_bind_exits_with_failure_on_tokio_multi_thread: "streaming_server" on "tokio",
+    streaming_server_that_cannot_bind_exits_with_failure_on_tokio_current_thread: "streaming_server" on "tokio-current-thread",
+    streaming_server_that_cannot_bind_exits_with_failure_on_async_std: "streaming_server" on "async-std",
+    streaming_server_that_cannot_bind_exits_with_failure_on_smol: "streaming_server" on "smol",
+}
+
 /// The peak of the virtual memory of process `pid`, in bytes (VmPeak in its status).
 fn vm_peak(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("its status");
