@@ -278,4 +278,93 @@ mod tests {
         assert_eq!(decoder.partial(), Some(Partial::Prefix { received: 2 }));
         assert_eq!(decoder.partial().unwrap().bytes_lost(), 2);
     }
+
+    /// What a stream decodes to, read whole: its blobs, then the error that stops it or what
+    /// is left of an unfinished message. The reference the decoder is checked against.
+    fn decode_whole(
+        mut stream: &[u8],
+        max: usize,
+    ) -> (Vec<Vec<u8>>, Option<FrameError>, Option<Partial>) {
+        let mut blobs = Vec::new();
+        loop {
+            if stream.len() < 4 {
+                let partial = (!stream.is_empty()).then_some(Partial::Prefix {
+                    received: stream.len(),
+                });
+                return (blobs, None, partial);
+            }
+            let announced = u32::from_be_bytes(stream[..4].try_into().unwrap());
+            if announced as usize > max {
+                return (blobs, Some(FrameError::TooLarge { announced, max }), None);
+            }
+            let length = announced as usize;
+            let body = &stream[4..];
+            if body.len() < length {
+                let partial = Partial::Frame {
+                    received: body.len(),
+                    announced: length,
+                };
+                return (blobs, None, Some(partial));
+            }
+            blobs.push(body[..length].to_vec());
+            stream = &body[length..];
+        }
+    }
+
+    /// A piece of a stream: a well-formed blob, or a prefix announcing any length (up to
+    /// 4 GiB) followed by a few bytes.
+    fn piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => proptest::collection::vec(any::<u8>(), 0..300).prop_map(|blob| frame(&blob)),
+            1 => (any::<u32>(), proptest::collection::vec(any::<u8>(), 0..40)).prop_map(
+                |(announced, bytes)| [announced.to_be_bytes().to_vec(), bytes].concat()
+            ),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any stream, cut anywhere: the decoder gives the blobs a whole read gives, stops
+        /// at the same over-long prefix (the blobs of the read that met it are lost with
+        /// the connection), ends with the same unfinished message, and never holds more
+        /// than twice what arrived of the message it is filling.
+        #[test]
+        fn any_stream_cut_anywhere_decodes_as_read_whole(
+            pieces in proptest::collection::vec(piece(), 0..12),
+            cuts in proptest::collection::vec(1..64usize, 1..40),
+            max in prop_oneof![Just(0usize), 1..400usize, Just(DEFAULT_MAX_FRAME)],
+        ) {
+            let stream = pieces.concat();
+            let (whole, error, left) = decode_whole(&stream, max);
+            let mut decoder = BlobDecoder::new(max);
+            let mut decoded = Vec::new();
+            let mut rest = &stream[..];
+            let mut cut = cuts.iter().cycle();
+            let mut failed = None;
+            while !rest.is_empty() {
+                let (read, after) = rest.split_at((*cut.next().unwrap()).min(rest.len()));
+                rest = after;
+                match decoder.feed(read) {
+                    Ok(blobs) => decoded.extend(blobs),
+                    Err(stop) => {
+                        failed = Some(stop);
+                        break;
+                    }
+                }
+                let received = decoder.partial().map_or(0, |partial| match partial {
+                    Partial::Frame { received, .. } => received,
+                    Partial::Prefix { .. } => 0,
+                });
+                prop_assert!(decoder.reserved() <= (2 * received).max(8));
+            }
+            prop_assert_eq!(failed, error);
+            if failed.is_some() {
+                prop_assert!(whole.starts_with(&decoded));
+            } else {
+                prop_assert_eq!(decoded, whole);
+                prop_assert_eq!(decoder.partial(), left);
+            }
+        }
+    }
 }
