@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use event_listener::Event;
+use crate::sync::Event;
 use futures::future::{AbortHandle, Abortable, BoxFuture};
 use futures::FutureExt;
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
-use event_listener::Event;
+use crate::sync::Event;
 
 use crate::error::SlotError;
 use crate::notice::Notice;

@@ -11,7 +11,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use futures::future::CatchUnwind;
@@ -130,7 +129,7 @@ pin_project_lite::pin_project! {
 /// task had ended. (A task that ended or was cancelled moved the slot to another
 /// generation first; the check costs those a load.)
 fn left_by_runtime<T>(cx: &TaskCx<T>, polled: bool) {
-    if cx.slot.current_generation.load(Ordering::Acquire) != cx.generation {
+    if !cx.slot.generations.is_current(cx.generation) {
         return;
     }
     let mut state = lock(&cx.slot.state);
@@ -213,7 +212,7 @@ fn finish<T>(
     if state.generation() != cx.generation {
         return None;
     }
-    let asked = cx.slot.reschedule_requested.load(Ordering::Acquire) == cx.generation;
+    let asked = cx.slot.generations.asked(cx.generation);
     if asked && can_continue && panic.is_none() {
         return Some(cx.slot.advance(&mut state));
     }

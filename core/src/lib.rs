@@ -15,16 +15,20 @@ pub mod block_on_tasks;
 pub mod consuming_cancel;
 pub mod contract;
 mod error;
+mod generation_mirror;
 mod group;
 #[cfg(test)]
 mod in_flight_tests;
 mod incarnation;
 mod join;
+#[cfg(all(test, task_thread_loom))]
+mod loom_models;
 mod notice;
 mod notify;
 mod operation_lock;
 mod slot;
 mod spawner;
+mod sync;
 mod task;
 mod thread;
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use event_listener::{Event, EventListener};
+use crate::sync::{Event, EventListener};
 use futures::future::BoxFuture;
 
 use crate::group::{lock, GroupShared};

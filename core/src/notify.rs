@@ -10,7 +10,7 @@
 //! outside such a lock, the mailbox's loop making room as it hands out a batch, the
 //! ordering comes from one atomic instead: see `thread::mailbox::overflow::LaneRoom`.)
 
-use event_listener::Event;
+use crate::sync::Event;
 
 /// Wakes every listener of `event`, if it has any.
 pub(crate) fn notify_all(event: &Event) {

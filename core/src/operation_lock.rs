@@ -5,9 +5,9 @@
 //! every unlock, which allocates the event's list (72 bytes) even when nobody waits.
 //! Uncontended, locking is one compare-and-swap and unlocking one store.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
-use event_listener::Event;
+use crate::sync::{AtomicBool, Event};
 
 use crate::notify::{notify_one_more, wait_for};
 

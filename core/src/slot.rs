@@ -3,12 +3,13 @@
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use crate::error::SlotError;
+use crate::generation_mirror::GenerationMirror;
 use crate::group::{lock, GroupShared, LiveGuard};
 use crate::incarnation::{launch, launch_once, run_task};
 use crate::operation_lock::{OperationGuard, OperationLock};
@@ -77,11 +78,9 @@ pub(crate) struct SlotShared {
     /// The span every incarnation of the slot's task runs in.
     pub(crate) span: tracing::Span,
     pub(crate) state: Mutex<SlotState>,
-    /// The generation of the run that last called `re_schedule` (0: none yet). Written
-    /// without the lock; only a value equal to the current generation means anything.
-    pub(crate) reschedule_requested: AtomicU64,
-    /// A copy of `state.generation`, for `re_schedule` to read without the lock.
-    pub(crate) current_generation: AtomicU64,
+    /// The current generation and the last run's ask for a successor, read and written
+    /// by the running task without the lock.
+    pub(crate) generations: GenerationMirror,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
     operations: OperationLock,
     /// The owning thread's context (a `ThreadCx<T>`), set when the thread first names the
@@ -142,8 +141,7 @@ impl SlotShared {
     /// Moves the slot to its next generation, under its lock; returns the new one.
     pub(crate) fn advance(&self, state: &mut SlotState) -> u64 {
         state.generation += 1;
-        self.current_generation
-            .store(state.generation, Ordering::Release);
+        self.generations.set_current(state.generation);
         state.generation
     }
 
@@ -200,8 +198,7 @@ impl TaskSlot {
                     at_once: false,
                     sleeper: None,
                 }),
-                reschedule_requested: AtomicU64::new(0),
-                current_generation: AtomicU64::new(0),
+                generations: GenerationMirror::new(),
                 operations: OperationLock::new(),
                 thread: OnceLock::new(),
             }),

@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -273,26 +272,16 @@ impl<T> TaskCx<T> {
             );
             return false;
         }
-        // Lock-free: generations only grow, so `fetch_max` tells whether this run had
-        // asked already (or a later run has); a request from a run that stopped being
+        // Lock-free (see `GenerationMirror`): a request from a run that stopped being
         // current meanwhile is ignored where it is read, in `finish`, under the lock.
-        if self.slot.current_generation.load(Ordering::Acquire) != self.generation
-            || self.is_shutting_down()
-        {
-            return false;
-        }
-        let before = self
-            .slot
-            .reschedule_requested
-            .fetch_max(self.generation, Ordering::AcqRel);
-        before < self.generation
+        !self.is_shutting_down() && self.slot.generations.ask(self.generation)
     }
 }
 
 impl<T> TaskCx<T> {
     /// Whether this run has asked for a successor with [`re_schedule`](Self::re_schedule).
     pub(crate) fn has_asked_again(&self) -> bool {
-        self.slot.reschedule_requested.load(Ordering::Acquire) == self.generation
+        self.slot.generations.asked(self.generation)
     }
 
     /// Fails the owning thread with `failure` (nothing for a bare group).

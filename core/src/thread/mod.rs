@@ -59,7 +59,7 @@ mod report;
 // What a thread is made of: its life on its task, its queue, its family.
 mod family;
 mod life;
-mod mailbox;
+pub(crate) mod mailbox;
 // What a parent does when its children end.
 mod supervision;
 

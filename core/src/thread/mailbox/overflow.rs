@@ -4,12 +4,12 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures::future::{select, Either};
 
-use event_listener::{Event, EventListener};
+use crate::sync::{AtomicUsize, Event, EventListener};
 
 use crate::notify::{notify_all, notify_one_more};
 

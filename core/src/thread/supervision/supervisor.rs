@@ -38,7 +38,7 @@ pub(crate) struct Supervisor<T: TaskThread> {
     started: u64,
     /// Notified when the loop has taken the end of a child stopped for its group, or one
     /// leaves the table.
-    group_member_ended: event_listener::Event,
+    group_member_ended: crate::sync::Event,
     /// Counts restart plans.
     plans: u64,
 }
@@ -49,7 +49,7 @@ impl<T: TaskThread> Default for Supervisor<T> {
             children: HashMap::new(),
             groups: HashMap::new(),
             started: 0,
-            group_member_ended: event_listener::Event::new(),
+            group_member_ended: crate::sync::Event::new(),
             plans: 0,
         }
     }
@@ -301,7 +301,7 @@ impl<T: TaskThread> Supervisor<T> {
 
 enum NextStart<T: TaskThread> {
     Now(StartFn<T>),
-    AfterItsEnd(event_listener::EventListener),
+    AfterItsEnd(crate::sync::EventListener),
     NotSupervised,
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use event_listener::Event;
+use crate::sync::Event;
 use futures::future::BoxFuture;
 use futures::task::AtomicWaker;
 use futures::FutureExt;
@@ -259,7 +259,7 @@ impl ThreadCore {
     }
 
     /// Completes the next time a terminate lowers the deadline of this thread's shutdown.
-    pub(crate) fn deadline_lowered(&self) -> event_listener::EventListener {
+    pub(crate) fn deadline_lowered(&self) -> crate::sync::EventListener {
         self.deadline_lowered.listen()
     }
 

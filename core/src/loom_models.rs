@@ -1,0 +1,181 @@
+//! loom models of core's hand-rolled synchronisation, built with `--cfg task_thread_loom` (see
+//! `crate::sync`): every interleaving of a few threads, up to a preemption bound, runs the
+//! real code of the operation lock and its notify, a lane's room counter with the sender's
+//! wait for room, and a slot's generation mirror. A lost wake-up shows as loom's deadlock.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg task_thread_loom" cargo test -p task-thread-core --lib --release loom_
+//! ```
+
+use std::sync::atomic::Ordering::SeqCst;
+
+use loom::future::block_on;
+use loom::sync::atomic::AtomicUsize;
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+
+use crate::generation_mirror::GenerationMirror;
+use crate::operation_lock::OperationLock;
+use crate::thread::mailbox::overflow::{wait_for_room, LaneRoom, OverflowPolicy, Refused};
+
+/// Every interleaving with at most this many preemptions: enough for each race below (each
+/// needs one or two), and a run of seconds.
+const PREEMPTIONS: usize = 3;
+
+fn model(check: impl Fn() + Send + Sync + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTIONS);
+    builder.check(check);
+}
+
+/// Three threads take the lock: never two inside at once, and no unlock is missed (a
+/// waiter that listens after the holder's unlock looked for listeners re-checks the lock
+/// after listening).
+#[test]
+fn loom_operation_lock_is_exclusive_and_misses_no_unlock() {
+    model(|| {
+        let lock = Arc::new(OperationLock::new());
+        let inside = Arc::new(AtomicUsize::new(0));
+        let take = |lock: Arc<OperationLock>, inside: Arc<AtomicUsize>| {
+            block_on(async move {
+                let guard = lock.lock().await;
+                assert_eq!(inside.fetch_add(1, SeqCst), 0, "two holders at once");
+                inside.fetch_sub(1, SeqCst);
+                drop(guard);
+            })
+        };
+        let others: Vec<_> = (0..2)
+            .map(|_| {
+                let (lock, inside) = (lock.clone(), inside.clone());
+                thread::spawn(move || take(lock, inside))
+            })
+            .collect();
+        take(lock, inside);
+        for other in others {
+            other.join().unwrap();
+        }
+    });
+}
+
+/// A bounded lane of one, as the mailbox keeps it: its queue under a lock, what the loop
+/// holds in hand counted in its room.
+struct Lane {
+    queued: Mutex<usize>,
+    room: LaneRoom,
+}
+
+impl Lane {
+    /// Full, with one signal queued.
+    fn full() -> Arc<Lane> {
+        Arc::new(Lane {
+            queued: Mutex::new(1),
+            room: LaneRoom::new(),
+        })
+    }
+
+    /// The mailbox's push, for a capacity of one.
+    fn push(&self) -> Result<(), Refused<()>> {
+        let mut queued = self.queued.lock().unwrap();
+        if *queued + self.room.in_hand() >= 1 {
+            return Err(Refused::Full(()));
+        }
+        *queued += 1;
+        Ok(())
+    }
+
+    /// A sender: pushes, and on a full lane waits for room as `send` does.
+    fn send(&self) {
+        let Err(first) = self.push() else {
+            return;
+        };
+        let waiting = wait_for_room(
+            |()| self.push(),
+            &self.room,
+            || OverflowPolicy::Wait,
+            first,
+            std::future::pending::<()>(),
+        );
+        assert!(block_on(waiting).is_ok(), "the lane never closes here");
+    }
+}
+
+/// The loop takes the lane whole into its hand (under the lock), then hands the signal
+/// out without the lock: a sender that found the lane full is woken for the room made.
+#[test]
+fn loom_room_made_from_the_hand_reaches_a_waiting_sender() {
+    model(|| {
+        let lane = Lane::full();
+        let sender = {
+            let lane = lane.clone();
+            thread::spawn(move || lane.send())
+        };
+        {
+            let mut queued = lane.queued.lock().unwrap();
+            lane.room.take(std::mem::take(&mut *queued));
+        }
+        lane.room.hand_out_one();
+        sender.join().unwrap();
+        assert_eq!(*lane.queued.lock().unwrap(), 1);
+        assert_eq!(lane.room.in_hand(), 0);
+    });
+}
+
+/// The loop takes one signal under the lock and says so after it: a sender that found
+/// the lane full is woken for the room made.
+#[test]
+fn loom_room_made_under_the_lock_reaches_a_waiting_sender() {
+    model(|| {
+        let lane = Lane::full();
+        let sender = {
+            let lane = lane.clone();
+            thread::spawn(move || lane.send())
+        };
+        *lane.queued.lock().unwrap() -= 1;
+        lane.room.made_under_the_lock();
+        sender.join().unwrap();
+        assert_eq!(*lane.queued.lock().unwrap(), 1);
+    });
+}
+
+/// A slot's run 1 asks for a successor and finishes while `re_create` moves the slot on
+/// and its new run asks in turn: the stale run never gets a successor once moved past,
+/// and never undoes the current run's ask (which `finish` reads under the slot's lock).
+#[test]
+fn loom_a_stale_run_neither_reschedules_nor_undoes_the_current_runs_ask() {
+    model(|| {
+        let generation = Arc::new(Mutex::new(1u64));
+        let mirror = Arc::new(GenerationMirror::new());
+        mirror.set_current(1);
+        let stale = {
+            let (generation, mirror) = (generation.clone(), mirror.clone());
+            thread::spawn(move || {
+                mirror.ask(1);
+                // `finish`: a successor only if still current and asked.
+                let mut generation = generation.lock().unwrap();
+                if *generation == 1 && mirror.asked(1) {
+                    *generation += 1;
+                    mirror.set_current(*generation);
+                    return true;
+                }
+                false
+            })
+        };
+        // `re_create`: the slot moves on, under its lock; its new run then asks.
+        let new_run = {
+            let mut generation = generation.lock().unwrap();
+            *generation += 1;
+            mirror.set_current(*generation);
+            *generation
+        };
+        assert!(
+            mirror.ask(new_run),
+            "the current run's first ask is refused"
+        );
+        let got_a_successor = stale.join().unwrap();
+        let generation = *generation.lock().unwrap();
+        // Run 1's successor, if any, came before the new run (which moved past it).
+        assert_eq!(generation, new_run);
+        assert_eq!(new_run, if got_a_successor { 3 } else { 2 });
+        assert!(mirror.asked(new_run), "the current run's ask was undone");
+    });
+}
