@@ -195,11 +195,6 @@ impl BlobDecoder {
         Ok(complete)
     }
 
-    /// Whether a blob or a length prefix is partly received.
-    pub fn is_mid_blob(&self) -> bool {
-        self.prefix_len > 0 || self.blob.is_some()
-    }
-
     /// What is held of a message not yet whole, if any: what a stream ending here loses.
     pub fn partial(&self) -> Option<Partial> {
         match &self.blob {
@@ -237,7 +232,6 @@ mod tests {
                 .flat_map(|c| decoder.feed(c).unwrap())
                 .collect();
             assert_eq!(received, blobs, "cut into pieces of {cut}");
-            assert!(!decoder.is_mid_blob());
             assert_eq!(decoder.partial(), None);
         }
     }

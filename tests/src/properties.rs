@@ -3,8 +3,8 @@
 //! left running or registered, and every signal a send accepted is handled or reaches an
 //! undelivered hook (a send that did not accept it handed it back).
 //!
-//! A script is a list of [`Op`]s; [`proptest`] makes them at random and shrinks a failing
-//! one to a minimal script, which is printed and belongs in [`REGRESSIONS`], run first
+//! A script is a list of [`Op`]s; [`proptest`](mod@proptest) makes them at random and shrinks a failing
+//! one to a minimal script, which is printed and belongs in [`regressions`], run first
 //! every time. The number of random scripts per backend is [`CASES`], or
 //! `TASK_THREAD_PROPERTY_CASES` from the environment for a longer hunt.
 //!

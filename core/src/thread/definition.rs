@@ -354,8 +354,10 @@ pub trait TaskThread: Send + Sized + 'static {
     }
 
     /// Signals from the parent still queued when the thread ended. Called once, however
-    /// the thread ends (forced included: see the [module docs](super)), before its `join`
-    /// returns; not called if nothing was left. The default logs how many there were.
+    /// the thread ends, before its `join` returns; not called if nothing was left. A
+    /// forced thread (by its own budget, an ancestor's cascade, or its runtime dropping its
+    /// task) calls it too: a handler still running is dropped, not polled again, and the
+    /// hooks run before the thread's end is recorded. The default logs how many there were.
     fn on_undelivered(&mut self, signals: Vec<Self::Signal>) {
         log_undelivered(signals.len());
     }
