@@ -123,6 +123,13 @@ pub enum ThreadEnd {
     /// Its shutdown did not finish within its budget, and what remained was cancelled; or
     /// its runtime dropped its task before it ended (the runtime refused to spawn it, or
     /// is shutting down), and its tasks were cancelled and its children terminated.
+    ///
+    /// Whatever forced it, the signals still queued for it went to its undelivered hooks,
+    /// and by the time a `join` returns this its value, its handlers' futures, its tasks
+    /// and its subtree's have been dropped (their destructors have run), on every runtime,
+    /// async-std's global executor included: nothing of it runs on after `block_on`
+    /// returns. The one exception is code that blocks a worker thread (a blocking call in
+    /// a handler): it is waited for 500 ms at most, then left behind with an error logged.
     Forced {
         /// What was still running when the budget ran out, or `"its task, dropped by its
         /// runtime"`.
