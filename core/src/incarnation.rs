@@ -141,7 +141,7 @@ fn left_by_runtime<T>(cx: &TaskCx<T>, polled: bool) {
     } else {
         InFlight::Refused
     };
-    let handle = cx.slot.release(&mut state, outcome);
+    let handle = state.release(&cx.slot.generations, outcome);
     drop(state);
     drop(handle);
 }
@@ -214,10 +214,10 @@ fn finish<T>(
     }
     let asked = cx.slot.generations.asked(cx.generation);
     if asked && can_continue && panic.is_none() {
-        return Some(cx.slot.advance(&mut state));
+        return Some(state.advance(&cx.slot.generations));
     }
     // This task's own handle: dropped (detached) outside the lock.
-    let ended = cx.slot.release(&mut state, InFlight::Ended);
+    let ended = state.release(&cx.slot.generations, InFlight::Ended);
     drop(state);
     drop(ended);
     None

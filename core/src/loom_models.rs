@@ -1,21 +1,25 @@
 //! loom models of core's hand-rolled synchronisation, built with `--cfg task_thread_loom` (see
 //! `crate::sync`): every interleaving of a few threads, up to a preemption bound, runs the
 //! real code of the operation lock and its notify, a lane's room counter with the sender's
-//! wait for room, and a slot's generation mirror. A lost wake-up shows as loom's deadlock.
+//! wait for room, a slot's generation mirror, and a slot's task spawned outside its lock
+//! (its in-flight states). A lost wake-up shows as loom's deadlock.
 //!
 //! ```text
 //! RUSTFLAGS="--cfg task_thread_loom" cargo test -p task-thread-core --lib --release loom_
 //! ```
 
 use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Poll};
 
 use loom::future::block_on;
-use loom::sync::atomic::AtomicUsize;
+use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 
 use crate::generation_mirror::GenerationMirror;
 use crate::operation_lock::OperationLock;
+use crate::slot::{InFlight, SlotState};
+use crate::spawner::{RawOutput, RawTask};
 use crate::thread::mailbox::overflow::{wait_for_room, LaneRoom, OverflowPolicy, Refused};
 
 /// Every interleaving with at most this many preemptions: enough for each race below (each
@@ -177,5 +181,75 @@ fn loom_a_stale_run_neither_reschedules_nor_undoes_the_current_runs_ask() {
         assert_eq!(generation, new_run);
         assert_eq!(new_run, if got_a_successor { 3 } else { 2 });
         assert!(mirror.asked(new_run), "the current run's ask was undone");
+    });
+}
+
+/// A task handle that records its cancel.
+struct Handle(Arc<AtomicBool>);
+
+impl RawTask for Handle {
+    fn cancel(&mut self) {
+        self.0.store(true, SeqCst);
+    }
+
+    fn poll_end(&mut self, _cx: &mut Context<'_>) -> Poll<Option<RawOutput>> {
+        Poll::Ready(None)
+    }
+}
+
+/// `re_create` spawns a task outside the slot's lock while the task, already running,
+/// ends by itself, and a `cancel_all` takes the slot's task out: whatever the order, the
+/// slot never keeps the handle of a task that has ended or been taken out, and a task
+/// taken out while it was the slot's is cancelled (by `cancel_all` if its handle was
+/// stored, by `re_create` if not yet).
+#[test]
+fn loom_a_task_spawned_outside_the_lock_is_kept_only_while_it_is_the_slots() {
+    model(|| {
+        let slot = Arc::new(Mutex::new(SlotState::empty()));
+        let generations = Arc::new(GenerationMirror::new());
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let cancel_all = {
+            let (slot, generations) = (slot.clone(), generations.clone());
+            thread::spawn(move || {
+                let mut state = slot.lock().unwrap();
+                let took = state.in_flight == InFlight::Spawning || state.task.is_some();
+                let mut released = state.release(&generations, InFlight::Cancelled);
+                drop(state);
+                if let Some(task) = &mut released.task {
+                    task.cancel();
+                }
+                took
+            })
+        };
+        // `re_create`: begins the spawn under the lock, spawns outside it (the task runs
+        // on a thread of its own and ends by itself), then keeps the handle or not.
+        let generation = slot.lock().unwrap().begin_spawn(&generations);
+        let task = {
+            let (slot, generations) = (slot.clone(), generations.clone());
+            thread::spawn(move || {
+                // `finish`: the task ends, if it is still the slot's.
+                let mut state = slot.lock().unwrap();
+                if state.generation() == generation {
+                    drop(state.release(&generations, InFlight::Ended));
+                }
+            })
+        };
+        let handle = Box::new(Handle(cancelled.clone()));
+        let outcome = slot.lock().unwrap().end_spawn(handle);
+        if let Err((InFlight::Cancelled, mut handle)) = outcome {
+            handle.cancel();
+        }
+        task.join().unwrap();
+        let took = cancel_all.join().unwrap();
+        assert!(
+            slot.lock().unwrap().task.is_none(),
+            "the slot keeps the handle of a task that ended or was taken out"
+        );
+        if took {
+            assert!(
+                cancelled.load(SeqCst),
+                "a task taken out was never cancelled"
+            );
+        }
     });
 }

@@ -124,8 +124,74 @@ pub(crate) enum InFlight {
 }
 
 impl SlotState {
+    /// A slot that has never had a task.
+    pub(crate) fn empty() -> Self {
+        SlotState {
+            generation: 0,
+            task: None,
+            in_flight: InFlight::No,
+            at_once: false,
+            sleeper: None,
+        }
+    }
+
     pub(crate) fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Moves the slot to its next generation (its lock held: `self`); returns the new one.
+    pub(crate) fn advance(&mut self, generations: &GenerationMirror) -> u64 {
+        self.generation += 1;
+        generations.set_current(self.generation);
+        self.generation
+    }
+
+    /// The current task leaves the slot: it ended, it is taken out, or its runtime dropped
+    /// it. The slot moves to its next generation (nothing of that task can reschedule) and
+    /// gives up the task's handle, to be dropped or cancelled outside the lock; a
+    /// `re_create` still spawning the task finds `outcome` instead of storing its handle
+    /// (see [`end_spawn`](Self::end_spawn)).
+    ///
+    /// A task sleeping through a context of the slot (a helper the task spawned with a
+    /// clone of it) is woken as the [`Released`] is dropped, outside the lock: its sleep
+    /// then listens to the notice by itself instead of through the slot.
+    pub(crate) fn release(
+        &mut self,
+        generations: &GenerationMirror,
+        outcome: InFlight,
+    ) -> Released {
+        self.advance(generations);
+        if self.in_flight == InFlight::Spawning {
+            self.in_flight = outcome;
+        }
+        Released {
+            task: self.task.take(),
+            sleeper: self.sleeper.take(),
+        }
+    }
+
+    /// `re_create` spawns a task, outside the lock from now on: the slot moves to the
+    /// task's generation (returned), and what becomes of the task meanwhile is kept.
+    pub(crate) fn begin_spawn(&mut self, generations: &GenerationMirror) -> u64 {
+        self.in_flight = InFlight::Spawning;
+        self.advance(generations)
+    }
+
+    /// The spawn begun by [`begin_spawn`](Self::begin_spawn) has returned the task's
+    /// handle: kept if the task is still the slot's; otherwise handed back with what became
+    /// of the task (it ended, was cancelled, or was refused), for the caller to cancel or
+    /// drop outside the lock.
+    pub(crate) fn end_spawn(
+        &mut self,
+        task: Box<dyn RawTask>,
+    ) -> Result<(), (InFlight, Box<dyn RawTask>)> {
+        match std::mem::replace(&mut self.in_flight, InFlight::No) {
+            InFlight::Spawning => {
+                self.task = Some(task);
+                Ok(())
+            }
+            meanwhile => Err((meanwhile, task)),
+        }
     }
 }
 
@@ -136,32 +202,6 @@ impl SlotShared {
             .get()
             .and_then(|thread| thread.downcast_ref::<ThreadCx<T>>())
             .expect("a TaskCx<T> comes from a slot its thread T named through its context")
-    }
-
-    /// Moves the slot to its next generation, under its lock; returns the new one.
-    pub(crate) fn advance(&self, state: &mut SlotState) -> u64 {
-        state.generation += 1;
-        self.generations.set_current(state.generation);
-        state.generation
-    }
-
-    /// The current task leaves the slot: it ended, it is taken out, or its runtime dropped
-    /// it. The slot moves to its next generation (nothing of that task can reschedule) and
-    /// gives up the task's handle, to be dropped or cancelled outside the lock; a
-    /// `re_create` still spawning the task finds `outcome` instead of storing its handle.
-    ///
-    /// A task sleeping through a context of the slot (a helper the task spawned with a
-    /// clone of it) is woken as the [`Released`] is dropped, outside the lock: its sleep
-    /// then listens to the notice by itself instead of through the slot.
-    pub(crate) fn release(&self, state: &mut SlotState, outcome: InFlight) -> Released {
-        self.advance(state);
-        if state.in_flight == InFlight::Spawning {
-            state.in_flight = outcome;
-        }
-        Released {
-            task: state.task.take(),
-            sleeper: state.sleeper.take(),
-        }
     }
 }
 
@@ -191,13 +231,7 @@ impl TaskSlot {
                 name,
                 group,
                 span,
-                state: Mutex::new(SlotState {
-                    generation: 0,
-                    task: None,
-                    in_flight: InFlight::No,
-                    at_once: false,
-                    sleeper: None,
-                }),
+                state: Mutex::new(SlotState::empty()),
                 generations: GenerationMirror::new(),
                 operations: OperationLock::new(),
                 thread: OnceLock::new(),
@@ -381,7 +415,7 @@ impl<T> TaskSlot<T> {
     /// it: the handle returned is the only way left to see it end.
     fn take_current(&self) -> Option<Box<dyn RawTask>> {
         let mut state = lock(&self.shared.state);
-        let mut released = self.shared.release(&mut state, InFlight::Cancelled);
+        let mut released = state.release(&self.shared.generations, InFlight::Cancelled);
         drop(state);
         let mut task = released.task.take();
         drop(released);
@@ -411,20 +445,17 @@ impl<T> TaskSlot<T> {
             if state.at_once && self.shared.group.notice.has_fired() {
                 return Err(closed());
             }
-            state.in_flight = InFlight::Spawning;
-            self.shared.advance(&mut state)
+            state.begin_spawn(&self.shared.generations)
         };
         let cx = TaskCx::new(self.shared.clone(), generation);
         // Outside the lock: see `InFlight`. Meanwhile the task may run, reschedule itself
         // (the generation moves on, the task stays the slot's), end, be cancelled, or be
         // dropped by its runtime.
-        let mut task = spawn(cx, LiveGuard::new(&self.shared.group));
+        let task = spawn(cx, LiveGuard::new(&self.shared.group));
         let mut state = lock(&self.shared.state);
-        let in_flight = std::mem::replace(&mut state.in_flight, InFlight::No);
-        if in_flight == InFlight::Spawning {
-            state.task = Some(task);
+        let Err((in_flight, mut task)) = state.end_spawn(task) else {
             return Ok(());
-        }
+        };
         drop(state);
         // Outside the lock: a runtime may drop the task's future in its cancel.
         if in_flight == InFlight::Cancelled {
