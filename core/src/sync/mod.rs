@@ -1,7 +1,8 @@
 //! The synchronisation core builds its own protocols on: event-listener's [`Event`] and
-//! std's atomics, or, when built with `--cfg task_thread_loom`, loom's atomics and a model of `Event`
-//! (see `event_model`), so that loom can check those protocols (`crate::loom_models`):
-//! the operation lock and its notify, a lane's room counter, a slot's generation mirror.
+//! std's atomics, or, when built with `--cfg task_thread_loom`, loom's atomics and a model
+//! of `Event` (see `event_model`), so that loom can check those protocols
+//! (`crate::loom_models`): the operation lock and its notify, a lane's room counter, a
+//! slot's generation mirror and in-flight states.
 //!
 //! ```text
 //! RUSTFLAGS="--cfg task_thread_loom" cargo test -p task-thread-core --lib --release loom_
