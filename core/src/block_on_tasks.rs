@@ -102,7 +102,7 @@ impl BlockOnTasks {
             task.abort();
         }
         loop {
-            let dropped = self.all_dropped.listen();
+            let dropped = crate::notify::listen(&self.all_dropped);
             if lock(&self.spawned).running.is_empty() {
                 return;
             }

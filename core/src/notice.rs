@@ -156,7 +156,7 @@ impl Future for ShutdownNotice {
                     this.listener = None;
                 }
                 None => {
-                    this.listener = Some(this.group.notice.event.listen());
+                    this.listener = Some(crate::notify::listen(&this.group.notice.event));
                     // Looked at again in the firing's order (see `Notice`).
                     if this.group.notice_fired_in_order() {
                         return Poll::Ready(());
@@ -231,7 +231,7 @@ impl Future for Sleep {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             Some(_) => {
                 drop(state);
-                let listener = notice.event.listen();
+                let listener = crate::notify::listen(&notice.event);
                 if slot.group.notice_fired_in_order() {
                     return Poll::Ready(());
                 }

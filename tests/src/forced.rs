@@ -6,13 +6,15 @@
 //! Issue 16: a thread forced *because its parent was forced* dropped its queues with a
 //! warning only (the sends had returned `Ok`); about 8% of random trees lost signals so.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use task_thread::{start, Runtime, ThreadEnd};
+use task_thread::{start, BoxError, LeafThread, Runtime, ThreadCx, ThreadEnd, ThreadError};
 
 use crate::fixtures::EventLog;
-use crate::runtimes::Dropping;
+use crate::runtimes::{Dropping, Refusing};
 use crate::tree::{start_exposed, Cmd, Contexts, Failure, Node};
 
 /// `busy` holds its loop in a handler that never returns, two signals from its parent and
@@ -100,4 +102,43 @@ pub async fn a_thread_whose_task_its_runtime_drops_hands_its_queues_to_its_hooks
         ]
     );
     assert!(gate.is_canceled(), "busy's hung handler is still held");
+}
+
+/// Enters by setting its flag.
+struct Noted(Arc<AtomicBool>);
+
+impl LeafThread for Noted {
+    type Signal = ();
+    type Output = ();
+
+    fn id(&self) -> String {
+        "noted".into()
+    }
+
+    async fn enter(&mut self, _cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        self.0.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A thread whose task its runtime refuses (the runtime is shutting down) never enters,
+/// and its start is an error: the last look a dropped task gives its life hands over its
+/// queues, but runs no method that had not started (found in review: the first version
+/// ran `enter` inside the runtime's drop, and `start` returned `Ok`).
+pub async fn a_thread_its_runtime_refuses_never_enters(rt: Runtime) {
+    let entered = Arc::new(AtomicBool::new(false));
+    let refusing = Refusing::wrap(&rt);
+    let started = start(&refusing, Noted(entered.clone())).await;
+    assert!(
+        matches!(
+            started,
+            Err(ThreadError::EnterFailed {
+                end: ThreadEnd::Forced { .. },
+                ..
+            })
+        ),
+        "{:?}",
+        started.as_ref().map(|_| ())
+    );
+    assert!(!entered.load(Ordering::SeqCst), "enter ran");
 }

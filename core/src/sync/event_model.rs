@@ -6,12 +6,19 @@
 //! - a notified listener completes; one dropped after it was notified, without having
 //!   completed, passes its notification on to the next listener not notified (as
 //!   event-listener 5 does), so no notification is lost with a listener given up;
-//! - `total_listeners` reads the count under the list's lock, as event-listener's does.
+//! - the list is made on the first `listen`, published with an atomic swap (an `AtomicPtr`
+//!   in event-listener); `total_listeners` reads that without a lock (no list: none), then
+//!   the count under the list's lock;
+//! - `notify` and `notify_additional` begin with a `SeqCst` fence, as event-listener's do
+//!   for a plain count (not `relaxed()`).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use std::sync::atomic::Ordering::{AcqRel, Acquire, SeqCst};
+
+use loom::sync::atomic::{fence, AtomicBool};
 use loom::sync::{Arc, Mutex};
 
 #[derive(Default)]
@@ -47,17 +54,28 @@ impl List {
 }
 
 /// See the module's docs.
-#[derive(Default)]
 pub(crate) struct Event {
     list: Arc<Mutex<List>>,
+    /// Whether the list has been made (see the module's docs).
+    made: AtomicBool,
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event::new()
+    }
 }
 
 impl Event {
     pub(crate) fn new() -> Self {
-        Event::default()
+        Event {
+            list: Arc::default(),
+            made: AtomicBool::new(false),
+        }
     }
 
     pub(crate) fn listen(&self) -> EventListener {
+        let _ = self.made.compare_exchange(false, true, AcqRel, Acquire);
         let entry = Arc::new(Mutex::new(Entry::default()));
         let mut list = self.list.lock().unwrap();
         let key = list.next_key;
@@ -72,6 +90,10 @@ impl Event {
     }
 
     pub(crate) fn notify(&self, n: usize) -> usize {
+        fence(SeqCst);
+        if !self.made.load(Acquire) {
+            return 0;
+        }
         let wakers = {
             let mut list = self.list.lock().unwrap();
             let already = list
@@ -87,6 +109,10 @@ impl Event {
     }
 
     pub(crate) fn notify_additional(&self, n: usize) -> usize {
+        fence(SeqCst);
+        if !self.made.load(Acquire) {
+            return 0;
+        }
         let wakers = self.list.lock().unwrap().notify_more(n);
         let woken = wakers.len();
         wakers.into_iter().for_each(Waker::wake);
@@ -94,6 +120,9 @@ impl Event {
     }
 
     pub(crate) fn total_listeners(&self) -> usize {
+        if !self.made.load(Acquire) {
+            return 0;
+        }
         self.list.lock().unwrap().entries.len()
     }
 }

@@ -64,9 +64,7 @@ pin_project_lite::pin_project! {
     /// failure) arrives meanwhile, it is kept in `pending` and the method gets until the
     /// shutdown deadline to finish, after which it is dropped and the thread ends as forced.
     /// A forced thread's method is not polled again: it returns at once, so that the loop
-    /// drops it and hands what is queued to the thread's hooks. It is polled once first:
-    /// the loop took its signal before it saw the force, and a handler that never ran
-    /// would lose it.
+    /// drops it and hands what is queued to the thread's hooks (see `poll`).
     ///
     /// A plain struct polled in place, not an `async fn`: a method that completes on its
     /// first poll (the common case) costs no timer, and the loop's task holds one copy of
@@ -111,15 +109,23 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let (core, method) = (*this.core, this.method.name());
-        // Forced: the method is not polled again; the loop hands its queues to its hooks.
-        if *this.started && core.is_forced() {
-            return Poll::Ready(Err(ThreadEnd::Forced {
+        let forced = || {
+            Poll::Ready(Err(ThreadEnd::Forced {
                 what: method.to_owned(),
-            }));
+            }))
+        };
+        // Forced: the method is not polled (again), so that the loop hands its queues to
+        // its hooks; but a handler whose signal the loop took before it saw the force gets
+        // its first poll (else the signal would be lost unhandled). `enter` has no signal:
+        // a thread forced before it ran (its runtime refused its task) never enters.
+        let first_of_a_handler = !*this.started && !matches!(*this.method, Method::Enter);
+        if core.is_forced() && !first_of_a_handler {
+            return forced();
         }
         let mut call = this.call;
         *this.started = true;
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
+            Ok(Poll::Pending) if core.is_forced() => return forced(),
             Ok(Poll::Pending) => {
                 return poll_deadline(core, this.pending, this.deadline, method, cx)
             }

@@ -338,7 +338,7 @@ fn life<T: TaskThread>(
                             .await
                         }
                         // What is queued goes to the hooks below; the force ends the rest.
-                        Event::Forced => break forced_by_force(),
+                        Event::Forced => break ended_by_its_force(),
                         Event::ChildEnded(child, end) => {
                             // A supervised child's end is decided first, so that the
                             // handler sees the decision (a call, not an await: an await
@@ -395,7 +395,7 @@ fn life<T: TaskThread>(
 }
 
 /// What a forced loop ends with; not recorded: the force records the thread's end.
-fn forced_by_force() -> ThreadEnd {
+fn ended_by_its_force() -> ThreadEnd {
     ThreadEnd::Forced {
         what: "its force".to_owned(),
     }

@@ -127,7 +127,31 @@ pub struct Overflow<'a> {
     pub(crate) rate: LogRate,
 }
 
-impl Overflow<'_> {
+impl<'a> Overflow<'a> {
+    /// An overflow as the library tells it to `on_overflow`, for testing a hook: this one
+    /// is logged by [`log`](Self::log), whatever came before.
+    ///
+    /// ```
+    /// use task_thread_core::{Overflow, QueueKind};
+    ///
+    /// let full = Overflow::new("router", QueueKind::FromChildren, 64, Some("worker-3"));
+    /// assert_eq!(full.sender, Some("worker-3"));
+    /// ```
+    pub fn new(
+        thread: &'a str,
+        queue: QueueKind,
+        capacity: usize,
+        sender: Option<&'a str>,
+    ) -> Self {
+        Overflow {
+            thread,
+            queue,
+            capacity,
+            sender,
+            rate: LogRate::Log { left_out: 0 },
+        }
+    }
+
     /// Logs this overflow as the default hook does: a warning naming the thread, the queue
     /// and the sender, at most one per thread per second, with the count of the ones left
     /// out since the last. A sender flooding a slow thread would otherwise log a line per
@@ -260,7 +284,7 @@ impl LaneRoom {
     }
 
     fn listen(&self) -> EventListener {
-        self.room.listen()
+        crate::notify::listen(&self.room)
     }
 
     /// Counts a sender waiting for room (it has listened) until the guard is dropped (also

@@ -282,7 +282,7 @@ impl<T: TaskThread> Supervisor<T> {
             State::Restarting => {}
             // Its end, once decided in the loop, must be about this incarnation.
             State::StoppedForGroup { .. } => {
-                return NextStart::AfterItsEnd(self.group_member_ended.listen())
+                return NextStart::AfterItsEnd(crate::notify::listen(&self.group_member_ended))
             }
             State::Running => return NextStart::NotSupervised,
         }

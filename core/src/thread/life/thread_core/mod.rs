@@ -61,7 +61,10 @@ pub(crate) struct ThreadCore {
     has_control: AtomicBool,
     /// Set by `force` (or as its runtime drops the thread's task): the thread's task polls
     /// its life a last time, in which the loop hands what is queued to its hooks, and
-    /// drops it. The thread holds no handle to its own task; this flag is its cancel.
+    /// drops it. The thread holds no handle to its own task; this flag is its cancel. The
+    /// life reads it in three places, one for each place it can be: the mailbox (no event
+    /// is taken: `Event::Forced`), `Contained` (no method is polled again), and
+    /// `UnlessForced` (the shutdown stops once the queues are handed over).
     forced: AtomicBool,
     /// Set once the thread's task has let go of its life (the thread's value, its queues):
     /// what a force waits for before it records the end. Notified through `ended`.
@@ -260,7 +263,7 @@ impl ThreadCore {
 
     /// Completes the next time a terminate lowers the deadline of this thread's shutdown.
     pub(crate) fn deadline_lowered(&self) -> crate::sync::EventListener {
-        self.deadline_lowered.listen()
+        crate::notify::listen(&self.deadline_lowered)
     }
 
     /// Whether a control message waits for the loop.
@@ -479,23 +482,32 @@ impl ThreadCore {
     pub(crate) fn force(self: &Arc<Self>, what: String) -> BoxFuture<'static, ()> {
         let core = self.clone();
         async move {
+            let grace_end = Instant::now() + FORCE_GRACE;
             let children = {
                 let mut state = lock(&core.state);
-                if state.end.is_some() {
-                    // Ended by itself: out of the registry when the force completes (see
-                    // `end_without_shutdown`).
-                    drop(state);
-                    core.leave_parent();
-                    return;
-                }
-                state.running = false;
                 // Listed, not removed: if this forcing is itself cut short by an ancestor's,
                 // the ancestor's still reaches every one of them.
-                state.children.list()
+                state.end.is_none().then(|| {
+                    state.running = false;
+                    state.children.list()
+                })
+            };
+            let Some(children) = children else {
+                // Ended by itself: out of the registry, and its life let go of (on another
+                // worker it may still be finishing), when the force completes.
+                core.leave_parent();
+                core.life_gone_by(grace_end).await;
+                return;
             };
             tracing::error!(thread = %core.id(), "shutdown forced: {what}");
-            let grace_end = Instant::now() + FORCE_GRACE;
             core.mark_forced();
+            // From here the thread's life may be gone without its end recorded: if this
+            // future is dropped half-way (its caller's task dropped by its runtime), the
+            // guard records it.
+            let mut unfinished = UnfinishedForce {
+                core: &core,
+                what: Some(what),
+            };
             core.wake_loop();
             core.tasks.fire_notice();
             core.tasks.close();
@@ -510,10 +522,10 @@ impl ThreadCore {
             if !core.life_gone_by(grace_end).await {
                 tracing::error!(
                     thread = %core.id(),
-                    "its task still holds the thread after {FORCE_GRACE:?}: ending it without"
+                    "its task still holds the thread after {FORCE_GRACE:?}: ended without it"
                 );
             }
-            core.end_without_shutdown(ThreadEnd::Forced { what });
+            unfinished.finish();
         }
         .boxed()
     }
@@ -554,6 +566,28 @@ impl ThreadCore {
             );
         }
         all_ended
+    }
+}
+
+/// A force under way: its end is recorded when it completes, or at once if the force is
+/// dropped before (what it was waiting for, its tasks and its subtree, has been told; each
+/// forced child's own guard records its end).
+struct UnfinishedForce<'a> {
+    core: &'a Arc<ThreadCore>,
+    what: Option<String>,
+}
+
+impl UnfinishedForce<'_> {
+    fn finish(&mut self) {
+        if let Some(what) = self.what.take() {
+            self.core.end_without_shutdown(ThreadEnd::Forced { what });
+        }
+    }
+}
+
+impl Drop for UnfinishedForce<'_> {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
