@@ -91,7 +91,22 @@ pub fn task_form_runs(flavour: Flavour, n: usize) -> Duration {
     })
 }
 
-/// Case 2, raw: one task looping `n` times, yielding each time.
+/// Case 2a, raw: one task looping `n` times, waking itself each time (the best raw loop).
+pub fn raw_self_waking_loop(flavour: Flavour, n: usize) -> Duration {
+    raw::block_on(flavour, |rt| async move {
+        let start = Instant::now();
+        let looper = rt.clone();
+        let task = rt.spawn(async move {
+            for _ in 0..n {
+                looper.self_waking_yield().await;
+            }
+        });
+        task.join().await;
+        start.elapsed()
+    })
+}
+
+/// Case 2b, raw: one task looping `n` times, with the runtime's own yield each time.
 pub fn raw_yield_loop(flavour: Flavour, n: usize) -> Duration {
     raw::block_on(flavour, |rt| async move {
         let start = Instant::now();

@@ -44,6 +44,23 @@ impl RawRt {
         }
     }
 
+    /// The cheapest yield a runtime's task can make: it wakes itself and returns pending
+    /// once, as core's own yield does through `Spawner::defer_wake`. Tokio's `yield_now`
+    /// goes through its driver (a system call when the I/O driver is on), so a loop on it
+    /// is no fair baseline for the Task form.
+    pub async fn self_waking_yield(&self) {
+        let mut yielded = false;
+        std::future::poll_fn(|cx| {
+            if yielded {
+                return std::task::Poll::Ready(());
+            }
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        })
+        .await
+    }
+
     pub async fn sleep(&self, duration: Duration) {
         match self {
             RawRt::Tokio(_) => tokio::time::sleep(duration).await,
