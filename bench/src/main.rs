@@ -253,6 +253,11 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
             || tree::threads(flavour, c.tree),
             |t| t.0 + t.1,
         );
+        let hand_made = median(
+            c.repetitions,
+            || tree::hand_made(flavour, c.tree),
+            |t| t.0 + t.1,
+        );
         let tree_base = median(
             c.repetitions,
             || tree::baseline(flavour, c.tree),
@@ -267,14 +272,27 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
         } else {
             "raw sleeping tasks"
         };
+        let hand_made_name = "hand-made tree: queues, token, registry";
         push(
             format!("4a. tree start, {} children", c.tree),
+            (ms(tree_ours.0), ms(hand_made.0)),
+            "ms",
+            hand_made_name,
+        );
+        push(
+            format!("4b. tree terminate -> join, {} children", c.tree),
+            (ms(tree_ours.1), ms(hand_made.1)),
+            "ms",
+            hand_made_name,
+        );
+        push(
+            format!("4g. tree start, {} children", c.tree),
             (ms(tree_ours.0), ms(tree_base.0)),
             "ms",
             tree_base_name,
         );
         push(
-            format!("4b. tree terminate -> join, {} children", c.tree),
+            format!("4h. tree terminate -> join, {} children", c.tree),
             (ms(tree_ours.1), ms(tree_base.1)),
             "ms",
             tree_base_name,

@@ -1,7 +1,10 @@
 //! Case 4: a root with many children, each with one sleeping task: time to start them all,
-//! and time from terminate to join; against tokio-util's TaskTracker and the actor
-//! frameworks on tokio, and against raw tasks elsewhere.
+//! and time from terminate to join; against the tree a user would write by hand to get
+//! the same (see [`hand_made`]), and, for information, tokio-util's TaskTracker and the
+//! actor frameworks on tokio, raw sleeping tasks elsewhere.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
@@ -66,7 +69,58 @@ pub fn threads(flavour: Flavour, n: usize) -> (Duration, Duration) {
     })
 }
 
-/// The baseline: tokio-util's TaskTracker + CancellationToken on tokio, raw sleeping tasks
+/// The fair baseline (issue 17): what a user would write by hand to get what a TaskThread
+/// child gives. Per child: a spawned task waiting on its bounded queue from the parent and
+/// on a cancellation token, holding a sender into the parent's one bounded queue, and an
+/// entry in the parent's registry (a `Mutex<HashMap>` of id -> sender) that it leaves at
+/// its end; its one sleeping task (as [`Leaf`] has), which it awaits at its end; on
+/// terminate the parent cancels the token and awaits every child's end.
+pub fn hand_made(flavour: Flavour, n: usize) -> (Duration, Duration) {
+    raw::block_on(flavour, |rt| async move {
+        type Registry = Arc<Mutex<HashMap<String, async_channel::Sender<()>>>>;
+        let registry = Registry::default();
+        let token = tokio_util::sync::CancellationToken::new();
+        let (to_parent, _from_children) = async_channel::bounded::<()>(100);
+        let begin = Instant::now();
+        let children: Vec<_> = (0..n)
+            .map(|i| {
+                let id = i.to_string();
+                let (to_child, from_parent) = async_channel::bounded::<()>(100);
+                registry.lock().unwrap().insert(id.clone(), to_child);
+                let (registry, token, to_parent) =
+                    (registry.clone(), token.clone(), to_parent.clone());
+                let (sleeper_rt, sleeper_token) = (rt.clone(), token.clone());
+                let sleeper = rt.spawn(async move {
+                    let sleep = std::pin::pin!(sleeper_rt.sleep(Duration::from_secs(3600)));
+                    let cancelled = std::pin::pin!(sleeper_token.cancelled());
+                    futures::future::select(sleep, cancelled).await;
+                });
+                rt.spawn(async move {
+                    loop {
+                        let signal = std::pin::pin!(from_parent.recv());
+                        let cancelled = std::pin::pin!(token.cancelled());
+                        match futures::future::select(signal, cancelled).await {
+                            futures::future::Either::Left((Ok(()), _)) => {
+                                let _ = to_parent.try_send(());
+                            }
+                            _ => break,
+                        }
+                    }
+                    sleeper.join().await;
+                    registry.lock().unwrap().remove(&id);
+                })
+            })
+            .collect();
+        let started = begin.elapsed();
+        let begin = Instant::now();
+        token.cancel();
+        futures::future::join_all(children.into_iter().map(raw::RawTask::join)).await;
+        assert!(registry.lock().unwrap().is_empty());
+        (started, begin.elapsed())
+    })
+}
+
+/// For information: tokio-util's TaskTracker + CancellationToken on tokio, raw sleeping tasks
 /// cancelled together elsewhere.
 pub fn baseline(flavour: Flavour, n: usize) -> (Duration, Duration) {
     raw::block_on(flavour, |rt| async move {
