@@ -30,11 +30,20 @@ struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = task_thread_servers::blobs::DEFAULT_MAX_FRAME)]
     max_frame: usize,
     /// Seconds a connection may send nothing before it is closed, so that silent clients
-    /// cannot hold every slot of --max-clients
-    #[arg(long, value_name = "S", default_value = "60", value_parser = support::seconds)]
+    /// cannot hold every slot of --max-clients (more than 0)
+    #[arg(long, value_name = "S", default_value = "60", value_parser = idle_timeout)]
     idle_timeout: Duration,
     #[command(flatten)]
     common: support::Common,
+}
+
+/// `--idle-timeout`: seconds, more than 0 (0 would close every connection as it opens).
+fn idle_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = support::seconds(text)?;
+    if timeout.is_zero() {
+        return Err("0 would close every connection at once: give more than 0".into());
+    }
+    Ok(timeout)
 }
 
 /// Runs the master with `protocol` until Ctrl-C (or `--seconds N`); the status says how

@@ -475,13 +475,14 @@ impl Task<Connection> for Reader {
             Err(error) => return self.close(Closing::ReadFailed(error), cx),
         };
         let chunk = &self.buffer[..read];
-        let messages = match self.protocol {
-            Protocol::Packets => vec![chunk.to_vec()],
-            Protocol::Blobs => match self.decoder.feed(chunk) {
-                Ok(blobs) => blobs,
-                Err(error) => return self.close(Closing::Refused(error), cx),
-            },
+        let (messages, refused) = match self.protocol {
+            Protocol::Packets => (vec![chunk.to_vec()], None),
+            Protocol::Blobs => {
+                let fed = self.decoder.feed(chunk);
+                (fed.blobs, fed.refused)
+            }
         };
+        // The blobs before a refused prefix are whole: delivered, then the connection ends.
         for message in messages {
             if message.is_empty() {
                 self.empty_frames += 1;
@@ -491,6 +492,9 @@ impl Task<Connection> for Reader {
                 return Next::Stop; // the master is gone
             }
         }
-        Next::Reschedule
+        match refused {
+            Some(error) => self.close(Closing::Refused(error), cx),
+            None => Next::Reschedule,
+        }
     }
 }

@@ -270,8 +270,8 @@ async fn read_hello(client: &mut TcpStream) {
 }
 
 /// A length prefix over `max_frame` ends that connection at once, with a WARN naming the
-/// peer and the length it announced; a frame at the limit is taken; other clients are not
-/// disturbed. (Before, the server reserved the announced length, up to 4 GiB, and waited
+/// peer and the length it announced; a frame at the limit is taken, also when the refused
+/// prefix follows it in the same read; other clients are not disturbed. (Before, the server reserved the announced length, up to 4 GiB, and waited
 /// for it.)
 pub async fn streaming_server_ends_a_connection_announcing_more_than_max_frame(rt: Runtime) {
     let limited = ServerOptions {
@@ -283,9 +283,14 @@ pub async fn streaming_server_ends_a_connection_announcing_more_than_max_frame(r
     let (mut bystander, bystander_id, _) = greeted_client(&events, address).await;
     let (mut hostile, id, peer) = greeted_client(&events, address).await;
 
-    hostile.write_all(&frame(&[1; 1024])).await.unwrap();
+    // In one write, so most likely one read: the blob is whole and delivered, then the
+    // prefix is refused (found in review: the first version dropped the blob with it).
+    let at_the_limit_then_hostile = [frame(&[1; 1024]), u32::MAX.to_be_bytes().to_vec()];
+    hostile
+        .write_all(&at_the_limit_then_hostile.concat())
+        .await
+        .unwrap();
     assert_eq!(received_from(&events, &id, 1024).await, [1; 1024]);
-    hostile.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
     // Bytes of the refused frame that follow: none is kept, and the server closes anyway.
     let _ = hostile.write_all(&[2; 100]).await;
     let mut rest = Vec::new();
@@ -391,34 +396,19 @@ pub async fn streaming_server_counts_empty_frames_instead_of_passing_them_on(rt:
     assert_eq!(master.join().await, ThreadEnd::Stopped);
 }
 
-/// How many connections the kernel dropped so far because a listen queue was full
-/// (`TcpExtListenOverflows` in /proc/net/netstat); `None` where there is no such file.
-fn listen_overflows() -> Option<u64> {
-    let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
-    let mut lines = netstat.lines();
-    while let (Some(names), Some(values)) = (lines.next(), lines.next()) {
-        if !names.starts_with("TcpExt:") {
-            continue;
-        }
-        let index = names
-            .split_whitespace()
-            .position(|n| n == "ListenOverflows")?;
-        return values.split_whitespace().nth(index)?.parse().ok();
-    }
-    None
-}
-
 /// 400 clients connect at once, all before the server may accept one (each connect is
 /// started without yielding, so on a one-thread runtime the master cannot run in between):
 /// the listen queue holds them all, so the kernel drops none (before, its 128 places
 /// overflowed: the dropped connects waited for the client's retry, a second and more, and a
 /// connect whose handshake had completed by SYN cookie could wait for ever), and every one
-/// is greeted. 400 stays well under the usual limit of 1,024 open files.
+/// is greeted: with the old queue this case hangs until its time limit. (The kernel's
+/// count of overflows is not read: it counts every listen queue on the machine, and other
+/// programs' overflows failed the case in review.) 400 clients hold about 800 descriptors
+/// with the server's ends, under the usual limit of 1,024 open files.
 pub async fn a_burst_of_connects_is_queued_whole_and_every_client_greeted(rt: Runtime) {
     const CLIENTS: usize = 400;
     let (master, events) = start_server(&rt, options(loopback(), Protocol::Blobs, CLIENTS)).await;
     let address = listening(&events).await;
-    let overflows_before = listen_overflows();
     let mut connects: Vec<_> = (0..CLIENTS)
         .map(|_| Box::pin(TcpStream::connect(address)))
         .collect();
@@ -432,13 +422,6 @@ pub async fn a_burst_of_connects_is_queued_whole_and_every_client_greeted(rt: Ru
     for client in &mut clients {
         let client = client.as_mut().expect("connected");
         read_hello(client).await;
-    }
-    if let Some((before, after)) = overflows_before.zip(listen_overflows()) {
-        assert_eq!(
-            after - before,
-            0,
-            "the listen queue overflowed: the kernel dropped connects"
-        );
     }
     master.terminate();
     assert_eq!(master.join().await, ThreadEnd::Stopped);
