@@ -93,27 +93,26 @@ pub fn task_form_runs(flavour: Flavour, n: usize) -> Duration {
 
 /// Case 2a, raw: one task looping `n` times, waking itself each time (the best raw loop).
 pub fn raw_self_waking_loop(flavour: Flavour, n: usize) -> Duration {
-    raw::block_on(flavour, |rt| async move {
-        let start = Instant::now();
-        let looper = rt.clone();
-        let task = rt.spawn(async move {
-            for _ in 0..n {
-                looper.self_waking_yield().await;
-            }
-        });
-        task.join().await;
-        start.elapsed()
-    })
+    raw_loop(flavour, n, true)
 }
 
 /// Case 2b, raw: one task looping `n` times, with the runtime's own yield each time.
 pub fn raw_yield_loop(flavour: Flavour, n: usize) -> Duration {
+    raw_loop(flavour, n, false)
+}
+
+/// One task looping `n` times, yielding each time by waking itself or through the runtime.
+fn raw_loop(flavour: Flavour, n: usize, self_waking: bool) -> Duration {
     raw::block_on(flavour, |rt| async move {
         let start = Instant::now();
         let looper = rt.clone();
         let task = rt.spawn(async move {
             for _ in 0..n {
-                looper.yield_now().await;
+                if self_waking {
+                    looper.self_waking_yield().await;
+                } else {
+                    looper.yield_now().await;
+                }
             }
         });
         task.join().await;

@@ -272,31 +272,28 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
         } else {
             "raw sleeping tasks"
         };
-        let hand_made_name = "hand-made tree: queues, token, registry";
-        push(
-            format!("4a. tree start, {} children", c.tree),
-            (ms(tree_ours.0), ms(hand_made.0)),
-            "ms",
-            hand_made_name,
-        );
-        push(
-            format!("4b. tree terminate -> join, {} children", c.tree),
-            (ms(tree_ours.1), ms(hand_made.1)),
-            "ms",
-            hand_made_name,
-        );
-        push(
-            format!("4g. tree start, {} children", c.tree),
-            (ms(tree_ours.0), ms(tree_base.0)),
-            "ms",
-            tree_base_name,
-        );
-        push(
-            format!("4h. tree terminate -> join, {} children", c.tree),
-            (ms(tree_ours.1), ms(tree_base.1)),
-            "ms",
-            tree_base_name,
-        );
+        let baselines = [
+            (
+                ("4a", "4b"),
+                "hand-made tree: queues, token, registry",
+                hand_made,
+            ),
+            (("4g", "4h"), tree_base_name, tree_base),
+        ];
+        for ((start, stop), name, (base_start, base_stop)) in baselines {
+            push(
+                format!("{start}. tree start, {} children", c.tree),
+                (ms(tree_ours.0), ms(base_start)),
+                "ms",
+                name,
+            );
+            push(
+                format!("{stop}. tree terminate -> join, {} children", c.tree),
+                (ms(tree_ours.1), ms(base_stop)),
+                "ms",
+                name,
+            );
+        }
         if tokio {
             let [kameo, ractor] = median(
                 c.repetitions,
