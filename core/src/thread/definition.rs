@@ -243,7 +243,12 @@ impl Default for ThreadConfig {
 /// shutdown notice fires ([`ThreadCx::shutting_down`]), they get the thread's
 /// [grace](ThreadConfig::shutdown_grace) to return by themselves, and what is left is
 /// cancelled. After `exit` the library deletes any task `exit` started, then terminates all
-/// the thread's children together and waits for them.
+/// the thread's children together and waits for them. The whole takes at most the thread's
+/// [`shutdown_budget`](ThreadConfig::shutdown_budget) (and never more than its parent's
+/// remaining one): what still runs then is cancelled, and the thread ends
+/// [`Forced`](ThreadEnd::Forced), its queued signals still handed to
+/// [`on_undelivered`](Self::on_undelivered) and
+/// [`on_undelivered_from_children`](Self::on_undelivered_from_children).
 ///
 /// Failure policy: an error returned by, or a panic in, any of these methods or in one of the
 /// thread's tasks is logged (with the thread id and the method or task name), ends the
