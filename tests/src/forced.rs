@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use task_thread::{start, BoxError, LeafThread, Runtime, ThreadCx, ThreadEnd, ThreadError};
+use task_thread::{
+    start, BoxError, Flow, LeafThread, Runtime, ThreadConfig, ThreadCx, ThreadEnd, ThreadError,
+};
 
 use crate::fixtures::EventLog;
 use crate::runtimes::{Dropping, Refusing};
@@ -141,4 +143,69 @@ pub async fn a_thread_its_runtime_refuses_never_enters(rt: Runtime) {
         started.as_ref().map(|_| ())
     );
     assert!(!entered.load(Ordering::SeqCst), "enter ran");
+}
+
+/// Panics when dropped.
+struct PanicsWhenDropped;
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("a handler's future panics as it is dropped (on purpose)");
+    }
+}
+
+/// A thread whose handler hangs holding a [`PanicsWhenDropped`], its signals counted.
+struct Stubborn {
+    log: EventLog,
+}
+
+impl LeafThread for Stubborn {
+    type Signal = u32;
+    type Output = ();
+
+    fn id(&self) -> String {
+        "stubborn".into()
+    }
+
+    fn config(&self) -> ThreadConfig {
+        ThreadConfig {
+            shutdown_budget: Duration::from_millis(50),
+            ..ThreadConfig::default()
+        }
+    }
+
+    async fn on_signal(&mut self, n: u32, _cx: &ThreadCx<Self>) -> Flow {
+        self.log.push(&format!("stubborn got {n}"));
+        let _bomb = PanicsWhenDropped;
+        futures::future::pending::<()>().await;
+        Flow::Continue
+    }
+
+    fn on_undelivered(&mut self, signals: Vec<u32>) {
+        self.log.push(&format!("stubborn undelivered {signals:?}"));
+    }
+}
+
+/// A handler dropped at the shutdown deadline whose future panics as it is dropped: the
+/// panic is contained and logged, and what was queued behind the handler still reaches
+/// the hook (before, the panic unwound through the loop, which lost its life, and the queue
+/// with it: the one path left after the force's fix, found while writing the note).
+pub async fn a_handler_panicking_as_it_is_dropped_loses_no_queued_signal(rt: Runtime) {
+    let log = EventLog::default();
+    let thread = start(&rt, Stubborn { log: log.clone() }).await.unwrap();
+    for n in 1..=3 {
+        thread.send(n).await.unwrap();
+    }
+    log.wait_for("stubborn got 1").await;
+    thread.terminate();
+    assert_eq!(
+        thread.join().await,
+        ThreadEnd::Forced {
+            what: "on_signal".into()
+        }
+    );
+    assert_eq!(
+        log.events(),
+        ["stubborn got 1", "stubborn undelivered [2, 3]"]
+    );
 }

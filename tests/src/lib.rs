@@ -261,6 +261,7 @@ macro_rules! conformance_suite {
             forced::a_thread_forced_by_an_ancestors_cascade_hands_its_queues_to_its_hooks,
             forced::a_thread_whose_task_its_runtime_drops_hands_its_queues_to_its_hooks,
             forced::a_thread_its_runtime_refuses_never_enters,
+            forced::a_handler_panicking_as_it_is_dropped_loses_no_queued_signal,
             runtime_drops::a_tree_whose_tasks_its_runtime_drops_ends_and_is_released,
             ask::a_child_answers_outsiders_and_its_parent,
             ask::a_child_that_ends_while_a_request_is_queued_reads_as_ended,

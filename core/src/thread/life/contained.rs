@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 
-use crate::join::panic_message;
+use crate::join::{panic_message, panic_of};
 use crate::thread::definition::{BoxError, ThreadEnd};
 use crate::thread::failure::Failure;
 use crate::thread::life::thread_core::{Control, ThreadCore};
@@ -64,7 +64,9 @@ pin_project_lite::pin_project! {
     /// failure) arrives meanwhile, it is kept in `pending` and the method gets until the
     /// shutdown deadline to finish, after which it is dropped and the thread ends as forced.
     /// A forced thread's method is not polled again: it returns at once, so that the loop
-    /// drops it and hands what is queued to the thread's hooks (see `poll`).
+    /// hands what is queued to the thread's hooks (see `poll`). The method's future is
+    /// dropped here, before `Contained` returns, with a panic in its destructors contained:
+    /// unwinding through the loop would lose its life, and with it the hooks' `&mut self`.
     ///
     /// A plain struct polled in place, not an `async fn`: a method that completes on its
     /// first poll (the common case) costs no timer, and the loop's task holds one copy of
@@ -77,8 +79,9 @@ pin_project_lite::pin_project! {
         // Whether the method has been polled (see the force above).
         started: bool,
         deadline: Option<BoxFuture<'static, ()>>,
+        // `None` once dropped (see above).
         #[pin]
-        call: F,
+        call: Option<F>,
     }
 }
 
@@ -95,7 +98,7 @@ impl<'a, F> Contained<'a, F> {
             method,
             started: false,
             deadline: None,
-            call,
+            call: Some(call),
         }
     }
 }
@@ -119,20 +122,37 @@ where
         // its first poll (else the signal would be lost unhandled). `enter` has no signal:
         // a thread forced before it ran (its runtime refused its task) never enters.
         let first_of_a_handler = !*this.started && !matches!(*this.method, Method::Enter);
+        let mut call = this.call;
         if core.is_forced() && !first_of_a_handler {
+            drop_call(core, method, call);
             return forced();
         }
-        let mut call = this.call;
-        *this.started = true;
-        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
-            Ok(Poll::Pending) if core.is_forced() => return forced(),
-            Ok(Poll::Pending) => {
-                return poll_deadline(core, this.pending, this.deadline, method, cx)
-            }
-            Ok(Poll::Ready(returned)) => Ok(returned),
-            Err(panic) => Err(panic),
+        let Some(running) = call.as_mut().as_pin_mut() else {
+            return forced(); // Polled after it returned, which the loop never does.
         };
-        Poll::Ready(failed_as_end(core.id(), method, outcome))
+        *this.started = true;
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx)));
+        let ended = match polled {
+            Ok(Poll::Pending) if core.is_forced() => forced(),
+            Ok(Poll::Pending) => poll_deadline(core, this.pending, this.deadline, method, cx),
+            Ok(Poll::Ready(returned)) => {
+                Poll::Ready(failed_as_end(core.id(), method, Ok(returned)))
+            }
+            Err(panic) => Poll::Ready(failed_as_end(core.id(), method, Err(panic))),
+        };
+        if ended.is_ready() {
+            drop_call(core, method, call);
+        }
+        ended
+    }
+}
+
+/// Drops a method's future that will not be polled again, containing and logging a panic
+/// in its destructors.
+fn drop_call<F>(core: &ThreadCore, method: &'static str, mut call: Pin<&mut Option<F>>) {
+    if let Some(panic) = panic_of(|| call.set(None)) {
+        let message = panic_message(panic.as_ref());
+        tracing::error!(thread = %core.id(), method, "panicked while dropped: {message}");
     }
 }
 
