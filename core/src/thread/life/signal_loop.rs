@@ -209,8 +209,9 @@ fn end_without_its_life(core: &Arc<ThreadCore>, end: ThreadEnd) {
 }
 
 /// A forced thread's life, polled a last time and dropped: its loop sees the force (a
-/// handler still running returns at once and is dropped, unpolled), hands what is queued
-/// to the thread's hooks, and ends without the rest of its shutdown, which its force does
+/// handler still running returns at once and is dropped, unpolled; one whose signal the
+/// loop had taken but not polled yet gets that one poll; `enter` never starts), hands what
+/// is queued to the thread's hooks, and ends without the rest of its shutdown, which its force does
 /// (see [`ThreadCore::force`]). A forced life does not wait on anything; if user code in
 /// it does not return (a hook that blocks), the task blocks as it would in any method.
 fn last_poll<F: Future<Output = ()>>(
