@@ -272,52 +272,41 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
         } else {
             "raw sleeping tasks"
         };
-        let baselines = [
+        // Every baseline, the fair one first; the actors on tokio, for information.
+        let mut baselines = vec![
             (
                 ("4a", "4b"),
+                String::new(),
                 "hand-made tree: queues, token, registry",
                 hand_made,
             ),
-            (("4g", "4h"), tree_base_name, tree_base),
+            (("4g", "4h"), String::new(), tree_base_name, tree_base),
         ];
-        for ((start, stop), name, (base_start, base_stop)) in baselines {
-            push(
-                format!("{start}. tree start, {} children", c.tree),
-                (ms(tree_ours.0), ms(base_start)),
-                "ms",
-                name,
-            );
-            push(
-                format!("{stop}. tree terminate -> join, {} children", c.tree),
-                (ms(tree_ours.1), ms(base_stop)),
-                "ms",
-                name,
-            );
-        }
         if tokio {
             let [kameo, ractor] = median(
                 c.repetitions,
                 || tree::actors(flavour, c.tree),
                 |t| t[0].0 + t[0].1,
             );
-            let peers = [
-                (("4c", "4d"), "kameo", "kameo actors", kameo),
-                (("4e", "4f"), "ractor", "ractor actors", ractor),
-            ];
-            for ((start, stop), name, peer, (peer_start, peer_stop)) in peers {
-                push(
-                    format!("{start}. tree start vs {name}, {}", c.tree),
-                    (ms(tree_ours.0), ms(peer_start)),
-                    "ms",
-                    peer,
-                );
-                push(
-                    format!("{stop}. tree stop vs {name}, {}", c.tree),
-                    (ms(tree_ours.1), ms(peer_stop)),
-                    "ms",
-                    peer,
-                );
-            }
+            baselines.push((("4c", "4d"), " vs kameo".into(), "kameo actors", kameo));
+            baselines.push((("4e", "4f"), " vs ractor".into(), "ractor actors", ractor));
+        }
+        for ((start, stop), versus, name, (base_start, base_stop)) in baselines {
+            push(
+                format!("{start}. tree start{versus}, {} children", c.tree),
+                (ms(tree_ours.0), ms(base_start)),
+                "ms",
+                name,
+            );
+            push(
+                format!(
+                    "{stop}. tree terminate -> join{versus}, {} children",
+                    c.tree
+                ),
+                (ms(tree_ours.1), ms(base_stop)),
+                "ms",
+                name,
+            );
         }
     }
     if wants("7") {

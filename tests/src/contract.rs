@@ -24,7 +24,7 @@ use task_thread::{
     Backend, JoinError, Next, Runtime, SlotError, SpawnerExt, Task, TaskCx, TaskGroup,
 };
 
-use crate::fixtures::{drop_flag, Counter, SetOnDrop};
+use crate::fixtures::{drop_flag, Counter, PanicsWhenDropped, SetOnDrop};
 
 /// A part of the contract that a backend breaks, and what the check saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,15 +212,6 @@ impl Spinner {
 impl Task for Spinner {
     async fn run(&mut self, _cx: &TaskCx) -> Next {
         self.turn()
-    }
-}
-
-/// Panics when dropped.
-struct PanicsWhenDropped;
-
-impl Drop for PanicsWhenDropped {
-    fn drop(&mut self) {
-        panic!("a destructor panics during a cancel (on purpose)");
     }
 }
 

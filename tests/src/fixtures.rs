@@ -117,3 +117,12 @@ pub async fn signal_lock() -> futures::lock::MutexGuard<'static, ()> {
         .lock()
         .await
 }
+
+/// Panics when dropped: a destructor that panics, on purpose.
+pub struct PanicsWhenDropped;
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("a destructor panics as it is dropped (on purpose)");
+    }
+}

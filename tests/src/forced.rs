@@ -15,7 +15,7 @@ use task_thread::{
     start, BoxError, Flow, LeafThread, Runtime, ThreadConfig, ThreadCx, ThreadEnd, ThreadError,
 };
 
-use crate::fixtures::EventLog;
+use crate::fixtures::{EventLog, PanicsWhenDropped};
 use crate::runtimes::{Dropping, Refusing};
 use crate::tree::{start_exposed, Cmd, Contexts, Failure, Node};
 
@@ -143,15 +143,6 @@ pub async fn a_thread_its_runtime_refuses_never_enters(rt: Runtime) {
         started.as_ref().map(|_| ())
     );
     assert!(!entered.load(Ordering::SeqCst), "enter ran");
-}
-
-/// Panics when dropped.
-struct PanicsWhenDropped;
-
-impl Drop for PanicsWhenDropped {
-    fn drop(&mut self) {
-        panic!("a handler's future panics as it is dropped (on purpose)");
-    }
 }
 
 /// A thread whose handler hangs holding a [`PanicsWhenDropped`], its signals counted.

@@ -18,11 +18,10 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::{select, Either};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use task_thread::{
-    start, Backend, BoxError, ChildRef, Flow, JoinHandle, Runtime, Spawner, SpawnerExt, TaskThread,
+    start, Backend, BoxError, ChildRef, Flow, JoinHandle, Runtime, SpawnerExt, TaskThread,
     ThreadConfig, ThreadCx, ThreadHandle,
 };
 
@@ -247,17 +246,14 @@ impl TaskThread for Prop {
 /// Generous bounds: a hang detector, not a measurement (every budget here is 60 ms).
 const JOIN_BOUND: Duration = Duration::from_secs(20);
 
-/// `future`, or `Err` naming `what` if it has not completed within `bound`.
-async fn within<F: Future>(
+/// `future`, or `Err` naming `what` if it has not completed within [`JOIN_BOUND`].
+async fn within<F: Future + Send>(
     rt: &Runtime,
-    bound: Duration,
     what: &str,
     future: F,
 ) -> Result<F::Output, String> {
-    match select(std::pin::pin!(future), rt.sleep(bound)).await {
-        Either::Left((done, _)) => Ok(done),
-        Either::Right(_) => Err(format!("{what} did not complete within {bound:?}")),
-    }
+    let bounded = rt.timeout(JOIN_BOUND, future).await;
+    bounded.map_err(|elapsed| format!("{what} did not complete: {elapsed}"))
 }
 
 /// Runs `script` on a fresh tree, then terminates the root, and checks the promises.
@@ -317,7 +313,7 @@ async fn run_script(rt: Runtime, script: Vec<Op>) -> Result<(), String> {
         }
     }
     root.terminate();
-    within(&rt, JOIN_BOUND, "the root's join", root.join()).await?;
+    within(&rt, "the root's join", root.join()).await?;
     // Every hook has run by now: what the nodes saw must not change from here.
     let seen_at_the_end = counts.lock().unwrap().clone();
     for handle in &handles {
@@ -372,7 +368,7 @@ async fn accepted(
 ) -> Result<Vec<u64>, String> {
     let mut accepted = Vec::new();
     for send in sends {
-        match within(rt, JOIN_BOUND, what, send).await? {
+        match within(rt, what, send).await? {
             Ok(number) => accepted.extend(number),
             Err(error) => return Err(format!("{what} ended badly: {error:?}")),
         }

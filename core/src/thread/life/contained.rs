@@ -124,7 +124,7 @@ where
         let first_of_a_handler = !*this.started && !matches!(*this.method, Method::Enter);
         let mut call = this.call;
         if core.is_forced() && !first_of_a_handler {
-            drop_call(core, method, call);
+            drop_contained(core, method, call);
             return forced();
         }
         let Some(running) = call.as_mut().as_pin_mut() else {
@@ -141,18 +141,22 @@ where
             Err(panic) => Poll::Ready(failed_as_end(core.id(), method, Err(panic))),
         };
         if ended.is_ready() {
-            drop_call(core, method, call);
+            drop_contained(core, method, call);
         }
         ended
     }
 }
 
-/// Drops a method's future that will not be polled again, containing and logging a panic
-/// in its destructors.
-fn drop_call<F>(core: &ThreadCore, method: &'static str, mut call: Pin<&mut Option<F>>) {
-    if let Some(panic) = panic_of(|| call.set(None)) {
+/// Drops what `slot` holds of the thread (a method's future, or its whole life), which will
+/// not be polled again, containing and logging a panic in its destructors: `what` names it.
+pub(crate) fn drop_contained<F>(
+    core: &ThreadCore,
+    what: &'static str,
+    mut slot: Pin<&mut Option<F>>,
+) {
+    if let Some(panic) = panic_of(|| slot.set(None)) {
         let message = panic_message(panic.as_ref());
-        tracing::error!(thread = %core.id(), method, "panicked while dropped: {message}");
+        tracing::error!(thread = %core.id(), what, "panicked while dropped: {message}");
     }
 }
 

@@ -10,13 +10,13 @@ use std::time::Instant;
 use futures::channel::oneshot;
 use futures::FutureExt;
 
-use crate::join::{panic_message, panic_of};
+use crate::join::panic_message;
 use crate::spawner::{before, RawOutput};
 use crate::thread::context::ThreadCx;
 use crate::thread::definition::{Flow, TaskThread, ThreadEnd};
 use crate::thread::failure::Failure;
 use crate::thread::handle::ThreadHandle;
-use crate::thread::life::contained::{Contained, Method, Pending};
+use crate::thread::life::contained::{drop_contained, Contained, Method, Pending};
 use crate::thread::life::shutdown::{shut_down, tell_parent};
 use crate::thread::life::thread_core::{Control, ThreadCore, FORCE_GRACE};
 use crate::thread::mailbox::receiver::Receiver;
@@ -208,6 +208,9 @@ fn end_without_its_life(core: &Arc<ThreadCore>, end: ThreadEnd) {
     core.end_without_shutdown(end);
 }
 
+/// What a thread's task holds of it, named in a log: its value and a handler's future.
+const LIFE: &str = "its life";
+
 /// A forced thread's life, polled a last time and dropped: its loop sees the force (a
 /// handler still running returns at once and is dropped, unpolled; one whose signal the
 /// loop had taken but not polled yet gets that one poll; `enter` never starts), hands what
@@ -225,15 +228,7 @@ fn last_poll<F: Future<Output = ()>>(
             tracing::error!(thread = %core.id(), "panicked while forced: {message}");
         }
     }
-    drop_life(core, life);
-}
-
-/// Drops a thread's life (its value, a handler's future), containing and logging a panic.
-fn drop_life<F>(core: &ThreadCore, mut life: Pin<&mut Option<F>>) {
-    if let Some(panic) = panic_of(|| life.set(None)) {
-        let message = panic_message(panic.as_ref());
-        tracing::error!(thread = %core.id(), "panicked while dropped: {message}");
-    }
+    drop_contained(core, LIFE, life);
 }
 
 impl<F: Future<Output = ()>> Future for ThreadTask<F> {
@@ -263,7 +258,7 @@ impl<F: Future<Output = ()>> Future for ThreadTask<F> {
                     tracing::error!(thread = %this.core.id(), "panicked: {message}");
                     let failed = ThreadEnd::Failed(Failure::panicked("thread", message.clone()));
                     end_without_its_life(this.core, failed);
-                    drop_life(this.core, this.life.as_mut());
+                    drop_contained(this.core, LIFE, this.life.as_mut());
                     Err(message)
                 }
             }
