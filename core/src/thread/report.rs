@@ -275,6 +275,11 @@ impl StartTime {
         StartTime(u64::try_from(nanos).unwrap_or(u64::MAX))
     }
 
+    /// The instant of this start.
+    pub(crate) fn instant(self) -> std::time::Instant {
+        epoch() + Duration::from_nanos(self.0)
+    }
+
     /// How long from this start to `at`.
     pub(crate) fn until(self, at: std::time::Instant) -> Duration {
         let at = at.saturating_duration_since(epoch());

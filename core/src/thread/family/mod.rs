@@ -12,13 +12,13 @@ use crate::thread::context::ThreadCx;
 use crate::thread::definition::TaskThread;
 use crate::thread::errors::{SendError, ThreadError};
 use crate::thread::family::children::{handle_of, ChildRef};
-use crate::thread::family::registry::AnyChild;
+use crate::thread::family::registry::{AnyChild, Registry};
 use crate::thread::handle::ThreadHandle;
-use crate::thread::life::signal_loop;
+use crate::thread::life::signal_loop::{self, Launched};
 use crate::thread::life::thread_core::InsertRefused;
 use crate::thread::mailbox::overflow::{wait_for_room, NotDelivered, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
-use crate::thread::supervision::supervisor::is_restarting;
+use crate::thread::supervision::supervisor::{is_restarting, supervise, Supervised};
 
 impl<T: TaskThread> ThreadCx<T> {
     /// Sends `output` to the parent's [`on_child_signal`](TaskThread::on_child_signal); a
@@ -116,18 +116,30 @@ impl<T: TaskThread> ThreadCx<T> {
         C: TaskThread,
         C::Output: Into<T::ChildOutput>,
     {
+        let launched = self.launch_child(child, None)?;
+        child_entered(launched).await
+    }
+
+    /// Launches `child` as a child of this thread (registered before its `enter` runs),
+    /// with its supervisor's entry if it is supervised, added under the same lock.
+    pub(crate) fn launch_child<C>(
+        &self,
+        child: C,
+        supervised: Option<Supervised<T>>,
+    ) -> Result<Launched<C>, ThreadError>
+    where
+        C: TaskThread,
+        C::Output: Into<T::ChildOutput>,
+    {
         if !self.handle.core.is_running() {
             return Err(ThreadError::ParentShuttingDown {
                 parent: self.id().to_owned(),
             });
         }
         let runtime = self.runtime().clone();
-        let launched = signal_loop::launch(runtime, child, |child| self.add_child(child.handle()))?;
-        let id = launched.id().to_owned();
-        launched
-            .entered()
-            .await
-            .map_err(|end| ThreadError::EnterFailed { child: id, end })
+        signal_loop::launch(runtime, child, |child| {
+            self.adopt(child.handle(), supervised)
+        })
     }
 
     /// Adds a running thread as a child of this one (the two-step form of
@@ -135,6 +147,20 @@ impl<T: TaskThread> ThreadCx<T> {
     /// left alone; a child refused for another reason is terminated, so none is orphaned.
     #[doc(alias = "addChild")]
     pub fn add_child<C>(&self, child: &ThreadHandle<C>) -> Result<(), ThreadError>
+    where
+        C: TaskThread,
+        C::Output: Into<T::ChildOutput>,
+    {
+        self.adopt(child, None)
+    }
+
+    /// [`add_child`](Self::add_child), with a supervised child's entry for this thread's
+    /// supervisor, added with the child under one lock: refused, the entry is dropped.
+    fn adopt<C>(
+        &self,
+        child: &ThreadHandle<C>,
+        supervised: Option<Supervised<T>>,
+    ) -> Result<(), ThreadError>
     where
         C: TaskThread,
         C::Output: Into<T::ChildOutput>,
@@ -154,7 +180,11 @@ impl<T: TaskThread> ThreadCx<T> {
         let inbox: Arc<dyn ChildInbox<C::Output>> = me.mailbox.clone();
         *lock(&child.mailbox.parent) = Some(ParentLink { inbox });
         let entry: Arc<dyn AnyChild> = child.mailbox.clone();
-        let refused = match me.core.insert_child(entry) {
+        let supervise = |registry: &mut Registry, id: &Arc<str>| match supervised {
+            None => Ok(()),
+            Some(supervised) => supervise(registry, id, supervised),
+        };
+        let refused = match me.core.insert_child(entry, supervise) {
             // Ended before it could be told where to report: take it back out.
             Ok(()) if child.end().is_some() => {
                 me.core.remove_child(&child.core);
@@ -173,7 +203,9 @@ impl<T: TaskThread> ThreadCx<T> {
             InsertRefused::ShuttingDown => ThreadError::ParentShuttingDown {
                 parent: self.id().to_owned(),
             },
-            InsertRefused::Duplicate => ThreadError::DuplicateId {
+            // Supervised already (waiting for its restart): the entry goes here, the
+            // parent's lock let go, as it holds the user's factory.
+            InsertRefused::Duplicate | InsertRefused::Along(_) => ThreadError::DuplicateId {
                 child: child.id().to_owned(),
             },
         })
@@ -298,4 +330,16 @@ impl<T: TaskThread> ThreadCx<T> {
         }
         refused
     }
+}
+
+/// Waits for a launched child's `enter` to return: its handle, or why it did not enter.
+pub(crate) async fn child_entered<C: TaskThread>(
+    launched: Launched<C>,
+) -> Result<ThreadHandle<C>, ThreadError> {
+    let id = launched.core().id().clone();
+    let entered = launched.entered().await;
+    entered.map_err(|end| ThreadError::EnterFailed {
+        child: id.to_string(),
+        end,
+    })
 }

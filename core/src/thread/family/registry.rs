@@ -40,12 +40,13 @@ impl Registry {
         }
     }
 
-    /// Creates the supervisor, an `S`, if there is none yet.
-    pub(crate) fn ensure_supervisor<S: Any + Send + Default>(&mut self) {
+    /// The supervisor, made an `S` if there is none yet; `None` if it is not an `S`.
+    pub(crate) fn supervisor_or_new<S: Any + Send + Default>(&mut self) -> Option<&mut S> {
         let family = self.0.get_or_insert_with(Default::default);
-        family
+        let supervisor = family
             .supervisor
             .get_or_insert_with(|| Box::new(S::default()));
+        supervisor.downcast_mut::<S>()
     }
 
     /// The supervisor, if there is one, and the children by id, together.

@@ -13,10 +13,11 @@ pub use policy::{Backoff, Intensity, Restart, RestartPolicy, Strategy};
 
 use std::sync::Arc;
 
-use self::supervisor::{start_fn, Supervisor};
+use self::supervisor::{Supervised, Supervisor};
 use crate::thread::context::ThreadCx;
 use crate::thread::definition::TaskThread;
 use crate::thread::errors::ThreadError;
+use crate::thread::family::child_entered;
 use crate::thread::handle::ThreadHandle;
 use crate::thread::life::thread_core::Supervision;
 
@@ -90,34 +91,16 @@ impl<T: TaskThread> ThreadCx<T> {
         F: FnMut() -> C + Send + 'static,
     {
         let child = factory();
-        let id: Arc<str> = child.id().into();
-        let start = start_fn(id.clone(), factory);
-        let core = &self.handle.core;
-        let added = core.supervisor(Supervision::Create, |supervisor: &mut Supervisor<T>, _| {
-            supervisor.add(id.clone(), strategy, policy, start)
-        });
-        // A refused factory is dropped here, the core's lock let go: it is the user's.
-        match added {
-            Some(Ok(())) => {}
-            Some(Err(_refused)) => {
-                return Err(ThreadError::DuplicateId {
-                    child: id.to_string(),
-                })
-            }
-            None => {
-                return Err(ThreadError::ParentShuttingDown {
-                    parent: self.id().to_owned(),
-                })
-            }
-        }
+        let supervised = Supervised::first(strategy, policy, factory);
+        let launched = self.launch_child(child, Some(supervised))?;
         // Unless it enters, the child is not supervised: the call returned an error, or was
         // dropped before the outcome.
         let mut first_start = FirstStart {
             cx: self,
-            id: &id,
+            id: launched.core().id().clone(),
             entered: false,
         };
-        let started = self.spawn_child(child).await;
+        let started = child_entered(launched).await;
         first_start.entered = started.is_ok();
         started
     }
@@ -143,7 +126,7 @@ impl<T: TaskThread> ThreadCx<T> {
 /// on failure only).
 struct FirstStart<'a, T: TaskThread> {
     cx: &'a ThreadCx<T>,
-    id: &'a str,
+    id: Arc<str>,
     entered: bool,
 }
 
@@ -155,7 +138,7 @@ impl<T: TaskThread> Drop for FirstStart<'_, T> {
         let core = &self.cx.handle.core;
         let removed = core.supervisor(
             Supervision::Existing,
-            |supervisor: &mut Supervisor<T>, _| supervisor.first_start_failed(self.id),
+            |supervisor: &mut Supervisor<T>, _| supervisor.first_start_failed(&self.id),
         );
         // Dropped here, the core's lock let go: the factory is the user's.
         drop(removed);

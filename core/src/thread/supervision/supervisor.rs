@@ -19,19 +19,72 @@ use crate::thread::definition::{TaskThread, ThreadEnd};
 use crate::thread::errors::ThreadError;
 use crate::thread::failure::Failure;
 use crate::thread::family::children::ChildRef;
+use crate::thread::family::registry::Registry;
 use crate::thread::life::thread_core::{Control, Supervision, ThreadCore};
 use crate::SpawnerExt;
 
-/// Makes a new incarnation of a child from its factory and starts it as a child of the
-/// parent: `Ok` once it has entered.
-pub(crate) type StartFn<T> =
-    Arc<dyn Fn(&ThreadCx<T>) -> BoxFuture<'static, Result<(), ThreadError>> + Send + Sync>;
+/// What a supervised child keeps across its incarnations: how it is restarted, and its
+/// factory. Shared with a restart under way, which calls the factory with the parent's
+/// lock let go (the factory is the user's code).
+pub(crate) trait StartChild<T: TaskThread>: Send + Sync {
+    fn strategy(&self) -> &Strategy;
+    fn policy(&self) -> &RestartPolicy;
+    /// Makes a new incarnation from the factory and starts it as a child of `cx`: `Ok`
+    /// once it has entered. A factory that makes a thread of another id than `id` is an
+    /// error, not a second child.
+    fn start(&self, cx: &ThreadCx<T>, id: &Arc<str>)
+        -> BoxFuture<'static, Result<(), ThreadError>>;
+}
+
+/// The [`StartChild`] of `spawn_supervised`'s factory `F`.
+struct Factory<F> {
+    strategy: Strategy,
+    policy: RestartPolicy,
+    make: Mutex<F>,
+}
+
+impl<T, C, F> StartChild<T> for Factory<F>
+where
+    T: TaskThread,
+    C: TaskThread,
+    C::Output: Into<T::ChildOutput>,
+    F: FnMut() -> C + Send + 'static,
+{
+    fn strategy(&self) -> &Strategy {
+        &self.strategy
+    }
+
+    fn policy(&self) -> &RestartPolicy {
+        &self.policy
+    }
+
+    fn start(
+        &self,
+        cx: &ThreadCx<T>,
+        id: &Arc<str>,
+    ) -> BoxFuture<'static, Result<(), ThreadError>> {
+        let child = (lock(&self.make))();
+        let cx = cx.clone();
+        let expected = id.clone();
+        async move {
+            let made = child.id();
+            if *made != *expected {
+                return Err(ThreadError::FactoryChangedId {
+                    expected: expected.to_string(),
+                    made,
+                });
+            }
+            cx.spawn_child(child).await.map(drop)
+        }
+        .boxed()
+    }
+}
 
 /// A parent's supervised children, by id.
 pub(crate) struct Supervisor<T: TaskThread> {
-    /// Boxed: the table stays small (a 10,000-child table is probed on every start), and
-    /// grows by moving pointers.
-    children: HashMap<Arc<str>, Box<Supervised<T>>>,
+    /// Kept in the table, not boxed: a supervised start costs one allocation (its
+    /// factory's), which is most of what supervision adds to a start.
+    children: HashMap<Arc<str>, Supervised<T>>,
     /// The restarts of each one-for-all group.
     groups: HashMap<String, RestartHistory>,
     /// Counts first starts, so that a group restarts in the order it was started.
@@ -55,14 +108,11 @@ impl<T: TaskThread> Default for Supervisor<T> {
     }
 }
 
-struct Supervised<T: TaskThread> {
-    strategy: Strategy,
-    policy: RestartPolicy,
-    start: StartFn<T>,
+/// A supervised child's entry in its parent's [`Supervisor`].
+pub(crate) struct Supervised<T: TaskThread> {
+    start: Arc<dyn StartChild<T>>,
     /// Its restarts under [`Strategy::OneForOne`].
     history: RestartHistory,
-    /// When its current incarnation started.
-    since: Instant,
     state: State,
     /// Whether it is its first incarnation: a first `enter` that fails is
     /// `spawn_supervised`'s error, not restarted.
@@ -84,9 +134,49 @@ enum State {
     },
 }
 
+impl<T: TaskThread> Supervised<T> {
+    /// The entry of a child about to start its first incarnation, made by `factory`.
+    pub(crate) fn first<C, F>(strategy: Strategy, policy: RestartPolicy, factory: F) -> Self
+    where
+        C: TaskThread,
+        C::Output: Into<T::ChildOutput>,
+        F: FnMut() -> C + Send + 'static,
+    {
+        let factory = Factory {
+            strategy,
+            policy,
+            make: Mutex::new(factory),
+        };
+        Supervised {
+            start: Arc::new(factory),
+            history: RestartHistory::default(),
+            state: State::Running,
+            first: true,
+            // Given by the supervisor as it takes the entry.
+            order: 0,
+            plan: 0,
+        }
+    }
+}
+
+/// Adds a supervised child's entry to its parent's supervisor (made by the first), as the
+/// child is registered, under the parent's lock: the entry back if `id` is supervised
+/// already (its earlier incarnation ended, and waits for its restart).
+pub(crate) fn supervise<T: TaskThread>(
+    registry: &mut Registry,
+    id: &Arc<str>,
+    child: Supervised<T>,
+) -> Result<(), Supervised<T>> {
+    match registry.supervisor_or_new::<Supervisor<T>>() {
+        Some(supervisor) => supervisor.add(id.clone(), child),
+        // Not a `Supervisor<T>`: never, a thread's supervisor is of its own type.
+        None => Err(child),
+    }
+}
+
 /// A supervised child's entry, taken out of the table: dropped by whoever took it, outside
 /// the core's lock.
-pub(crate) struct Removed<T: TaskThread>(#[allow(dead_code)] Box<Supervised<T>>);
+pub(crate) struct Removed<T: TaskThread>(#[allow(dead_code)] Supervised<T>);
 
 /// What to do, once the table's lock is let go.
 enum Plan<T: TaskThread> {
@@ -103,30 +193,15 @@ enum Plan<T: TaskThread> {
 }
 
 impl<T: TaskThread> Supervisor<T> {
-    /// Adds `id`; if it is supervised already, hands `start` back (the user's factory, to
-    /// be dropped outside the lock).
-    pub(crate) fn add(
-        &mut self,
-        id: Arc<str>,
-        strategy: Strategy,
-        policy: RestartPolicy,
-        start: StartFn<T>,
-    ) -> Result<(), StartFn<T>> {
+    /// Adds `id`; if it is supervised already, hands its entry back (holding the user's
+    /// factory, to be dropped outside the lock).
+    fn add(&mut self, id: Arc<str>, mut child: Supervised<T>) -> Result<(), Supervised<T>> {
         let std::collections::hash_map::Entry::Vacant(vacant) = self.children.entry(id) else {
-            return Err(start);
+            return Err(child);
         };
         self.started += 1;
-        vacant.insert(Box::new(Supervised {
-            strategy,
-            policy,
-            start,
-            history: RestartHistory::default(),
-            since: Instant::now(),
-            state: State::Running,
-            first: true,
-            order: self.started,
-            plan: 0,
-        }));
+        child.order = self.started;
+        vacant.insert(child);
         Ok(())
     }
 
@@ -147,9 +222,9 @@ impl<T: TaskThread> Supervisor<T> {
         let removed = self.children.remove(id)?;
         // A group restart waiting for this one's end waits no more.
         self.group_member_ended.notify(usize::MAX);
-        if let Strategy::OneForAll { group } = &removed.strategy {
-            let in_group = |child: &Supervised<T>| matches!(&child.strategy, Strategy::OneForAll { group: g } if g == group);
-            if !self.children.values().any(|child| in_group(child)) {
+        if let Strategy::OneForAll { group } = removed.start.strategy() {
+            let in_group = |child: &Supervised<T>| matches!(child.start.strategy(), Strategy::OneForAll { group: g } if g == group);
+            if !self.children.values().any(in_group) {
                 self.groups.remove(group);
             }
         }
@@ -161,12 +236,14 @@ impl<T: TaskThread> Supervisor<T> {
         child.is_some_and(|child| matches!(child.state, State::Restarting))
     }
 
-    /// Decides about the end of `id` and says what to do next. `entered` tells whether a
-    /// child has entered (a group restart leaves out a member whose first start has not).
+    /// Decides about the end of `id`, whose incarnation started at `started`, and says
+    /// what to do next. `entered` tells whether a child has entered (a group restart
+    /// leaves out a member whose first start has not).
     fn decide(
         &mut self,
         id: &str,
         end: &ThreadEnd,
+        started: Instant,
         parent_ending: bool,
         entered: impl Fn(&str) -> bool,
     ) -> (Option<RestartDecision>, Plan<T>, Vec<Arc<str>>) {
@@ -193,8 +270,8 @@ impl<T: TaskThread> Supervisor<T> {
         }
         let now = Instant::now();
         let spread = fastrand::f64();
-        let policy = child.policy.clone();
-        let group = match &child.strategy {
+        let policy = child.start.policy().clone();
+        let group = match child.start.strategy() {
             Strategy::OneForOne => None,
             Strategy::OneForAll { group } => Some(group.clone()),
         };
@@ -202,8 +279,7 @@ impl<T: TaskThread> Supervisor<T> {
             None => &mut child.history,
             Some(group) => self.groups.entry(group.clone()).or_default(),
         };
-        let since = child.since;
-        let decision = history.decide(&policy, end, since, now, spread);
+        let decision = history.decide(&policy, end, started, now, spread);
         let plan = match &decision {
             RestartDecision::Restart { after, .. } => {
                 self.plans += 1;
@@ -217,7 +293,7 @@ impl<T: TaskThread> Supervisor<T> {
                     // those a restart under way had not started yet are taken over (this
                     // restart replaces it in the group's slot).
                     for (other, sibling) in &mut self.children {
-                        let in_group = matches!(&sibling.strategy, Strategy::OneForAll { group: g } if g == group);
+                        let in_group = matches!(sibling.start.strategy(), Strategy::OneForAll { group: g } if g == group);
                         // A member whose first start has not entered is its caller's.
                         let its_callers = sibling.first && !entered(other);
                         if !in_group || &**other == id || its_callers {
@@ -288,7 +364,6 @@ impl<T: TaskThread> Supervisor<T> {
         }
         child.state = State::Running;
         child.first = false;
-        child.since = Instant::now();
         NextStart::Now(child.start.clone())
     }
 
@@ -300,7 +375,7 @@ impl<T: TaskThread> Supervisor<T> {
 }
 
 enum NextStart<T: TaskThread> {
-    Now(StartFn<T>),
+    Now(Arc<dyn StartChild<T>>),
     AfterItsEnd(crate::sync::EventListener),
     NotSupervised,
 }
@@ -312,11 +387,12 @@ pub(crate) fn child_ended<T: TaskThread>(cx: &ThreadCx<T>, child: &ChildRef, end
     let core = &cx.handle.core;
     let parent_ending = core.is_ending();
     let id = child.id().to_owned();
+    let started = child.child.core().started_at();
     let decided = core.supervisor(
         Supervision::Existing,
         |supervisor: &mut Supervisor<T>, children| {
             let entered = |id: &str| children.get(id).is_some_and(|c| c.core().has_entered());
-            supervisor.decide(&id, end, parent_ending, entered)
+            supervisor.decide(&id, end, started, parent_ending, entered)
         },
     );
     let Some((decision, plan, to_stop)) = decided else {
@@ -427,7 +503,7 @@ async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>], plan: u6
         let Some(start) = start else {
             continue;
         };
-        let started = AssertUnwindSafe(async { start(cx).await })
+        let started = AssertUnwindSafe(async { start.start(cx, id).await })
             .catch_unwind()
             .await;
         let failure = match started {
@@ -470,32 +546,4 @@ pub(crate) fn is_restarting<T: TaskThread>(core: &ThreadCore, id: &str) -> bool 
         |supervisor: &mut Supervisor<T>, _| supervisor.is_restarting(id),
     )
     .unwrap_or(false)
-}
-
-/// Wraps a factory as the start of a child `id`: a factory that makes a thread of another
-/// id is an error, not a second child.
-pub(crate) fn start_fn<T, C, F>(id: Arc<str>, factory: F) -> StartFn<T>
-where
-    T: TaskThread,
-    C: TaskThread,
-    C::Output: Into<T::ChildOutput>,
-    F: FnMut() -> C + Send + 'static,
-{
-    let factory = Mutex::new(factory);
-    Arc::new(move |cx: &ThreadCx<T>| {
-        let child = (lock(&factory))();
-        let cx = cx.clone();
-        let expected = id.clone();
-        async move {
-            let made = child.id();
-            if *made != *expected {
-                return Err(ThreadError::FactoryChangedId {
-                    expected: expected.to_string(),
-                    made,
-                });
-            }
-            cx.spawn_child(child).await.map(drop)
-        }
-        .boxed()
-    })
 }

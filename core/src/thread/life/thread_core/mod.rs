@@ -363,17 +363,26 @@ impl ThreadCore {
         lock(&self.state).running = false;
     }
 
-    /// Registers a child; `Err` names why not (the caller terminates the child).
-    pub(crate) fn insert_child(&self, child: Arc<dyn AnyChild>) -> Result<(), InsertRefused> {
+    /// Registers a child, and runs `along` on the registry under the same lock (a
+    /// supervised child's entry goes into the supervisor with it); `Err` names why not
+    /// (the caller terminates the child).
+    pub(crate) fn insert_child<R>(
+        &self,
+        child: Arc<dyn AnyChild>,
+        along: impl FnOnce(&mut Registry, &Arc<str>) -> Result<(), R>,
+    ) -> Result<(), InsertRefused<R>> {
+        // Declared after `along`, so dropped before it: a refused `along` (a supervised
+        // child's factory, the user's) is dropped with the lock let go.
         let mut state = lock(&self.state);
         if !state.running {
             return Err(InsertRefused::ShuttingDown);
         }
-        let id = child.core().id().clone();
-        if state.children.get(&id).is_some() {
+        let id = child.core().id();
+        if state.children.get(id).is_some() {
             return Err(InsertRefused::Duplicate);
         }
-        state.children.insert(id, child);
+        along(&mut state.children, id).map_err(InsertRefused::Along)?;
+        state.children.insert(id.clone(), child);
         Ok(())
     }
 
@@ -482,7 +491,9 @@ pub(crate) struct ThreadSettings {
     pub(crate) overflow: crate::thread::OverflowPolicy,
 }
 
-pub(crate) enum InsertRefused {
+/// Why a child was not registered; `R` is what the registration's `along` refused with.
+pub(crate) enum InsertRefused<R> {
     ShuttingDown,
     Duplicate,
+    Along(R),
 }

@@ -13,8 +13,6 @@ use crate::thread::supervision::RestartDecision;
 /// How [`ThreadCore::supervisor`] reaches the supervisor.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Supervision {
-    /// Creates it if there is none, unless the thread takes no children any more.
-    Create,
     /// Only if there is one.
     Existing,
     /// Only if there is one and the thread has not been told to end: a restart checks this
@@ -27,25 +25,26 @@ impl ThreadCore {
     /// Runs `act` on the thread's supervisor of children, with the registry's children
     /// beside it, under the core's lock (it must not come back to the core). `None` if
     /// `access` finds none, or if it is not an `S`.
-    pub(crate) fn supervisor<S: Any + Send + Default, R>(
+    pub(crate) fn supervisor<S: Any + Send, R>(
         &self,
         access: Supervision,
         act: impl FnOnce(&mut S, &ChildrenById) -> R,
     ) -> Option<R> {
         let mut state = lock(&self.state);
         let refused = match access {
-            Supervision::Create => !state.running,
             Supervision::Existing => false,
             Supervision::WhileRunning => state.controlled || !state.running,
         };
         if refused {
             return None;
         }
-        if access == Supervision::Create {
-            state.children.ensure_supervisor::<S>();
-        }
         let (supervisor, children) = state.children.supervisor_and_children()?;
         Some(act(supervisor, children))
+    }
+
+    /// When the thread started (its core was made).
+    pub(crate) fn started_at(&self) -> std::time::Instant {
+        self.started.instant()
     }
 
     /// Records that the thread's `enter` has returned `Ok`.
