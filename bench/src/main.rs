@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p task-thread-bench            # the full run (about a minute)
 //! cargo run --release -p task-thread-bench -- --quick # every case, small counts
-//! cargo run --release -p task-thread-bench -- --case 4 --flavour smol # one case (1 to 6), one flavour
+//! cargo run --release -p task-thread-bench -- --case 4 --flavour smol # one case (1 to 8), one flavour
 //! ```
 //! Each figure is the median of several repetitions after a warm-up, each repetition on a
 //! fresh runtime; the ratio is ours / baseline, measured in the same run. Nothing here
@@ -14,6 +14,7 @@ mod cases;
 mod memory;
 mod peers;
 mod raw;
+mod scale;
 mod supervision;
 mod tree;
 
@@ -32,7 +33,8 @@ struct Cli {
     #[arg(long)]
     quick: bool,
     /// One case only: 1 reschedule hop, 2 Task form run, 3 signals, 4 tree start and stop,
-    /// 5 delete a sleeping task, 6 memory, 7 supervision
+    /// 5 delete a sleeping task, 6 memory, 7 supervision, 8 scale (a million threads: about
+    /// two minutes a flavour)
     #[arg(long, value_name = "N", value_parser = CASES)]
     case: Option<String>,
     /// One runtime flavour only: tokio-multi-thread, tokio-current-thread, async-std or smol
@@ -48,11 +50,23 @@ struct Cli {
         value_name = "SUBJECT",
         value_parser = memory_subject,
         requires_all = ["flavour", "count"],
+        group = "measurement",
         help_heading = INTERNAL,
     )]
     memory: Option<memory::Subject>,
-    /// How many of the --memory subject to create
-    #[arg(long, value_name = "N", requires = "memory", help_heading = INTERNAL)]
+    /// Print the start and stop nanoseconds and resident bytes per thread of a tree of
+    /// SHAPE (flat or deep) with about --count threads, on --flavour
+    #[arg(
+        long,
+        value_name = "SHAPE",
+        value_parser = scale_shape,
+        requires_all = ["flavour", "count"],
+        group = "measurement",
+        help_heading = INTERNAL,
+    )]
+    scale: Option<scale::Shape>,
+    /// How many of the --memory subject to create, or threads in the --scale tree
+    #[arg(long, value_name = "N", requires = "measurement", help_heading = INTERNAL)]
     count: Option<usize>,
 }
 
@@ -64,6 +78,10 @@ fn memory_subject(name: &str) -> Result<memory::Subject, String> {
         .ok_or_else(|| format!("'{name}': the subjects are threads, slot-tasks, raw-tasks"))
 }
 
+fn scale_shape(name: &str) -> Result<scale::Shape, String> {
+    scale::Shape::from_name(name).ok_or_else(|| format!("'{name}': the shapes are flat, deep"))
+}
+
 /// How much work each case does.
 struct Counts {
     hops: usize,
@@ -73,6 +91,9 @@ struct Counts {
     memory_threads: usize,
     memory_tasks: usize,
     restarts: usize,
+    /// The tree sizes of case 8, the first the others' baseline.
+    scale: [usize; 3],
+    broadcast: usize,
     repetitions: usize,
 }
 
@@ -84,6 +105,8 @@ const FULL: Counts = Counts {
     memory_threads: 100_000,
     memory_tasks: 1_000_000,
     restarts: 10_000,
+    scale: [10_000, 100_000, 1_000_000],
+    broadcast: 10_000,
     repetitions: 5,
 };
 
@@ -95,6 +118,8 @@ const QUICK: Counts = Counts {
     memory_threads: 1_000,
     memory_tasks: 10_000,
     restarts: 200,
+    scale: [500, 1_000, 2_000],
+    broadcast: 500,
     repetitions: 1,
 };
 
@@ -152,7 +177,7 @@ fn paired(
 }
 
 /// The cases, as `--case` names them.
-const CASES: [&str; 7] = ["1", "2", "3", "4", "5", "6", "7"];
+const CASES: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
 
 /// A case timed per operation, ours alternating with its baseline.
 struct Paired {
@@ -358,6 +383,9 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
             "end + fresh spawn_child from on_child_ended",
         );
     }
+    if wants("8") {
+        scale_rows(flavour, c, &mut push);
+    }
     if wants("6") {
         let threads = measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
         let raw_small = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_threads);
@@ -379,26 +407,123 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
     rows
 }
 
+/// Case 8's rows: each size against the smallest, per thread, for both shapes; then the
+/// broadcast against raw channels.
+fn scale_rows(
+    flavour: Flavour,
+    c: &Counts,
+    push: &mut impl FnMut(String, (f64, f64), &'static str, &'static str),
+) {
+    let [base, sizes @ ..] = c.scale;
+    for shape in [scale::Shape::Flat, scale::Shape::Deep] {
+        let measure = |n| {
+            // The median by start of a few runs; one at the largest size (it takes seconds).
+            let repetitions = if n == base { c.repetitions } else { 1 };
+            let mut runs: Vec<[f64; 3]> = (0..repetitions)
+                .map(|_| scale_in_child(flavour, shape, n))
+                .collect();
+            runs.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            runs[runs.len() / 2]
+        };
+        let smallest = measure(base);
+        for n in sizes {
+            let figures = measure(n);
+            for (i, (what, unit)) in [
+                ("start", "ns/thread"),
+                ("terminate -> join", "ns/thread"),
+                ("resident memory", "bytes/thread"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                push(
+                    format!(
+                        "8{}. {} tree {what}, {n} threads",
+                        shape_letter(shape),
+                        shape.name()
+                    ),
+                    (figures[i], smallest[i]),
+                    unit,
+                    "the same tree at the smallest size",
+                );
+            }
+        }
+    }
+    let figures = paired(
+        c,
+        1,
+        |_| scale::broadcast(flavour, c.broadcast),
+        |_| scale::raw_broadcast(flavour, c.broadcast),
+    );
+    push(
+        format!("8c. broadcast to {} children", c.broadcast),
+        (
+            figures.0 / c.broadcast as f64,
+            figures.1 / c.broadcast as f64,
+        ),
+        "ns/delivery",
+        "raw bounded(100) channel per child",
+    );
+}
+
+fn shape_letter(shape: scale::Shape) -> char {
+    match shape {
+        scale::Shape::Flat => 'a',
+        scale::Shape::Deep => 'b',
+    }
+}
+
+/// Measures one scaled tree in a fresh process (this binary, in `--scale` mode):
+/// [start ns, stop ns, bytes], per thread.
+fn scale_in_child(flavour: Flavour, shape: scale::Shape, n: usize) -> [f64; 3] {
+    let count = n.to_string();
+    let args = [
+        "--scale",
+        shape.name(),
+        "--flavour",
+        flavour.name(),
+        "--count",
+        &count,
+    ];
+    let text = rerun(&args);
+    let figures: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    figures
+        .try_into()
+        .unwrap_or_else(|_| panic!("scale measurement failed: {text}"))
+}
+
 /// Runs one memory measurement in a fresh process (this binary, in `--memory` mode).
 fn measure_in_child(flavour: Flavour, subject: memory::Subject, n: usize) -> f64 {
+    let count = n.to_string();
+    let args = [
+        "--memory",
+        subject.name(),
+        "--flavour",
+        flavour.name(),
+        "--count",
+        &count,
+    ];
+    let text = rerun(&args);
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("memory measurement failed: {text}"))
+}
+
+/// Runs this binary with `args` (one measurement in a fresh process): what it printed.
+fn rerun(args: &[&str]) -> String {
     let output = std::process::Command::new(std::env::current_exe().expect("the bench's path"))
-        .args([
-            "--memory",
-            subject.name(),
-            "--flavour",
-            flavour.name(),
-            "--count",
-            &n.to_string(),
-        ])
+        .args(args)
         .output()
         .expect("the bench re-runs itself");
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.trim().parse().unwrap_or_else(|_| {
-        panic!(
-            "memory measurement failed: {text} {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn print_rows(rows: &[Row]) {
@@ -424,17 +549,7 @@ fn case_in_child(flavour: Flavour, case: &str, quick: bool) -> String {
     if quick {
         args.push("--quick");
     }
-    let output = std::process::Command::new(std::env::current_exe().expect("the bench's path"))
-        .args(args)
-        .output()
-        .expect("the bench re-runs itself");
-    assert!(
-        output.status.success(),
-        "case {case} on {} failed: {}",
-        flavour.name(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    rerun(&args)
 }
 
 fn main() {
@@ -444,6 +559,13 @@ fn main() {
         let count = cli.count.expect("clap requires --count with --memory");
         println!("{}", memory::measure(flavour, subject, count));
         std::process::exit(0);
+    }
+    if let Some(shape) = cli.scale {
+        let flavour = cli.flavour.expect("clap requires --flavour with --scale");
+        let count = cli.count.expect("clap requires --count with --scale");
+        let tree = scale::tree(flavour, shape, count);
+        println!("{} {} {}", tree.start_ns, tree.stop_ns, tree.bytes);
+        return;
     }
     let quick = cli.quick;
     let counts = if quick { QUICK } else { FULL };
@@ -526,7 +648,19 @@ mod tests {
     #[test]
     fn unknown_cases_and_incomplete_re_runs_are_refused() {
         for args in [
-            &["--case", "8"][..],
+            &["--case", "9"][..],
+            &["--count", "10"],
+            &["--scale", "ring", "--flavour", "smol", "--count", "1"],
+            &[
+                "--scale",
+                "flat",
+                "--memory",
+                "threads",
+                "--flavour",
+                "smol",
+                "--count",
+                "1",
+            ],
             &["--rows-only"],
             &["--memory", "threads", "--flavour", "smol"],
             &["--memory", "heap", "--flavour", "smol", "--count", "1"],

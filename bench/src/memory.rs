@@ -37,7 +37,7 @@ impl Subject {
 }
 
 /// The process's resident set, in bytes.
-fn resident_bytes() -> usize {
+pub fn resident_bytes() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm (Linux)");
     let pages: usize = statm
         .split_whitespace()

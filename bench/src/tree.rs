@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
-use task_thread::{start, Backend, BoxError, Flavour, LeafThread, TaskThread, ThreadCx};
+use task_thread::{
+    start, Backend, BoxError, Flavour, LeafThread, Runtime, TaskThread, ThreadCx, ThreadHandle,
+};
 
 use crate::raw;
 
 /// A root that hands out its context, for the case to start children as it.
-struct Root(Option<oneshot::Sender<ThreadCx<Root>>>);
+pub struct Root(Option<oneshot::Sender<ThreadCx<Root>>>);
 
 impl TaskThread for Root {
     type Signal = ();
@@ -51,12 +53,17 @@ impl LeafThread for Leaf {
     }
 }
 
+/// Starts a [`Root`]: its handle, and its context to start children as it.
+pub async fn start_root(rt: &Runtime) -> (ThreadHandle<Root>, ThreadCx<Root>) {
+    let (hand_out, context) = oneshot::channel();
+    let root = start(rt, Root(Some(hand_out))).await.unwrap();
+    (root, context.await.unwrap())
+}
+
 /// Ours: (start all `n` children, terminate the root until its join returns).
 pub fn threads(flavour: Flavour, n: usize) -> (Duration, Duration) {
     flavour.block_on(|rt| async move {
-        let (hand_out, context) = oneshot::channel();
-        let root = start(&rt, Root(Some(hand_out))).await.unwrap();
-        let cx = context.await.unwrap();
+        let (root, cx) = start_root(&rt).await;
         let begin = Instant::now();
         let children = futures::future::join_all((0..n).map(|i| cx.spawn_child(Leaf(i)))).await;
         let started = begin.elapsed();
