@@ -1,6 +1,6 @@
 //! [`TaskGroup`]: the task slots of one thread, and the count of their live tasks.
 
-use std::collections::HashMap;
+use crate::id_map::IdMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
@@ -128,7 +128,7 @@ enum Names {
     Few(Vec<Entry>),
     /// Boxed, so that the common cases are small.
     #[allow(clippy::box_collection)]
-    Many(Box<HashMap<Arc<str>, Weak<SlotShared>>>),
+    Many(Box<IdMap<Weak<SlotShared>>>),
 }
 
 const FEW: usize = 8;
@@ -160,7 +160,7 @@ impl SlotMap {
                     few.push(entry);
                     self.names = Names::Few(few);
                 } else {
-                    let mut many: Box<HashMap<_, _>> = Box::new(few.into_iter().collect());
+                    let mut many: Box<IdMap<_>> = Box::new(few.into_iter().collect());
                     many.insert(entry.0, entry.1);
                     self.names = Names::Many(many);
                 }

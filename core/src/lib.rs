@@ -17,6 +17,7 @@ pub mod contract;
 mod error;
 mod generation_mirror;
 mod group;
+mod id_map;
 #[cfg(test)]
 mod in_flight_tests;
 mod incarnation;

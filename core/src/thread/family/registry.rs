@@ -1,9 +1,9 @@
 //! A thread's registry of children: each is known by its id, whatever its thread type.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::id_map::IdMap;
 use crate::thread::life::thread_core::ThreadCore;
 use crate::thread::report::{EndedChildren, NotKept, ThreadReport};
 
@@ -22,7 +22,7 @@ struct Family {
     ended: EndedChildren,
 }
 
-pub(crate) type ChildrenById = HashMap<Arc<str>, Arc<dyn AnyChild>>;
+pub(crate) type ChildrenById = IdMap<Arc<dyn AnyChild>>;
 
 impl Registry {
     pub(crate) fn get(&self, id: &str) -> Option<&Arc<dyn AnyChild>> {

@@ -13,6 +13,7 @@ use futures::FutureExt;
 use super::decision::{Escalation, RestartDecision, RestartHistory};
 use super::policy::{RestartPolicy, Strategy};
 use crate::group::lock;
+use crate::id_map::IdMap;
 use crate::join::panic_message;
 use crate::thread::context::ThreadCx;
 use crate::thread::definition::{TaskThread, ThreadEnd};
@@ -84,7 +85,7 @@ where
 pub(crate) struct Supervisor<T: TaskThread> {
     /// Kept in the table, not boxed: a supervised start costs one allocation (its
     /// factory's), which is most of what supervision adds to a start.
-    children: HashMap<Arc<str>, Supervised<T>>,
+    children: IdMap<Supervised<T>>,
     /// The restarts of each one-for-all group.
     groups: HashMap<String, RestartHistory>,
     /// Counts first starts, so that a group restarts in the order it was started.
@@ -99,7 +100,7 @@ pub(crate) struct Supervisor<T: TaskThread> {
 impl<T: TaskThread> Default for Supervisor<T> {
     fn default() -> Self {
         Supervisor {
-            children: HashMap::new(),
+            children: IdMap::default(),
             groups: HashMap::new(),
             started: 0,
             group_member_ended: crate::sync::Event::new(),
