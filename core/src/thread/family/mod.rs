@@ -18,7 +18,7 @@ use crate::thread::life::signal_loop::{self, Launched};
 use crate::thread::life::thread_core::InsertRefused;
 use crate::thread::mailbox::overflow::{wait_for_room, NotDelivered, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
-use crate::thread::supervision::supervisor::{is_restarting, supervise, Supervised};
+use crate::thread::supervision::supervisor::{is_restarting, supervise, StartChild};
 
 impl<T: TaskThread> ThreadCx<T> {
     /// Sends `output` to the parent's [`on_child_signal`](TaskThread::on_child_signal); a
@@ -125,7 +125,7 @@ impl<T: TaskThread> ThreadCx<T> {
     pub(crate) fn launch_child<C>(
         &self,
         child: C,
-        supervised: Option<Supervised<T>>,
+        supervised: Option<Arc<dyn StartChild<T>>>,
     ) -> Result<Launched<C>, ThreadError>
     where
         C: TaskThread,
@@ -159,7 +159,7 @@ impl<T: TaskThread> ThreadCx<T> {
     fn adopt<C>(
         &self,
         child: &ThreadHandle<C>,
-        supervised: Option<Supervised<T>>,
+        supervised: Option<Arc<dyn StartChild<T>>>,
     ) -> Result<(), ThreadError>
     where
         C: TaskThread,

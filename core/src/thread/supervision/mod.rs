@@ -11,9 +11,10 @@ mod task;
 pub use decision::{Escalation, RestartDecision};
 pub use policy::{Backoff, Intensity, Restart, RestartPolicy, Strategy};
 
+use std::future::Future;
 use std::sync::Arc;
 
-use self::supervisor::{Supervised, Supervisor};
+use self::supervisor::{Factory, Supervisor};
 use crate::thread::context::ThreadCx;
 use crate::thread::definition::TaskThread;
 use crate::thread::errors::ThreadError;
@@ -79,30 +80,35 @@ impl<T: TaskThread> ThreadCx<T> {
     ///     }
     /// }
     /// ```
-    pub async fn spawn_supervised<C, F>(
+    pub fn spawn_supervised<C, F>(
         &self,
         strategy: Strategy,
         policy: RestartPolicy,
-        mut factory: F,
-    ) -> Result<ThreadHandle<C>, ThreadError>
+        factory: F,
+    ) -> impl Future<Output = Result<ThreadHandle<C>, ThreadError>> + Send + '_
     where
         C: TaskThread,
         C::Output: Into<T::ChildOutput>,
         F: FnMut() -> C + Send + 'static,
     {
-        let child = factory();
-        let supervised = Supervised::first(strategy, policy, factory);
-        let launched = self.launch_child(child, Some(supervised))?;
-        // Unless it enters, the child is not supervised: the call returned an error, or was
-        // dropped before the outcome.
-        let mut first_start = FirstStart {
-            cx: self,
-            id: launched.core().id().clone(),
-            entered: false,
-        };
-        let started = child_entered(launched).await;
-        first_start.entered = started.is_ok();
-        started
+        // Made before the first poll (nothing else is), so that the future holds one
+        // pointer where it would hold the policy and the strategy: a future keeps its
+        // arguments apart from its later state, and a smaller one is cheaper to move.
+        let start = Factory::new(strategy, policy, factory);
+        async move {
+            let child = start.make();
+            let launched = self.launch_child(child, Some(start))?;
+            // Unless it enters, the child is not supervised: the call returned an error,
+            // or was dropped before the outcome.
+            let mut first_start = FirstStart {
+                cx: self,
+                id: launched.core().id().clone(),
+                entered: false,
+            };
+            let started = child_entered(launched).await;
+            first_start.entered = started.is_ok();
+            started
+        }
     }
 
     /// Stops supervising the child `id`: its next end is final, whatever its policy, and

@@ -37,11 +37,30 @@ pub(crate) trait StartChild<T: TaskThread>: Send + Sync {
         -> BoxFuture<'static, Result<(), ThreadError>>;
 }
 
-/// The [`StartChild`] of `spawn_supervised`'s factory `F`.
-struct Factory<F> {
+/// What `spawn_supervised` keeps of a child: its factory `F`, strategy and policy, in one
+/// allocation, which is most of what supervising a child adds to its start.
+pub(crate) struct Factory<F> {
     strategy: Strategy,
     policy: RestartPolicy,
     make: Mutex<F>,
+}
+
+impl<F> Factory<F> {
+    pub(crate) fn new(strategy: Strategy, policy: RestartPolicy, factory: F) -> Arc<Self> {
+        Arc::new(Factory {
+            strategy,
+            policy,
+            make: Mutex::new(factory),
+        })
+    }
+
+    /// A new incarnation.
+    pub(crate) fn make<C>(&self) -> C
+    where
+        F: FnMut() -> C,
+    {
+        (lock(&self.make))()
+    }
 }
 
 impl<T, C, F> StartChild<T> for Factory<F>
@@ -64,7 +83,7 @@ where
         cx: &ThreadCx<T>,
         id: &Arc<str>,
     ) -> BoxFuture<'static, Result<(), ThreadError>> {
-        let child = (lock(&self.make))();
+        let child = self.make();
         let cx = cx.clone();
         let expected = id.clone();
         async move {
@@ -110,7 +129,7 @@ impl<T: TaskThread> Default for Supervisor<T> {
 }
 
 /// A supervised child's entry in its parent's [`Supervisor`].
-pub(crate) struct Supervised<T: TaskThread> {
+struct Supervised<T: TaskThread> {
     start: Arc<dyn StartChild<T>>,
     /// Its restarts under [`Strategy::OneForOne`].
     history: RestartHistory,
@@ -135,43 +154,18 @@ enum State {
     },
 }
 
-impl<T: TaskThread> Supervised<T> {
-    /// The entry of a child about to start its first incarnation, made by `factory`.
-    pub(crate) fn first<C, F>(strategy: Strategy, policy: RestartPolicy, factory: F) -> Self
-    where
-        C: TaskThread,
-        C::Output: Into<T::ChildOutput>,
-        F: FnMut() -> C + Send + 'static,
-    {
-        let factory = Factory {
-            strategy,
-            policy,
-            make: Mutex::new(factory),
-        };
-        Supervised {
-            start: Arc::new(factory),
-            history: RestartHistory::default(),
-            state: State::Running,
-            first: true,
-            // Given by the supervisor as it takes the entry.
-            order: 0,
-            plan: 0,
-        }
-    }
-}
-
-/// Adds a supervised child's entry to its parent's supervisor (made by the first), as the
-/// child is registered, under the parent's lock: the entry back if `id` is supervised
-/// already (its earlier incarnation ended, and waits for its restart).
+/// Adds a child to its parent's supervisor (made by the first), as the child is
+/// registered, under the parent's lock: `start` back if `id` is supervised already (its
+/// earlier incarnation ended, and waits for its restart).
 pub(crate) fn supervise<T: TaskThread>(
     registry: &mut Registry,
     id: &Arc<str>,
-    child: Supervised<T>,
-) -> Result<(), Supervised<T>> {
+    start: Arc<dyn StartChild<T>>,
+) -> Result<(), Arc<dyn StartChild<T>>> {
     match registry.supervisor_or_new::<Supervisor<T>>() {
-        Some(supervisor) => supervisor.add(id.clone(), child),
+        Some(supervisor) => supervisor.add(id.clone(), start),
         // Not a `Supervisor<T>`: never, a thread's supervisor is of its own type.
-        None => Err(child),
+        None => Err(start),
     }
 }
 
@@ -194,15 +188,25 @@ enum Plan<T: TaskThread> {
 }
 
 impl<T: TaskThread> Supervisor<T> {
-    /// Adds `id`; if it is supervised already, hands its entry back (holding the user's
-    /// factory, to be dropped outside the lock).
-    fn add(&mut self, id: Arc<str>, mut child: Supervised<T>) -> Result<(), Supervised<T>> {
+    /// Adds `id`, started by `start` for the first time; if it is supervised already,
+    /// hands `start` back (the user's factory, to be dropped outside the lock).
+    fn add(
+        &mut self,
+        id: Arc<str>,
+        start: Arc<dyn StartChild<T>>,
+    ) -> Result<(), Arc<dyn StartChild<T>>> {
         let std::collections::hash_map::Entry::Vacant(vacant) = self.children.entry(id) else {
-            return Err(child);
+            return Err(start);
         };
         self.started += 1;
-        child.order = self.started;
-        vacant.insert(child);
+        vacant.insert(Supervised {
+            start,
+            history: RestartHistory::default(),
+            state: State::Running,
+            first: true,
+            order: self.started,
+            plan: 0,
+        });
         Ok(())
     }
 
