@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use task_thread_core::{Backend, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
+use task_thread_core::{
+    Backend, BlockingWork, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner,
+};
 use tokio::runtime::Handle;
 
 /// Starts a tokio runtime: [`Tokio::multi_thread`] or [`Tokio::current_thread`].
@@ -150,6 +152,21 @@ impl Spawner for TokioSpawner {
     fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
         let _context = self.handle.enter();
         shutdown_signal().boxed()
+    }
+
+    /// A thread of its own, as the default, with the runtime entered in it: the blocking
+    /// code can use tokio (`Handle::current().block_on(..)`, tokio's timers). Not tokio's
+    /// `spawn_blocking`: dropping the runtime waits for its pool's work, and a call that
+    /// never returns would hang `block_on`.
+    fn spawn_blocking(&self, name: &str, work: BlockingWork) -> io::Result<()> {
+        let handle = self.handle.clone();
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let _context = handle.enter();
+                work();
+            })
+            .map(drop)
     }
 }
 

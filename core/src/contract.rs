@@ -33,6 +33,12 @@
 //! - [`shutdown_signal`](crate::Spawner::shutdown_signal) makes an independent listener per call,
 //!   registered before it returns; where the platform or the runtime cannot listen, its
 //!   future gives an [`io::Error`](std::io::Error) (`Unsupported`), never a hang.
+//! - [`spawn_blocking`](crate::Spawner::spawn_blocking) has a default (a `std::thread` of
+//!   its own per call) that every backend on a platform with threads can keep. An override
+//!   runs the work where it may block for good without holding anything the runtime waits
+//!   for at its end (not in a pool that `block_on` joins), and returns once it started; a
+//!   platform without threads returns the error at once, which fails the
+//!   [`Blocking`](crate::Blocking) thread's `enter` with it.
 //!
 //! ## `RawTask`
 //!

@@ -39,12 +39,14 @@ pub use join::{JoinError, JoinHandle};
 pub use notice::ShutdownNotice;
 pub use slot::TaskSlot;
 pub use spawner::{
-    Backend, Elapsed, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner, SpawnerExt,
+    Backend, BlockingWork, Elapsed, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner,
+    SpawnerExt,
 };
 pub use task::{Next, Task, TaskCx};
 pub use thread::{
-    run, start, AskError, Backoff, BoxError, ChildRef, Escalation, Failure, Flow, Intensity,
-    LeafThread, NotKept, Overflow, OverflowPolicy, Panicked, QueueKind, Reply, Restart,
-    RestartDecision, RestartPolicy, Restarted, SendError, Strategy, TaskThread, ThreadConfig,
-    ThreadCx, ThreadEnd, ThreadError, ThreadHandle, ThreadReport,
+    run, start, AskError, Backoff, Blocking, BlockingLink, BlockingThread, BoxError, ChildRef,
+    Escalation, Failure, Flow, Intensity, LeafThread, NotKept, OutputLost, Overflow,
+    OverflowPolicy, Panicked, QueueKind, RecvTimeout, Reply, Restart, RestartDecision,
+    RestartPolicy, Restarted, SendError, Strategy, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
+    ThreadError, ThreadHandle, ThreadReport,
 };

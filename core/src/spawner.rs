@@ -141,7 +141,46 @@ pub trait Spawner: Send + Sync + 'static {
     /// makes an independent listener, so several waiters (several roots) all see a signal.
     /// Once called, the signals no longer kill the process by default.
     fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>>;
+
+    /// Runs `work`, which may block for as long as it likes, on an OS thread named `name`
+    /// that belongs to it alone, and returns once the thread has started (not when `work`
+    /// ends). Nothing joins the thread: a `work` that never returns is left behind, never
+    /// waited for, so it cannot hang a shutdown or [`Backend::block_on`]. The error is the
+    /// platform's refusal to start a thread.
+    ///
+    /// This is what a [`Blocking`](crate::Blocking) thread runs its handler on. The default
+    /// starts a plain `std::thread`, which is right on every runtime: such a handler lives
+    /// as long as its thread of the tree, and a runtime's blocking pool is made for short
+    /// calls (a long one holds a pool thread for good, and work queued past the pool's
+    /// size waits for it), and tokio's runtime waits for its pool's work when it is
+    /// dropped, so a call that never returns would hang `block_on`. A backend overrides it
+    /// to run `work` where its runtime is reachable (tokio's enters its runtime, so
+    /// `Handle::current()` works in `work`), or, on a platform without threads, to
+    /// return the error at once.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use task_thread_core::{Runtime, Spawner};
+    ///
+    /// fn checksum_elsewhere(rt: &Runtime, data: Vec<u8>) -> std::io::Result<mpsc::Receiver<u32>> {
+    ///     let (done, sum) = mpsc::channel();
+    ///     rt.spawn_blocking("checksum", Box::new(move || {
+    ///         // A blocking loop: no runtime worker is held while it runs.
+    ///         let _ = done.send(data.iter().map(|&b| u32::from(b)).sum());
+    ///     }))?;
+    ///     Ok(sum)
+    /// }
+    /// ```
+    fn spawn_blocking(&self, name: &str, work: BlockingWork) -> io::Result<()> {
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(work)
+            .map(drop)
+    }
 }
+
+/// Work for [`Spawner::spawn_blocking`]: a closure that may block its OS thread.
+pub type BlockingWork = Box<dyn FnOnce() + Send + 'static>;
 
 /// Typed helpers over any [`Spawner`], including `dyn Spawner` and [`Runtime`].
 ///
@@ -373,6 +412,9 @@ impl Spawner for Runtime {
     }
     fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
         self.0.shutdown_signal()
+    }
+    fn spawn_blocking(&self, name: &str, work: BlockingWork) -> io::Result<()> {
+        self.0.spawn_blocking(name, work)
     }
 }
 

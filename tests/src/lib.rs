@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ask;
+pub mod blocking;
 pub mod broken_backends;
 pub mod contract;
 pub mod cooperative;
@@ -185,6 +186,11 @@ macro_rules! conformance_suite {
 
         $crate::__cases! { $backend;
             spawner::spawn_returns_the_value,
+            blocking::a_blocking_thread_talks_with_its_parent_and_stops_with_the_tree,
+            blocking::a_blocking_handler_that_fails_or_panics_fails_its_thread,
+            blocking::a_blocking_call_that_never_returns_leaves_its_thread_forced,
+            blocking::signals_the_blocking_handler_never_took_are_handed_back,
+            blocking::an_output_nobody_takes_comes_back_to_the_blocking_handler,
             spawner::cancel_is_reported_as_cancelled,
             spawner::panic_is_reported_with_its_message,
             spawner::dropping_a_handle_detaches_the_task,

@@ -41,7 +41,7 @@ impl Failure {
 
     /// A panic in `during`, with the panic's message.
     pub(crate) fn panicked(during: impl Into<Box<str>>, message: String) -> Self {
-        Self::new(during, Box::new(Panicked { message }))
+        Self::new(during, Box::new(Panicked::new(message)))
     }
 
     /// Where the thread failed: `"enter"`, `"exit"`, `"on_signal"`, `"on_child_signal"`,
@@ -117,6 +117,11 @@ pub struct Panicked {
 }
 
 impl Panicked {
+    /// A panic with `message`.
+    pub(crate) fn new(message: String) -> Self {
+        Panicked { message }
+    }
+
     /// The panic's message (its payload, if a string).
     #[must_use]
     pub fn message(&self) -> &str {

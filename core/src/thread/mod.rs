@@ -49,6 +49,7 @@ use std::convert::Infallible;
 
 // What a user writes and holds.
 mod ask;
+mod blocking;
 mod context;
 mod definition;
 mod errors;
@@ -64,6 +65,7 @@ pub(crate) mod mailbox;
 mod supervision;
 
 pub use ask::{AskError, Reply};
+pub use blocking::{Blocking, BlockingLink, BlockingThread, OutputLost, RecvTimeout};
 pub use context::ThreadCx;
 pub use definition::{BoxError, Flow, TaskThread, ThreadConfig, ThreadEnd};
 pub use errors::{SendError, ThreadError};

@@ -1,0 +1,389 @@
+//! [`BlockingLink`]: the blocking side's end of a [`Blocking`](super::Blocking) thread, and
+//! the state both sides share.
+//!
+//! One mutex holds the state; the blocking side waits on a condition variable, the async
+//! side on an event, and every change wakes both. Signals go one at a time: the thread's
+//! `on_signal` hands one over and waits until it is taken, so the thread's own queue, with
+//! its capacity and overflow policy, is the only queue. An output goes one at a time too:
+//! `send` waits until the thread has put it into its parent's queue, or hands it back.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use event_listener::Event;
+
+use crate::thread::errors::SendError;
+
+/// The blocking side's end of a [`Blocking`](super::Blocking) thread: the signals its parent
+/// sends, the outputs it sends up, and whether the thread is ending. Its methods block the
+/// calling OS thread; call them from [`BlockingThread::run`](super::BlockingThread::run),
+/// never from async code.
+///
+/// Compared with a `std::sync::mpsc` pair: `recv` also ends when the thread is terminated
+/// (the signals still queued then go to the thread's undelivered hook, as they do for an
+/// async thread), and `send` returns only once the parent's queue has the output, with the
+/// parent's overflow policy applied, so an output is never lost between the two.
+///
+/// ```
+/// use task_thread_core::{BlockingLink, BoxError};
+///
+/// // Squares numbers until the thread is terminated.
+/// fn serve(link: &BlockingLink<u64, u64>) -> Result<(), BoxError> {
+///     while let Some(n) = link.recv() {
+///         link.send(n * n)?;
+///     }
+///     Ok(())
+/// }
+/// ```
+pub struct BlockingLink<S, O> {
+    pub(super) shared: Arc<Shared<S, O>>,
+}
+
+/// What both sides of a blocking thread see.
+pub(super) struct Shared<S, O> {
+    state: Mutex<State<S, O>>,
+    /// The blocking side waits here.
+    blocking_side: Condvar,
+    /// The async side waits here.
+    async_side: Event,
+}
+
+/// The state of the link; every change is followed by [`Shared::changed`].
+struct State<S, O> {
+    /// Signals handed over by the thread, not yet taken by `recv` (at most one, but for
+    /// those left when the thread ends).
+    signals: VecDeque<S>,
+    /// The output on its way to the parent.
+    output: Handoff<O>,
+    /// The thread is ending: `recv` returns `None`, `is_stopping` is true.
+    stopping: bool,
+    /// The thread's value has been dropped: nobody forwards outputs any more.
+    thread_gone: bool,
+    /// The handler's `run` has returned (or unwound).
+    run_returned: bool,
+}
+
+/// An output between `send` and the parent's queue.
+enum Handoff<O> {
+    /// No output on its way.
+    Idle,
+    /// Waiting for the thread to take it.
+    Offered(O),
+    /// The thread is putting it into its parent's queue.
+    Sending,
+    /// The parent's queue has it.
+    Delivered,
+    /// The parent's queue refused it: back to `send`.
+    Refused(SendError<O>),
+    /// The thread's shutdown cancelled its sending.
+    Dropped,
+}
+
+impl<S, O> Shared<S, O> {
+    pub(super) fn new() -> Arc<Self> {
+        Arc::new(Shared {
+            state: Mutex::new(State {
+                signals: VecDeque::new(),
+                output: Handoff::Idle,
+                stopping: false,
+                thread_gone: false,
+                run_returned: false,
+            }),
+            blocking_side: Condvar::new(),
+            async_side: Event::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<S, O>> {
+        // The state stays consistent through a panic: every change is one assignment.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Wakes both sides after a change of the state.
+    fn changed(&self) {
+        self.blocking_side.notify_all();
+        self.async_side.notify(usize::MAX);
+    }
+
+    /// Waits, on the async side, until `ready` gives a value.
+    async fn wait_async<T>(&self, mut ready: impl FnMut(&mut State<S, O>) -> Option<T>) -> T {
+        loop {
+            if let Some(value) = ready(&mut self.lock()) {
+                return value;
+            }
+            // Listening, then looking again: a change between the two is not missed.
+            let listener = self.async_side.listen();
+            if let Some(value) = ready(&mut self.lock()) {
+                return value;
+            }
+            listener.await;
+        }
+    }
+
+    /// Waits, on the blocking side, until `ready` gives a value or `deadline` passes.
+    fn wait_blocking<T>(
+        &self,
+        deadline: Option<Instant>,
+        mut ready: impl FnMut(&mut State<S, O>) -> Option<T>,
+    ) -> Option<T> {
+        let mut state = self.lock();
+        loop {
+            if let Some(value) = ready(&mut state) {
+                return Some(value);
+            }
+            state = match deadline {
+                None => self
+                    .blocking_side
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.checked_duration_since(Instant::now())?;
+                    self.blocking_side
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Hands `signal` to the blocking side, to be taken by its `recv`.
+    pub(super) fn offer(&self, signal: S) {
+        self.lock().signals.push_back(signal);
+        self.changed();
+    }
+
+    /// Waits until the signals offered are taken, or the thread is ending (those left are
+    /// then for [`take_signals`](Self::take_signals)).
+    pub(super) async fn taken(&self) {
+        self.wait_async(|state| (state.signals.is_empty() || state.stopping).then_some(()))
+            .await;
+    }
+
+    /// The signals handed over and never taken.
+    pub(super) fn take_signals(&self) -> Vec<S> {
+        self.lock().signals.drain(..).collect()
+    }
+
+    /// Tells the blocking side that the thread is ending.
+    pub(super) fn stop(&self) {
+        self.lock().stopping = true;
+        self.changed();
+    }
+
+    /// Whether the thread is ending.
+    pub(super) fn is_stopping(&self) -> bool {
+        self.lock().stopping
+    }
+
+    /// The handler's `run` has returned: it takes no more signals.
+    pub(super) fn run_returned(&self) {
+        let mut state = self.lock();
+        state.run_returned = true;
+        state.stopping = true;
+        drop(state);
+        self.changed();
+    }
+
+    /// Whether the handler's `run` has returned.
+    pub(super) fn has_run_returned(&self) -> bool {
+        self.lock().run_returned
+    }
+
+    /// Waits for the next output the blocking side sends, and marks it as being sent.
+    pub(super) async fn next_output(&self) -> O {
+        self.wait_async(
+            |state| match std::mem::replace(&mut state.output, Handoff::Sending) {
+                Handoff::Offered(output) => Some(output),
+                other => {
+                    state.output = other;
+                    None
+                }
+            },
+        )
+        .await
+    }
+
+    /// Tells the blocking side what became of the output it sent.
+    pub(super) fn output_sent(&self, result: Result<(), SendError<O>>) {
+        self.lock().output = match result {
+            Ok(()) => Handoff::Delivered,
+            Err(refused) => Handoff::Refused(refused),
+        };
+        self.changed();
+    }
+
+    /// The sending of an output was cancelled: its output is gone with it.
+    pub(super) fn output_dropped(&self) {
+        let mut state = self.lock();
+        if matches!(state.output, Handoff::Sending) {
+            state.output = Handoff::Dropped;
+        }
+        drop(state);
+        self.changed();
+    }
+
+    /// The thread's value is gone: outputs offered now are handed back at once.
+    pub(super) fn thread_gone(&self) {
+        let mut state = self.lock();
+        state.thread_gone = true;
+        state.stopping = true;
+        drop(state);
+        self.changed();
+    }
+}
+
+impl<S, O> BlockingLink<S, O> {
+    /// The next signal from the parent, waiting for it; `None` once the thread is ending
+    /// (terminated, or its parent's tree is shutting down): the handler should return
+    /// then. Signals still queued at that point are not given out: they go to
+    /// [`BlockingThread::on_undelivered`](super::BlockingThread::on_undelivered).
+    #[must_use]
+    pub fn recv(&self) -> Option<S> {
+        self.shared
+            .wait_blocking(None, |state| take_signal(state))?
+    }
+
+    /// As [`recv`](Self::recv), waiting at most `timeout`: `Ok(None)` once the thread is
+    /// ending, `Err(RecvTimeout)` if no signal came in time.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<S>, RecvTimeout> {
+        let deadline = Instant::now() + timeout;
+        self.shared
+            .wait_blocking(Some(deadline), |state| take_signal(state))
+            .ok_or(RecvTimeout(timeout))
+    }
+
+    /// Whether the thread is ending; a long computation looks at it between its steps.
+    #[must_use]
+    pub fn is_stopping(&self) -> bool {
+        self.shared.is_stopping()
+    }
+
+    /// Sends `output` to the parent's
+    /// [`on_child_signal`](crate::TaskThread::on_child_signal), waiting until the parent's
+    /// queue has it (with the parent's overflow policy, as
+    /// [`ThreadCx::send_to_parent`](crate::ThreadCx::send_to_parent)); a refused output
+    /// comes back in the error. Outputs sent while the thread is ending are still
+    /// delivered (the parent hears them before the thread's end), until the thread's value
+    /// is dropped: [`SendError::Ended`] then.
+    pub fn send(&self, output: O) -> Result<(), OutputLost<O>> {
+        let mut output = Some(output);
+        // One output on its way at a time: the link may be shared by several OS threads.
+        let offered = self.shared.wait_blocking(None, |state| {
+            if state.thread_gone {
+                return Some(false);
+            }
+            matches!(state.output, Handoff::Idle).then(|| {
+                state.output = Handoff::Offered(output.take().expect("offered once"));
+                true
+            })
+        });
+        if offered == Some(false) {
+            let output = output.take().expect("not offered");
+            return Err(OutputLost::Refused(SendError::Ended(output)));
+        }
+        self.shared.changed();
+        let outcome = self.shared.wait_blocking(None, |state| {
+            match std::mem::replace(&mut state.output, Handoff::Idle) {
+                Handoff::Delivered => Some(Ok(())),
+                Handoff::Refused(refused) => Some(Err(OutputLost::Refused(refused))),
+                Handoff::Offered(output) if state.thread_gone => {
+                    Some(Err(OutputLost::Refused(SendError::Ended(output))))
+                }
+                Handoff::Dropped => Some(Err(OutputLost::Dropped)),
+                other => {
+                    state.output = other;
+                    None
+                }
+            }
+        });
+        self.shared.changed();
+        outcome.expect("waited without a deadline")
+    }
+}
+
+/// Why [`BlockingLink::send`] did not deliver an output.
+///
+/// ```
+/// use task_thread_core::{BlockingLink, OutputLost};
+///
+/// fn report(link: &BlockingLink<(), String>, line: String) {
+///     match link.send(line) {
+///         Ok(()) => {}
+///         // Handed back: it could go to a file instead.
+///         Err(OutputLost::Refused(refused)) => tracing::warn!("kept: {}", refused.into_signal()),
+///         Err(lost) => tracing::error!("{lost}"),
+///     }
+/// }
+/// ```
+#[derive(PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputLost<O> {
+    /// The parent's queue refused it, or the thread has ended: the output is handed back.
+    Refused(SendError<O>),
+    /// The thread's shutdown cut short its putting the output into its parent's queue
+    /// (the queue stayed full past the thread's grace, or the thread was forced), and the
+    /// output was dropped with it, as an async thread's task's would be.
+    Dropped,
+}
+
+impl<O> std::fmt::Display for OutputLost<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputLost::Refused(refused) => refused.fmt(f),
+            OutputLost::Dropped => {
+                f.write_str("the thread's shutdown dropped the output while it was being sent")
+            }
+        }
+    }
+}
+
+impl<O> std::fmt::Debug for OutputLost<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputLost::Refused(refused) => f.debug_tuple("Refused").field(refused).finish(),
+            OutputLost::Dropped => f.write_str("Dropped"),
+        }
+    }
+}
+
+impl<O> std::error::Error for OutputLost<O> {}
+
+/// The next signal for `recv`: `Some(None)` once the thread is ending.
+fn take_signal<S, O>(state: &mut State<S, O>) -> Option<Option<S>> {
+    if state.stopping {
+        return Some(None);
+    }
+    let signal = state.signals.pop_front()?;
+    Some(Some(signal))
+}
+
+impl<S, O> std::fmt::Debug for BlockingLink<S, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingLink")
+            .field("stopping", &self.is_stopping())
+            .finish()
+    }
+}
+
+/// The error of [`BlockingLink::recv_timeout`]: no signal came within the time given.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_thread_core::RecvTimeout;
+///
+/// assert_eq!(RecvTimeout(Duration::from_secs(1)).to_string(), "no signal within 1s");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecvTimeout(pub Duration);
+
+impl std::fmt::Display for RecvTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no signal within {:?}", self.0)
+    }
+}
+
+impl std::error::Error for RecvTimeout {}

@@ -1,0 +1,355 @@
+//! Blocking code as a thread of the tree: [`BlockingThread`], the handler a user writes,
+//! runs on an OS thread of its own; [`Blocking`] is the thread around it, which the tree
+//! starts, sends to, hears from and ends as any other.
+
+mod link;
+
+use std::convert::Infallible;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use futures::channel::oneshot;
+use futures::future::{select, Either};
+
+use super::definition::{id_of_type, log_undelivered, BoxError, Flow, ThreadConfig};
+use super::failure::Panicked;
+use super::leaf::LeafThread;
+use super::ThreadCx;
+use crate::join::panic_message;
+use crate::{Spawner, TaskCx};
+use link::Shared;
+pub use link::{BlockingLink, OutputLost, RecvTimeout};
+
+/// A handler that blocks: a loop over a blocking library, a computation that takes
+/// seconds, a device read. Wrapped in [`Blocking`], it is a child thread like any other:
+/// its parent sends it [`Signal`](Self::Signal)s, it sends up
+/// [`Output`](Self::Output)s, it ends with its parent's tree, and its end is the thread's.
+///
+/// [`run`](Self::run) is called once, on an OS thread of its own
+/// ([`Spawner::spawn_blocking`]), with the [`BlockingLink`] to its thread. When it returns,
+/// the thread ends: [`Stopped`](crate::ThreadEnd::Stopped) for `Ok`, and
+/// [`Failed`](crate::ThreadEnd::Failed) for an error or a panic (its
+/// [`during`](crate::Failure::during) is `"exit"`, where the thread collects the
+/// handler's end). When the thread is terminated, [`BlockingLink::recv`] returns `None`
+/// and [`BlockingLink::is_stopping`] turns true: `run` should return then; the thread
+/// waits for it within its [`shutdown_budget`](ThreadConfig::shutdown_budget). A handler
+/// that never returns (a call that hangs) leaves the thread
+/// [`Forced`](crate::ThreadEnd::Forced) at the budget's end: its OS thread is left behind,
+/// never joined, and an error says so.
+///
+/// Compared with `spawn_blocking` (tokio's, or `blocking::unblock`): those run one call
+/// and return its value; this runs a whole loop that talks to its parent while it runs,
+/// and is told when to stop.
+///
+/// ```
+/// use task_thread_core::{BlockingLink, BlockingThread, BoxError};
+///
+/// /// Hashes the files it is sent with a blocking library, one at a time.
+/// struct Hasher;
+///
+/// impl BlockingThread for Hasher {
+///     type Signal = std::path::PathBuf;
+///     type Output = (std::path::PathBuf, u64);
+///
+///     fn run(&mut self, link: &BlockingLink<Self::Signal, Self::Output>) -> Result<(), BoxError> {
+///         while let Some(path) = link.recv() {
+///             let size = std::fs::metadata(&path)?.len(); // blocking I/O, on its own thread
+///             link.send((path, size))?;
+///         }
+///         Ok(()) // terminated: the thread ends Stopped
+///     }
+/// }
+/// ```
+pub trait BlockingThread: Send + Sized + 'static {
+    /// What the parent sends to this thread.
+    type Signal: Send + 'static;
+    /// What this thread sends to its parent.
+    type Output: Send + 'static;
+
+    /// As [`TaskThread::id`](crate::TaskThread::id); it also names the OS thread.
+    fn id(&self) -> String {
+        id_of_type::<Self>()
+    }
+
+    /// As [`TaskThread::info`](crate::TaskThread::info).
+    fn info(&self) -> String {
+        self.id()
+    }
+
+    /// As [`TaskThread::config`](crate::TaskThread::config). The signal capacity is the
+    /// thread's queue: a signal leaves it when `run` takes it.
+    fn config(&self) -> ThreadConfig {
+        ThreadConfig::default()
+    }
+
+    /// The handler, on its own OS thread: takes signals from `link`, sends outputs through
+    /// it, and returns when `recv` gives `None` (or when it is done).
+    fn run(&mut self, link: &BlockingLink<Self::Signal, Self::Output>) -> Result<(), BoxError>;
+
+    /// Signals from the parent that `run` never took, called once `run` has returned (on
+    /// the async side, not on the OS thread). Not called for a handler that never returns:
+    /// the count of those is logged as an error instead. The default logs how many.
+    fn on_undelivered(&mut self, signals: Vec<Self::Signal>) {
+        log_undelivered(signals.len());
+    }
+}
+
+/// The thread of the tree around a [`BlockingThread`]: start it with
+/// [`ThreadCx::spawn_child`] (or [`start`](crate::start)) as any thread.
+///
+/// What it does with the handler: `enter` starts it on its OS thread; each signal from the
+/// parent is handed to it and the thread's loop waits until `recv` took it (so the
+/// thread's own queue, with its capacity and overflow policy, is the only queue); each
+/// output is put into the parent's queue before [`BlockingLink::send`] returns. At the
+/// shutdown the handler is told at once (as the thread's tasks are, by the notice), then
+/// `exit` waits for `run` to return, still forwarding its outputs, within the budget.
+///
+/// ```
+/// use task_thread_core::{
+///     Blocking, BlockingLink, BlockingThread, BoxError, ChildRef, Flow, TaskThread, ThreadCx,
+/// };
+///
+/// struct Doubler;
+///
+/// impl BlockingThread for Doubler {
+///     type Signal = u32;
+///     type Output = u32;
+///     fn run(&mut self, link: &BlockingLink<u32, u32>) -> Result<(), BoxError> {
+///         while let Some(n) = link.recv() {
+///             link.send(2 * n)?;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// struct Master;
+///
+/// impl TaskThread for Master {
+///     type Signal = ();
+///     type Output = ();
+///     type ChildOutput = u32;
+///
+///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+///         let doubler = cx.spawn_child(Blocking::new(Doubler)).await?;
+///         let _ = doubler.send(21).await;
+///         Ok(())
+///     }
+///
+///     async fn on_child_signal(&mut self, n: u32, _: &ChildRef, _: &ThreadCx<Self>) -> Flow {
+///         tracing::info!("doubled: {n}");
+///         Flow::Continue
+///     }
+/// }
+/// ```
+pub struct Blocking<B: BlockingThread> {
+    id: String,
+    info: String,
+    config: ThreadConfig,
+    /// The handler: here before `enter` and once `run` has returned, on its OS thread
+    /// between the two.
+    handler: Option<B>,
+    link: Arc<Shared<B::Signal, B::Output>>,
+    /// Where the OS thread hands the handler back, with what `run` returned.
+    returned: Option<oneshot::Receiver<Returned<B>>>,
+    /// Signals the handler did not take, kept until it is back to be handed them.
+    undelivered: Vec<B::Signal>,
+    /// Whether the handler was started on its OS thread.
+    started: bool,
+}
+
+/// The handler and what its `run` returned.
+type Returned<B> = (B, Result<(), BoxError>);
+
+impl<B: BlockingThread> Blocking<B> {
+    /// The thread around `handler`; its id, info and config are the handler's.
+    pub fn new(handler: B) -> Self {
+        Blocking {
+            id: handler.id(),
+            info: handler.info(),
+            config: handler.config(),
+            handler: Some(handler),
+            link: Shared::new(),
+            returned: None,
+            undelivered: Vec::new(),
+            started: false,
+        }
+    }
+
+    /// Hands the signals not taken to the handler, if it is back: those it was offered
+    /// first, then those that did not reach it, in the order they came.
+    fn hand_back_undelivered(&mut self) {
+        let mut offered = self.link.take_signals();
+        if !offered.is_empty() {
+            offered.append(&mut self.undelivered);
+            self.undelivered = offered;
+        }
+        if let Some(handler) = self.handler.as_mut() {
+            if !self.undelivered.is_empty() {
+                handler.on_undelivered(std::mem::take(&mut self.undelivered));
+            }
+        }
+    }
+
+    /// Forwards the handler's outputs to the parent, one at a time, forever.
+    async fn forward_outputs(
+        link: &Shared<B::Signal, B::Output>,
+        cx: &ThreadCx<Self>,
+    ) -> Infallible {
+        loop {
+            forward_one(link, cx).await;
+        }
+    }
+}
+
+/// Puts the handler's next output into the parent's queue, and tells the handler how it
+/// went. Cancelled while it sends, it tells the handler the output is dropped.
+async fn forward_one<B: BlockingThread>(
+    link: &Shared<B::Signal, B::Output>,
+    cx: &ThreadCx<Blocking<B>>,
+) {
+    let output = link.next_output().await;
+    let guard = DroppedIfCancelled(link);
+    let sent = cx.send_to_parent(output).await;
+    std::mem::forget(guard);
+    link.output_sent(sent);
+}
+
+/// Marks the output being sent as dropped, if the sending is cancelled.
+struct DroppedIfCancelled<'a, S, O>(&'a Shared<S, O>);
+
+impl<S, O> Drop for DroppedIfCancelled<'_, S, O> {
+    fn drop(&mut self) {
+        self.0.output_dropped();
+    }
+}
+
+impl<B: BlockingThread> LeafThread for Blocking<B> {
+    type Signal = B::Signal;
+    type Output = B::Output;
+
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn info(&self) -> String {
+        self.info.clone()
+    }
+
+    fn config(&self) -> ThreadConfig {
+        self.config
+    }
+
+    /// Starts the output forwarding, then the handler on its OS thread.
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        let link = self.link.clone();
+        cx.slot("blocking outputs")
+            .re_create_fn(move |task: TaskCx<Self>| {
+                let link = link.clone();
+                async move {
+                    let forwarding = std::pin::pin!(forward_one(&link, task.thread()));
+                    match select(forwarding, task.shutting_down()).await {
+                        Either::Left(((), _)) => {
+                            task.re_schedule();
+                        }
+                        // The handler is told now; `exit` forwards what it sends from here.
+                        Either::Right(((), _)) => link.stop(),
+                    }
+                }
+            })
+            .await?;
+        let mut handler = self
+            .handler
+            .take()
+            .expect("a thread's enter runs once, and the handler is there until it does");
+        let (hand_back, returned) = oneshot::channel();
+        self.returned = Some(returned);
+        let link = self.link.clone();
+        let thread = cx.handle().clone();
+        let id = self.id.clone();
+        cx.runtime().spawn_blocking(
+            &self.id,
+            Box::new(move || {
+                let span = tracing::info_span!("blocking", thread = %id);
+                let _span = span.enter();
+                let link = BlockingLink { shared: link };
+                let result = catch_unwind(AssertUnwindSafe(|| handler.run(&link))).unwrap_or_else(
+                    |payload| {
+                        let message = panic_message(payload.as_ref());
+                        tracing::error!(thread = %id, "the blocking handler panicked: {message}");
+                        Err(Box::new(Panicked::new(message)))
+                    },
+                );
+                link.shared.run_returned();
+                // The thread may be gone (forced): the handler is dropped here then.
+                let _ = hand_back.send((handler, result));
+                thread.terminate();
+            }),
+        )?;
+        self.started = true;
+        Ok(())
+    }
+
+    /// Hands the signal to the handler and waits until it takes it, or the thread ends.
+    async fn on_signal(&mut self, signal: B::Signal, cx: &ThreadCx<Self>) -> Flow {
+        if self.link.is_stopping() {
+            self.undelivered.push(signal);
+            return Flow::Continue;
+        }
+        self.link.offer(signal);
+        let taken = std::pin::pin!(self.link.taken());
+        // At the shutdown a signal not taken stays with the link, for the undelivered hook.
+        let _ = select(taken, cx.shutting_down()).await;
+        Flow::Continue
+    }
+
+    /// Tells the handler to stop, forwards its outputs until `run` returns, and ends as it
+    /// did. Cut short at the budget's end, the thread is forced; the handler's OS thread
+    /// is then left behind (see [`Drop`]).
+    async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        self.link.stop();
+        let Some(returned) = self.returned.take() else {
+            return Ok(());
+        };
+        let link = self.link.clone();
+        let forwarding = std::pin::pin!(Self::forward_outputs(&link, cx));
+        let result = match select(returned, forwarding).await {
+            Either::Left((Ok((handler, result)), _)) => {
+                self.handler = Some(handler);
+                result
+            }
+            // The closure was dropped without running: `spawn_blocking` failed, which
+            // `enter` reported.
+            Either::Left((Err(oneshot::Canceled), _)) => Ok(()),
+            Either::Right((never, _)) => match never {},
+        };
+        self.hand_back_undelivered();
+        result
+    }
+
+    fn on_undelivered(&mut self, signals: Vec<B::Signal>) {
+        self.undelivered.extend(signals);
+        self.hand_back_undelivered();
+    }
+}
+
+impl<B: BlockingThread> Drop for Blocking<B> {
+    fn drop(&mut self) {
+        self.link.thread_gone();
+        if self.started && !self.link.has_run_returned() {
+            tracing::error!(
+                thread = %self.id,
+                "its blocking handler has not returned by the thread's end: its OS thread \
+                 is left behind, running, and not joined"
+            );
+        }
+        self.hand_back_undelivered();
+        if !self.undelivered.is_empty() {
+            tracing::error!(
+                thread = %self.id,
+                count = self.undelivered.len(),
+                "signals its blocking handler never took are dropped: the handler did not \
+                 return to be handed them"
+            );
+        }
+    }
+}
