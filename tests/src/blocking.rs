@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use task_thread::{
     Blocking, BlockingLink, BlockingThread, BoxError, ChildRef, Flow, OutputLost, Runtime,
-    TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
+    TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
 };
 
 use crate::fixtures::EventLog;
@@ -93,17 +93,17 @@ fn double(link: &BlockingLink<u32, u32>, log: &EventLog) -> Result<(), BoxError>
     Ok(())
 }
 
-/// A parent that logs `heard <n> from <id>` and `<id> ended: <end>`, and hands out its
-/// context.
-struct Parent {
+/// A parent that logs `heard <output> from <id>` and `<id> ended: <end>`, and hands out
+/// its context.
+pub(crate) struct Parent<C: std::fmt::Display + Send + 'static> {
     log: EventLog,
-    hand_out: Option<oneshot::Sender<ThreadCx<Parent>>>,
+    hand_out: Option<oneshot::Sender<ThreadCx<Parent<C>>>>,
 }
 
-impl TaskThread for Parent {
+impl<C: std::fmt::Display + Send + 'static> TaskThread for Parent<C> {
     type Signal = ();
     type Output = ();
-    type ChildOutput = u32;
+    type ChildOutput = C;
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         if let Some(hand_out) = self.hand_out.take() {
@@ -112,8 +112,9 @@ impl TaskThread for Parent {
         Ok(())
     }
 
-    async fn on_child_signal(&mut self, n: u32, child: &ChildRef, _: &ThreadCx<Self>) -> Flow {
-        self.log.push(&format!("heard {n} from {}", child.id()));
+    async fn on_child_signal(&mut self, output: C, child: &ChildRef, _: &ThreadCx<Self>) -> Flow {
+        self.log
+            .push(&format!("heard {output} from {}", child.id()));
         Flow::Continue
     }
 
@@ -129,10 +130,10 @@ impl TaskThread for Parent {
 }
 
 /// Starts a [`Parent`] and returns it with its context.
-async fn parent(
+pub(crate) async fn parent<C: std::fmt::Display + Send + 'static>(
     rt: &Runtime,
     log: &EventLog,
-) -> (task_thread::ThreadHandle<Parent>, ThreadCx<Parent>) {
+) -> (ThreadHandle<Parent<C>>, ThreadCx<Parent<C>>) {
     let (hand_out, context) = oneshot::channel();
     let parent = Parent {
         log: log.clone(),
@@ -146,7 +147,7 @@ async fn parent(
 /// and a terminate tells the handler, whose return ends its thread `Stopped`.
 pub async fn a_blocking_thread_talks_with_its_parent_and_stops_with_the_tree(rt: Runtime) {
     let log = EventLog::default();
-    let (parent, cx) = parent(&rt, &log).await;
+    let (parent, cx) = parent::<u32>(&rt, &log).await;
     let worker = Worker {
         id: "doubler",
         log: log.clone(),
@@ -178,7 +179,7 @@ pub async fn a_blocking_thread_talks_with_its_parent_and_stops_with_the_tree(rt:
 /// kept; one that panics, `Failed` with the panic; neither disturbs the parent.
 pub async fn a_blocking_handler_that_fails_or_panics_fails_its_thread(rt: Runtime) {
     let log = EventLog::default();
-    let (parent, cx) = parent(&rt, &log).await;
+    let (parent, cx) = parent::<u32>(&rt, &log).await;
     let failing = Worker {
         id: "failing",
         log: log.clone(),

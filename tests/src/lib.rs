@@ -44,6 +44,7 @@ pub mod overflow_logs;
 pub mod portability;
 /// The README's portable library, verbatim (see `portability`).
 pub mod portable;
+pub mod processes;
 pub mod properties;
 pub mod runtime_drops;
 pub mod runtimes;
@@ -191,6 +192,11 @@ macro_rules! conformance_suite {
             blocking::a_blocking_call_that_never_returns_leaves_its_thread_forced,
             blocking::signals_the_blocking_handler_never_took_are_handed_back,
             blocking::an_output_nobody_takes_comes_back_to_the_blocking_handler,
+            processes::a_worker_process_answers_its_parent_and_exits_at_terminate,
+            processes::a_worker_process_that_crashes_fails_its_thread_and_hands_back_its_request,
+            processes::a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline,
+            processes::a_worker_process_that_sends_a_malformed_frame_is_ended,
+            processes::a_tree_ends_its_worker_processes_with_it,
             spawner::cancel_is_reported_as_cancelled,
             spawner::panic_is_reported_with_its_message,
             spawner::dropping_a_handle_detaches_the_task,

@@ -262,6 +262,31 @@ impl<S, O> BlockingLink<S, O> {
         self.shared.is_stopping()
     }
 
+    /// Waits until the thread is ending (or [`close`](Self::close) was called): for a
+    /// handler whose work runs on other OS threads of its own, and that only has to know
+    /// when to end it.
+    pub fn wait_stopping(&self) {
+        let _ = self
+            .shared
+            .wait_blocking(None, |state| state.stopping.then_some(()));
+    }
+
+    /// Whether the thread has ended without waiting for the handler any longer (it was
+    /// forced: its budget, or its parent's, ran out): what the handler still holds should
+    /// be released at once, since nobody waits for it.
+    #[must_use]
+    pub fn is_abandoned(&self) -> bool {
+        self.shared.lock().thread_gone
+    }
+
+    /// Takes no more signals, from whichever OS thread of the handler: `recv` returns
+    /// `None` from now on, on every thread waiting in it, as at a terminate. For a handler
+    /// whose work ended another way (a process it drives has exited) and that must wake
+    /// its own `recv`. The signals not taken go to the undelivered hook.
+    pub fn close(&self) {
+        self.shared.stop();
+    }
+
     /// Sends `output` to the parent's
     /// [`on_child_signal`](crate::TaskThread::on_child_signal), waiting until the parent's
     /// queue has it (with the parent's overflow policy, as

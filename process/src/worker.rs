@@ -1,0 +1,321 @@
+//! [`ProcessWorker`]: a worker process as the handler of a blocking thread.
+
+use std::collections::VecDeque;
+use std::io::{BufReader, BufWriter};
+use std::marker::PhantomData;
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use task_thread::{BlockingLink, BlockingThread, BoxError, OutputLost, ThreadConfig};
+
+use crate::ending::{self, Deadlines, Ended};
+use crate::error::ProcessError;
+use crate::frame::{read_payload, write_payload, FrameError, DEFAULT_MAX_FRAME};
+
+/// How the worker answers, which says which requests were in flight when it died.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replies {
+    /// Exactly one frame per request, in order (the default): a request written and not
+    /// answered when the worker dies is handed back to the undelivered hook.
+    OnePerRequest,
+    /// Any number of frames, whenever the worker likes: only a request whose writing
+    /// failed is handed back.
+    Free,
+}
+
+/// A program run as a child thread: each signal from the parent is written to its stdin
+/// as a frame, each frame it writes to its stdout comes up as the thread's output, and
+/// its exit is the thread's end. Wrap it in [`Blocking`](task_thread::Blocking) to start
+/// it; the frames are a 4-byte big-endian length and JSON (see the crate's docs).
+///
+/// - **Its end.** Exiting by itself with success ends the thread `Stopped`; with a failure
+///   (a non-zero code, a signal: a crash) `Failed` with [`ProcessError::Exited`]. A frame
+///   that cannot be read (over the limit, not the JSON expected, cut short) kills it at
+///   once: `Failed` with [`ProcessError::Protocol`]. Nothing of it reaches the parent's
+///   tree but its end: a crash never hangs the parent.
+/// - **Terminate.** Its stdin is closed (a worker exits when it reads the end of its
+///   input: [`Duplex::recv`](crate::Duplex::recv) gives `None`); if it has not exited
+///   after two fifths of the thread's [`shutdown_budget`](ThreadConfig::shutdown_budget)
+///   it gets SIGTERM, and SIGKILL after four fifths ([`ProcessError::Killed`]). It is
+///   always waited for (no zombie). If the thread is forced sooner (its parent's budget
+///   ran out), it is killed at once.
+/// - **In flight.** With [`Replies::OnePerRequest`], requests written and not answered
+///   when the worker dies, then the signals never written, go to the undelivered hook
+///   ([`on_undelivered`](Self::on_undelivered)), in the order sent.
+///
+/// ```no_run
+/// use std::process::Command;
+/// use task_thread::{Blocking, BoxError, ChildRef, Flow, TaskThread, ThreadCx};
+/// use task_thread_process::ProcessWorker;
+///
+/// struct Master;
+///
+/// impl TaskThread for Master {
+///     type Signal = ();
+///     type Output = ();
+///     type ChildOutput = String; // the worker's replies
+///
+///     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+///         let mut python = Command::new("python3");
+///         python.arg("worker.py");
+///         let worker = ProcessWorker::<String, String>::new("upper", python);
+///         let worker = cx.spawn_child(Blocking::new(worker)).await?;
+///         let _ = worker.send("hello".into()).await;
+///         Ok(())
+///     }
+///
+///     async fn on_child_signal(&mut self, reply: String, _: &ChildRef, _: &ThreadCx<Self>) -> Flow {
+///         tracing::info!("the worker says {reply}");
+///         Flow::Continue
+///     }
+/// }
+/// ```
+pub struct ProcessWorker<Req, Resp> {
+    id: String,
+    command: Command,
+    config: ThreadConfig,
+    max_frame: usize,
+    replies: Replies,
+    undelivered: Box<dyn FnMut(Vec<Req>) + Send>,
+    reply: PhantomData<fn() -> Resp>,
+}
+
+impl<Req, Resp> ProcessWorker<Req, Resp>
+where
+    Req: Serialize + Send + 'static,
+    Resp: DeserializeOwned + Send + 'static,
+{
+    /// A worker with the thread id `id` that runs `command` (its stdin and stdout become
+    /// the pipes; its stderr is the parent's, for its logs).
+    pub fn new(id: impl Into<String>, command: Command) -> Self {
+        ProcessWorker {
+            id: id.into(),
+            command,
+            config: ThreadConfig::default(),
+            max_frame: DEFAULT_MAX_FRAME,
+            replies: Replies::OnePerRequest,
+            undelivered: Box::new(|requests: Vec<Req>| {
+                tracing::warn!(
+                    count = requests.len(),
+                    "requests undelivered to the worker process"
+                );
+            }),
+            reply: PhantomData,
+        }
+    }
+
+    /// The thread's settings (its budget bounds the worker's end, see above).
+    #[must_use]
+    pub fn with_config(mut self, config: ThreadConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The largest frame taken from the worker (default 16 MiB).
+    #[must_use]
+    pub fn with_max_frame(mut self, max_frame: usize) -> Self {
+        self.max_frame = max_frame;
+        self
+    }
+
+    /// How the worker answers (default [`Replies::OnePerRequest`]).
+    #[must_use]
+    pub fn with_replies(mut self, replies: Replies) -> Self {
+        self.replies = replies;
+        self
+    }
+
+    /// What to do with the requests the worker never answered or never got (default: log
+    /// how many); called on the worker's OS thread, once per batch.
+    #[must_use]
+    pub fn on_undelivered(mut self, hook: impl FnMut(Vec<Req>) + Send + 'static) -> Self {
+        self.undelivered = Box::new(hook);
+        self
+    }
+}
+
+impl<Req, Resp> BlockingThread for ProcessWorker<Req, Resp>
+where
+    Req: Serialize + Send + 'static,
+    Resp: DeserializeOwned + Send + 'static,
+{
+    type Signal = Req;
+    type Output = Resp;
+
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn config(&self) -> ThreadConfig {
+        self.config
+    }
+
+    fn run(&mut self, link: &BlockingLink<Req, Resp>) -> Result<(), BoxError> {
+        let program = self.command.get_program().to_string_lossy().into_owned();
+        let mut child = self
+            .command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|source| ProcessError::Spawn { program, source })?;
+        tracing::info!(thread = %self.id, pid = child.id(), "worker process started");
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill().and_then(|()| child.wait());
+            return Err(
+                ProcessError::Io(std::io::Error::other("the worker's pipes are missing")).into(),
+            );
+        };
+        let exchange = Exchange {
+            link,
+            in_flight: Mutex::new(VecDeque::new()),
+            broken: Mutex::new(None),
+            ended_first: AtomicBool::new(false),
+            max_frame: self.max_frame,
+            replies: self.replies,
+        };
+        let budget = self.config.shutdown_budget;
+        let ended = std::thread::scope(|scope| {
+            // Each direction on a thread of its own: a worker that stops reading its stdin
+            // blocks a write, not the end of the worker.
+            let started = std::thread::Builder::new()
+                .name(format!("{}-stdout", self.id))
+                .spawn_scoped(scope, || exchange.read(stdout))
+                .and_then(|_| {
+                    std::thread::Builder::new()
+                        .name(format!("{}-stdin", self.id))
+                        .spawn_scoped(scope, || exchange.write(stdin))
+                });
+            if let Err(error) = started {
+                tracing::error!(thread = %self.id, "no thread to talk to the worker: {error}");
+                link.close();
+            }
+            // Terminated, or the worker's stdout ended, or its stdin broke.
+            link.wait_stopping();
+            let deadlines = if lock(&exchange.broken).is_some() {
+                Deadlines::now()
+            } else {
+                Deadlines::within(budget)
+            };
+            // Once the worker is gone, its pipes are closed, and both threads end.
+            ending::end(&mut child, &deadlines, &|| link.is_abandoned())
+        });
+        let in_flight: Vec<Req> = exchange
+            .in_flight
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .into();
+        if !in_flight.is_empty() {
+            (self.undelivered)(in_flight);
+        }
+        let asked_to_stop = !exchange.ended_first.load(Ordering::Acquire);
+        let broken = exchange
+            .broken
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        let outcome = match (ended.map_err(ProcessError::Io)?, broken) {
+            (Ended::Exited(status) | Ended::Killed(_, status), Some(error)) => {
+                Err(ProcessError::Protocol { error, status })
+            }
+            (Ended::Exited(status), None) if status.success() => Ok(()),
+            (Ended::Exited(status), None) => Err(ProcessError::Exited { status }),
+            (Ended::Killed(by, status), None) if asked_to_stop => {
+                Err(ProcessError::Killed { by, status })
+            }
+            (Ended::Killed(_, status), None) => Err(ProcessError::Exited { status }),
+        };
+        tracing::info!(thread = %self.id, "worker process ended: {outcome:?}");
+        outcome.map_err(Into::into)
+    }
+
+    fn on_undelivered(&mut self, signals: Vec<Req>) {
+        (self.undelivered)(signals);
+    }
+}
+
+/// The two directions of the pipes, each on its own OS thread.
+struct Exchange<'a, Req, Resp> {
+    link: &'a BlockingLink<Req, Resp>,
+    /// Requests written (or being written) and not answered yet.
+    in_flight: Mutex<VecDeque<Req>>,
+    /// What the worker sent that could not be read.
+    broken: Mutex<Option<FrameError>>,
+    /// The worker closed its stdout before the thread asked it to stop.
+    ended_first: AtomicBool,
+    max_frame: usize,
+    replies: Replies,
+}
+
+impl<Req: Serialize, Resp: DeserializeOwned> Exchange<'_, Req, Resp> {
+    /// Writes each signal to the worker's stdin, until the thread stops or the worker is
+    /// gone; then closes its stdin (dropped with the writer).
+    fn write(&self, stdin: ChildStdin) {
+        let mut stdin = BufWriter::new(stdin);
+        while let Some(request) = self.link.recv() {
+            let payload = serde_json::to_vec(&request);
+            // Kept until answered: a worker dying now hands it back.
+            lock(&self.in_flight).push_back(request);
+            let written = payload
+                .map_err(FrameError::Json)
+                .and_then(|payload| write_payload(&mut stdin, &payload));
+            match written {
+                Ok(()) if self.replies == Replies::Free => {
+                    lock(&self.in_flight).pop_back();
+                }
+                Ok(()) => {}
+                // The worker has closed its stdin (it died, most likely): end it.
+                Err(error) => {
+                    tracing::warn!("a request could not be written to the worker: {error}");
+                    self.link.close();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Sends each frame of the worker's stdout up to the parent, until it ends or breaks
+    /// the protocol; then wakes the writer.
+    fn read(&self, stdout: ChildStdout) {
+        let mut stdout = BufReader::new(stdout);
+        loop {
+            let reply = read_payload(&mut stdout, self.max_frame).and_then(|payload| {
+                payload
+                    .map(|payload| {
+                        serde_json::from_slice::<Resp>(&payload).map_err(FrameError::Json)
+                    })
+                    .transpose()
+            });
+            match reply {
+                Ok(Some(reply)) => {
+                    if self.replies == Replies::OnePerRequest {
+                        lock(&self.in_flight).pop_front();
+                    }
+                    match self.link.send(reply) {
+                        Ok(()) => {}
+                        Err(OutputLost::Refused(refused)) => {
+                            tracing::error!("a reply of the worker process is dropped: {refused}");
+                        }
+                        Err(lost) => tracing::error!("a reply of the worker process: {lost}"),
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::error!("the worker process broke the protocol: {error}");
+                    *lock(&self.broken) = Some(error);
+                    break;
+                }
+            }
+        }
+        self.ended_first
+            .store(!self.link.is_stopping(), Ordering::Release);
+        self.link.close();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,215 @@
+//! Worker processes as child threads ([`ProcessWorker`]): requests and replies as the
+//! thread's signals and outputs, the worker's exit as the thread's end, a terminate that
+//! closes its stdin, then SIGTERM, then SIGKILL at the deadline; a crash or a broken frame
+//! ends the child, never the parent; no worker is left running or unreaped; a request in
+//! flight when the worker died is handed back.
+//!
+//! The worker is the suite's `task-thread-test-worker` binary, which cargo builds with the
+//! suite's tests.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use task_thread::{Blocking, Runtime, ThreadConfig, ThreadEnd, ThreadHandle};
+use task_thread_process::{FrameError, ProcessError, ProcessWorker};
+
+use crate::blocking::parent;
+use crate::fixtures::EventLog;
+
+/// The suite's worker binary: beside the test binary's folder (`target/<profile>/deps`).
+pub fn worker_binary() -> PathBuf {
+    let name = format!("task-thread-test-worker{}", std::env::consts::EXE_SUFFIX);
+    let test_binary = std::env::current_exe().expect("the test binary's path");
+    let found = test_binary
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|folder| folder.join(&name))
+        .find(|path| path.exists());
+    found.unwrap_or_else(|| {
+        panic!("{name} is not built: cargo build -p task-thread-conformance --bin task-thread-test-worker")
+    })
+}
+
+/// The test worker in `mode`, as a child thread with `budget`, its undelivered requests
+/// logged as `undelivered <requests>`.
+fn worker(mode: &str, log: &EventLog, budget: Duration) -> Blocking<ProcessWorker<String, String>> {
+    let mut command = Command::new(worker_binary());
+    command.arg(mode);
+    let log = log.clone();
+    let worker = ProcessWorker::new(mode, command)
+        .with_config(ThreadConfig {
+            shutdown_budget: budget,
+            ..ThreadConfig::default()
+        })
+        .on_undelivered(move |requests| log.push(&format!("undelivered {requests:?}")));
+    Blocking::new(worker)
+}
+
+/// Asks `worker` for its process id, which it answers first.
+async fn pid_of(
+    worker: &ThreadHandle<Blocking<ProcessWorker<String, String>>>,
+    log: &EventLog,
+) -> u32 {
+    worker.send("pid".into()).await.unwrap();
+    let prefix = "heard ";
+    log.wait_for_prefix(prefix).await;
+    let heard = log.starting_with(prefix).remove(0);
+    let pid = heard[prefix.len()..].split(' ').next().unwrap();
+    pid.parse().unwrap_or_else(|_| panic!("not a pid: {heard}"))
+}
+
+/// Whether process `pid` is gone: not running, and not a zombie waiting to be reaped.
+/// Checked through `/proc` on Linux; elsewhere `kill -0`, which a zombie passes too.
+fn is_gone(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        return !std::path::Path::new(&format!("/proc/{pid}")).exists();
+    }
+    let alive = Command::new("kill").args(["-0", &pid.to_string()]).status();
+    !alive.is_ok_and(|status| status.success())
+}
+
+/// The failure a worker's thread ended with, as a `ProcessError`.
+fn process_error(end: &ThreadEnd) -> &ProcessError {
+    let ThreadEnd::Failed(failure) = end else {
+        panic!("the worker's thread did not fail: {end}");
+    };
+    failure
+        .downcast_ref::<ProcessError>()
+        .unwrap_or_else(|| panic!("not a process error: {failure}"))
+}
+
+/// Requests reach the worker and its replies come up in order; a terminate closes its
+/// stdin, it exits, and its thread ends `Stopped`, the process reaped.
+pub async fn a_worker_process_answers_its_parent_and_exits_at_terminate(rt: Runtime) {
+    let log = EventLog::default();
+    let (parent, cx) = parent::<String>(&rt, &log).await;
+    let echo = cx
+        .spawn_child(worker("echo", &log, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let pid = pid_of(&echo, &log).await;
+    for word in ["one", "two", "three"] {
+        echo.send(word.into()).await.unwrap();
+    }
+    log.wait_for("heard three from echo").await;
+    echo.terminate();
+    log.wait_for("echo ended: stopped").await;
+    assert!(is_gone(pid), "the worker process {pid} is left");
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    let heard = log.starting_with("heard");
+    assert_eq!(
+        heard[1..],
+        [
+            "heard one from echo",
+            "heard two from echo",
+            "heard three from echo"
+        ]
+    );
+    assert!(log.starting_with("undelivered").is_empty());
+}
+
+/// A worker that crashes mid-stream ends its thread `Failed` with its exit status; the
+/// request it was handling is handed back; the parent runs on.
+pub async fn a_worker_process_that_crashes_fails_its_thread_and_hands_back_its_request(
+    rt: Runtime,
+) {
+    let log = EventLog::default();
+    let (parent, cx) = parent::<String>(&rt, &log).await;
+    let crashing = cx
+        .spawn_child(worker("crash", &log, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let pid = pid_of(&crashing, &log).await;
+    crashing.send("job 1".into()).await.unwrap();
+    let end = crashing.join().await;
+    match process_error(&end) {
+        ProcessError::Exited { status } => assert_eq!(status.code(), Some(3)),
+        other => panic!("not the worker's exit: {other}"),
+    }
+    log.wait_for_prefix("crash ended").await;
+    assert!(is_gone(pid), "the worker process {pid} is left");
+    assert_eq!(
+        log.starting_with("undelivered"),
+        [r#"undelivered ["job 1"]"#]
+    );
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+}
+
+/// A worker that does not exit when its stdin closes, and ignores SIGTERM, is killed at
+/// the deadline: its thread ends `Failed` (killed), within its budget, not forced.
+pub async fn a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline(
+    rt: Runtime,
+) {
+    let log = EventLog::default();
+    let (parent, cx) = parent::<String>(&rt, &log).await;
+    let deaf = cx
+        .spawn_child(worker("deaf", &log, Duration::from_millis(500)))
+        .await
+        .unwrap();
+    let pid = pid_of(&deaf, &log).await;
+    deaf.terminate();
+    let end = deaf.join().await;
+    match process_error(&end) {
+        ProcessError::Killed { by, .. } => assert_eq!(
+            *by,
+            if cfg!(unix) {
+                "SIGKILL"
+            } else {
+                "TerminateProcess"
+            }
+        ),
+        other => panic!("not killed: {other}"),
+    }
+    assert!(is_gone(pid), "the worker process {pid} is left");
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+}
+
+/// A worker that sends a frame announcing more than the limit is killed at once, its
+/// thread `Failed` with the frame's error; the request is handed back.
+pub async fn a_worker_process_that_sends_a_malformed_frame_is_ended(rt: Runtime) {
+    let log = EventLog::default();
+    let (parent, cx) = parent::<String>(&rt, &log).await;
+    let broken = cx
+        .spawn_child(worker("malformed", &log, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let pid = pid_of(&broken, &log).await;
+    broken.send("job 1".into()).await.unwrap();
+    let end = broken.join().await;
+    match process_error(&end) {
+        ProcessError::Protocol {
+            error: FrameError::TooLarge { announced, .. },
+            ..
+        } => {
+            assert_eq!(*announced, u32::MAX);
+        }
+        other => panic!("not the frame's error: {other}"),
+    }
+    assert!(is_gone(pid), "the worker process {pid} is left");
+    assert_eq!(
+        log.starting_with("undelivered"),
+        [r#"undelivered ["job 1"]"#]
+    );
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+}
+
+/// A tree whose root is terminated ends its worker processes with it, each reaped.
+pub async fn a_tree_ends_its_worker_processes_with_it(rt: Runtime) {
+    let log = EventLog::default();
+    let (parent, cx) = parent::<String>(&rt, &log).await;
+    let echo = cx
+        .spawn_child(worker("echo", &log, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let pid = pid_of(&echo, &log).await;
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    assert_eq!(echo.end(), Some(ThreadEnd::Stopped));
+    assert!(is_gone(pid), "the worker process {pid} is left");
+}
