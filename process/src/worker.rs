@@ -41,7 +41,8 @@ pub enum Replies {
 ///   after two fifths of the thread's [`shutdown_budget`](ThreadConfig::shutdown_budget)
 ///   it gets SIGTERM, and SIGKILL after four fifths ([`ProcessError::Killed`]). It is
 ///   always waited for (no zombie). If the thread is forced sooner (its parent's budget
-///   ran out), it is killed at once.
+///   ran out), it is killed at once. On Unix it runs in a process group of its own, so
+///   that a Ctrl-C at the terminal reaches its parent alone, which ends it in this order.
 /// - **In flight.** With [`Replies::OnePerRequest`], requests written and not answered
 ///   when the worker dies, then the signals never written, go to the undelivered hook
 ///   ([`on_undelivered`](Self::on_undelivered)), in the order sent.
@@ -155,6 +156,10 @@ where
 
     fn run(&mut self, link: &BlockingLink<Req, Resp>) -> Result<(), BoxError> {
         let program = self.command.get_program().to_string_lossy().into_owned();
+        // A group of its own: a Ctrl-C at the terminal reaches the parent alone, which
+        // ends its workers in order, within its budget.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut self.command, 0);
         let mut child = self
             .command
             .stdin(Stdio::piped())

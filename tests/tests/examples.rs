@@ -152,6 +152,14 @@ seconds_on_every_flavour! {
         expecting ["main entered", "the tree ended: stopped", "main (", "└── pool ("],
     supervised_ends_after_seconds_with_its_report_on_smol: "supervised" on "smol"
         expecting ["main entered", "the tree ended: stopped", "main (", "└── pool ("],
+    process_worker_ends_after_seconds_on_tokio_multi_thread: "process_worker" on "tokio"
+        expecting ["master entered with 4 workers", "stopping after", "master exits", "the tree ended: stopped", "worker-3 ("],
+    process_worker_ends_after_seconds_on_tokio_current_thread: "process_worker" on "tokio-current-thread"
+        expecting ["master entered with 4 workers", "stopping after", "master exits", "the tree ended: stopped", "worker-3 ("],
+    process_worker_ends_after_seconds_on_async_std: "process_worker" on "async-std"
+        expecting ["master entered with 4 workers", "stopping after", "master exits", "the tree ended: stopped", "worker-3 ("],
+    process_worker_ends_after_seconds_on_smol: "process_worker" on "smol"
+        expecting ["master entered with 4 workers", "stopping after", "master exits", "the tree ended: stopped", "worker-3 ("],
 }
 
 macro_rules! on_every_flavour {
@@ -213,6 +221,14 @@ on_every_flavour! {
         expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
     streaming_server_ends_on_sigint_on_smol: "streaming_server" ["--port", "0", "--address", "127.0.0.1"] on "smol" after "listening on"
         expecting ["shutdown signal received", "closing the listener", "the tree ended: stopped"],
+    process_worker_ends_on_sigint_on_tokio_multi_thread: "process_worker" on "tokio" after "master entered"
+        expecting ["shutdown signal received", "master exits", "worker process ended: Ok", "the tree ended: stopped"],
+    process_worker_ends_on_sigint_on_tokio_current_thread: "process_worker" on "tokio-current-thread" after "master entered"
+        expecting ["shutdown signal received", "master exits", "worker process ended: Ok", "the tree ended: stopped"],
+    process_worker_ends_on_sigint_on_async_std: "process_worker" on "async-std" after "master entered"
+        expecting ["shutdown signal received", "master exits", "worker process ended: Ok", "the tree ended: stopped"],
+    process_worker_ends_on_sigint_on_smol: "process_worker" on "smol" after "master entered"
+        expecting ["shutdown signal received", "master exits", "worker process ended: Ok", "the tree ended: stopped"],
 }
 
 /// `inside_tokio_main` runs on the tokio runtime `#[tokio::main]` started: it takes no
@@ -269,6 +285,8 @@ fn every_example_answers_help_with_its_options() {
     help_names("streaming_server", &[&COMMON[..], &SERVER].concat());
     let supervised = ["--workers", "--every", "--failure-rate", "--seed"];
     help_names("supervised", &[&COMMON[..], &supervised].concat());
+    let process_worker = ["--workers", "--every", "--budget", "--python"];
+    help_names("process_worker", &[&COMMON[..], &process_worker].concat());
 }
 
 /// `example` with `args` ends by itself with a failure status, logging each of `lines`.
