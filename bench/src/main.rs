@@ -13,6 +13,7 @@
 mod cases;
 mod memory;
 mod peers;
+mod process;
 mod raw;
 mod scale;
 mod supervision;
@@ -34,7 +35,7 @@ struct Cli {
     quick: bool,
     /// One case only: 1 reschedule hop, 2 Task form run, 3 signals, 4 tree start and stop,
     /// 5 delete a sleeping task, 6 memory, 7 supervision, 8 scale (a million threads: about
-    /// two minutes a flavour)
+    /// two minutes a flavour), 9 worker process
     #[arg(long, value_name = "N", value_parser = CASES)]
     case: Option<String>,
     /// One runtime flavour only: tokio-multi-thread, tokio-current-thread, async-std or smol
@@ -68,6 +69,9 @@ struct Cli {
     /// How many of the --memory subject to create, or threads in the --scale tree
     #[arg(long, value_name = "N", requires = "measurement", help_heading = INTERNAL)]
     count: Option<usize>,
+    /// Be case 9's worker process: echo every frame of stdin to stdout
+    #[arg(long, help_heading = INTERNAL)]
+    echo_worker: bool,
 }
 
 /// The heading of the options the bench passes when it re-runs itself for one measurement.
@@ -94,6 +98,9 @@ struct Counts {
     /// The tree sizes of case 8, the first the others' baseline.
     scale: [usize; 3],
     broadcast: usize,
+    round_trips: usize,
+    small_frames: usize,
+    large_frames: usize,
     repetitions: usize,
 }
 
@@ -107,6 +114,9 @@ const FULL: Counts = Counts {
     restarts: 10_000,
     scale: [10_000, 100_000, 1_000_000],
     broadcast: 10_000,
+    round_trips: 2_000,
+    small_frames: 20_000,
+    large_frames: 50,
     repetitions: 5,
 };
 
@@ -120,6 +130,9 @@ const QUICK: Counts = Counts {
     restarts: 200,
     scale: [500, 1_000, 2_000],
     broadcast: 500,
+    round_trips: 100,
+    small_frames: 1_000,
+    large_frames: 4,
     repetitions: 1,
 };
 
@@ -177,7 +190,7 @@ fn paired(
 }
 
 /// The cases, as `--case` names them.
-const CASES: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
+const CASES: [&str; 9] = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// A case timed per operation, ours alternating with its baseline.
 struct Paired {
@@ -191,7 +204,7 @@ struct Paired {
     baseline_name: &'static str,
 }
 
-fn paired_cases(c: &Counts) -> [Paired; 6] {
+fn paired_cases(c: &Counts) -> [Paired; 9] {
     [
         Paired {
             case: "1",
@@ -246,6 +259,39 @@ fn paired_cases(c: &Counts) -> [Paired; 6] {
             baseline: cases::raw_cancel_sleeping,
             unit: "ns/task",
             baseline_name: "raw cancel + await",
+        },
+        Paired {
+            case: "9",
+            title: format!("9a. worker process round trip, 16 B ({})", c.round_trips),
+            n: c.round_trips,
+            ours: |flavour, n| process::through_tree(flavour, n, process::SMALL, 1),
+            baseline: |flavour, n| process::raw_pipe(flavour, n, process::SMALL, 1),
+            unit: "ns/round trip",
+            baseline_name: "raw pipe, same worker",
+        },
+        Paired {
+            case: "9",
+            title: format!(
+                "9b. worker process stream, 16 B frames ({})",
+                c.small_frames
+            ),
+            n: c.small_frames,
+            ours: |flavour, n| process::through_tree(flavour, n, process::SMALL, process::WINDOW),
+            baseline: |flavour, n| process::raw_pipe(flavour, n, process::SMALL, process::WINDOW),
+            unit: "ns/frame",
+            baseline_name: "raw pipe, same worker",
+        },
+        Paired {
+            case: "9",
+            title: format!(
+                "9c. worker process stream, 1 MiB frames ({})",
+                c.large_frames
+            ),
+            n: c.large_frames,
+            ours: |flavour, n| process::through_tree(flavour, n, process::LARGE, process::WINDOW),
+            baseline: |flavour, n| process::raw_pipe(flavour, n, process::LARGE, process::WINDOW),
+            unit: "ns/frame",
+            baseline_name: "raw pipe, same worker",
         },
     ]
 }
@@ -554,6 +600,10 @@ fn case_in_child(flavour: Flavour, case: &str, quick: bool) -> String {
 
 fn main() {
     let cli = Cli::parse();
+    if cli.echo_worker {
+        process::echo_worker();
+        return;
+    }
     if let Some(subject) = cli.memory {
         let flavour = cli.flavour.expect("clap requires --flavour with --memory");
         let count = cli.count.expect("clap requires --count with --memory");
@@ -648,7 +698,7 @@ mod tests {
     #[test]
     fn unknown_cases_and_incomplete_re_runs_are_refused() {
         for args in [
-            &["--case", "9"][..],
+            &["--case", "10"][..],
             &["--count", "10"],
             &["--scale", "ring", "--flavour", "smol", "--count", "1"],
             &[
