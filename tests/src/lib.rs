@@ -192,11 +192,6 @@ macro_rules! conformance_suite {
             blocking::a_blocking_call_that_never_returns_leaves_its_thread_forced,
             blocking::signals_the_blocking_handler_never_took_are_handed_back,
             blocking::an_output_nobody_takes_comes_back_to_the_blocking_handler,
-            processes::a_worker_process_answers_its_parent_and_exits_at_terminate,
-            processes::a_worker_process_that_crashes_fails_its_thread_and_hands_back_its_request,
-            processes::a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline,
-            processes::a_worker_process_that_sends_a_malformed_frame_is_ended,
-            processes::a_tree_ends_its_worker_processes_with_it,
             spawner::cancel_is_reported_as_cancelled,
             spawner::panic_is_reported_with_its_message,
             spawner::dropping_a_handle_detaches_the_task,
@@ -307,6 +302,46 @@ macro_rules! conformance_suite {
             servers::streaming_server_counts_empty_frames_instead_of_passing_them_on,
             servers::a_burst_of_connects_is_queued_whole_and_every_client_greeted,
         }
+    };
+}
+
+/// Expands the worker process cases ([`processes`]), one `#[test]` each, for the backend
+/// expression given and the path of the suite's worker binary: in this package's own test
+/// files, `env!("CARGO_BIN_EXE_task-thread-test-worker")`. Not part of
+/// [`conformance_suite!`]: cargo builds a package's binaries for its own tests only, so a
+/// backend's crate would have to build the worker itself; what these cases need from a
+/// backend, [`Spawner::spawn_blocking`](task_thread::Spawner::spawn_blocking), the
+/// `blocking` cases of the suite check.
+#[macro_export]
+macro_rules! process_suite {
+    ($backend:expr, $worker:expr) => {
+        /// Worker processes as child threads.
+        mod processes {
+            #[allow(unused_imports)] // The backend expression may name items of the file.
+            use super::*;
+
+            $crate::__process_cases! { $backend, $worker;
+                a_worker_process_answers_its_parent_and_exits_at_terminate,
+                a_worker_process_that_crashes_fails_its_thread_and_hands_back_its_request,
+                a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline,
+                a_worker_process_that_sends_a_malformed_frame_is_ended,
+                a_tree_ends_its_worker_processes_with_it,
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __process_cases {
+    ($backend:expr, $worker:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::processes::use_worker($worker);
+                $crate::run_case(&$backend, stringify!($case), $crate::processes::$case);
+            }
+        )*
     };
 }
 

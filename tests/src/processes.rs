@@ -4,11 +4,12 @@
 //! ends the child, never the parent; no worker is left running or unreaped; a request in
 //! flight when the worker died is handed back.
 //!
-//! The worker is the suite's `task-thread-test-worker` binary, which cargo builds with the
-//! suite's tests.
+//! The worker is the suite's `task-thread-test-worker` binary, which cargo builds for the
+//! suite's own tests; [`process_suite!`](crate::process_suite) hands its path over.
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use task_thread::{Blocking, Runtime, ThreadConfig, ThreadEnd, ThreadHandle};
@@ -17,19 +18,19 @@ use task_thread_process::{FrameError, ProcessError, ProcessWorker};
 use crate::blocking::parent;
 use crate::fixtures::EventLog;
 
-/// The suite's worker binary: beside the test binary's folder (`target/<profile>/deps`).
-pub fn worker_binary() -> PathBuf {
-    let name = format!("task-thread-test-worker{}", std::env::consts::EXE_SUFFIX);
-    let test_binary = std::env::current_exe().expect("the test binary's path");
-    let found = test_binary
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .map(|folder| folder.join(&name))
-        .find(|path| path.exists());
-    found.unwrap_or_else(|| {
-        panic!("{name} is not built: cargo build -p task-thread-conformance --bin task-thread-test-worker")
-    })
+/// The worker binary the cases run, set by [`process_suite!`](crate::process_suite).
+static WORKER: OnceLock<PathBuf> = OnceLock::new();
+
+/// Sets the worker binary the cases run (the first call wins: it is one per test binary).
+pub fn use_worker(path: impl Into<PathBuf>) {
+    let _ = WORKER.set(path.into());
+}
+
+/// The worker binary.
+fn worker_binary() -> &'static PathBuf {
+    WORKER
+        .get()
+        .expect("no worker binary: run these cases through process_suite!")
 }
 
 /// The test worker in `mode`, as a child thread with `budget`, its undelivered requests

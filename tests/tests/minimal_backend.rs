@@ -14,3 +14,7 @@ extern crate task_thread as task_thread_core;
 mod minimal_backend;
 
 task_thread_conformance::conformance_suite!(minimal_backend::Minimal);
+task_thread_conformance::process_suite!(
+    minimal_backend::Minimal,
+    env!("CARGO_BIN_EXE_task-thread-test-worker")
+);

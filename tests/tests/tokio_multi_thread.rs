@@ -11,5 +11,11 @@
 //! their containment, queues and overflow, children found, added and refused, nothing
 //! held after the end), ask and reply (the answer, or ended, refused, timed out, the request
 //! handed back when never delivered), cooperative shutdown (the notice, the grace within the budget, slots
-//! cancelled at once, a cascade of flushers) and the examples' TCP servers against real clients.
+//! cancelled at once, a cascade of flushers), the examples' TCP servers against real clients,
+//! blocking handlers as threads (their signals, end, a call that never returns), and worker
+//! processes (echo, crash, deaf, malformed frame; none left running or unreaped).
 task_thread_conformance::conformance_suite!(task_thread_tokio::Tokio::multi_thread());
+task_thread_conformance::process_suite!(
+    task_thread_tokio::Tokio::multi_thread(),
+    env!("CARGO_BIN_EXE_task-thread-test-worker")
+);
