@@ -2,9 +2,10 @@
 //! the state both sides share.
 //!
 //! One mutex holds the state; the blocking side waits on a condition variable, the async
-//! side on an event, and every change wakes both. Signals go one at a time: the thread's
-//! `on_signal` hands one over and waits until it is taken, so the thread's own queue, with
-//! its capacity and overflow policy, is the only queue. An output goes one at a time too:
+//! side on an event, and every change wakes both. The thread's `on_signal` hands a signal
+//! over and waits while [`HAND_OVER`] are waiting to be taken: the thread's own queue, with
+//! its capacity and overflow policy, stays the queue that fills, and the blocking side
+//! takes several signals per wake-up. An output goes one at a time:
 //! `send` waits until the thread has put it into its parent's queue, or hands it back.
 
 use std::collections::VecDeque;
@@ -39,6 +40,10 @@ use crate::thread::errors::SendError;
 pub struct BlockingLink<S, O> {
     pub(super) shared: Arc<Shared<S, O>>,
 }
+
+/// How many signals may wait in the link, handed over and not yet taken, before the
+/// thread's `on_signal` waits: enough for the blocking side to take several per wake-up.
+pub(super) const HAND_OVER: usize = 16;
 
 /// What both sides of a blocking thread see.
 pub(super) struct Shared<S, O> {
@@ -159,7 +164,7 @@ impl<S, O> Shared<S, O> {
     /// Waits until the signals offered are taken, or the thread is ending (those left are
     /// then for [`take_signals`](Self::take_signals)).
     pub(super) async fn taken(&self) {
-        self.wait_async(|state| (state.signals.is_empty() || state.stopping).then_some(()))
+        self.wait_async(|state| (state.signals.len() < HAND_OVER || state.stopping).then_some(()))
             .await;
     }
 

@@ -77,7 +77,8 @@ pub trait BlockingThread: Send + Sized + 'static {
     }
 
     /// As [`TaskThread::config`](crate::TaskThread::config). The signal capacity is the
-    /// thread's queue: a signal leaves it when `run` takes it.
+    /// thread's queue; beyond it, at most 16 signals wait in the link for `run` to take
+    /// them (they too go to [`on_undelivered`](Self::on_undelivered) if never taken).
     fn config(&self) -> ThreadConfig {
         ThreadConfig::default()
     }
@@ -98,8 +99,9 @@ pub trait BlockingThread: Send + Sized + 'static {
 /// [`ThreadCx::spawn_child`] (or [`start`](crate::start)) as any thread.
 ///
 /// What it does with the handler: `enter` starts it on its OS thread; each signal from the
-/// parent is handed to it and the thread's loop waits until `recv` took it (so the
-/// thread's own queue, with its capacity and overflow policy, is the only queue); each
+/// parent is handed to it, and the thread's loop waits while 16 are waiting for `recv` (so
+/// the thread's own queue, with its capacity and overflow policy, is the queue that fills,
+/// and the blocking side takes several per wake-up); each
 /// output is put into the parent's queue before [`BlockingLink::send`] returns. At the
 /// shutdown the handler is told at once (as the thread's tasks are, by the notice), then
 /// `exit` waits for `run` to return, still forwarding its outputs, within the budget.
@@ -208,6 +210,16 @@ async fn forward_one<B: BlockingThread>(
     cx: &ThreadCx<Blocking<B>>,
 ) {
     let output = link.next_output().await;
+    send_up(link, output, cx).await;
+}
+
+/// Puts `output`, taken from the handler, into the parent's queue, and tells the handler
+/// how it went; cancelled, it tells the handler the output is dropped.
+async fn send_up<B: BlockingThread>(
+    link: &Shared<B::Signal, B::Output>,
+    output: B::Output,
+    cx: &ThreadCx<Blocking<B>>,
+) {
     let guard = DroppedIfCancelled(link);
     let sent = cx.send_to_parent(output).await;
     std::mem::forget(guard);
@@ -246,9 +258,12 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
             .re_create_fn(move |task: TaskCx<Self>| {
                 let link = link.clone();
                 async move {
-                    let forwarding = std::pin::pin!(forward_one(&link, task.thread()));
-                    match select(forwarding, task.shutting_down()).await {
-                        Either::Left(((), _)) => {
+                    // The notice ends the wait for an output, never a send under way: an
+                    // output taken is in the parent's queue, or back with the handler.
+                    let next = std::pin::pin!(link.next_output());
+                    match select(next, task.shutting_down()).await {
+                        Either::Left((output, _)) => {
+                            send_up(&link, output, task.thread()).await;
                             task.re_schedule();
                         }
                         // The handler is told now; `exit` forwards what it sends from here.
