@@ -46,6 +46,12 @@ pub enum Replies {
 /// - **In flight.** With [`Replies::OnePerRequest`], requests written and not answered
 ///   when the worker dies, then the signals never written, go to the undelivered hook
 ///   ([`on_undelivered`](Self::on_undelivered)), in the order sent.
+/// - **What it costs.** Three OS threads while the worker runs (the handler's, which waits
+///   for the end and ends the process, and one per pipe, so that a worker that stops
+///   reading its stdin blocks a write, never its own end), and the process. A worker that
+///   hands its stdout to a process of its own, which outlives it, keeps the reading thread
+///   (and so the thread's end) waiting until that process closes it: the thread is then
+///   forced at its budget's end.
 ///
 /// ```no_run
 /// use std::process::Command;

@@ -214,3 +214,29 @@ pub async fn a_tree_ends_its_worker_processes_with_it(rt: Runtime) {
     assert_eq!(echo.end(), Some(ThreadEnd::Stopped));
     assert!(is_gone(pid), "the worker process {pid} is left");
 }
+
+/// A program that cannot be started fails its thread with the program's name and the
+/// system's reason.
+pub async fn a_worker_program_that_cannot_start_fails_its_thread(rt: Runtime) {
+    let log = EventLog::default();
+    let missing = worker_binary().with_file_name("no-such-worker-program");
+    let hook = log.clone();
+    let worker = ProcessWorker::<String, String>::new("missing", Command::new(&missing))
+        .on_undelivered(move |requests| hook.push(&format!("undelivered {requests:?}")));
+    let worker = task_thread::start(&rt, Blocking::new(worker))
+        .await
+        .unwrap();
+    let end = worker.join().await;
+    match process_error(&end) {
+        ProcessError::Spawn { program, source } => {
+            assert_eq!(program, &missing.to_string_lossy());
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("not a failed start: {other}"),
+    }
+    assert!(
+        log.events().is_empty(),
+        "nothing was sent: {:?}",
+        log.events()
+    );
+}
