@@ -237,3 +237,27 @@ impl RawTask for TokioTask {
 pub fn run<T: task_thread_core::TaskThread>(root: T) -> std::process::ExitCode {
     Tokio::multi_thread().run(root)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Tokio;
+    use task_thread_core::{Backend, Spawner};
+
+    /// Blocking work runs on its own thread with the runtime entered: tokio's APIs work there.
+    #[test]
+    fn blocking_work_runs_with_the_runtime_entered() {
+        for backend in [Tokio::current_thread(), Tokio::multi_thread()] {
+            let entered = backend.block_on(|rt| async move {
+                let (seen, entered) = futures::channel::oneshot::channel();
+                let probe = move || {
+                    let on_a_worker = std::thread::current().name() != Some("probe");
+                    let _ =
+                        seen.send(!on_a_worker && tokio::runtime::Handle::try_current().is_ok());
+                };
+                rt.spawn_blocking("probe", Box::new(probe)).unwrap();
+                entered.await.unwrap()
+            });
+            assert!(entered, "on {}", backend.name());
+        }
+    }
+}

@@ -231,6 +231,50 @@ on_every_flavour! {
         expecting ["shutdown signal received", "master exits", "worker process ended: Ok", "the tree ended: stopped"],
 }
 
+/// `process_worker` sends jobs to its workers and logs their results, each worker ending
+/// cleanly: with this program as the worker, and with the README's Python worker where
+/// `python3` is installed (skipped, and said, where it is not).
+#[test]
+fn process_worker_gets_results_from_its_workers() {
+    let python = Command::new("python3").arg("--version").output();
+    let python = python.is_ok_and(|output| output.status.success());
+    if !python {
+        eprintln!("the Python worker is skipped: no python3 here");
+    }
+    let workers: &[&[&str]] = if python {
+        &[&[], &["--python"]]
+    } else {
+        &[&[]]
+    };
+    for worker in workers {
+        let mut args = vec!["--backend", "smol", "--workers", "2", "--every", "0.01"];
+        args.extend(*worker);
+        args.extend(["--seconds", "1"]);
+        let (mut child, lines) = start("process_worker", &args);
+        let mut seen = Vec::new();
+        for line in [
+            "master entered with 2 workers",
+            "stopping after",
+            "worker process ended: Ok",
+            "worker process ended: Ok",
+            "the tree ended: stopped",
+        ] {
+            wait_for_line(&lines, line, &mut seen);
+        }
+        // Results of both workers (which worker gets which job, and so their order, varies).
+        for job in ["job 1: 1 (from worker-", "job 2: 4 (from worker-"] {
+            let logged = seen.iter().any(|line| line.contains(job));
+            assert!(logged, "{worker:?}: no {job:?} in:\n{}", seen.join("\n"));
+        }
+        let status = child.wait().expect("the example ends");
+        assert!(
+            status.success(),
+            "{worker:?} ended with {status}:\n{}",
+            seen.join("\n")
+        );
+    }
+}
+
 /// `inside_tokio_main` runs on the tokio runtime `#[tokio::main]` started: it takes no
 /// `--backend`.
 #[test]

@@ -304,7 +304,8 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
         Ok(())
     }
 
-    /// Hands the signal to the handler and waits until it takes it, or the thread ends.
+    /// Hands the signal to the handler, and waits while 16 are waiting for it, or until
+    /// the thread ends.
     async fn on_signal(&mut self, signal: B::Signal, cx: &ThreadCx<Self>) -> Flow {
         if self.link.is_stopping() {
             self.undelivered.push(signal);
