@@ -275,6 +275,62 @@ fn process_worker_gets_results_from_its_workers() {
     }
 }
 
+/// Whether process `pid` has exited: gone, or a zombie its new parent has not reaped yet
+/// (a container's first process may never reap it).
+fn has_exited(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// A master killed outright (SIGKILL: nothing of it runs) leaves no worker running: their
+/// stdin closes with it, and a worker keeping the contract exits (Linux only: the check
+/// reads /proc).
+#[test]
+fn process_worker_workers_exit_when_the_master_is_killed() {
+    if !std::path::Path::new("/proc/self/stat").exists() {
+        eprintln!("skipped: no /proc here to check the workers with");
+        return;
+    }
+    let args = ["--backend", "smol", "--workers", "2", "--every", "0.01"];
+    let (mut child, lines) = start("process_worker", &args);
+    let mut seen = Vec::new();
+    wait_for_line(&lines, "master entered with 2 workers", &mut seen);
+    // Each worker answering (in either order): both are running.
+    let answered = |seen: &[String], job: &str| seen.iter().any(|line| line.contains(job));
+    while !(answered(&seen, "job 1: 1") && answered(&seen, "job 2: 4")) {
+        wait_for_line(&lines, "job ", &mut seen);
+    }
+    let pids: Vec<String> = seen
+        .iter()
+        .filter(|line| line.contains("worker process started"))
+        .filter_map(|line| line.split("pid=").nth(1))
+        .map(|pid| pid.trim().to_owned())
+        .collect();
+    assert_eq!(
+        pids.len(),
+        2,
+        "the workers' pids, from:\n{}",
+        seen.join("\n")
+    );
+    child.kill().expect("SIGKILL to the master");
+    child.wait().expect("the master is reaped");
+    // Nothing to await but the kernel's bookkeeping: looked at again until the guard.
+    let deadline = std::time::Instant::now() + GUARD;
+    while !pids.iter().all(|pid| has_exited(pid)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "workers {pids:?} still run"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// `inside_tokio_main` runs on the tokio runtime `#[tokio::main]` started: it takes no
 /// `--backend`.
 #[test]
