@@ -2,6 +2,7 @@
 //! runs on an OS thread of its own; [`Blocking`] is the thread around it, which the tree
 //! starts, sends to, hears from and ends as any other.
 
+mod errors;
 mod link;
 
 use std::convert::Infallible;
@@ -17,8 +18,9 @@ use super::leaf::LeafThread;
 use super::ThreadCx;
 use crate::join::panic_message;
 use crate::{Spawner, TaskCx};
+pub use errors::{OutputLost, RecvTimeout};
+pub use link::BlockingLink;
 use link::Shared;
-pub use link::{BlockingLink, OutputLost, RecvTimeout};
 
 /// A handler that blocks: a loop over a blocking library, a computation that takes
 /// seconds, a device read. Wrapped in [`Blocking`], it is a child thread like any other:
