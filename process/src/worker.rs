@@ -211,7 +211,12 @@ where
                 Deadlines::within(budget)
             };
             // Once the worker is gone, its pipes are closed, and both threads end.
-            ending::end(&mut child, &deadlines, &|| link.is_abandoned())
+            let ended = ending::end(&mut child, &deadlines, &|| link.is_abandoned());
+            if ended.is_err() {
+                // Waiting failed: killed all the same, or the reader would wait for ever.
+                let _ = child.kill();
+            }
+            ended
         });
         let in_flight: Vec<Req> = exchange
             .in_flight
