@@ -327,6 +327,7 @@ macro_rules! process_suite {
                 a_worker_process_that_sends_a_malformed_frame_is_ended,
                 a_tree_ends_its_worker_processes_with_it,
                 a_worker_program_that_cannot_start_fails_its_thread,
+                a_free_worker_process_has_no_request_in_flight,
             }
         }
     };

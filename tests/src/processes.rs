@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use task_thread::{Blocking, Runtime, ThreadConfig, ThreadEnd, ThreadHandle};
-use task_thread_process::{FrameError, ProcessError, ProcessWorker};
+use task_thread_process::{FrameError, ProcessError, ProcessWorker, Replies};
 
 use crate::blocking::parent;
 use crate::fixtures::EventLog;
@@ -239,4 +239,30 @@ pub async fn a_worker_program_that_cannot_start_fails_its_thread(rt: Runtime) {
         "nothing was sent: {:?}",
         log.events()
     );
+}
+
+/// A worker that answers as it likes ([`Replies::Free`]) has no request in flight: one it
+/// was written and never answered is not handed back when it crashes.
+pub async fn a_free_worker_process_has_no_request_in_flight(rt: Runtime) {
+    let log = EventLog::default();
+    let mut command = Command::new(worker_binary());
+    command.arg("crash");
+    let hook = log.clone();
+    let worker = ProcessWorker::<String, String>::new("free", command)
+        .with_replies(Replies::Free)
+        .on_undelivered(move |requests| hook.push(&format!("undelivered {requests:?}")));
+    let (parent, cx) = parent::<String>(&rt, &log).await;
+    let free = cx.spawn_child(Blocking::new(worker)).await.unwrap();
+    let pid = pid_of(&free, &log).await;
+    free.send("job 1".into()).await.unwrap();
+    let end = free.join().await;
+    assert!(matches!(process_error(&end), ProcessError::Exited { .. }));
+    assert!(is_gone(pid), "the worker process {pid} is left");
+    assert!(
+        log.starting_with("undelivered").is_empty(),
+        "{:?}",
+        log.events()
+    );
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
 }
