@@ -148,7 +148,7 @@ pub async fn a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_de
     let log = EventLog::default();
     let (parent, cx) = parent::<String>(&rt, &log).await;
     let deaf = cx
-        .spawn_child(worker("deaf", &log, Duration::from_millis(500)))
+        .spawn_child(worker("deaf", &log, Duration::from_secs(1)))
         .await
         .unwrap();
     let pid = pid_of(&deaf, &log).await;
