@@ -331,6 +331,15 @@ impl TaskGroup {
         self.shared.notice.wake_listeners();
     }
 
+    /// The live slots as a snapshot sees them, by name: listed under the slots' lock,
+    /// each read under its own afterwards.
+    pub(crate) fn slot_snapshots(&self) -> Vec<crate::thread::SlotSnapshot> {
+        let slots = lock(&self.shared.slots).live();
+        let mut seen: Vec<_> = slots.iter().map(|slot| slot.shared.snapshot()).collect();
+        seen.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        seen
+    }
+
     /// Cancels, without waiting, the tasks of the slots that asked to be cancelled at once
     /// ([`TaskSlot::cancel_at_once`]) when the thread's shutdown begins.
     pub(crate) fn cancel_at_once_tasks(&self) {

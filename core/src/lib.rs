@@ -27,6 +27,7 @@ mod loom_models;
 mod notice;
 mod notify;
 mod operation_lock;
+mod run_count;
 mod slot;
 mod spawner;
 mod sync;
@@ -45,8 +46,9 @@ pub use spawner::{
 pub use task::{Next, Task, TaskCx};
 pub use thread::{
     run, start, AskError, Backoff, Blocking, BlockingLink, BlockingThread, BoxError, ChildRef,
-    Escalation, Failure, Flow, Intensity, LeafThread, NotKept, OutputLost, Overflow,
-    OverflowPolicy, Panicked, QueueKind, RecvTimeout, Reply, Restart, RestartDecision,
-    RestartPolicy, Restarted, SendError, Strategy, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
-    ThreadError, ThreadHandle, ThreadReport,
+    Counters, Escalation, Failure, Flow, Intensity, LeafThread, NotKept, OutputLost, Overflow,
+    OverflowPolicy, Panicked, QueueDepth, QueueKind, RecvTimeout, Reply, Restart, RestartDecision,
+    RestartPolicy, Restarted, SendError, ShutdownPhase, SlotActivity, SlotSnapshot, Strategy,
+    TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadError, ThreadHandle, ThreadReport,
+    ThreadSnapshot, ThreadState,
 };

@@ -13,8 +13,10 @@ use crate::generation_mirror::GenerationMirror;
 use crate::group::{lock, GroupShared, LiveGuard};
 use crate::incarnation::{launch, launch_once, run_task};
 use crate::operation_lock::{OperationGuard, OperationLock};
+use crate::run_count::RunCount;
 use crate::spawner::RawTask;
 use crate::task::{Task, TaskCx};
+use crate::thread::{SlotActivity, SlotSnapshot};
 use crate::{TaskThread, ThreadCx};
 
 /// The place of at most one live task of a thread (the original's `self.tasks.x`).
@@ -83,6 +85,8 @@ pub(crate) struct SlotShared {
     pub(crate) generations: GenerationMirror,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
     operations: OperationLock,
+    /// The runs started and whether a successor is due, for a snapshot.
+    pub(crate) runs: RunCount,
     /// The owning thread's context (a `ThreadCx<T>`), set when the thread first names the
     /// slot through its context: what [`TaskCx::thread`] hands out. Kept by the slot, not
     /// the group, which the thread holds: the slot is held by its handles and tasks only,
@@ -234,6 +238,7 @@ impl TaskSlot {
                 state: Mutex::new(SlotState::empty()),
                 generations: GenerationMirror::new(),
                 operations: OperationLock::new(),
+                runs: RunCount::new(),
                 thread: OnceLock::new(),
             }),
             thread: PhantomData,
@@ -445,6 +450,8 @@ impl<T> TaskSlot<T> {
             if state.at_once && self.shared.group.notice.has_fired() {
                 return Err(closed());
             }
+            // The last task has ended: this one is the only writer from now on.
+            self.shared.runs.new_task();
             state.begin_spawn(&self.shared.generations)
         };
         let cx = TaskCx::new(self.shared.clone(), generation);
@@ -576,6 +583,27 @@ pub(crate) fn end_together<'a>(
             task: reported[0].name.to_string(),
             timeout,
         })
+    }
+}
+
+impl SlotShared {
+    /// The slot as a snapshot sees it: its state read under its lock, its runs beside it.
+    pub(crate) fn snapshot(&self) -> SlotSnapshot {
+        let state = lock(&self.state);
+        let live = state.task.is_some() || state.in_flight == InFlight::Spawning;
+        let asked = self.generations.asked(state.generation);
+        drop(state);
+        let (runs, due) = self.runs.read();
+        let activity = match (live, asked || due) {
+            (false, _) => SlotActivity::Empty,
+            (true, false) => SlotActivity::Running,
+            (true, true) => SlotActivity::Rescheduling,
+        };
+        SlotSnapshot {
+            name: self.name.to_string(),
+            activity,
+            runs,
+        }
     }
 }
 

@@ -50,6 +50,7 @@ pub mod runtime_drops;
 pub mod runtimes;
 pub mod servers;
 pub mod slots;
+pub mod snapshots;
 pub mod spawner;
 pub mod starts;
 pub mod supervised_tasks;
@@ -301,6 +302,8 @@ macro_rules! conformance_suite {
             servers::streaming_server_reports_a_frame_cut_short,
             servers::streaming_server_counts_empty_frames_instead_of_passing_them_on,
             servers::a_burst_of_connects_is_queued_whole_and_every_client_greeted,
+            snapshots::a_snapshot_shows_the_live_tree_while_a_handler_is_busy,
+            snapshots::a_snapshot_shows_entering_and_shutting_down_threads,
         }
     };
 }

@@ -92,6 +92,29 @@ impl<T: TaskThread> ThreadCx<T> {
         &self.handle
     }
 
+    /// A snapshot of this thread and its live subtree (see
+    /// [`ThreadHandle::snapshot`]); a handler may log it, or send it to whoever asked.
+    ///
+    /// ```
+    /// use task_thread_core::{Flow, LeafThread, ThreadCx};
+    ///
+    /// struct Pool;
+    /// impl LeafThread for Pool {
+    ///     type Signal = &'static str;
+    ///     type Output = ();
+    ///     async fn on_signal(&mut self, command: &'static str, cx: &ThreadCx<Self>) -> Flow {
+    ///         if command == "status" {
+    ///             tracing::info!("\n{}", cx.snapshot());
+    ///         }
+    ///         Flow::Continue
+    ///     }
+    /// }
+    /// ```
+    #[must_use]
+    pub fn snapshot(&self) -> crate::ThreadSnapshot {
+        self.handle.snapshot()
+    }
+
     /// Whether this thread's shutdown notice has fired: the thread is ending (see
     /// [`shutting_down`](Self::shutting_down)). One atomic load.
     pub fn is_shutting_down(&self) -> bool {

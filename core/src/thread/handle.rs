@@ -140,6 +140,25 @@ impl<T: TaskThread> ThreadHandle<T> {
         self.core.report()
     }
 
+    /// A snapshot of the thread and its live subtree, as it runs: each thread's state,
+    /// age, queues, counters, slots and children (see
+    /// [`ThreadSnapshot`](crate::ThreadSnapshot) for what it holds and how consistent it
+    /// is). It never waits for a thread, so a busy handler does not delay it.
+    ///
+    /// ```
+    /// # use task_thread_core::{LeafThread, ThreadHandle};
+    /// # struct Server;
+    /// # impl LeafThread for Server { type Signal = (); type Output = (); }
+    /// fn print_tree(server: &ThreadHandle<Server>) {
+    ///     // One line per thread, indented like `tree`.
+    ///     tracing::info!("the live tree:\n{}", server.snapshot());
+    /// }
+    /// ```
+    #[must_use]
+    pub fn snapshot(&self) -> crate::ThreadSnapshot {
+        super::snapshot::taking::snapshot(&self.core, &*self.mailbox)
+    }
+
     /// The id of the thread's parent: `None` for a root, for a thread not added to a
     /// parent yet, and for one whose parent has been dropped.
     #[must_use]

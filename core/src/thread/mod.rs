@@ -57,6 +57,7 @@ mod failure;
 mod handle;
 mod leaf;
 mod report;
+mod snapshot;
 // What a thread is made of: its life on its task, its queue, its family.
 mod family;
 mod life;
@@ -75,6 +76,9 @@ pub use handle::ThreadHandle;
 pub use leaf::LeafThread;
 pub use mailbox::overflow::{Overflow, OverflowPolicy, QueueKind};
 pub use report::{NotKept, Restarted, ThreadReport};
+pub use snapshot::{
+    Counters, QueueDepth, ShutdownPhase, SlotActivity, SlotSnapshot, ThreadSnapshot, ThreadState,
+};
 pub use supervision::{
     Backoff, Escalation, Intensity, Restart, RestartDecision, RestartPolicy, Strategy,
 };

@@ -16,7 +16,7 @@ use crate::thread::family::registry::{AnyChild, Registry};
 use crate::thread::handle::ThreadHandle;
 use crate::thread::life::signal_loop::{self, Launched};
 use crate::thread::life::thread_core::InsertRefused;
-use crate::thread::mailbox::overflow::{wait_for_room, NotDelivered, Refused};
+use crate::thread::mailbox::overflow::{wait_for_room, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
 use crate::thread::supervision::supervisor::{is_restarting, supervise, StartChild};
 
@@ -46,9 +46,11 @@ impl<T: TaskThread> ThreadCx<T> {
         };
         let on_full = || inbox.overflowed(self.id());
         let never = std::future::pending::<Infallible>();
-        wait_for_room(push, inbox.room_for_children(), on_full, first, never)
-            .await
-            .map_err(NotDelivered::refused)
+        let sent = wait_for_room(push, inbox.room_for_children(), on_full, first, never).await;
+        sent.map_err(|refused| {
+            inbox.undelivered();
+            refused.refused()
+        })
     }
 
     /// Starts `child` as a child of this thread: it is registered before its `enter` runs

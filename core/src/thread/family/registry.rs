@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::id_map::IdMap;
 use crate::thread::life::thread_core::ThreadCore;
 use crate::thread::report::{EndedChildren, NotKept, ThreadReport};
+use crate::thread::snapshot::taking::Observed;
 
 /// The children by id, and the supervisor of those started with a restart policy:
 /// allocated by the first child, as most threads are leaves.
@@ -91,8 +92,8 @@ impl Registry {
     }
 }
 
-/// A registered child, whatever its thread type.
-pub(crate) trait AnyChild: Send + Sync + 'static {
+/// A registered child, whatever its thread type; a snapshot reads it as [`Observed`].
+pub(crate) trait AnyChild: Observed + Send + Sync + 'static {
     fn core(&self) -> &Arc<ThreadCore>;
     fn thread_type(&self) -> TypeId;
     /// The child's mailbox, for downcasting to its type.

@@ -15,6 +15,7 @@ use crate::thread::life::contained::failed_as_end;
 use crate::thread::life::thread_core::{ThreadCore, FORCE_GRACE};
 use crate::thread::mailbox::receiver::Receiver;
 use crate::thread::mailbox::ParentLink;
+use crate::thread::snapshot::ShutdownPhase;
 
 /// The cascade: queued signals to their hooks; the shutdown notice, the tasks' grace, and
 /// what is left of them cancelled; `exit`; then terminate every child at once and wait for
@@ -35,6 +36,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
     own_deadline: Instant,
 ) -> impl Future<Output = ThreadEnd> + Send + 'a {
     let children = cx.handle.core.close_children();
+    cx.handle.core.enter_phase(ShutdownPhase::Tasks);
     hand_over_undelivered(thread, cx, receiver);
     async move {
         let core = &cx.handle.core;
@@ -43,6 +45,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
         end_tasks(core, own_deadline, &mut forced).await;
         // Read again before each stage: a parent's cascade may have brought a sooner one.
         let deadline = core.capped(own_deadline);
+        core.enter_phase(ShutdownPhase::Exit);
         let exiting = guarded(core.id(), "exit", thread.exit(cx));
         match before(core.runtime(), deadline, exiting).await {
             Some(Ok(())) => {}
@@ -63,6 +66,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
                 end = ThreadEnd::Failed(failure);
             }
         }
+        core.enter_phase(ShutdownPhase::Children);
         for child in &children {
             child.core().terminate(Some(deadline));
         }

@@ -114,6 +114,27 @@ struct Queued<T: TaskThread> {
     ended_children: VecDeque<(ChildRef, ThreadEnd)>,
     /// Here, not in every thread: only a thread with something queued has a full queue.
     overflow_log: OverflowLog,
+    /// Counted under the lock every push takes anyway, so they cost the busy path no
+    /// atomic; here, so that an idle thread carries none. Kept after the lanes close.
+    counts: LaneCounts,
+}
+
+/// What a thread's lanes have taken and refused since it started (see
+/// [`Counters`](crate::Counters)).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct LaneCounts {
+    pub(crate) received: u64,
+    pub(crate) received_from_children: u64,
+    pub(crate) overflows: u64,
+    pub(crate) undelivered: u64,
+    pub(crate) children_ended: u64,
+}
+
+/// A thread's lanes as a snapshot sees them: how full each bounded one is, and its counts.
+pub(crate) struct LanesSeen {
+    pub(crate) from_parent: usize,
+    pub(crate) from_children: usize,
+    pub(crate) counts: LaneCounts,
 }
 
 impl<T: TaskThread> Default for Queued<T> {
@@ -123,20 +144,29 @@ impl<T: TaskThread> Default for Queued<T> {
             from_children: ChildLane::default(),
             ended_children: VecDeque::new(),
             overflow_log: OverflowLog::default(),
+            counts: LaneCounts::default(),
         }
     }
 }
 
-fn from_parent<T: TaskThread>(queued: &mut Queued<T>) -> &mut VecDeque<T::Signal> {
-    &mut queued.from_parent
+fn from_parent<T: TaskThread>(queued: &mut Queued<T>) -> (&mut VecDeque<T::Signal>, &mut u64) {
+    (&mut queued.from_parent, &mut queued.counts.received)
 }
 
-fn from_children<T: TaskThread>(queued: &mut Queued<T>) -> &mut ChildLane<T::ChildOutput> {
-    &mut queued.from_children
+fn from_children<T: TaskThread>(
+    queued: &mut Queued<T>,
+) -> (&mut ChildLane<T::ChildOutput>, &mut u64) {
+    let counted = &mut queued.counts.received_from_children;
+    (&mut queued.from_children, counted)
 }
 
-fn ended_children<T: TaskThread>(queued: &mut Queued<T>) -> &mut VecDeque<(ChildRef, ThreadEnd)> {
-    &mut queued.ended_children
+type EndedLane = VecDeque<(ChildRef, ThreadEnd)>;
+
+fn ended_children<T: TaskThread>(queued: &mut Queued<T>) -> (&mut EndedLane, &mut u64) {
+    (
+        &mut queued.ended_children,
+        &mut queued.counts.children_ended,
+    )
 }
 
 /// A child's way to its parent's mailbox. Strong, so that a send is one lock and one
@@ -159,6 +189,8 @@ pub(crate) trait ChildInbox<M>: Send + Sync + 'static {
     fn room_for_children(&self) -> &LaneRoom;
     /// The parent's overflow policy, after calling its hook (the queue is full).
     fn overflowed(&self, sender: &str) -> OverflowPolicy;
+    /// Counts a child's signal the parent will not handle (handed back to the child).
+    fn undelivered(&self);
 }
 
 impl<T: TaskThread> Mailbox<T> {
@@ -176,10 +208,11 @@ impl<T: TaskThread> Mailbox<T> {
     }
 
     /// Queues `item` in a lane with room (`room`: the bounded lanes' bookkeeping of what
-    /// the loop holds in hand) and wakes the loop.
+    /// the loop holds in hand), counts it (`lane` gives the lane and its count) and wakes
+    /// the loop.
     fn push<S, L: Lane<S>>(
         &self,
-        lane: impl FnOnce(&mut Queued<T>) -> &mut L,
+        lane: impl FnOnce(&mut Queued<T>) -> (&mut L, &mut u64),
         capacity: usize,
         room: Option<&LaneRoom>,
         item: S,
@@ -188,7 +221,7 @@ impl<T: TaskThread> Mailbox<T> {
         if !lanes.open {
             return Err(Refused::Closed(item));
         }
-        let queue = lane(lanes.queued.get_or_insert_with(Box::default));
+        let (queue, count) = lane(lanes.queued.get_or_insert_with(Box::default));
         let held = room.map_or(0, LaneRoom::in_hand);
         if queue.len() + held >= capacity.max(1) {
             return Err(Refused::Full(item));
@@ -198,6 +231,7 @@ impl<T: TaskThread> Mailbox<T> {
         // look at them again (under this lock) once its hand is empty, before it parks.
         let wake = queue.len() == 0 && held == 0;
         queue.push_back(item);
+        *count += 1;
         drop(lanes);
         if wake {
             self.core.wake_loop();
@@ -210,10 +244,14 @@ impl<T: TaskThread> Mailbox<T> {
     pub(crate) async fn send(&self, signal: T::Signal) -> Result<(), SendError<T::Signal>> {
         match self.push_from_parent(signal) {
             Ok(()) => Ok(()),
-            Err(first) => self
-                .wait_for_room(first, std::future::pending::<Infallible>())
-                .await
-                .map_err(NotDelivered::refused),
+            Err(first) => {
+                let never = std::future::pending::<Infallible>();
+                let sent = self.wait_for_room(first, never).await;
+                sent.map_err(|refused| {
+                    self.count_undelivered(1);
+                    refused.refused()
+                })
+            }
         }
     }
 
@@ -226,7 +264,40 @@ impl<T: TaskThread> Mailbox<T> {
     ) -> Result<(), NotDelivered<T::Signal, G::Output>> {
         match self.push_from_parent(signal) {
             Ok(()) => Ok(()),
-            Err(first) => self.wait_for_room(first, give_up).await,
+            Err(first) => {
+                let sent = self.wait_for_room(first, give_up).await;
+                sent.inspect_err(|_| self.count_undelivered(1))
+            }
+        }
+    }
+
+    /// Counts `n` signals for this thread that it will not handle (handed back to their
+    /// senders, or to its undelivered hooks). A rare path: it takes the lock again.
+    pub(crate) fn count_undelivered(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut lanes = lock(&self.lanes);
+        let queued = lanes.queued.get_or_insert_with(Box::default);
+        queued.counts.undelivered += n as u64;
+    }
+
+    /// The lanes as a snapshot sees them, read under their lock.
+    pub(crate) fn seen(&self) -> LanesSeen {
+        let lanes = lock(&self.lanes);
+        let (from_parent, from_children, counts) = match &lanes.queued {
+            Some(queued) => (
+                queued.from_parent.len(),
+                queued.from_children.signals.len(),
+                queued.counts,
+            ),
+            None => (0, 0, LaneCounts::default()),
+        };
+        // Read under the lock: what the loop takes into its hand moves under it.
+        LanesSeen {
+            from_parent: from_parent + self.room_from_parent.in_hand(),
+            from_children: from_children + self.room_from_children.in_hand(),
+            counts,
         }
     }
 
@@ -238,6 +309,7 @@ impl<T: TaskThread> Mailbox<T> {
             return LogRate::Quiet;
         }
         let queued = lanes.queued.get_or_insert_with(Box::default);
+        queued.counts.overflows += 1;
         queued.overflow_log.next(std::time::Instant::now())
     }
 
@@ -349,7 +421,13 @@ impl<T: TaskThread> Mailbox<T> {
     pub(super) fn close_and_drain(&self, hand: &mut Option<Box<InHand<T>>>) -> Undelivered<T> {
         let mut lanes = lock(&self.lanes);
         lanes.open = false;
-        let queued = lanes.queued.take();
+        // The lanes' contents go; their counts stay, for a snapshot taken until the end.
+        let queued = lanes.queued.as_mut().map(|queued| {
+            let counts = queued.counts;
+            let taken = std::mem::take(&mut **queued);
+            queued.counts = counts;
+            taken
+        });
         drop(lanes);
         self.room_from_parent.close();
         self.room_from_children.close();
@@ -372,12 +450,14 @@ impl<T: TaskThread> Mailbox<T> {
                 from_children: children,
                 ended_children: ended,
                 overflow_log: _,
-            } = *queued;
+                counts: _,
+            } = queued;
             // Dropped outside the lock: an ended child's handle may be the last one.
             drop(ended);
             signals.extend(from_parent);
             from_children.extend(children.signals);
         }
+        self.count_undelivered(signals.len() + from_children.len());
         // In queue order: each resolves its sender against the one before.
         let from_children = from_children
             .into_iter()
@@ -414,6 +494,10 @@ where
 
     fn room_for_children(&self) -> &LaneRoom {
         &self.room_from_children
+    }
+
+    fn undelivered(&self) {
+        self.count_undelivered(1);
     }
 
     fn overflowed(&self, sender: &str) -> OverflowPolicy {

@@ -9,7 +9,7 @@ mod supervising;
 pub(crate) use forcing::FORCE_GRACE;
 pub(crate) use supervising::Supervision;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -23,6 +23,7 @@ use crate::thread::definition::{ThreadConfig, ThreadEnd};
 use crate::thread::failure::Failure;
 use crate::thread::family::registry::{AnyChild, Registry};
 use crate::thread::report::StartTime;
+use crate::thread::snapshot::{ShutdownPhase, ThreadState};
 use crate::thread::supervision::RestartDecision;
 use crate::{Runtime, TaskGroup};
 
@@ -72,6 +73,9 @@ pub(crate) struct ThreadCore {
     /// Set once its `enter` has returned `Ok`: a parent restarting a group leaves out a
     /// member whose first start has not entered yet (it is its caller's until then).
     entered: AtomicBool,
+    /// The stage of its shutdown, for a snapshot: 0 before it, then a [`ShutdownPhase`]
+    /// (see `shutdown_phase`). Beside the flags, in what would be padding.
+    phase: AtomicU8,
     state: Mutex<CoreState>,
     /// Notified when `end` is set, and when the thread's task lets go of its life (see
     /// `life_gone`): a waiter looks at what it waits for again.
@@ -151,6 +155,7 @@ impl ThreadCore {
                 forced: AtomicBool::new(false),
                 life_gone: AtomicBool::new(false),
                 entered: AtomicBool::new(false),
+                phase: AtomicU8::new(0),
                 state: Mutex::new(CoreState {
                     running: true,
                     parent: None,
@@ -342,6 +347,35 @@ impl ThreadCore {
                 .and_then(std::sync::Weak::upgrade);
         }
         false
+    }
+
+    /// The thread's shutdown has reached `phase`.
+    pub(crate) fn enter_phase(&self, phase: ShutdownPhase) {
+        let stage = match phase {
+            ShutdownPhase::Tasks => 1,
+            ShutdownPhase::Exit => 2,
+            ShutdownPhase::Children => 3,
+        };
+        self.phase.store(stage, Ordering::Release);
+    }
+
+    /// Where the thread is in its life, for a snapshot.
+    pub(crate) fn state(&self) -> ThreadState {
+        if lock(&self.state).end.is_some() {
+            return ThreadState::Ended;
+        }
+        match self.phase.load(Ordering::Acquire) {
+            1 => ThreadState::ShuttingDown(ShutdownPhase::Tasks),
+            2 => ThreadState::ShuttingDown(ShutdownPhase::Exit),
+            3 => ThreadState::ShuttingDown(ShutdownPhase::Children),
+            _ if self.has_entered() => ThreadState::Running,
+            _ => ThreadState::Entering,
+        }
+    }
+
+    /// How long since the thread was started.
+    pub(crate) fn age(&self) -> Duration {
+        self.started.until(Instant::now())
     }
 
     pub(crate) fn is_running(&self) -> bool {

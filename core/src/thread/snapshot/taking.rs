@@ -1,0 +1,61 @@
+//! Taking a [`ThreadSnapshot`]: each thread read from what its handles already share (its
+//! core, its mailbox, its slots), each part under its own lock and none held across
+//! another thread's, with no `.await`: a busy or hung thread cannot delay it.
+
+use super::{Counters, QueueDepth, ThreadSnapshot};
+use crate::thread::definition::TaskThread;
+use crate::thread::life::thread_core::ThreadCore;
+use crate::thread::mailbox::{LanesSeen, Mailbox};
+
+/// What a snapshot reads of a thread whatever its type: its type's name and its lanes. A
+/// registered child is one (see [`AnyChild`](crate::thread::family::registry::AnyChild)).
+pub(crate) trait Observed {
+    fn type_name(&self) -> &'static str;
+    fn lanes(&self) -> LanesSeen;
+}
+
+impl<T: TaskThread> Observed for Mailbox<T> {
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+
+    fn lanes(&self) -> LanesSeen {
+        self.seen()
+    }
+}
+
+/// The snapshot of the thread `core`, whose mailbox is `observed`, and of its subtree.
+pub(crate) fn snapshot<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) -> ThreadSnapshot {
+    let state = core.state();
+    let lanes = observed.lanes();
+    let settings = &core.settings;
+    let mut children: Vec<ThreadSnapshot> = core
+        .children()
+        .iter()
+        .map(|child| snapshot(child.core(), &**child))
+        .collect();
+    children.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    ThreadSnapshot {
+        id: core.id().to_string(),
+        info: core.info().to_owned(),
+        type_name: observed.type_name(),
+        state,
+        age: core.age(),
+        from_parent: QueueDepth {
+            queued: lanes.from_parent,
+            capacity: settings.signal_capacity,
+        },
+        from_children: QueueDepth {
+            queued: lanes.from_children,
+            capacity: settings.child_signal_capacity,
+        },
+        counters: Counters {
+            received: lanes.counts.received,
+            received_from_children: lanes.counts.received_from_children,
+            overflows: lanes.counts.overflows,
+            undelivered: lanes.counts.undelivered,
+        },
+        slots: core.tasks.slot_snapshots(),
+        children,
+    }
+}
