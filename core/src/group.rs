@@ -102,10 +102,14 @@ pub(crate) struct GroupShared {
 }
 
 /// Told of each failure of a group's tasks (a panic, a supervised task's restarts going
-/// past their intensity), after it is logged: the owning thread, held weakly (it holds
-/// the group).
+/// past their intensity), after it is logged, and of what it counts of them: the owning
+/// thread, held weakly (it holds the group).
 pub(crate) trait PanicHook: Send + Sync + 'static {
     fn task_failed(&self, failure: crate::Failure);
+    /// A task is started in a slot of the group (its later runs follow reschedules).
+    fn task_started(&self);
+    /// A slot that had started `runs` runs is forgotten (no handle or task of it is left).
+    fn slot_forgotten(&self, runs: u64);
 }
 
 /// The group's slots by name, pruned of dropped ones as it grows.
@@ -351,6 +355,11 @@ impl TaskGroup {
 }
 
 impl GroupShared {
+    /// The owning thread, while it lives (`None` for a bare group).
+    pub(crate) fn owner_hook(&self) -> Option<Arc<dyn PanicHook>> {
+        self.panic_hook.get().and_then(Weak::upgrade)
+    }
+
     /// Whether the notice has fired, read under the lock it is fired under: for a waiter
     /// that has just started listening (see `Notice`).
     pub(crate) fn notice_fired_in_order(&self) -> bool {

@@ -32,11 +32,9 @@ pub(crate) fn run_task<T: 'static, K: Task<T>>(
 ) -> impl Future<Output = ()> + Send {
     async move {
         loop {
-            cx.slot.runs.run_starts();
             if task.run(&cx).await == Next::Stop {
                 break;
             }
-            cx.slot.runs.successor_due();
             cx.slot.group.runtime.yield_now().await;
             // After the yield, the last moment before the next run: once the thread's
             // shutdown notice has fired, the run that returned was the last.
@@ -171,7 +169,6 @@ where
                     break;
                 };
                 let cx = this.cx.clone();
-                this.cx.slot.runs.run_starts();
                 match std::panic::catch_unwind(AssertUnwindSafe(|| task_fn(cx))) {
                     Ok(run) => this.body.set(Some(AssertUnwindSafe(run).catch_unwind())),
                     Err(panic) => {
@@ -190,7 +187,6 @@ where
                 Some(next) => {
                     // The successor runs after the scheduler's turn, as a spawned one would.
                     this.cx.generation = next;
-                    this.cx.slot.runs.successor_due();
                     this.cx.slot.group.runtime.defer_wake(task_cx.waker());
                     return Poll::Pending;
                 }

@@ -27,7 +27,6 @@ mod loom_models;
 mod notice;
 mod notify;
 mod operation_lock;
-mod run_count;
 mod slot;
 mod spawner;
 mod sync;

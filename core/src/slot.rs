@@ -13,7 +13,6 @@ use crate::generation_mirror::GenerationMirror;
 use crate::group::{lock, GroupShared, LiveGuard};
 use crate::incarnation::{launch, launch_once, run_task};
 use crate::operation_lock::{OperationGuard, OperationLock};
-use crate::run_count::RunCount;
 use crate::spawner::RawTask;
 use crate::task::{Task, TaskCx};
 use crate::thread::{SlotActivity, SlotSnapshot};
@@ -85,8 +84,6 @@ pub(crate) struct SlotShared {
     pub(crate) generations: GenerationMirror,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
     operations: OperationLock,
-    /// The runs started and whether a successor is due, for a snapshot.
-    pub(crate) runs: RunCount,
     /// The owning thread's context (a `ThreadCx<T>`), set when the thread first names the
     /// slot through its context: what [`TaskCx::thread`] hands out. Kept by the slot, not
     /// the group, which the thread holds: the slot is held by its handles and tasks only,
@@ -107,6 +104,10 @@ pub(crate) struct SlotState {
     /// The waker of the current task's pending [`TaskCx::sleep`], which the thread's
     /// shutdown notice wakes (see `notice::Sleep`); let go when the task leaves the slot.
     pub(crate) sleeper: Option<Waker>,
+    /// How many times a task left the slot (each a generation that was not a run): the
+    /// runs are the generations less these, so the rescheduling path counts nothing more
+    /// than it did. In what would be padding; it wraps after 2^32 tasks.
+    releases: u32,
 }
 
 /// The task of a `re_create` between its spawn and the storing of its handle: the spawn
@@ -136,7 +137,14 @@ impl SlotState {
             in_flight: InFlight::No,
             at_once: false,
             sleeper: None,
+            releases: 0,
         }
+    }
+
+    /// The runs its tasks have started or been scheduled for: each generation is a task's
+    /// first run (`begin_spawn`), a successor (`finish`) or a task leaving (`release`).
+    pub(crate) fn runs(&self) -> u64 {
+        self.generation.wrapping_sub(u64::from(self.releases))
     }
 
     pub(crate) fn generation(&self) -> u64 {
@@ -165,6 +173,7 @@ impl SlotState {
         outcome: InFlight,
     ) -> Released {
         self.advance(generations);
+        self.releases = self.releases.wrapping_add(1);
         if self.in_flight == InFlight::Spawning {
             self.in_flight = outcome;
         }
@@ -238,7 +247,6 @@ impl TaskSlot {
                 state: Mutex::new(SlotState::empty()),
                 generations: GenerationMirror::new(),
                 operations: OperationLock::new(),
-                runs: RunCount::new(),
                 thread: OnceLock::new(),
             }),
             thread: PhantomData,
@@ -450,10 +458,12 @@ impl<T> TaskSlot<T> {
             if state.at_once && self.shared.group.notice.has_fired() {
                 return Err(closed());
             }
-            // The last task has ended: this one is the only writer from now on.
-            self.shared.runs.new_task();
             state.begin_spawn(&self.shared.generations)
         };
+        // Counted by its thread (once per task, off the rescheduling path).
+        if let Some(thread) = self.shared.group.owner_hook() {
+            thread.task_started();
+        }
         let cx = TaskCx::new(self.shared.clone(), generation);
         // Outside the lock: see `InFlight`. Meanwhile the task may run, reschedule itself
         // (the generation moves on, the task stays the slot's), end, be cancelled, or be
@@ -586,15 +596,27 @@ pub(crate) fn end_together<'a>(
     }
 }
 
+/// A forgotten slot's runs still count in its thread's.
+impl Drop for SlotShared {
+    fn drop(&mut self) {
+        let runs = lock(&self.state).runs();
+        if runs > 0 {
+            if let Some(hook) = self.group.owner_hook() {
+                hook.slot_forgotten(runs);
+            }
+        }
+    }
+}
+
 impl SlotShared {
     /// The slot as a snapshot sees it: its state read under its lock, its runs beside it.
     pub(crate) fn snapshot(&self) -> SlotSnapshot {
         let state = lock(&self.state);
         let live = state.task.is_some() || state.in_flight == InFlight::Spawning;
         let asked = self.generations.asked(state.generation);
+        let runs = state.runs();
         drop(state);
-        let (runs, due) = self.runs.read();
-        let activity = match (live, asked || due) {
+        let activity = match (live, asked) {
             (false, _) => SlotActivity::Empty,
             (true, false) => SlotActivity::Running,
             (true, true) => SlotActivity::Rescheduling,

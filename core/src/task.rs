@@ -286,13 +286,7 @@ impl<T> TaskCx<T> {
 
     /// Fails the owning thread with `failure` (nothing for a bare group).
     pub(crate) fn tell_thread(&self, failure: crate::Failure) {
-        let hook = self
-            .slot
-            .group
-            .panic_hook
-            .get()
-            .and_then(|hook| hook.upgrade());
-        if let Some(hook) = hook {
+        if let Some(hook) = self.slot.group.owner_hook() {
             hook.task_failed(failure);
         }
     }

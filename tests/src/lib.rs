@@ -32,6 +32,7 @@ pub mod blocking;
 pub mod broken_backends;
 pub mod contract;
 pub mod cooperative;
+pub mod counters;
 pub mod crowds;
 pub mod endings;
 pub mod exit_codes;
@@ -304,6 +305,7 @@ macro_rules! conformance_suite {
             servers::a_burst_of_connects_is_queued_whole_and_every_client_greeted,
             snapshots::a_snapshot_shows_the_live_tree_while_a_handler_is_busy,
             snapshots::a_snapshot_shows_entering_and_shutting_down_threads,
+            counters::counters_match_the_traffic_of_a_scripted_exchange,
         }
     };
 }

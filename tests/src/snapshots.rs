@@ -176,11 +176,12 @@ pub async fn a_snapshot_shows_the_live_tree_while_a_handler_is_busy(rt: Runtime)
         tree.to_string(),
         concat!(
             "top (Top, 0.00s): running; queued 0/100 from parent, 0/100 from children; ",
-            "slots: once empty (1 run)\n",
+            "runs 1, children started 1; slots: once empty (1 run)\n",
             "└── middle (Middle, 0.00s): running; queued 0/100 from parent, 0/100 from children; ",
+            "runs 5, reschedules 2, children started 1; ",
             "slots: again rescheduling (1 run), thrice running (3 runs), wait running (1 run)\n",
             "    └── leaf (Leaf, 0.00s): running; queued 3/8 from parent, 0/100 from children; ",
-            "4 received\n",
+            "received 4\n",
         )
     );
     // The structure behind the text.
@@ -240,7 +241,7 @@ pub async fn a_snapshot_shows_entering_and_shutting_down_threads(rt: Runtime) {
     assert_eq!(
         stuck_line(&holder),
         "stuck (Stuck, 0.00s): shutting down (exit); queued 0/100 from parent, \
-         0/100 from children; 1 undelivered\n"
+         0/100 from children; undelivered 1\n"
     );
     open.send(()).await.unwrap();
     assert_eq!(stuck.join().await, ThreadEnd::Stopped);

@@ -15,6 +15,7 @@ use crate::thread::family::children::{handle_of, ChildRef};
 use crate::thread::family::registry::{AnyChild, Registry};
 use crate::thread::handle::ThreadHandle;
 use crate::thread::life::signal_loop::{self, Launched};
+use crate::thread::life::thread_core::counting::bump;
 use crate::thread::life::thread_core::InsertRefused;
 use crate::thread::mailbox::overflow::{wait_for_room, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
@@ -30,11 +31,15 @@ impl<T: TaskThread> ThreadCx<T> {
         // queued the end), nothing of the child can follow it into the parent's mailbox.
         // The busy path is this one lock and one push.
         let mailbox = &self.handle.mailbox;
+        // Counted before it is pushed (and taken back if it is refused): whoever sees it
+        // arrive sees it counted.
+        let sent_count = &self.handle.core.counts().sent_to_parent;
         let (inbox, first) = {
             let link = lock(&mailbox.parent);
             let Some(link) = link.as_ref() else {
                 return Err(SendError::NoParent(output));
             };
+            bump(sent_count);
             match link.inbox.push_child_signal(mailbox, output) {
                 Ok(()) => return Ok(()),
                 Err(first) => (link.inbox.clone(), first),
@@ -48,9 +53,14 @@ impl<T: TaskThread> ThreadCx<T> {
         let never = std::future::pending::<Infallible>();
         let sent = wait_for_room(push, inbox.room_for_children(), on_full, first, never).await;
         sent.map_err(|refused| {
+            sent_count.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             inbox.undelivered();
             refused.refused()
         })
+    }
+
+    fn count_sent_to_child(&self) {
+        bump(&self.handle.core.counts().sent_to_children);
     }
 
     /// Starts `child` as a child of this thread: it is registered before its `enter` runs
@@ -308,7 +318,11 @@ impl<T: TaskThread> ThreadCx<T> {
         signal: C::Signal,
     ) -> Result<(), SendError<C::Signal>> {
         match self.find_child_of::<C>(id) {
-            Some(child) => child.send(signal).await,
+            Some(child) => {
+                child.send(signal).await?;
+                self.count_sent_to_child();
+                Ok(())
+            }
             None if is_restarting::<T>(&self.handle.core, id) => Err(SendError::Restarting(signal)),
             None => Err(SendError::NoSuchChild(signal)),
         }
@@ -326,8 +340,9 @@ impl<T: TaskThread> ThreadCx<T> {
     {
         let mut refused = Vec::new();
         for child in self.children_of::<C>() {
-            if let Err(error) = child.send(signal.clone()).await {
-                refused.push((child.id().to_owned(), error));
+            match child.send(signal.clone()).await {
+                Ok(()) => self.count_sent_to_child(),
+                Err(error) => refused.push((child.id().to_owned(), error)),
             }
         }
         refused

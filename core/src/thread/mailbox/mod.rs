@@ -127,7 +127,6 @@ pub(crate) struct LaneCounts {
     pub(crate) received_from_children: u64,
     pub(crate) overflows: u64,
     pub(crate) undelivered: u64,
-    pub(crate) children_ended: u64,
 }
 
 /// A thread's lanes as a snapshot sees them: how full each bounded one is, and its counts.
@@ -149,24 +148,24 @@ impl<T: TaskThread> Default for Queued<T> {
     }
 }
 
-fn from_parent<T: TaskThread>(queued: &mut Queued<T>) -> (&mut VecDeque<T::Signal>, &mut u64) {
-    (&mut queued.from_parent, &mut queued.counts.received)
+fn from_parent<T: TaskThread>(
+    queued: &mut Queued<T>,
+) -> (&mut VecDeque<T::Signal>, Option<&mut u64>) {
+    (&mut queued.from_parent, Some(&mut queued.counts.received))
 }
 
 fn from_children<T: TaskThread>(
     queued: &mut Queued<T>,
-) -> (&mut ChildLane<T::ChildOutput>, &mut u64) {
+) -> (&mut ChildLane<T::ChildOutput>, Option<&mut u64>) {
     let counted = &mut queued.counts.received_from_children;
-    (&mut queued.from_children, counted)
+    (&mut queued.from_children, Some(counted))
 }
 
 type EndedLane = VecDeque<(ChildRef, ThreadEnd)>;
 
-fn ended_children<T: TaskThread>(queued: &mut Queued<T>) -> (&mut EndedLane, &mut u64) {
-    (
-        &mut queued.ended_children,
-        &mut queued.counts.children_ended,
-    )
+/// Not counted here: a child's end is counted as it leaves the registry (see `ThreadCore`).
+fn ended_children<T: TaskThread>(queued: &mut Queued<T>) -> (&mut EndedLane, Option<&mut u64>) {
+    (&mut queued.ended_children, None)
 }
 
 /// A child's way to its parent's mailbox. Strong, so that a send is one lock and one
@@ -212,7 +211,7 @@ impl<T: TaskThread> Mailbox<T> {
     /// the loop.
     fn push<S, L: Lane<S>>(
         &self,
-        lane: impl FnOnce(&mut Queued<T>) -> (&mut L, &mut u64),
+        lane: impl FnOnce(&mut Queued<T>) -> (&mut L, Option<&mut u64>),
         capacity: usize,
         room: Option<&LaneRoom>,
         item: S,
@@ -231,7 +230,9 @@ impl<T: TaskThread> Mailbox<T> {
         // look at them again (under this lock) once its hand is empty, before it parks.
         let wake = queue.len() == 0 && held == 0;
         queue.push_back(item);
-        *count += 1;
+        if let Some(count) = count {
+            *count += 1;
+        }
         drop(lanes);
         if wake {
             self.core.wake_loop();

@@ -14,9 +14,9 @@ use std::time::Duration;
 /// indented tree, one line per thread:
 ///
 /// ```text
-/// server (Server, 12.31s): running; queued 0/100 from parent, 3/100 from children; 40 received from children; slots: accept running (1 run), tick rescheduling (40 runs)
-/// ├── conn-1 (Connection, 3.20s): running; queued 2/8 from parent, 0/100 from children; 14 received; slots: read running (12 runs)
-/// └── conn-2 (Connection, 0.10s): shutting down (exit); queued 0/8 from parent, 0/100 from children; 2 undelivered
+/// server (Server, 12.31s): running; queued 0/100 from parent, 3/100 from children; received from children 40, runs 41, reschedules 39, children started 2; slots: accept running (1 run), tick rescheduling (40 runs)
+/// ├── conn-1 (Connection, 3.20s): running; queued 2/8 from parent, 0/100 from children; received 14, sent to parent 12, runs 12, reschedules 11; slots: read running (12 runs)
+/// └── conn-2 (Connection, 0.10s): shutting down (exit); queued 0/8 from parent, 0/100 from children; undelivered 2
 /// ```
 ///
 /// Consistency: taking it never waits for a thread (it takes no lock across an `.await`,
@@ -119,6 +119,13 @@ pub struct QueueDepth {
 }
 
 /// What has flowed through a thread since it started: each count only grows.
+///
+/// They cost the busy paths next to nothing: what its queues take and refuse is counted
+/// under the lock each push takes anyway, in the queues' own storage (allocated by the
+/// first signal); what it sends is one relaxed atomic add in storage allocated by its first
+/// count; a slot's runs are read from the generation its rescheduling keeps anyway, less
+/// the tasks that left it (counted as they leave). An idle thread carries one pointer for
+/// them all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
@@ -127,11 +134,25 @@ pub struct Counters {
     pub received: u64,
     /// Signals queued for it from its children.
     pub received_from_children: u64,
+    /// Signals it sent to its parent ([`ThreadCx::send_to_parent`](crate::ThreadCx::send_to_parent)).
+    pub sent_to_parent: u64,
+    /// Signals it sent to its children ([`ThreadCx::send_to_child`](crate::ThreadCx::send_to_child),
+    /// [`send_to_children`](crate::ThreadCx::send_to_children)).
+    pub sent_to_children: u64,
     /// Sends (each way) that found one of its queues full.
     pub overflows: u64,
     /// Signals for it that it never handled: refused (full under the reject policy, or
     /// sent after its end) or handed to its undelivered hooks at its end.
     pub undelivered: u64,
+    /// Runs its slots' tasks have started (of the slots it has had, forgotten ones too;
+    /// counted as [`SlotSnapshot::runs`] are).
+    pub slot_runs: u64,
+    /// Of those, the runs that followed a reschedule (the others are tasks' first runs).
+    pub reschedules: u64,
+    /// Children added to it.
+    pub children_started: u64,
+    /// Children that ended and left it.
+    pub children_ended: u64,
 }
 
 /// One slot of a thread, as a [`ThreadSnapshot`] saw it.
@@ -143,8 +164,9 @@ pub struct SlotSnapshot {
     pub name: String,
     /// What its task is doing.
     pub activity: SlotActivity,
-    /// How many runs of a task the slot has started (a re-created task's runs add to its
-    /// predecessors').
+    /// How many runs its tasks have started (a re-created task's runs add to its
+    /// predecessors'); a run scheduled (by a reschedule, or a task's spawn) counts from
+    /// then, even if a cancel comes before it starts.
     pub runs: u64,
 }
 
@@ -155,11 +177,11 @@ pub struct SlotSnapshot {
 pub enum SlotActivity {
     /// No task (never had one, or it ended).
     Empty,
-    /// A run is under way (maybe waiting on something).
+    /// A run is under way (maybe waiting on something), or about to start.
     Running,
-    /// Its run has asked for a successor ([`TaskCx::re_schedule`](crate::TaskCx::re_schedule),
-    /// or a [`Task`](crate::Task) returning [`Next::Reschedule`](crate::Next::Reschedule))
-    /// that has not started yet.
+    /// Its run has asked for a successor with
+    /// [`TaskCx::re_schedule`](crate::TaskCx::re_schedule) and has not returned yet (a
+    /// [`Task`](crate::Task) asks by returning, so its slot shows as running).
     Rescheduling,
 }
 
@@ -185,6 +207,8 @@ mod tests {
             },
             counters: Counters {
                 received: 4,
+                slot_runs: 2,
+                reschedules: 1,
                 ..Counters::default()
             },
             slots: vec![SlotSnapshot {
@@ -208,8 +232,14 @@ mod tests {
                 "counters": {
                     "received": 4,
                     "received_from_children": 0,
+                    "sent_to_parent": 0,
+                    "sent_to_children": 0,
                     "overflows": 0,
-                    "undelivered": 0
+                    "undelivered": 0,
+                    "slot_runs": 2,
+                    "reschedules": 1,
+                    "children_started": 0,
+                    "children_ended": 0
                 },
                 "slots": [{ "name": "tick", "activity": "Rescheduling", "runs": 2 }],
                 "children": []

@@ -109,24 +109,36 @@ impl ThreadSnapshot {
     }
 }
 
-/// The counts that are not zero, each with what it counts.
+/// The counts that are not zero, each after what it counts.
 fn counted(counters: &Counters) -> Vec<String> {
     let Counters {
         received,
         received_from_children,
+        sent_to_parent,
+        sent_to_children,
         overflows,
         undelivered,
+        slot_runs,
+        reschedules,
+        children_started,
+        children_ended,
     } = *counters;
     let kinds = [
         (received, "received"),
         (received_from_children, "received from children"),
+        (sent_to_parent, "sent to parent"),
+        (sent_to_children, "sent to children"),
         (overflows, "overflows"),
         (undelivered, "undelivered"),
+        (slot_runs, "runs"),
+        (reschedules, "reschedules"),
+        (children_started, "children started"),
+        (children_ended, "children ended"),
     ];
     kinds
         .iter()
         .filter(|(count, _)| *count > 0)
-        .map(|(count, kind)| format!("{count} {kind}"))
+        .map(|(count, kind)| format!("{kind} {count}"))
         .collect()
 }
 

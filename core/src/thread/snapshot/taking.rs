@@ -29,6 +29,13 @@ pub(crate) fn snapshot<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) ->
     let state = core.state();
     let lanes = observed.lanes();
     let settings = &core.settings;
+    let slots = core.tasks.slot_snapshots();
+    // Read after the slots: a task is counted in its slot as it is spawned, then in its
+    // thread, so a snapshot taken in between counts its first run as a reschedule.
+    let counted = core.counts_seen();
+    let tasks_started = core.tasks_started();
+    let live_runs: u64 = slots.iter().map(|slot| slot.runs).sum();
+    let slot_runs = live_runs + counted.runs_of_forgotten_slots;
     let mut children: Vec<ThreadSnapshot> = core
         .children()
         .iter()
@@ -52,10 +59,16 @@ pub(crate) fn snapshot<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) ->
         counters: Counters {
             received: lanes.counts.received,
             received_from_children: lanes.counts.received_from_children,
+            sent_to_parent: counted.sent_to_parent,
+            sent_to_children: counted.sent_to_children,
             overflows: lanes.counts.overflows,
             undelivered: lanes.counts.undelivered,
+            slot_runs,
+            reschedules: slot_runs.saturating_sub(tasks_started),
+            children_started: counted.children_started,
+            children_ended: counted.children_ended,
         },
-        slots: core.tasks.slot_snapshots(),
+        slots,
         children,
     }
 }

@@ -2,6 +2,7 @@
 //! messages, the children registry and join. Forcing is in `forcing`; what it keeps for its
 //! parent's supervision and report is in `supervising` and `reporting`.
 
+pub(crate) mod counting;
 mod forcing;
 mod reporting;
 mod supervising;
@@ -76,6 +77,8 @@ pub(crate) struct ThreadCore {
     /// The stage of its shutdown, for a snapshot: 0 before it, then a [`ShutdownPhase`]
     /// (see `shutdown_phase`). Beside the flags, in what would be padding.
     phase: AtomicU8,
+    /// What it counts beyond its lanes (see `counting`): allocated by the first count.
+    counts: once_cell::race::OnceBox<counting::ThreadCounts>,
     state: Mutex<CoreState>,
     /// Notified when `end` is set, and when the thread's task lets go of its life (see
     /// `life_gone`): a waiter looks at what it waits for again.
@@ -105,6 +108,10 @@ struct CoreState {
     deadline_cap: Option<Instant>,
     /// Boxed: it is set once, at the end, and every thread carries the field.
     end: Option<Box<Ended>>,
+    /// Tasks started in its slots: here, in what would be padding, not in its counts, which
+    /// a thread's first task would otherwise allocate (every idle thread has one). Wraps
+    /// after 2^32.
+    tasks_started: u32,
 }
 
 struct Ended {
@@ -156,6 +163,7 @@ impl ThreadCore {
                 life_gone: AtomicBool::new(false),
                 entered: AtomicBool::new(false),
                 phase: AtomicU8::new(0),
+                counts: once_cell::race::OnceBox::new(),
                 state: Mutex::new(CoreState {
                     running: true,
                     parent: None,
@@ -165,6 +173,7 @@ impl ThreadCore {
                     late_failure: None,
                     deadline_cap: None,
                     end: None,
+                    tasks_started: 0,
                 }),
                 ended: Event::new(),
                 deadline_lowered: Event::new(),
@@ -378,6 +387,11 @@ impl ThreadCore {
         self.started.until(Instant::now())
     }
 
+    /// How many tasks have been started in its slots.
+    pub(crate) fn tasks_started(&self) -> u64 {
+        u64::from(lock(&self.state).tasks_started)
+    }
+
     pub(crate) fn is_running(&self) -> bool {
         lock(&self.state).running
     }
@@ -417,6 +431,8 @@ impl ThreadCore {
         }
         along(&mut state.children, id).map_err(InsertRefused::Along)?;
         state.children.insert(id.clone(), child);
+        drop(state);
+        counting::bump(&self.counts().children_started);
         Ok(())
     }
 
@@ -426,6 +442,7 @@ impl ThreadCore {
         if let Some(registered) = state.children.get(child.id()) {
             if Arc::ptr_eq(registered.core(), child) {
                 state.children.remove(child.id());
+                counting::bump(&self.counts().children_ended);
             }
         }
         let last = state.children.is_empty();
@@ -512,6 +529,16 @@ impl ThreadCore {
 impl PanicHook for ThreadCore {
     fn task_failed(&self, failure: Failure) {
         self.send_control(Control::Fail(Box::new(failure)));
+    }
+
+    fn task_started(&self) {
+        let mut state = lock(&self.state);
+        state.tasks_started = state.tasks_started.wrapping_add(1);
+    }
+
+    fn slot_forgotten(&self, runs: u64) {
+        let forgotten = &self.counts().runs_of_forgotten_slots;
+        forgotten.fetch_add(runs, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
