@@ -110,6 +110,8 @@ pub(crate) trait PanicHook: Send + Sync + 'static {
     fn task_started(&self);
     /// A slot that had started `runs` runs is forgotten (no handle or task of it is left).
     fn slot_forgotten(&self, runs: u64);
+    /// The rate of reschedules without a wait above which a slot is warned about.
+    fn runaway_rate(&self) -> Option<std::num::NonZeroU32>;
 }
 
 /// The group's slots by name, pruned of dropped ones as it grows.

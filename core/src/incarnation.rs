@@ -18,6 +18,7 @@ use futures::FutureExt;
 
 use crate::group::{lock, LiveGuard};
 use crate::join::{panic_message, panic_of};
+use crate::runaway::Streak;
 use crate::slot::InFlight;
 use crate::spawner::{RawTask, Spawner, SpawnerExt};
 use crate::task::{Next, Task, TaskCx};
@@ -31,15 +32,48 @@ pub(crate) fn run_task<T: 'static, K: Task<T>>(
     cx: TaskCx<T>,
 ) -> impl Future<Output = ()> + Send {
     async move {
+        let mut streak = Streak::default();
         loop {
-            if task.run(&cx).await == Next::Stop {
+            let (next, waited) = Waits::new(task.run(&cx)).await;
+            if next == Next::Stop {
                 break;
             }
+            streak.rescheduled(waited, &cx.slot);
             cx.slot.group.runtime.yield_now().await;
             // After the yield, the last moment before the next run: once the thread's
             // shutdown notice has fired, the run that returned was the last.
             if cx.is_shutting_down() {
                 break;
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A run of a `Task`, and whether it waited (returned `Pending` at least once).
+    struct Waits<F> {
+        #[pin]
+        run: F,
+        waited: bool,
+    }
+}
+
+impl<F> Waits<F> {
+    fn new(run: F) -> Self {
+        Waits { run, waited: false }
+    }
+}
+
+impl<F: Future> Future for Waits<F> {
+    type Output = (F::Output, bool);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match this.run.poll(cx) {
+            Poll::Ready(output) => Poll::Ready((output, *this.waited)),
+            Poll::Pending => {
+                *this.waited = true;
+                Poll::Pending
             }
         }
     }
@@ -88,6 +122,7 @@ where
         task_fn,
         cx,
         polled: false,
+        streak: Streak::default(),
         live,
     }))
 }
@@ -104,6 +139,8 @@ pin_project_lite::pin_project! {
         cx: TaskCx<T>,
         // Whether the runtime has polled it: a task dropped unpolled never ran.
         polled: bool,
+        // Its runs in a row that rescheduled without waiting (where `polled` leaves room).
+        streak: Streak,
         live: LiveGuard,
     }
 
@@ -161,6 +198,8 @@ where
         *this.polled = true;
         // The slot's span, entered here rather than copied into every run's future.
         let _in_span = this.cx.slot.span.enter();
+        // Whether the run under way was made in this poll: if it ends in it, it never waited.
+        let mut made_now = false;
         loop {
             let Some(body) = this.body.as_mut().as_pin_mut() else {
                 // No run yet, or the last one asked for a successor: make it. The task
@@ -170,7 +209,10 @@ where
                 };
                 let cx = this.cx.clone();
                 match std::panic::catch_unwind(AssertUnwindSafe(|| task_fn(cx))) {
-                    Ok(run) => this.body.set(Some(AssertUnwindSafe(run).catch_unwind())),
+                    Ok(run) => {
+                        this.body.set(Some(AssertUnwindSafe(run).catch_unwind()));
+                        made_now = true;
+                    }
                     Err(panic) => {
                         finish(this.cx, Some(panic), false);
                         break;
@@ -187,6 +229,7 @@ where
                 Some(next) => {
                     // The successor runs after the scheduler's turn, as a spawned one would.
                     this.cx.generation = next;
+                    this.streak.rescheduled(!made_now, &this.cx.slot);
                     this.cx.slot.group.runtime.defer_wake(task_cx.waker());
                     return Poll::Pending;
                 }

@@ -27,6 +27,7 @@ mod loom_models;
 mod notice;
 mod notify;
 mod operation_lock;
+mod runaway;
 mod slot;
 mod spawner;
 mod sync;
@@ -37,6 +38,7 @@ pub use error::SlotError;
 pub use group::{TaskGroup, Timeouts};
 pub use join::{JoinError, JoinHandle};
 pub use notice::ShutdownNotice;
+pub use runaway::DEFAULT_RUNAWAY_RATE;
 pub use slot::TaskSlot;
 pub use spawner::{
     Backend, BlockingWork, Elapsed, RawOutput, RawTask, Runtime, ShutdownSignal, Spawner,

@@ -108,6 +108,8 @@ pub(crate) struct SlotState {
     /// runs are the generations less these, so the rescheduling path counts nothing more
     /// than it did. In what would be padding; it wraps after 2^32 tasks.
     releases: u32,
+    /// Whether the slot has been warned about as a runaway (once per slot).
+    runaway_warned: bool,
 }
 
 /// The task of a `re_create` between its spawn and the storing of its handle: the spawn
@@ -138,6 +140,7 @@ impl SlotState {
             at_once: false,
             sleeper: None,
             releases: 0,
+            runaway_warned: false,
         }
     }
 
@@ -609,6 +612,21 @@ impl Drop for SlotShared {
 }
 
 impl SlotShared {
+    /// The rate of reschedules without a wait above which this slot is warned about: its
+    /// thread's, or the default for a bare group's slot.
+    pub(crate) fn runaway_rate(&self) -> Option<std::num::NonZeroU32> {
+        match self.group.owner_hook() {
+            Some(thread) => thread.runaway_rate(),
+            None => Some(crate::DEFAULT_RUNAWAY_RATE),
+        }
+    }
+
+    /// True the first time it is called for this slot: a runaway is warned about once.
+    pub(crate) fn first_runaway_warning(&self) -> bool {
+        let mut state = lock(&self.state);
+        !std::mem::replace(&mut state.runaway_warned, true)
+    }
+
     /// The slot as a snapshot sees it: its state read under its lock, its runs beside it.
     pub(crate) fn snapshot(&self) -> SlotSnapshot {
         let state = lock(&self.state);

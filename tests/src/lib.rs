@@ -47,6 +47,7 @@ pub mod portability;
 pub mod portable;
 pub mod processes;
 pub mod properties;
+pub mod runaway;
 pub mod runtime_drops;
 pub mod runtimes;
 pub mod servers;
@@ -306,6 +307,8 @@ macro_rules! conformance_suite {
             snapshots::a_snapshot_shows_the_live_tree_while_a_handler_is_busy,
             snapshots::a_snapshot_shows_entering_and_shutting_down_threads,
             counters::counters_match_the_traffic_of_a_scripted_exchange,
+            runaway::a_task_rescheduling_without_waiting_is_warned_about_once,
+            runaway::a_task_that_waits_between_runs_is_never_warned_about,
         }
     };
 }

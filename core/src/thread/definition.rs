@@ -216,6 +216,24 @@ pub struct ThreadConfig {
     pub overflow: super::OverflowPolicy,
     /// Cancel timeouts of the thread's task slots.
     pub timeouts: crate::Timeouts,
+    /// Reschedules a second without waiting on anything above which one of the thread's
+    /// slots is warned about, once (a `WARN` naming the thread, the slot and the rate):
+    /// a task that reschedules itself run after run and never waits is a busy loop
+    /// (default [`DEFAULT_RUNAWAY_RATE`](crate::DEFAULT_RUNAWAY_RATE), 10,000; `None`
+    /// for never). A run that waits (on a sleep, a channel, a socket) starts the count
+    /// again, so a task that waits between runs is never warned about, whatever its rate.
+    ///
+    /// ```
+    /// use std::num::NonZeroU32;
+    /// use task_thread_core::ThreadConfig;
+    ///
+    /// // A thread whose tasks compute in chunks, rescheduling between them on purpose.
+    /// let chunked = ThreadConfig { runaway_rate: None, ..ThreadConfig::default() };
+    /// // A thread whose tasks should never loop: warned about early.
+    /// let strict = ThreadConfig { runaway_rate: NonZeroU32::new(100), ..ThreadConfig::default() };
+    /// # let _ = (chunked, strict);
+    /// ```
+    pub runaway_rate: Option<std::num::NonZeroU32>,
 }
 
 impl Default for ThreadConfig {
@@ -227,6 +245,7 @@ impl Default for ThreadConfig {
             shutdown_grace: Duration::from_secs(5),
             overflow: super::OverflowPolicy::Wait,
             timeouts: crate::Timeouts::default(),
+            runaway_rate: Some(crate::DEFAULT_RUNAWAY_RATE),
         }
     }
 }

@@ -141,6 +141,7 @@ impl ThreadCore {
             shutdown_grace,
             overflow,
             timeouts,
+            runaway_rate,
         } = config;
         let settings = ThreadSettings {
             signal_capacity,
@@ -148,6 +149,7 @@ impl ThreadCore {
             shutdown_budget,
             shutdown_grace,
             overflow,
+            runaway_rate,
         };
         let tasks = TaskGroup::of_thread(runtime, id, timeouts, span);
         Arc::new_cyclic(|me: &std::sync::Weak<ThreadCore>| {
@@ -536,6 +538,10 @@ impl PanicHook for ThreadCore {
         state.tasks_started = state.tasks_started.wrapping_add(1);
     }
 
+    fn runaway_rate(&self) -> Option<std::num::NonZeroU32> {
+        self.settings.runaway_rate
+    }
+
     fn slot_forgotten(&self, runs: u64) {
         let forgotten = &self.counts().runs_of_forgotten_slots;
         forgotten.fetch_add(runs, std::sync::atomic::Ordering::Relaxed);
@@ -550,6 +556,7 @@ pub(crate) struct ThreadSettings {
     pub(crate) shutdown_budget: Duration,
     pub(crate) shutdown_grace: Duration,
     pub(crate) overflow: crate::thread::OverflowPolicy,
+    pub(crate) runaway_rate: Option<std::num::NonZeroU32>,
 }
 
 /// Why a child was not registered; `R` is what the registration's `along` refused with.
