@@ -4,8 +4,9 @@
 //! Options: `--address A` (default 0.0.0.0), `--port P` (default 5002; 0 picks a free
 //! port), `--pause S` (seconds between attempts to bind, default 5), `--max-clients N`
 //! (default 10), `--idle-timeout S` (seconds a connection may stay silent, default 60),
-//! `--max-frame BYTES` (the longest blob, default 16 MiB; `streaming_server` only), plus
-//! `--backend` and `--seconds`. Ctrl-C closes the listener and every
+//! `--max-frame BYTES` (the longest blob, default 16 MiB; `streaming_server` only),
+//! `--tree-every S` (log a snapshot of the live tree every S seconds), plus `--backend` and
+//! `--seconds`. Ctrl-C closes the listener and every
 //! connection, then ends.
 //!
 //! ```text

@@ -33,6 +33,10 @@ struct Cli {
     /// cannot hold every slot of --max-clients (more than 0)
     #[arg(long, value_name = "S", default_value = "60", value_parser = idle_timeout)]
     idle_timeout: Duration,
+    /// Log a snapshot of the live tree (the master, each connection, their slots and
+    /// queues) every S seconds
+    #[arg(long, value_name = "S", value_parser = support::seconds)]
+    tree_every: Option<Duration>,
     #[command(flatten)]
     common: support::Common,
 }
@@ -56,6 +60,7 @@ pub fn main(protocol: Protocol) -> ExitCode {
         max_clients: cli.max_clients,
         max_frame: cli.max_frame,
         idle_timeout: cli.idle_timeout,
+        tree_every: cli.tree_every,
         ..ServerOptions::new(SocketAddr::new(cli.address, cli.port), protocol)
     };
     let master = Master::new(server).stopping_after(cli.common.seconds);

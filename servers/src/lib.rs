@@ -70,6 +70,9 @@ pub struct ServerOptions {
     /// How long a connection may send nothing before the server closes it, so that
     /// silent clients cannot hold every one of `max_clients` for ever.
     pub idle_timeout: Duration,
+    /// How often the master logs a snapshot of its live tree (itself, its connections,
+    /// their slots and queues); `None` for never.
+    pub tree_every: Option<Duration>,
 }
 
 /// How long a connection may stay silent by default: a minute, as long as a client that
@@ -102,6 +105,7 @@ impl ServerOptions {
             protocol,
             max_frame: blobs::DEFAULT_MAX_FRAME,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            tree_every: None,
         }
     }
 }
@@ -198,6 +202,19 @@ impl TaskThread for Master {
         cx.slot("bind").re_create(bind).await?;
         if let Some(after) = self.stop_after {
             cx.stop_after(after).await?;
+        }
+        if let Some(every) = self.options.tree_every {
+            // Reads the tree without waiting for any of its threads: a busy connection
+            // delays nothing.
+            cx.slot("tree")
+                .re_create_fn(move |task| async move {
+                    task.sleep(every).await;
+                    if !task.is_shutting_down() {
+                        tracing::info!("the live tree:\n{}", task.thread().snapshot());
+                        task.re_schedule();
+                    }
+                })
+                .await?;
         }
         Ok(())
     }
