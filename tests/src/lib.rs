@@ -304,6 +304,7 @@ macro_rules! conformance_suite {
             servers::streaming_server_reports_a_frame_cut_short,
             servers::streaming_server_counts_empty_frames_instead_of_passing_them_on,
             servers::a_burst_of_connects_is_queued_whole_and_every_client_greeted,
+            servers::a_server_logs_its_live_tree_on_a_timer,
             snapshots::a_snapshot_shows_the_live_tree_while_a_handler_is_busy,
             snapshots::a_snapshot_shows_entering_and_shutting_down_threads,
             counters::counters_match_the_traffic_of_a_scripted_exchange,

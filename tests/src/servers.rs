@@ -426,3 +426,27 @@ pub async fn a_burst_of_connects_is_queued_whole_and_every_client_greeted(rt: Ru
     master.terminate();
     assert_eq!(master.join().await, ThreadEnd::Stopped);
 }
+
+/// With `tree_every`, the master logs its live tree: a line per thread, each connection's
+/// under the master's, with its type, state and slots.
+pub async fn a_server_logs_its_live_tree_on_a_timer(rt: Runtime) {
+    crate::logs::capture();
+    let every = ServerOptions {
+        tree_every: Some(Duration::from_millis(20)),
+        ..options(loopback(), Protocol::Packets, 4)
+    };
+    let (master, events) = start_server(&rt, every).await;
+    let address = listening(&events).await;
+    let client = TcpStream::connect(address).await.unwrap();
+    let id = admitted(&events).await;
+    let line = format!("── {id} (Connection, ");
+    crate::logs::wait_for_line(&[
+        &line,
+        "): running; queued 0/100 from parent",
+        "read running",
+    ])
+    .await;
+    drop(client);
+    master.terminate();
+    assert_eq!(master.join().await, ThreadEnd::Stopped);
+}
