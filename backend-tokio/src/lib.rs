@@ -11,6 +11,22 @@
 //! });
 //! assert_eq!(answer, 42);
 //! ```
+//!
+//! # Task names for tokio-console
+//!
+//! With the `tokio-console` feature, in a program built with `--cfg tokio_unstable`, every
+//! task carries a name in tokio's instrumentation: a thread's its id, a slot's
+//! `thread-id/slot-name`, so that tokio-console lists the tree's tasks by name. The program
+//! installs console-subscriber's layer (its own dependency, `console-subscriber = "0.4"`,
+//! with `console_subscriber::init()` at the start of `main`), then:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg tokio_unstable" cargo run --features task-thread/tokio-console
+//! tokio-console   # in another terminal (cargo install --locked tokio-console)
+//! ```
+//!
+//! Without `tokio_unstable` the feature changes nothing (tokio's task builder does not
+//! exist then).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -135,6 +151,25 @@ impl Spawner for TokioSpawner {
         Box::new(TokioTask(self.handle.spawn(future)))
     }
 
+    /// The task, named through tokio's task builder (see the crate's docs).
+    #[cfg(all(tokio_unstable, feature = "tokio-console"))]
+    fn spawn_named_raw(
+        &self,
+        name: std::fmt::Arguments<'_>,
+        future: BoxFuture<'static, RawOutput>,
+    ) -> Box<dyn RawTask> {
+        let name = name.to_string();
+        match tokio::task::Builder::new()
+            .name(&name)
+            .spawn_on(future, &self.handle)
+        {
+            Ok(task) => Box::new(TokioTask(task)),
+            // Refused (the future is dropped already): the handle of an ended task, as the
+            // contract asks.
+            Err(_) => Box::new(NotStarted),
+        }
+    }
+
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         // Entered so that sleeping works from any thread, not only the runtime's.
         let _context = self.handle.enter();
@@ -199,6 +234,19 @@ fn shutdown_signal() -> impl Future<Output = io::Result<ShutdownSignal>> + Send 
 
 /// tokio's `JoinHandle` as a [`RawTask`]: dropping it detaches, `abort` cancels.
 struct TokioTask(tokio::task::JoinHandle<RawOutput>);
+
+/// A task tokio's task builder refused: it has ended, without an output.
+#[cfg(all(tokio_unstable, feature = "tokio-console"))]
+struct NotStarted;
+
+#[cfg(all(tokio_unstable, feature = "tokio-console"))]
+impl RawTask for NotStarted {
+    fn cancel(&mut self) {}
+
+    fn poll_end(&mut self, _: &mut Context<'_>) -> Poll<Option<RawOutput>> {
+        Poll::Ready(None)
+    }
+}
 
 impl RawTask for TokioTask {
     fn cancel(&mut self) {

@@ -19,6 +19,9 @@
 //!   - **Panics.** The futures core hands over never unwind: a panic in a poll becomes the
 //!     task's output (`Err(message)`), and one in a destructor (during a cancel, say) is
 //!     caught and logged. A backend needs no `catch_unwind` of its own.
+//! - [`spawn_named_raw`](crate::Spawner::spawn_named_raw) is optional: it defaults to
+//!   `spawn_raw`; a backend whose runtime shows its tasks by name (tokio under
+//!   `tokio_unstable`) passes the name on, and keeps the rest of `spawn_raw`'s contract.
 //! - [`defer_wake`](crate::Spawner::defer_wake) is how core yields. It is called while the
 //!   waker's task is being polled, just before the poll returns `Pending`, and must make
 //!   the task be polled again, but only *after the other tasks ready on its worker* have had

@@ -117,14 +117,21 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let runtime = cx.slot.group.runtime.clone();
-    runtime.spawn_raw(Box::pin(Incarnation {
-        body: body.map(|body| AssertUnwindSafe(body).catch_unwind()),
-        task_fn,
-        cx,
-        polled: false,
-        streak: Streak::default(),
-        live,
-    }))
+    // Named `thread-id/slot-name` for a runtime that shows tasks by name (see
+    // `Spawner::spawn_named_raw`).
+    let slot = cx.slot.clone();
+    let name = format_args!("{}/{}", slot.group.owner, slot.name);
+    runtime.spawn_named_raw(
+        name,
+        Box::pin(Incarnation {
+            body: body.map(|body| AssertUnwindSafe(body).catch_unwind()),
+            task_fn,
+            cx,
+            polled: false,
+            streak: Streak::default(),
+            live,
+        }),
+    )
 }
 
 pin_project_lite::pin_project! {

@@ -125,6 +125,32 @@ pub trait Spawner: Send + Sync + 'static {
     /// [`SlotError::Refused`](crate::SlotError::Refused). A future dropped later still
     /// empties its slot then; one never dropped leaves its slot live.
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask>;
+    /// [`spawn_raw`](Self::spawn_raw), naming the task for tools that show a runtime's
+    /// tasks by name (tokio-console): core names a thread's task by the thread's id and a
+    /// slot's task `thread-id/slot-name`. The default ignores the name; it is formatted
+    /// only by a backend that keeps it, so the others pay nothing for it.
+    ///
+    /// ```
+    /// # use std::fmt;
+    /// # use futures::future::BoxFuture;
+    /// # use task_thread_core::{RawOutput, RawTask};
+    /// # fn spawn_named(name: String, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> { unimplemented!() }
+    /// // In a backend whose runtime takes a name with each task:
+    /// fn spawn_named_raw(
+    ///     name: fmt::Arguments<'_>,
+    ///     future: BoxFuture<'static, RawOutput>,
+    /// ) -> Box<dyn RawTask> {
+    ///     spawn_named(name.to_string(), future)
+    /// }
+    /// ```
+    fn spawn_named_raw(
+        &self,
+        name: fmt::Arguments<'_>,
+        future: BoxFuture<'static, RawOutput>,
+    ) -> Box<dyn RawTask> {
+        let _ = name;
+        self.spawn_raw(future)
+    }
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
     /// Wakes `waker` so that its task, which is being polled now and will return
@@ -403,6 +429,13 @@ impl Spawner for Runtime {
     }
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
         self.0.spawn_raw(future)
+    }
+    fn spawn_named_raw(
+        &self,
+        name: fmt::Arguments<'_>,
+        future: BoxFuture<'static, RawOutput>,
+    ) -> Box<dyn RawTask> {
+        self.0.spawn_named_raw(name, future)
     }
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         self.0.sleep(duration)

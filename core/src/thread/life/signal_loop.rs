@@ -73,7 +73,7 @@ pub(crate) fn launch<T: TaskThread, E>(
     };
     // Detached: the thread's end is awaited through its core, and a force cancels the
     // task through its core too (see `ThreadTask`), so no handle is kept.
-    drop(runtime.spawn_raw(Box::pin(life)));
+    drop(runtime.spawn_named_raw(format_args!("{}", handle.id()), Box::pin(life)));
     Ok(Launched {
         handle,
         has_entered,
