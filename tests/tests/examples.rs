@@ -366,13 +366,14 @@ fn help_names(example: &str, options: &[&str]) {
 }
 
 const COMMON: [&str; 2] = ["--backend", "--seconds"];
-const SERVER: [&str; 6] = [
+const SERVER: [&str; 7] = [
     "--address",
     "--port",
     "--pause",
     "--max-clients",
     "--idle-timeout",
     "--max-frame",
+    "--tree-every",
 ];
 
 #[test]
@@ -387,6 +388,8 @@ fn every_example_answers_help_with_its_options() {
     help_names("supervised", &[&COMMON[..], &supervised].concat());
     let process_worker = ["--workers", "--every", "--budget", "--python"];
     help_names("process_worker", &[&COMMON[..], &process_worker].concat());
+    let metrics = ["--every", "--scrape-every"];
+    help_names("metrics", &[&COMMON[..], &metrics].concat());
 }
 
 /// `example` with `args` ends by itself with a failure status, logging each of `lines`.

@@ -3,6 +3,8 @@
 //! a tool to read (`serde`, behind the `serde` feature) or Graphviz to draw
 //! ([`ThreadSnapshot::to_dot`]). Reading the tree is in `taking`, drawing it in `render`.
 
+#[cfg(feature = "metrics")]
+mod metrics;
 mod render;
 pub(crate) mod taking;
 
