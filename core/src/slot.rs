@@ -1,5 +1,6 @@
 //! [`TaskSlot`]: the place of one live task, with the reCreate / reSchedule / delete rules.
 
+mod observing;
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -15,7 +16,6 @@ use crate::incarnation::{launch, launch_once, run_task};
 use crate::operation_lock::{OperationGuard, OperationLock};
 use crate::spawner::RawTask;
 use crate::task::{Task, TaskCx};
-use crate::thread::{SlotActivity, SlotSnapshot};
 use crate::{TaskThread, ThreadCx};
 
 /// The place of at most one live task of a thread (the original's `self.tasks.x`).
@@ -596,54 +596,6 @@ pub(crate) fn end_together<'a>(
             task: reported[0].name.to_string(),
             timeout,
         })
-    }
-}
-
-/// A forgotten slot's runs still count in its thread's.
-impl Drop for SlotShared {
-    fn drop(&mut self) {
-        let runs = lock(&self.state).runs();
-        if runs > 0 {
-            if let Some(hook) = self.group.owner_hook() {
-                hook.slot_forgotten(runs);
-            }
-        }
-    }
-}
-
-impl SlotShared {
-    /// The rate of reschedules without a wait above which this slot is warned about: its
-    /// thread's, or the default for a bare group's slot.
-    pub(crate) fn runaway_rate(&self) -> Option<std::num::NonZeroU32> {
-        match self.group.owner_hook() {
-            Some(thread) => thread.runaway_rate(),
-            None => Some(crate::DEFAULT_RUNAWAY_RATE),
-        }
-    }
-
-    /// True the first time it is called for this slot: a runaway is warned about once.
-    pub(crate) fn first_runaway_warning(&self) -> bool {
-        let mut state = lock(&self.state);
-        !std::mem::replace(&mut state.runaway_warned, true)
-    }
-
-    /// The slot as a snapshot sees it: its state read under its lock, its runs beside it.
-    pub(crate) fn snapshot(&self) -> SlotSnapshot {
-        let state = lock(&self.state);
-        let live = state.task.is_some() || state.in_flight == InFlight::Spawning;
-        let asked = self.generations.asked(state.generation);
-        let runs = state.runs();
-        drop(state);
-        let activity = match (live, asked) {
-            (false, _) => SlotActivity::Empty,
-            (true, false) => SlotActivity::Running,
-            (true, true) => SlotActivity::Rescheduling,
-        };
-        SlotSnapshot {
-            name: self.name.to_string(),
-            activity,
-            runs,
-        }
     }
 }
 

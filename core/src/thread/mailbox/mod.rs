@@ -13,8 +13,11 @@
 //! a busy thread's signals cost most.
 
 pub(crate) mod child_lane;
+mod counting;
 pub(crate) mod overflow;
 pub(crate) mod receiver;
+
+pub(crate) use counting::{LaneCounts, LanesSeen};
 
 use std::any::{Any, TypeId};
 use std::collections::VecDeque;
@@ -117,23 +120,6 @@ struct Queued<T: TaskThread> {
     /// Counted under the lock every push takes anyway, so they cost the busy path no
     /// atomic; here, so that an idle thread carries none. Kept after the lanes close.
     counts: LaneCounts,
-}
-
-/// What a thread's lanes have taken and refused since it started (see
-/// [`Counters`](crate::Counters)).
-#[derive(Clone, Copy, Default)]
-pub(crate) struct LaneCounts {
-    pub(crate) received: u64,
-    pub(crate) received_from_children: u64,
-    pub(crate) overflows: u64,
-    pub(crate) undelivered: u64,
-}
-
-/// A thread's lanes as a snapshot sees them: how full each bounded one is, and its counts.
-pub(crate) struct LanesSeen {
-    pub(crate) from_parent: usize,
-    pub(crate) from_children: usize,
-    pub(crate) counts: LaneCounts,
 }
 
 impl<T: TaskThread> Default for Queued<T> {
@@ -269,36 +255,6 @@ impl<T: TaskThread> Mailbox<T> {
                 let sent = self.wait_for_room(first, give_up).await;
                 sent.inspect_err(|_| self.count_undelivered(1))
             }
-        }
-    }
-
-    /// Counts `n` signals for this thread that it will not handle (handed back to their
-    /// senders, or to its undelivered hooks). A rare path: it takes the lock again.
-    pub(crate) fn count_undelivered(&self, n: usize) {
-        if n == 0 {
-            return;
-        }
-        let mut lanes = lock(&self.lanes);
-        let queued = lanes.queued.get_or_insert_with(Box::default);
-        queued.counts.undelivered += n as u64;
-    }
-
-    /// The lanes as a snapshot sees them, read under their lock.
-    pub(crate) fn seen(&self) -> LanesSeen {
-        let lanes = lock(&self.lanes);
-        let (from_parent, from_children, counts) = match &lanes.queued {
-            Some(queued) => (
-                queued.from_parent.len(),
-                queued.from_children.signals.len(),
-                queued.counts,
-            ),
-            None => (0, 0, LaneCounts::default()),
-        };
-        // Read under the lock: what the loop takes into its hand moves under it.
-        LanesSeen {
-            from_parent: from_parent + self.room_from_parent.in_hand(),
-            from_children: from_children + self.room_from_children.in_hand(),
-            counts,
         }
     }
 

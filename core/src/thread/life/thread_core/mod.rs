@@ -1,9 +1,11 @@
 //! The runtime-facing half of a thread, the same for every thread type: lifecycle, control
 //! messages, the children registry and join. Forcing is in `forcing`; what it keeps for its
-//! parent's supervision and report is in `supervising` and `reporting`.
+//! parent's supervision and report is in `supervising` and `reporting`; what a snapshot
+//! reads of it in `observing` and `counting`.
 
 pub(crate) mod counting;
 mod forcing;
+mod observing;
 mod reporting;
 mod supervising;
 
@@ -24,7 +26,6 @@ use crate::thread::definition::{ThreadConfig, ThreadEnd};
 use crate::thread::failure::Failure;
 use crate::thread::family::registry::{AnyChild, Registry};
 use crate::thread::report::StartTime;
-use crate::thread::snapshot::{ShutdownPhase, ThreadState};
 use crate::thread::supervision::RestartDecision;
 use crate::{Runtime, TaskGroup};
 
@@ -358,40 +359,6 @@ impl ThreadCore {
                 .and_then(std::sync::Weak::upgrade);
         }
         false
-    }
-
-    /// The thread's shutdown has reached `phase`.
-    pub(crate) fn enter_phase(&self, phase: ShutdownPhase) {
-        let stage = match phase {
-            ShutdownPhase::Tasks => 1,
-            ShutdownPhase::Exit => 2,
-            ShutdownPhase::Children => 3,
-        };
-        self.phase.store(stage, Ordering::Release);
-    }
-
-    /// Where the thread is in its life, for a snapshot.
-    pub(crate) fn state(&self) -> ThreadState {
-        if lock(&self.state).end.is_some() {
-            return ThreadState::Ended;
-        }
-        match self.phase.load(Ordering::Acquire) {
-            1 => ThreadState::ShuttingDown(ShutdownPhase::Tasks),
-            2 => ThreadState::ShuttingDown(ShutdownPhase::Exit),
-            3 => ThreadState::ShuttingDown(ShutdownPhase::Children),
-            _ if self.has_entered() => ThreadState::Running,
-            _ => ThreadState::Entering,
-        }
-    }
-
-    /// How long since the thread was started.
-    pub(crate) fn age(&self) -> Duration {
-        self.started.until(Instant::now())
-    }
-
-    /// How many tasks have been started in its slots.
-    pub(crate) fn tasks_started(&self) -> u64 {
-        u64::from(lock(&self.state).tasks_started)
     }
 
     pub(crate) fn is_running(&self) -> bool {
