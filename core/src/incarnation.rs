@@ -11,6 +11,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use futures::future::CatchUnwind;
@@ -39,6 +40,11 @@ pub(crate) fn run_task<T: 'static, K: Task<T>>(
                 break;
             }
             streak.rescheduled(waited, &cx.slot);
+            // The next run counts from now, as an explicit-form successor does from its
+            // generation. This task is the counter's only writer (one task per slot at a
+            // time): a load and a store, no read-modify-write on the hop.
+            let looped = &cx.slot.looped_runs;
+            looped.store(looped.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
             cx.slot.group.runtime.yield_now().await;
             // After the yield, the last moment before the next run: once the thread's
             // shutdown notice has fired, the run that returned was the last.

@@ -4,7 +4,7 @@ mod observing;
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
@@ -84,6 +84,12 @@ pub(crate) struct SlotShared {
     pub(crate) generations: GenerationMirror,
     /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
     operations: OperationLock,
+    /// The runs of its [`Task`]-form tasks after their first: such a task loops inside one
+    /// generation (see `run_task`), so its runs are not generations. Written by the running
+    /// task only (one at a time: `re_create` awaits the old task's end before spawning the
+    /// next), as a relaxed load and store, no read-modify-write on the hop; read by
+    /// snapshots.
+    pub(crate) looped_runs: AtomicU64,
     /// The owning thread's context (a `ThreadCx<T>`), set when the thread first names the
     /// slot through its context: what [`TaskCx::thread`] hands out. Kept by the slot, not
     /// the group, which the thread holds: the slot is held by its handles and tasks only,
@@ -144,8 +150,10 @@ impl SlotState {
         }
     }
 
-    /// The runs its tasks have started or been scheduled for: each generation is a task's
-    /// first run (`begin_spawn`), a successor (`finish`) or a task leaving (`release`).
+    /// The runs its tasks have started or been scheduled for, as generations count them:
+    /// each generation is a task's first run (`begin_spawn`), a successor (`finish`) or a
+    /// task leaving (`release`). A [`Task`]'s later runs are in
+    /// [`SlotShared::looped_runs`] instead (see [`SlotShared::runs`]).
     pub(crate) fn runs(&self) -> u64 {
         self.generation.wrapping_sub(u64::from(self.releases))
     }
@@ -250,6 +258,7 @@ impl TaskSlot {
                 state: Mutex::new(SlotState::empty()),
                 generations: GenerationMirror::new(),
                 operations: OperationLock::new(),
+                looped_runs: AtomicU64::new(0),
                 thread: OnceLock::new(),
             }),
             thread: PhantomData,

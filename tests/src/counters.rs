@@ -1,18 +1,34 @@
 //! A thread's counters: what flowed through it, as its snapshot shows it.
 
 use task_thread::{
-    BoxError, ChildRef, Flow, LeafThread, OverflowPolicy, Runtime, SendError, TaskSlot, TaskThread,
-    ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle, ThreadSnapshot,
+    BoxError, ChildRef, Flow, LeafThread, Next, OverflowPolicy, Runtime, SendError, Task, TaskCx,
+    TaskSlot, TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle, ThreadSnapshot,
 };
 
 use crate::fixtures::EventLog;
 
-/// Passes what it receives to `echo`, logs what comes back; its slot `tick` runs four times.
+/// Passes what it receives to `echo`, logs what comes back; its slot `tick` runs four times,
+/// its slot `count` (a [`Task`]) three.
 struct Hub {
     log: EventLog,
     gate: async_channel::Receiver<()>,
     slow: async_channel::Sender<ThreadHandle<Slow>>,
     tick: Option<TaskSlot<Hub>>,
+    count: Option<TaskSlot<Hub>>,
+}
+
+/// A [`Task`] of three runs (which loop inside one runtime task).
+struct Thrice(u32);
+
+impl Task<Hub> for Thrice {
+    async fn run(&mut self, _: &TaskCx<Hub>) -> Next {
+        self.0 += 1;
+        if self.0 < 3 {
+            Next::Reschedule
+        } else {
+            Next::Stop
+        }
+    }
 }
 
 impl TaskThread for Hub {
@@ -36,9 +52,12 @@ impl TaskThread for Hub {
             }
         })
         .await?;
-        // Its only task: idle once the fourth run has ended and left the slot.
+        let count = cx.slot("count");
+        count.re_create(Thrice(0)).await?;
+        // Its only tasks: idle once each has ended and left its slot.
         cx.tasks().idle().await;
         self.tick = Some(tick);
+        self.count = Some(count);
         cx.spawn_child(Echo).await?;
         let slow = cx
             .spawn_child(Slow(self.gate.clone(), self.log.clone()))
@@ -126,6 +145,7 @@ pub async fn counters_match_the_traffic_of_a_scripted_exchange(rt: Runtime) {
         gate,
         slow: slow_out,
         tick: None,
+        count: None,
     };
     let hub = task_thread::start(&rt, hub).await.unwrap();
     let slow = slow_in.recv().await.unwrap();
@@ -145,8 +165,8 @@ pub async fn counters_match_the_traffic_of_a_scripted_exchange(rt: Runtime) {
         shown(hub.snapshot()),
         concat!(
             "hub (Hub, 0.00s): running; queued 0/100 from parent, 0/100 from children; ",
-            "received 3, received from children 3, sent to children 3, runs 4, reschedules 3, ",
-            "children started 2; slots: tick empty (4 runs)\n",
+            "received 3, received from children 3, sent to children 3, runs 7, reschedules 5, ",
+            "children started 2; slots: count empty (3 runs), tick empty (4 runs)\n",
             "├── echo (Echo, 0.00s): running; queued 0/100 from parent, 0/100 from children; ",
             "received 3, sent to parent 3\n",
             "└── slow (Slow, 0.00s): running; queued 0/1 from parent, 0/100 from children; ",

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use task_thread::{
-    BoxError, Flow, LeafThread, Runtime, SlotActivity, TaskSlot, TaskThread, ThreadConfig,
-    ThreadCx, ThreadEnd, ThreadHandle, ThreadSnapshot, ThreadState,
+    BoxError, Flow, LeafThread, Next, Runtime, SlotActivity, Task, TaskCx, TaskSlot, TaskThread,
+    ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle, ThreadSnapshot, ThreadState,
 };
 
 use crate::fixtures::EventLog;
@@ -51,7 +51,7 @@ impl TaskThread for Top {
 }
 
 /// The middle: a slot running (waiting), one rescheduling (its run asked for a successor
-/// and still waits), one on its third run; and a child.
+/// and still waits), one on its third run, a [`Task`] on its fourth; and a child.
 struct Middle {
     log: EventLog,
     gate: async_channel::Receiver<()>,
@@ -108,10 +108,28 @@ impl TaskThread for Middle {
                 }
             })
             .await?;
+        cx.slot("looped")
+            .cancel_at_once()
+            .re_create(FourthWaits(0, self.log.clone()))
+            .await?;
         let leaf = Leaf(self.gate.clone(), self.log.clone());
         let leaf = cx.spawn_child(leaf).await?;
         let _ = self.leaf.send(leaf).await;
         Ok(())
+    }
+}
+
+/// A [`Task`] (whose runs loop inside one runtime task) that waits on its fourth run.
+struct FourthWaits(u32, EventLog);
+
+impl Task<Middle> for FourthWaits {
+    async fn run(&mut self, _: &TaskCx<Middle>) -> Next {
+        self.0 += 1;
+        if self.0 == 4 {
+            self.1.push("looped on its fourth run");
+            std::future::pending::<()>().await;
+        }
+        Next::Reschedule
     }
 }
 
@@ -161,7 +179,12 @@ pub async fn a_snapshot_shows_the_live_tree_while_a_handler_is_busy(rt: Runtime)
     };
     let top = task_thread::start(&rt, top).await.unwrap();
     let leaf = leaf_in.recv().await.unwrap();
-    for event in ["wait runs", "again asked", "thrice on its third run"] {
+    for event in [
+        "wait runs",
+        "again asked",
+        "thrice on its third run",
+        "looped on its fourth run",
+    ] {
         log.wait_for(event).await;
     }
     // The first is taken into the handler, which waits for the gate: three stay queued.
@@ -178,8 +201,9 @@ pub async fn a_snapshot_shows_the_live_tree_while_a_handler_is_busy(rt: Runtime)
             "top (Top, 0.00s): running; queued 0/100 from parent, 0/100 from children; ",
             "runs 1, children started 1; slots: once empty (1 run)\n",
             "└── middle (Middle, 0.00s): running; queued 0/100 from parent, 0/100 from children; ",
-            "runs 5, reschedules 2, children started 1; ",
-            "slots: again rescheduling (1 run), thrice running (3 runs), wait running (1 run)\n",
+            "runs 9, reschedules 5, children started 1; ",
+            "slots: again rescheduling (1 run), looped running (4 runs), ",
+            "thrice running (3 runs), wait running (1 run)\n",
             "    └── leaf (Leaf, 0.00s): running; queued 3/8 from parent, 0/100 from children; ",
             "received 4\n",
         )
@@ -192,6 +216,7 @@ pub async fn a_snapshot_shows_the_live_tree_while_a_handler_is_busy(rt: Runtime)
         activities,
         [
             (SlotActivity::Rescheduling, 1),
+            (SlotActivity::Running, 4),
             (SlotActivity::Running, 3),
             (SlotActivity::Running, 1)
         ]

@@ -126,8 +126,9 @@ pub struct QueueDepth {
 /// under the lock each push takes anyway, in the queues' own storage (allocated by the
 /// first signal); what it sends is one relaxed atomic add in storage allocated by its first
 /// count; a slot's runs are read from the generation its rescheduling keeps anyway, less
-/// the tasks that left it (counted as they leave). An idle thread carries one pointer for
-/// them all.
+/// the tasks that left it (counted as they leave), plus the runs a [`Task`](crate::Task)
+/// looped through in one generation (a relaxed load and store by the task itself). An
+/// idle thread carries one pointer for them all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
