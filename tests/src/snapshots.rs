@@ -9,6 +9,7 @@ use task_thread::{
 };
 
 use crate::fixtures::EventLog;
+use crate::tree::Node;
 
 /// The root: one slot whose task ran once and ended (kept by the handle it holds), and a
 /// child.
@@ -161,7 +162,10 @@ impl LeafThread for Leaf {
 /// The snapshot with every age zero, for an exact comparison.
 fn without_ages(mut tree: ThreadSnapshot) -> ThreadSnapshot {
     tree.age = Duration::ZERO;
-    tree.children = tree.children.into_iter().map(without_ages).collect();
+    tree.children = std::mem::take(&mut tree.children)
+        .into_iter()
+        .map(without_ages)
+        .collect();
     tree
 }
 
@@ -225,9 +229,12 @@ pub async fn a_snapshot_shows_the_live_tree_while_a_handler_is_busy(rt: Runtime)
     // The picture: a box each, an arrow per parent and child.
     let dot = tree.to_dot();
     assert!(dot.starts_with("digraph tree {\n"), "{dot}");
-    assert!(dot.contains("    \"top\" -> \"top/middle\";\n"), "{dot}");
     assert!(
-        dot.contains("    \"top/middle\" -> \"top/middle/leaf\";\n"),
+        dot.contains("    n0 -> n1;\n    n1 [label=\"middle\\n"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("    n1 -> n2;\n    n2 [label=\"leaf\\n"),
         "{dot}"
     );
     assert_eq!(dot.matches(" [label=").count(), 3, "{dot}");
@@ -330,4 +337,69 @@ impl LeafThread for Stuck {
         let _ = self.gate.recv().await;
         Ok(())
     }
+}
+
+/// A chain of 2,000 threads (deeper than a stack allows one frame per level in a debug
+/// build): its snapshot is taken, drawn, cloned, recorded and dropped without recursion.
+pub async fn a_snapshot_of_a_deep_tree_is_taken_drawn_and_dropped(rt: Runtime) {
+    const DEPTH: usize = 2_000;
+    let log = EventLog::default();
+    let mut chain = Node::new(&format!("d{DEPTH}"), &log);
+    for depth in (1..DEPTH).rev() {
+        chain = Node::new(&format!("d{depth}"), &log).with_children(vec![chain]);
+    }
+    let root = task_thread::start(&rt, chain).await.unwrap();
+    // `enter` of each spawns the next: the deepest has entered once it logged.
+    log.wait_for(&format!("enter d{DEPTH}")).await;
+    let tree = root.snapshot();
+    let text = tree.to_string();
+    assert_eq!(text.lines().count(), DEPTH);
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.trim_start_matches([' ', '└', '─'])
+            .starts_with("d2000 "),
+        "{last}"
+    );
+    let dot = tree.to_dot();
+    assert_eq!(dot.matches(" [label=").count(), DEPTH);
+    assert!(dot.contains(&format!("    n{} -> n{};\n", DEPTH - 2, DEPTH - 1)));
+    let copy = tree.clone();
+    drop(tree);
+    let mut deepest = &copy;
+    let mut depth = 1;
+    while let Some(child) = deepest.children.first() {
+        (deepest, depth) = (child, depth + 1);
+    }
+    assert_eq!((deepest.id.as_str(), depth), ("d2000", DEPTH));
+    drop(copy);
+    root.terminate();
+    assert_eq!(root.join().await, ThreadEnd::Stopped);
+}
+
+/// Ids are unique among siblings only and may hold any character: DOT names its nodes by
+/// number, one per thread, whatever the ids (paths like `r/a/b` would name two here).
+pub async fn dot_names_one_node_per_thread_whatever_the_ids(rt: Runtime) {
+    let log = EventLog::default();
+    let tree = Node::new("r", &log).with_children(vec![
+        Node::new("a", &log).with_children(vec![Node::new("b", &log)]),
+        Node::new("a/b", &log),
+    ]);
+    let root = task_thread::start(&rt, tree).await.unwrap();
+    log.wait_for("enter b").await;
+    log.wait_for("enter a/b").await;
+    let dot = root.snapshot().to_dot();
+    let nodes: Vec<&str> = dot
+        .lines()
+        .filter(|line| line.contains(" [label="))
+        .map(|line| line.trim().split(' ').next().unwrap())
+        .collect();
+    assert_eq!(nodes, ["n0", "n1", "n3", "n2"], "{dot}");
+    let arrows: Vec<&str> = dot
+        .lines()
+        .filter(|l| l.contains("->"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(arrows, ["n0 -> n1;", "n0 -> n2;", "n1 -> n3;"], "{dot}");
+    root.terminate();
+    assert_eq!(root.join().await, ThreadEnd::Stopped);
 }

@@ -31,6 +31,16 @@ impl ThreadSnapshot {
     /// }
     /// ```
     pub fn record_metrics(&self) {
+        // With an explicit stack: a tree may be deeper than a stack.
+        let mut to_record = vec![self];
+        while let Some(thread) = to_record.pop() {
+            thread.record_own_metrics();
+            to_record.extend(thread.children.iter());
+        }
+    }
+
+    /// Records this thread's series (not its children's).
+    fn record_own_metrics(&self) {
         let thread = self.id.clone();
         let counts = &self.counters;
         let with = |key: &'static str, value: &'static str| {
@@ -59,9 +69,6 @@ impl ThreadSnapshot {
             gauge!("task_thread_queue_capacity", &with("queue", queue)).set(depth.capacity as f64);
         }
         gauge!("task_thread_age_seconds", &only()).set(self.age.as_secs_f64());
-        for child in &self.children {
-            child.record_metrics();
-        }
     }
 }
 

@@ -1,14 +1,18 @@
 //! [`ThreadSnapshot`]: the live tree as it runs, read from the state every thread already
 //! shares (no message to any thread), for an operator to print ([`Display`](std::fmt::Display)),
 //! a tool to read (`serde`, behind the `serde` feature) or Graphviz to draw
-//! ([`ThreadSnapshot::to_dot`]). Reading the tree is in `taking`, drawing it in `render`.
+//! ([`ThreadSnapshot::to_dot`]). Reading the tree is in `taking`, drawing it in `render`,
+//! building, cloning and dropping it without recursion in `iterative`.
 
+mod iterative;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod render;
 pub(crate) mod taking;
 
 use std::time::Duration;
+
+use iterative::assemble;
 
 /// One thread of a running tree, with its subtree: what
 /// [`ThreadHandle::snapshot`](crate::ThreadHandle::snapshot) and
@@ -31,6 +35,11 @@ use std::time::Duration;
 /// queued, say); a child that starts or ends while the snapshot is taken may be in it or
 /// not. Ended children are not in it (their [`ThreadReport`](crate::ThreadReport)s are).
 ///
+/// Any depth: taking, cloning, dropping, `Display`, [`to_dot`](Self::to_dot) and
+/// `record_metrics` walk the tree with a stack on the heap, not by recursion, so a chain
+/// of thousands of threads does not overflow the stack. `Debug`, `PartialEq` and
+/// `Serialize` (derived) recurse per level: keep them to trees a few hundred levels deep.
+///
 /// ```
 /// use task_thread_core::{LeafThread, Runtime, ThreadState, start};
 ///
@@ -52,7 +61,7 @@ use std::time::Duration;
 ///     clock.join().await;
 /// }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ThreadSnapshot {

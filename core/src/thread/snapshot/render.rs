@@ -5,17 +5,47 @@ use std::fmt::{self, Write};
 
 use super::{Counters, ShutdownPhase, SlotActivity, ThreadSnapshot, ThreadState};
 
+/// Drawn with an explicit stack, not recursion: a tree may be deeper than a stack. (A
+/// thread's line starts with a bar per ancestor, so a chain of `n` threads draws `n²`
+/// characters: a picture for people, of trees people can read.)
 impl fmt::Display for ThreadSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_line(f)?;
-        self.write_children(f, "")
+        // Threads still to draw, the next on top: each with its ancestors' bars and
+        // whether it is its parent's last child.
+        let mut to_draw: Vec<(&ThreadSnapshot, String, bool)> = Vec::new();
+        push_children(&mut to_draw, self, "");
+        while let Some((thread, prefix, last)) = to_draw.pop() {
+            let (branch, bar) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
+            write!(f, "{prefix}{branch}")?;
+            thread.write_line(f)?;
+            push_children(&mut to_draw, thread, &format!("{prefix}{bar}"));
+        }
+        Ok(())
+    }
+}
+
+/// Puts `thread`'s children on the stack, the first on top.
+fn push_children<'a>(
+    to_draw: &mut Vec<(&'a ThreadSnapshot, String, bool)>,
+    thread: &'a ThreadSnapshot,
+    prefix: &str,
+) {
+    let count = thread.children.len();
+    for (n, child) in thread.children.iter().enumerate().rev() {
+        to_draw.push((child, prefix.to_owned(), n + 1 == count));
     }
 }
 
 impl ThreadSnapshot {
     /// The tree in Graphviz's DOT language: a box per thread (its id, type, state and
-    /// queues), an arrow from each parent to each child. Node names are the threads' paths
-    /// from this one (`server/conn-1`), as ids are unique among siblings only.
+    /// queues), an arrow from each parent to each child. Nodes are named by number
+    /// (`n0` for this thread, each thread's children numbered as it is drawn), as ids are unique among
+    /// siblings only (and may hold any character); the labels carry the ids.
     ///
     /// ```
     /// # use task_thread_core::ThreadSnapshot;
@@ -28,12 +58,25 @@ impl ThreadSnapshot {
     pub fn to_dot(&self) -> String {
         let mut dot =
             String::from("digraph tree {\n    node [shape=box, fontname=\"monospace\"];\n");
-        self.write_dot(&mut dot, &self.id);
+        // Depth first with an explicit stack (a tree may be deeper than a stack): each
+        // thread with its node's number, numbered as its parent is drawn.
+        let mut to_draw = vec![(self, 0usize)];
+        let mut numbered = 1;
+        while let Some((thread, node)) = to_draw.pop() {
+            thread.write_dot_node(&mut dot, node);
+            let first = numbered;
+            for (n, _) in thread.children.iter().enumerate() {
+                let _ = writeln!(dot, "    n{node} -> n{};", first + n);
+            }
+            numbered += thread.children.len();
+            let children = thread.children.iter().enumerate().rev();
+            to_draw.extend(children.map(|(n, child)| (child, first + n)));
+        }
         dot.push_str("}\n");
         dot
     }
 
-    fn write_dot(&self, dot: &mut String, path: &str) {
+    fn write_dot_node(&self, dot: &mut String, node: usize) {
         let label = format!(
             "{}\n{}, {}\nqueued {}/{}, {}/{} from children",
             self.id,
@@ -44,27 +87,7 @@ impl ThreadSnapshot {
             self.from_children.queued,
             self.from_children.capacity,
         );
-        let _ = writeln!(dot, "    {} [label={}];", quoted(path), quoted(&label));
-        for child in &self.children {
-            let child_path = format!("{path}/{}", child.id);
-            let _ = writeln!(dot, "    {} -> {};", quoted(path), quoted(&child_path));
-            child.write_dot(dot, &child_path);
-        }
-    }
-
-    fn write_children(&self, f: &mut fmt::Formatter<'_>, prefix: &str) -> fmt::Result {
-        for (n, child) in self.children.iter().enumerate() {
-            let last = n + 1 == self.children.len();
-            let (branch, bar) = if last {
-                ("└── ", "    ")
-            } else {
-                ("├── ", "│   ")
-            };
-            write!(f, "{prefix}{branch}")?;
-            child.write_line(f)?;
-            child.write_children(f, &format!("{prefix}{bar}"))?;
-        }
-        Ok(())
+        let _ = writeln!(dot, "    n{node} [label={}];", quoted(&label));
     }
 
     /// `id [info] (Type, age): state; queued p/P from parent, c/C from children; counters;

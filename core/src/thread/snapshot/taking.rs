@@ -2,8 +2,11 @@
 //! core, its mailbox, its slots), each part under its own lock and none held across
 //! another thread's, with no `.await`: a busy or hung thread cannot delay it.
 
+use std::sync::Arc;
+
 use super::{Counters, QueueDepth, ThreadSnapshot};
 use crate::thread::definition::TaskThread;
+use crate::thread::family::registry::AnyChild;
 use crate::thread::life::thread_core::ThreadCore;
 use crate::thread::mailbox::{LanesSeen, Mailbox};
 
@@ -25,7 +28,28 @@ impl<T: TaskThread> Observed for Mailbox<T> {
 }
 
 /// The snapshot of the thread `core`, whose mailbox is `observed`, and of its subtree.
+/// Iterative, not recursive: a tree can be deeper than any stack (a chain of thousands of
+/// threads takes a few hundred bytes a level on the heap instead).
 pub(crate) fn snapshot<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) -> ThreadSnapshot {
+    let root = (one_thread(core, observed), core.children());
+    let mut tree = super::assemble(root, |child: Arc<dyn AnyChild>| {
+        (one_thread(child.core(), &*child), child.core().children())
+    });
+    sort_by_id(&mut tree);
+    tree
+}
+
+/// Each thread's children by id (the registry keeps them in no order), level by level.
+fn sort_by_id(tree: &mut ThreadSnapshot) {
+    let mut to_sort = vec![tree];
+    while let Some(thread) = to_sort.pop() {
+        thread.children.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        to_sort.extend(thread.children.iter_mut());
+    }
+}
+
+/// The snapshot of the thread `core` alone (no children yet).
+fn one_thread<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) -> ThreadSnapshot {
     let state = core.state();
     let lanes = observed.lanes();
     let settings = &core.settings;
@@ -36,12 +60,6 @@ pub(crate) fn snapshot<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) ->
     let tasks_started = core.tasks_started();
     let live_runs: u64 = slots.iter().map(|slot| slot.runs).sum();
     let slot_runs = live_runs + counted.runs_of_forgotten_slots;
-    let mut children: Vec<ThreadSnapshot> = core
-        .children()
-        .iter()
-        .map(|child| snapshot(child.core(), &**child))
-        .collect();
-    children.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     ThreadSnapshot {
         id: core.id().to_string(),
         info: core.info().to_owned(),
@@ -69,6 +87,6 @@ pub(crate) fn snapshot<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) ->
             children_ended: counted.children_ended,
         },
         slots,
-        children,
+        children: Vec::new(),
     }
 }
