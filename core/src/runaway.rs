@@ -1,13 +1,16 @@
-//! The runaway-rescheduling warning: a slot whose task reschedules itself, run after run,
-//! without ever waiting on anything, faster than its thread's
+//! The runaway-rescheduling warning: a slot whose task runs [`WINDOW`] times in a row
+//! with none of the runs returning `Pending`, faster than its thread's
 //! [`runaway_rate`](crate::ThreadConfig::runaway_rate), is warned about once, with its
 //! thread, its name and the rate.
 //!
-//! On by default (10,000 a second): the manual calls such a loop a bug (it keeps a worker
-//! busy and starves what shares it), a warning that must be turned on is only seen by who
-//! already suspects the bug, and watching costs a task next to nothing: a counter per run
-//! that did not wait, a clock read when such a streak begins and every
-//! [`WINDOW`] runs of it, and nothing at all for a task whose runs wait.
+//! Off by default. What it can measure cheaply is whether a run returned `Pending`, and
+//! that is not the bug the manual warns of (a loop that never waits on anything): a task
+//! draining a backlog that is already there (each run takes a ready item) never returns
+//! `Pending` and is warned about, while a busy loop that yields once a run returns it each
+//! run and is not. A warning on by default would then fire for correct servers under load;
+//! on demand, it is a cheap probe for who suspects a loop. Watching costs a task next to
+//! nothing: a counter per run that did not wait, a clock read when such a streak begins
+//! and every [`WINDOW`] runs of it, and nothing at all for a task whose runs wait.
 
 use std::num::NonZeroU32;
 use std::time::Instant;
@@ -17,8 +20,8 @@ use crate::slot::SlotShared;
 /// How many runs in a row without a wait make one measurement of the rate.
 pub(crate) const WINDOW: u16 = 1_000;
 
-/// The default [`runaway_rate`](crate::ThreadConfig::runaway_rate), and the rate of a bare
-/// [`TaskGroup`](crate::TaskGroup)'s slots: reschedules a second without a wait.
+/// A [`runaway_rate`](crate::ThreadConfig::runaway_rate) to turn the warning on with
+/// (10,000 runs a second in a row without `Pending`); the default is `None`, off.
 pub const DEFAULT_RUNAWAY_RATE: NonZeroU32 = NonZeroU32::new(10_000).unwrap();
 
 /// A task's streak of runs that rescheduled without waiting: 6 bytes, so that it fits
@@ -27,8 +30,8 @@ pub const DEFAULT_RUNAWAY_RATE: NonZeroU32 = NonZeroU32::new(10_000).unwrap();
 pub(crate) struct Streak {
     /// Runs in a row without a wait, since `since`.
     runs: u16,
-    /// When the streak (or its current window) began: milliseconds since the process's
-    /// first thread, wrapping (a window is far shorter than the 49 days it takes).
+    /// When the streak (or its current window) began: microseconds since the process's
+    /// first thread, wrapping (a window that takes 71 minutes, the wrap, is no runaway).
     since: u32,
 }
 
@@ -41,7 +44,7 @@ impl Streak {
             return;
         }
         if self.runs == 0 {
-            self.since = now_millis();
+            self.since = now_micros();
         }
         self.runs += 1;
         if self.runs == WINDOW {
@@ -51,9 +54,10 @@ impl Streak {
 
     #[cold]
     fn measure(&mut self, slot: &SlotShared) {
-        let elapsed = now_millis().wrapping_sub(self.since).max(1);
+        let elapsed = now_micros().wrapping_sub(self.since).max(1);
         self.runs = 0;
-        let per_second = u64::from(WINDOW) * 1_000 / u64::from(elapsed);
+        // At most 10^9: a rate that high is never reached (documented on the config).
+        let per_second = u64::from(WINDOW) * 1_000_000 / u64::from(elapsed);
         let Some(limit) = slot.runaway_rate() else {
             return;
         };
@@ -63,9 +67,10 @@ impl Streak {
                 slot = %slot.name,
                 per_second,
                 "task '{}' of thread '{}' reschedules itself about {per_second} times a second \
-                 without waiting on anything (above {limit} a second): a busy loop that keeps \
-                 its worker from other tasks; wait on something, or sleep, between runs \
-                 (warned once per slot)",
+                 without waiting (none of its last {WINDOW} runs returned Pending; above \
+                 {limit} a second): a busy loop that keeps its worker from other tasks, or a \
+                 backlog of ready input being drained; wait on something between runs if it \
+                 is a loop (warned once per slot)",
                 slot.name,
                 slot.group.owner,
             );
@@ -73,9 +78,9 @@ impl Streak {
     }
 }
 
-fn now_millis() -> u32 {
+fn now_micros() -> u32 {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let epoch = *EPOCH.get_or_init(Instant::now);
     // Truncated on purpose: only differences are used, wrapping.
-    epoch.elapsed().as_millis() as u32
+    epoch.elapsed().as_micros() as u32
 }

@@ -29,12 +29,9 @@ impl SlotShared {
     }
 
     /// The rate of reschedules without a wait above which this slot is warned about: its
-    /// thread's, or the default for a bare group's slot.
+    /// thread's (`None`: off, the default); a bare group's slots are never warned about.
     pub(crate) fn runaway_rate(&self) -> Option<std::num::NonZeroU32> {
-        match self.group.owner_hook() {
-            Some(thread) => thread.runaway_rate(),
-            None => Some(crate::DEFAULT_RUNAWAY_RATE),
-        }
+        self.group.owner_hook()?.runaway_rate()
     }
 
     /// True the first time it is called for this slot: a runaway is warned about once.

@@ -216,22 +216,30 @@ pub struct ThreadConfig {
     pub overflow: super::OverflowPolicy,
     /// Cancel timeouts of the thread's task slots.
     pub timeouts: crate::Timeouts,
-    /// Reschedules a second without waiting on anything above which one of the thread's
-    /// slots is warned about, once (a `WARN` naming the thread, the slot and the rate):
-    /// a task that reschedules itself run after run and never waits is a busy loop
-    /// (default [`DEFAULT_RUNAWAY_RATE`](crate::DEFAULT_RUNAWAY_RATE), 10,000; `None`
-    /// for never). A run that waits (on a sleep, a channel, a socket) starts the count
-    /// again, so a task that waits between runs is never warned about, whatever its rate.
+    /// Turns on the runaway warning (see below) at this rate of reschedules a second;
+    /// `None`, the default, for off. When on, a slot of the thread is warned about once (a
+    /// `WARN` naming the thread, the slot and the rate) when its task runs 1,000 times in a
+    /// row with none of the runs returning `Pending` (never waiting), faster than this
+    /// rate: the mark of a busy loop.
+    ///
+    /// It measures exactly that, not "a task that never waits on anything": a run that
+    /// finds what it awaits ready does not wait, so a task draining a backlog already
+    /// there (a channel holding thousands of items, a socket with data buffered) counts as
+    /// a loop while it drains; and a loop that yields once a run (or sleeps zero) returns
+    /// `Pending` each run and is never warned about. That is why it is off by default.
+    /// [`DEFAULT_RUNAWAY_RATE`](crate::DEFAULT_RUNAWAY_RATE) (10,000) is a rate to start
+    /// from. A window is timed in microseconds: rates of 1,000,000,000 a second or more
+    /// are never reached.
     ///
     /// ```
     /// use std::num::NonZeroU32;
     /// use task_thread_core::ThreadConfig;
     ///
-    /// // A thread whose tasks compute in chunks, rescheduling between them on purpose.
-    /// let chunked = ThreadConfig { runaway_rate: None, ..ThreadConfig::default() };
+    /// // The default: no warning.
+    /// assert_eq!(ThreadConfig::default().runaway_rate, None);
     /// // A thread whose tasks should never loop: warned about early.
     /// let strict = ThreadConfig { runaway_rate: NonZeroU32::new(100), ..ThreadConfig::default() };
-    /// # let _ = (chunked, strict);
+    /// # let _ = strict;
     /// ```
     pub runaway_rate: Option<std::num::NonZeroU32>,
 }
@@ -245,7 +253,7 @@ impl Default for ThreadConfig {
             shutdown_grace: Duration::from_secs(5),
             overflow: super::OverflowPolicy::Wait,
             timeouts: crate::Timeouts::default(),
-            runaway_rate: Some(crate::DEFAULT_RUNAWAY_RATE),
+            runaway_rate: None,
         }
     }
 }
