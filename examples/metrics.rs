@@ -87,11 +87,11 @@ impl LeafThread for Producer {
 /// The tree's counters as Prometheus metrics.
 #[derive(Parser)]
 struct Cli {
-    /// Seconds between the producer's readings
-    #[arg(long, value_name = "S", default_value = "0.5", value_parser = support::seconds)]
+    /// Seconds between the producer's readings (more than 0)
+    #[arg(long, value_name = "S", default_value = "0.5", value_parser = support::positive_seconds)]
     every: Duration,
-    /// Seconds between two scrapes
-    #[arg(long, value_name = "S", default_value = "2", value_parser = support::seconds)]
+    /// Seconds between two scrapes (more than 0)
+    #[arg(long, value_name = "S", default_value = "2", value_parser = support::positive_seconds)]
     scrape_every: Duration,
     #[command(flatten)]
     common: support::Common,

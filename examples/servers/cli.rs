@@ -34,8 +34,8 @@ struct Cli {
     #[arg(long, value_name = "S", default_value = "60", value_parser = idle_timeout)]
     idle_timeout: Duration,
     /// Log a snapshot of the live tree (the master, each connection, their slots and
-    /// queues) every S seconds
-    #[arg(long, value_name = "S", value_parser = support::seconds)]
+    /// queues) every S seconds (more than 0)
+    #[arg(long, value_name = "S", value_parser = support::positive_seconds)]
     tree_every: Option<Duration>,
     #[command(flatten)]
     common: support::Common,

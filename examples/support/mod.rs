@@ -26,6 +26,15 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|error| format!("{seconds} s: {error}"))
 }
 
+/// A number of seconds more than 0 (for a period: 0 would repeat without pause).
+pub fn positive_seconds(text: &str) -> Result<Duration, String> {
+    let period = seconds(text)?;
+    if period.is_zero() {
+        return Err("0 would repeat without pause: give more than 0".into());
+    }
+    Ok(period)
+}
+
 /// Prints `tracing` output to stderr; `RUST_LOG` filters it (default: info).
 pub fn init_logging() {
     tracing_subscriber::fmt()

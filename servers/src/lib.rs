@@ -31,6 +31,9 @@
 #![deny(missing_docs)]
 
 pub mod blobs;
+mod options_error;
+
+pub use options_error::OptionsError;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -71,7 +74,8 @@ pub struct ServerOptions {
     /// silent clients cannot hold every one of `max_clients` for ever.
     pub idle_timeout: Duration,
     /// How often the master logs a snapshot of its live tree (itself, its connections,
-    /// their slots and queues); `None` for never.
+    /// their slots and queues); `None` for never. Zero is refused
+    /// ([`OptionsError::TreeEveryZero`]).
     pub tree_every: Option<Duration>,
 }
 
@@ -107,6 +111,14 @@ impl ServerOptions {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             tree_every: None,
         }
+    }
+
+    /// Whether the master accepts these options (its `enter` fails with the error if not).
+    pub fn check(&self) -> Result<(), OptionsError> {
+        if self.tree_every == Some(Duration::ZERO) {
+            return Err(OptionsError::TreeEveryZero);
+        }
+        Ok(())
     }
 }
 
@@ -183,6 +195,7 @@ impl TaskThread for Master {
     }
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        self.options.check()?;
         // The first attempt is made here: an error no retry clears (no permission for the
         // port, an address not on this host) fails the master, so that the program exits
         // with a failure status instead of retrying for ever; any other (the port in use,

@@ -309,6 +309,8 @@ macro_rules! conformance_suite {
             snapshots::a_snapshot_shows_entering_and_shutting_down_threads,
             snapshots::a_snapshot_of_a_deep_tree_is_taken_drawn_and_dropped,
             snapshots::dot_names_one_node_per_thread_whatever_the_ids,
+            snapshots::display_escapes_control_characters,
+            servers::a_server_refuses_to_log_its_tree_every_zero_seconds,
             counters::counters_match_the_traffic_of_a_scripted_exchange,
             runaway::a_task_rescheduling_without_waiting_is_warned_about_once,
             runaway::a_task_that_waits_between_runs_is_never_warned_about,

@@ -10,7 +10,7 @@ use async_net::TcpStream;
 use futures::{AsyncReadExt, AsyncWriteExt};
 use task_thread::{start, Runtime, ThreadEnd, ThreadHandle};
 use task_thread_servers::blobs::{frame, HELLO};
-use task_thread_servers::{Master, Protocol, ServerEvent, ServerOptions};
+use task_thread_servers::{Master, OptionsError, Protocol, ServerEvent, ServerOptions};
 
 /// What the master reports, kept until a case asks for it: events of different clients
 /// interleave, and none may be lost while waiting for another.
@@ -449,4 +449,24 @@ pub async fn a_server_logs_its_live_tree_on_a_timer(rt: Runtime) {
     drop(client);
     master.terminate();
     assert_eq!(master.join().await, ThreadEnd::Stopped);
+}
+
+/// `tree_every: Some(0)` would log the tree without pause: the master refuses it with a
+/// typed error before binding anything.
+pub async fn a_server_refuses_to_log_its_tree_every_zero_seconds(rt: Runtime) {
+    let every = ServerOptions {
+        tree_every: Some(Duration::ZERO),
+        ..options(loopback(), Protocol::Packets, 4)
+    };
+    let Err(task_thread::ThreadError::EnterFailed {
+        end: ThreadEnd::Failed(failure),
+        ..
+    }) = start(&rt, Master::new(every)).await
+    else {
+        panic!("a master logging its tree every 0 s started");
+    };
+    assert_eq!(
+        failure.downcast_ref::<OptionsError>(),
+        Some(&OptionsError::TreeEveryZero)
+    );
 }

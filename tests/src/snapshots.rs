@@ -403,3 +403,20 @@ pub async fn dot_names_one_node_per_thread_whatever_the_ids(rt: Runtime) {
     root.terminate();
     assert_eq!(root.join().await, ThreadEnd::Stopped);
 }
+
+/// An id (or info, or slot name) may hold any character: `Display` escapes control
+/// characters, so a newline in an id cannot break the one line per thread.
+pub async fn display_escapes_control_characters(rt: Runtime) {
+    let log = EventLog::default();
+    let tree = Node::new("r", &log).with_children(vec![
+        Node::new("a", &log),
+        Node::new("evil\nid\t\"x\"", &log),
+    ]);
+    let root = task_thread::start(&rt, tree).await.unwrap();
+    let text = root.snapshot().to_string();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with("└── evil\\nid\\t\"x\" ("), "{text}");
+    root.terminate();
+    assert_eq!(root.join().await, ThreadEnd::Stopped);
+}

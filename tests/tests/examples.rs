@@ -392,6 +392,37 @@ fn every_example_answers_help_with_its_options() {
     help_names("metrics", &[&COMMON[..], &metrics].concat());
 }
 
+/// A period of 0 would repeat without pause (flooding the log): each period option
+/// refuses it, as `--idle-timeout` refuses 0, before anything starts.
+#[test]
+fn a_period_of_zero_is_refused() {
+    // `--seconds 1` (and a free port) so that an example that took the 0 would end.
+    let server = ["--port", "0", "--seconds", "1"];
+    let refused = [
+        ("tcp_server", "--tree-every", &server[..]),
+        ("streaming_server", "--tree-every", &server[..]),
+        ("metrics", "--every", &server[2..]),
+        ("metrics", "--scrape-every", &server[2..]),
+    ];
+    for (example, option, others) in refused {
+        let output = Command::new(example_path(example))
+            .args([option, "0"])
+            .args(others)
+            .output()
+            .expect("the example starts");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{example} {option} 0:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(option) && stderr.contains("give more than 0"),
+            "{example} {option} 0:\n{stderr}"
+        );
+    }
+}
+
 /// `example` with `args` ends by itself with a failure status, logging each of `lines`.
 fn ends_with_failure(example: &str, flavour: &str, args: &[&str], lines: &[&str]) {
     let mut all_args = vec!["--backend", flavour];

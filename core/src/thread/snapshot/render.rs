@@ -92,10 +92,12 @@ impl ThreadSnapshot {
 
     /// `id [info] (Type, age): state; queued p/P from parent, c/C from children; counters;
     /// slots: name activity (n runs), ...`
+    /// Ids, infos and slot names are written with their control characters escaped (a
+    /// newline as `\n`): one line per thread, whatever they hold.
     fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.id)?;
+        write!(f, "{}", Escaped(&self.id))?;
         if self.info != self.id {
-            write!(f, " [{}]", self.info)?;
+            write!(f, " [{}]", Escaped(&self.info))?;
         }
         write!(
             f,
@@ -123,12 +125,29 @@ impl ThreadSnapshot {
                         SlotActivity::Rescheduling => "rescheduling",
                     };
                     let runs = if slot.runs == 1 { "run" } else { "runs" };
-                    format!("{} {activity} ({} {runs})", slot.name, slot.runs)
+                    format!("{} {activity} ({} {runs})", Escaped(&slot.name), slot.runs)
                 })
                 .collect();
             write!(f, "; slots: {}", slots.join(", "))?;
         }
         writeln!(f)
+    }
+}
+
+/// Text with its control characters escaped as Rust writes them (`\n`, `\t`, `\u{1b}`),
+/// the rest as is.
+struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for ch in self.0.chars() {
+            if ch.is_control() {
+                write!(f, "{}", ch.escape_debug())?;
+            } else {
+                f.write_char(ch)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -212,6 +231,12 @@ mod tests {
     fn a_type_name_loses_its_paths() {
         assert_eq!(short_type("a::b::Conn<c::Tcp, u8>"), "Conn<Tcp, u8>");
         assert_eq!(short_type("Plain"), "Plain");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_in_lines() {
+        let text = Escaped("a\nb\t\u{1b}[31m \"é\"").to_string();
+        assert_eq!(text, "a\\nb\\t\\u{1b}[31m \"é\"");
     }
 
     #[test]
