@@ -338,12 +338,14 @@ impl TaskGroup {
     }
 
     /// The live slots as a snapshot sees them, by name: listed under the slots' lock,
-    /// each read under its own afterwards.
-    pub(crate) fn slot_snapshots(&self) -> Vec<crate::thread::SlotSnapshot> {
+    /// each read under its own afterwards; and the slots themselves, which the caller
+    /// holds until it has read the runs of forgotten slots (were it the last holder of a
+    /// slot, dropping it would forget the slot and count its runs there as well).
+    pub(crate) fn slot_snapshots(&self) -> (Vec<crate::thread::SlotSnapshot>, Vec<TaskSlot>) {
         let slots = lock(&self.shared.slots).live();
         let mut seen: Vec<_> = slots.iter().map(|slot| slot.shared.snapshot()).collect();
         seen.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        seen
+        (seen, slots)
     }
 
     /// Cancels, without waiting, the tasks of the slots that asked to be cancelled at once

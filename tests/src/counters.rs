@@ -5,6 +5,8 @@ use task_thread::{
     TaskSlot, TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle, ThreadSnapshot,
 };
 
+use task_thread::SpawnerExt;
+
 use crate::fixtures::EventLog;
 
 /// Passes what it receives to `echo`, logs what comes back; its slot `tick` runs four times,
@@ -184,4 +186,89 @@ pub async fn counters_match_the_traffic_of_a_scripted_exchange(rt: Runtime) {
     );
     hub.terminate();
     assert_eq!(hub.join().await, ThreadEnd::Stopped);
+}
+
+/// Its handler waits for the gate, and its queue from its children holds one: of its
+/// child's three signals, the last waits for room.
+struct Blocked(async_channel::Receiver<()>, EventLog);
+
+impl TaskThread for Blocked {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = u32;
+
+    fn id(&self) -> String {
+        "blocked".into()
+    }
+
+    fn config(&self) -> ThreadConfig {
+        ThreadConfig {
+            child_signal_capacity: 1,
+            ..ThreadConfig::default()
+        }
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        cx.spawn_child(Sender(self.1.clone())).await?;
+        Ok(())
+    }
+
+    async fn on_child_signal(&mut self, n: u32, _: &ChildRef, _: &ThreadCx<Self>) -> Flow {
+        self.1.push(&format!("blocked got {n}"));
+        let _ = self.0.recv().await;
+        Flow::Continue
+    }
+}
+
+/// Sends its parent 1, 2 and 3 from its `enter`'s task.
+struct Sender(EventLog);
+
+impl LeafThread for Sender {
+    type Signal = ();
+    type Output = u32;
+
+    fn id(&self) -> String {
+        "sender".into()
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        let log = self.0.clone();
+        cx.slot("send")
+            .re_create_fn(move |task| {
+                let log = log.clone();
+                async move {
+                    for n in 1..=3 {
+                        task.thread().send_to_parent(n).await.unwrap();
+                    }
+                    log.push("sender sent 3");
+                }
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// A signal to the parent is counted as sent once it is queued: one waiting for room in
+/// a full queue is not counted yet (a count taken back when a send is refused would fall).
+pub async fn a_signal_waiting_for_room_is_not_counted_as_sent(rt: Runtime) {
+    let log = EventLog::default();
+    let (open, gate) = async_channel::bounded(1);
+    let blocked = task_thread::start(&rt, Blocked(gate, log.clone()))
+        .await
+        .unwrap();
+    log.wait_for("blocked got 1").await;
+    // The third send found the queue full (counted as an overflow) and waits for room.
+    while blocked.snapshot().counters.overflows == 0 {
+        rt.yield_now().await;
+    }
+    let tree = blocked.snapshot();
+    // Sent: what the parent received (queued or in its handler), not the one waiting.
+    let received = tree.counters.received_from_children;
+    assert!(received < 3, "{tree}");
+    assert_eq!(tree.children[0].counters.sent_to_parent, received, "{tree}");
+    drop(open);
+    log.wait_for("sender sent 3").await;
+    assert_eq!(blocked.snapshot().children[0].counters.sent_to_parent, 3);
+    blocked.terminate();
+    assert_eq!(blocked.join().await, ThreadEnd::Stopped);
 }

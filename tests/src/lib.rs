@@ -312,6 +312,7 @@ macro_rules! conformance_suite {
             snapshots::display_escapes_control_characters,
             servers::a_server_refuses_to_log_its_tree_every_zero_seconds,
             counters::counters_match_the_traffic_of_a_scripted_exchange,
+            counters::a_signal_waiting_for_room_is_not_counted_as_sent,
             runaway::a_task_rescheduling_without_waiting_is_warned_about_once,
             runaway::a_task_that_waits_between_runs_is_never_warned_about,
             runaway::the_runaway_warning_is_off_by_default,

@@ -31,17 +31,20 @@ impl<T: TaskThread> ThreadCx<T> {
         // queued the end), nothing of the child can follow it into the parent's mailbox.
         // The busy path is this one lock and one push.
         let mailbox = &self.handle.mailbox;
-        // Counted before it is pushed (and taken back if it is refused): whoever sees it
-        // arrive sees it counted.
+        // Counted once it is pushed, never before: a count that is taken back when the
+        // push is refused would fall (counts only grow). The parent may see it arrive a
+        // moment before it is counted here.
         let sent_count = &self.handle.core.counts().sent_to_parent;
         let (inbox, first) = {
             let link = lock(&mailbox.parent);
             let Some(link) = link.as_ref() else {
                 return Err(SendError::NoParent(output));
             };
-            bump(sent_count);
             match link.inbox.push_child_signal(mailbox, output) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    bump(sent_count);
+                    return Ok(());
+                }
                 Err(first) => (link.inbox.clone(), first),
             }
         };
@@ -52,11 +55,16 @@ impl<T: TaskThread> ThreadCx<T> {
         let on_full = || inbox.overflowed(self.id());
         let never = std::future::pending::<Infallible>();
         let sent = wait_for_room(push, inbox.room_for_children(), on_full, first, never).await;
-        sent.map_err(|refused| {
-            sent_count.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-            inbox.undelivered();
-            refused.refused()
-        })
+        match sent {
+            Ok(()) => {
+                bump(sent_count);
+                Ok(())
+            }
+            Err(refused) => {
+                inbox.undelivered();
+                Err(refused.refused())
+            }
+        }
     }
 
     fn count_sent_to_child(&self) {

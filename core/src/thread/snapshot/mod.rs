@@ -129,7 +129,11 @@ pub struct QueueDepth {
     pub capacity: usize,
 }
 
-/// What has flowed through a thread since it started: each count only grows.
+/// What has flowed through a thread since it started. Each count only grows, with two
+/// momentary exceptions a snapshot can catch: a slot being forgotten (its last handle
+/// dropped by another worker) while the snapshot lists the slots is in neither its live
+/// runs nor its forgotten ones for that one snapshot; and a task being started is counted
+/// in its slot just before its thread, so `reschedules` can read one more for a moment.
 ///
 /// They cost the busy paths next to nothing: what its queues take and refuse is counted
 /// under the lock each push takes anyway, in the queues' own storage (allocated by the
@@ -146,7 +150,8 @@ pub struct Counters {
     pub received: u64,
     /// Signals queued for it from its children.
     pub received_from_children: u64,
-    /// Signals it sent to its parent ([`ThreadCx::send_to_parent`](crate::ThreadCx::send_to_parent)).
+    /// Signals it sent to its parent ([`ThreadCx::send_to_parent`](crate::ThreadCx::send_to_parent)),
+    /// counted once queued (a send waiting for room is not counted yet, a refused one never).
     pub sent_to_parent: u64,
     /// Signals it sent to its children ([`ThreadCx::send_to_child`](crate::ThreadCx::send_to_child),
     /// [`send_to_children`](crate::ThreadCx::send_to_children)).

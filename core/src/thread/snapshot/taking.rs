@@ -53,10 +53,13 @@ fn one_thread<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) -> ThreadSn
     let state = core.state();
     let lanes = observed.lanes();
     let settings = &core.settings;
-    let slots = core.tasks.slot_snapshots();
+    let (slots, held) = core.tasks.slot_snapshots();
     // Read after the slots: a task is counted in its slot as it is spawned, then in its
     // thread, so a snapshot taken in between counts its first run as a reschedule.
     let counted = core.counts_seen();
+    // Let go only now: a slot forgotten as the snapshot lets go of it has its runs counted
+    // in its thread's after they were read here, not twice.
+    drop(held);
     let tasks_started = core.tasks_started();
     let live_runs: u64 = slots.iter().map(|slot| slot.runs).sum();
     let slot_runs = live_runs + counted.runs_of_forgotten_slots;
