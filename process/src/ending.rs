@@ -3,6 +3,7 @@
 
 use std::io;
 use std::process::{Child, ExitStatus};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How a worker process ended.
@@ -43,30 +44,71 @@ impl Deadlines {
     }
 }
 
+/// The worker process, shared by the handler's OS thread, which waits for it, and the
+/// release it registers on its link, which kills it if the thread is abandoned. Every
+/// look at it (and its reaping) is made under the lock, so a release never signals a
+/// process reaped already, whose id may be another's by then.
+pub(crate) type SharedChild = std::sync::Arc<Mutex<Child>>;
+
 /// Waits for `child` to exit, ending it by signal at the deadlines (or at once when
 /// `abandoned` says nobody waits any more), and reaps it.
 pub(crate) fn end(
-    child: &mut Child,
+    child: &Mutex<Child>,
     deadlines: &Deadlines,
     abandoned: &dyn Fn() -> bool,
 ) -> io::Result<Ended> {
     if let Some(status) = wait_until(child, deadlines.terminate_at, abandoned)? {
         return Ok(Ended::Exited(status));
     }
-    if !abandoned() && terminate(child) {
+    if !abandoned() && terminate(&mut lock(child)) {
         if let Some(status) = wait_until(child, deadlines.kill_at, abandoned)? {
             return Ok(Ended::Killed("SIGTERM", status));
         }
     }
+    let mut child = lock(child);
     // A worker that exited just now is reaped here, its status its own.
     if let Some(status) = child.try_wait()? {
         return Ok(Ended::Exited(status));
     }
     tracing::warn!(pid = child.id(), "killing the worker process");
-    child.kill()?;
-    let status = child.wait()?;
-    Ok(Ended::Killed(KILL, status))
+    Ok(Ended::Killed(KILL, kill(&mut child)?))
 }
+
+/// Kills `child` and reaps it (at once, unless it is stuck in the kernel).
+pub(crate) fn kill(child: &mut Child) -> io::Result<ExitStatus> {
+    child.kill()?;
+    child.wait()
+}
+
+/// The release a worker's thread runs if it is abandoned (see
+/// [`BlockingLink::on_abandon`](task_thread::BlockingLink::on_abandon)): kills the worker,
+/// unless it has been reaped already, and reaps it if it dies within a few milliseconds
+/// (a killed process does, unless stuck in the kernel), so that the tree's `join` finds
+/// it gone; otherwise the handler's OS thread reaps it, as it would anyway.
+pub(crate) fn kill_abandoned(child: &Mutex<Child>) {
+    let mut child = lock(child);
+    if !matches!(child.try_wait(), Ok(None)) {
+        return;
+    }
+    tracing::warn!(
+        pid = child.id(),
+        "the worker's thread was abandoned: killing the worker process"
+    );
+    if let Err(error) = child.kill() {
+        tracing::error!(
+            pid = child.id(),
+            "the worker process could not be killed: {error}"
+        );
+        return;
+    }
+    let give_up = Instant::now() + REAP_WAIT;
+    while matches!(child.try_wait(), Ok(None)) && Instant::now() < give_up {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// How long an abandoned worker's release waits for the killed worker to die.
+const REAP_WAIT: Duration = Duration::from_millis(20);
 
 /// What `Child::kill` sends.
 const KILL: &str = if cfg!(unix) {
@@ -79,13 +121,13 @@ const KILL: &str = if cfg!(unix) {
 /// 20 ms between looks (std has no wait with a timeout, and this runs on the worker's own
 /// OS thread).
 fn wait_until(
-    child: &mut Child,
+    child: &Mutex<Child>,
     deadline: Instant,
     abandoned: &dyn Fn() -> bool,
 ) -> io::Result<Option<ExitStatus>> {
     let mut pause = Duration::from_millis(1);
     loop {
-        if let Some(status) = child.try_wait()? {
+        if let Some(status) = lock(child).try_wait()? {
             return Ok(Some(status));
         }
         let now = Instant::now();
@@ -99,8 +141,11 @@ fn wait_until(
 
 /// Sends SIGTERM; false where there is none (Windows) or it could not be sent.
 #[cfg(unix)]
-fn terminate(child: &Child) -> bool {
+fn terminate(child: &mut Child) -> bool {
     use rustix::process::{kill_process, Pid, Signal};
+    if !matches!(child.try_wait(), Ok(None)) {
+        return false;
+    }
     let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) else {
         return false;
     };
@@ -109,6 +154,12 @@ fn terminate(child: &Child) -> bool {
 }
 
 #[cfg(not(unix))]
-fn terminate(_child: &Child) -> bool {
+fn terminate(_child: &mut Child) -> bool {
     false
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -5,13 +5,13 @@ use std::io::{BufReader, BufWriter};
 use std::marker::PhantomData;
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use task_thread::{BlockingLink, BlockingThread, BoxError, OutputLost, ThreadConfig};
 
-use crate::ending::{self, Deadlines, Ended};
+use crate::ending::{self, lock, Deadlines, Ended, SharedChild};
 use crate::error::ProcessError;
 use crate::frame::{read_payload, write_payload, FrameError, DEFAULT_MAX_FRAME};
 
@@ -174,11 +174,16 @@ where
             .map_err(|source| ProcessError::Spawn { program, source })?;
         tracing::info!(thread = %self.id, pid = child.id(), "worker process started");
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            let _ = child.kill().and_then(|()| child.wait());
+            let _ = ending::kill(&mut child);
             return Err(
                 ProcessError::Io(std::io::Error::other("the worker's pipes are missing")).into(),
             );
         };
+        let child: SharedChild = Arc::new(Mutex::new(child));
+        // Forced by its parent's budget, the thread ends without waiting for this OS
+        // thread: the worker is killed then, before the thread's end is recorded.
+        let release = child.clone();
+        link.on_abandon(move || ending::kill_abandoned(&release));
         let exchange = Exchange {
             link,
             in_flight: Mutex::new(VecDeque::new()),
@@ -211,10 +216,10 @@ where
                 Deadlines::within(budget)
             };
             // Once the worker is gone, its pipes are closed, and both threads end.
-            let ended = ending::end(&mut child, &deadlines, &|| link.is_abandoned());
+            let ended = ending::end(&child, &deadlines, &|| link.is_abandoned());
             if ended.is_err() {
                 // Waiting failed: killed all the same, or the reader would wait for ever.
-                let _ = child.kill();
+                let _ = lock(&child).kill();
             }
             ended
         });
@@ -328,10 +333,4 @@ impl<Req: Serialize, Resp: DeserializeOwned> Exchange<'_, Req, Resp> {
             .store(!self.link.is_stopping(), Ordering::Release);
         self.link.close();
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

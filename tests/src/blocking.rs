@@ -98,12 +98,17 @@ fn double(link: &BlockingLink<u32, u32>, log: &EventLog) -> Result<(), BoxError>
 pub(crate) struct Parent<C: std::fmt::Display + Send + 'static> {
     log: EventLog,
     hand_out: Option<oneshot::Sender<ThreadCx<Parent<C>>>>,
+    config: ThreadConfig,
 }
 
 impl<C: std::fmt::Display + Send + 'static> TaskThread for Parent<C> {
     type Signal = ();
     type Output = ();
     type ChildOutput = C;
+
+    fn config(&self) -> ThreadConfig {
+        self.config
+    }
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
         if let Some(hand_out) = self.hand_out.take() {
@@ -134,10 +139,20 @@ pub(crate) async fn parent<C: std::fmt::Display + Send + 'static>(
     rt: &Runtime,
     log: &EventLog,
 ) -> (ThreadHandle<Parent<C>>, ThreadCx<Parent<C>>) {
+    parent_with(rt, log, ThreadConfig::default()).await
+}
+
+/// Starts a [`Parent`] with `config` and returns it with its context.
+pub(crate) async fn parent_with<C: std::fmt::Display + Send + 'static>(
+    rt: &Runtime,
+    log: &EventLog,
+    config: ThreadConfig,
+) -> (ThreadHandle<Parent<C>>, ThreadCx<Parent<C>>) {
     let (hand_out, context) = oneshot::channel();
     let parent = Parent {
         log: log.clone(),
         hand_out: Some(hand_out),
+        config,
     };
     let parent = task_thread::start(rt, parent).await.unwrap();
     (parent, context.await.unwrap())

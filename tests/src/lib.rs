@@ -341,6 +341,7 @@ macro_rules! process_suite {
                 a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline,
                 a_worker_process_that_sends_a_malformed_frame_is_ended,
                 a_tree_ends_its_worker_processes_with_it,
+                a_forced_worker_process_is_gone_when_the_tree_has_joined,
                 a_worker_program_that_cannot_start_fails_its_thread,
                 a_free_worker_process_has_no_request_in_flight,
             }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use task_thread::{Blocking, Runtime, ThreadConfig, ThreadEnd, ThreadHandle};
 use task_thread_process::{FrameError, ProcessError, ProcessWorker, Replies};
 
-use crate::blocking::parent;
+use crate::blocking::{parent, parent_with};
 use crate::fixtures::EventLog;
 
 /// The worker binary the cases run, set by [`process_suite!`](crate::process_suite).
@@ -213,6 +213,32 @@ pub async fn a_tree_ends_its_worker_processes_with_it(rt: Runtime) {
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
     assert_eq!(echo.end(), Some(ThreadEnd::Stopped));
     assert!(is_gone(pid), "the worker process {pid} is left");
+}
+
+/// A tree whose budget runs out before its worker's own (a deaf worker, given a long
+/// budget, under a parent with a short one) forces the worker's thread: the worker is
+/// killed and reaped before the thread's end is recorded, so it is gone once the tree's
+/// `join` has returned, not left to the OS thread the thread left behind.
+pub async fn a_forced_worker_process_is_gone_when_the_tree_has_joined(rt: Runtime) {
+    let log = EventLog::default();
+    let short = ThreadConfig {
+        shutdown_budget: Duration::from_millis(300),
+        ..ThreadConfig::default()
+    };
+    let (parent, cx) = parent_with::<String>(&rt, &log, short).await;
+    let deaf = cx
+        .spawn_child(worker("deaf", &log, Duration::from_secs(60)))
+        .await
+        .unwrap();
+    let pid = pid_of(&deaf, &log).await;
+    parent.terminate();
+    assert!(matches!(parent.join().await, ThreadEnd::Forced { .. }));
+    assert!(matches!(deaf.end(), Some(ThreadEnd::Forced { .. })));
+    if !is_gone(pid) {
+        // Killed here, or it would hold the test's output open for ever.
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("the worker process {pid} outlived the tree");
+    }
 }
 
 /// A program that cannot be started fails its thread with the program's name and the

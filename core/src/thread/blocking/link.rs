@@ -68,6 +68,9 @@ struct State<S, O> {
     thread_gone: bool,
     /// The handler's `run` has returned (or unwound).
     run_returned: bool,
+    /// What the handler asked to run if the thread is abandoned while `run` runs
+    /// ([`BlockingLink::on_abandon`]); emptied when `run` returns.
+    on_abandon: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 /// An output between `send` and the parent's queue.
@@ -95,6 +98,7 @@ impl<S, O> Shared<S, O> {
                 stopping: false,
                 thread_gone: false,
                 run_returned: false,
+                on_abandon: Vec::new(),
             }),
             blocking_side: Condvar::new(),
             async_side: Event::new(),
@@ -190,8 +194,12 @@ impl<S, O> Shared<S, O> {
         let mut state = self.lock();
         state.run_returned = true;
         state.stopping = true;
+        // What they would release is released by now (a process reaped, whose id may be
+        // another's soon): never run.
+        let releases = std::mem::take(&mut state.on_abandon);
         drop(state);
         self.changed();
+        drop(releases);
     }
 
     /// Whether the handler's `run` has returned.
@@ -232,13 +240,19 @@ impl<S, O> Shared<S, O> {
         self.changed();
     }
 
-    /// The thread's value is gone: outputs offered now are handed back at once.
-    pub(super) fn thread_gone(&self) {
+    /// The thread's value is gone: outputs offered now are handed back at once, and what
+    /// the handler registered with [`BlockingLink::on_abandon`] runs now, here, if `run`
+    /// has not returned.
+    pub(super) fn thread_gone(&self, thread: &str) {
         let mut state = self.lock();
         state.thread_gone = true;
         state.stopping = true;
+        let releases = std::mem::take(&mut state.on_abandon);
         drop(state);
         self.changed();
+        for release in releases {
+            release_contained(thread, release);
+        }
     }
 }
 
@@ -283,6 +297,41 @@ impl<S, O> BlockingLink<S, O> {
     #[must_use]
     pub fn is_abandoned(&self) -> bool {
         self.shared.lock().thread_gone
+    }
+
+    /// Registers `release`, to run at once if the thread is abandoned (forced, or its task
+    /// dropped by its runtime) while `run` is still running: what the handler holds that
+    /// must not outlive the tree (a process to kill, a device to let go of), released
+    /// before the thread's end is recorded, so that a `join` that returns finds it
+    /// released. It runs synchronously on the runtime's thread that drops the thread, so
+    /// it must be short and must not block (a kill, not a wait for an exit); a panic in it
+    /// is caught and logged. Never run once `run` has returned; registered after the
+    /// thread was abandoned, it runs at once, on the calling thread.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use task_thread_core::{BlockingLink, BoxError};
+    ///
+    /// fn serve(link: &BlockingLink<u32, u32>) -> Result<(), BoxError> {
+    ///     let cancelled = Arc::new(AtomicBool::new(false));
+    ///     let flag = cancelled.clone();
+    ///     link.on_abandon(move || flag.store(true, Ordering::Release));
+    ///     while let Some(n) = link.recv() {
+    ///         // A long computation that looks at `cancelled` between its steps.
+    ///         link.send(n + 1)?;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn on_abandon(&self, release: impl FnOnce() + Send + 'static) {
+        let mut state = self.shared.lock();
+        if state.thread_gone {
+            drop(state);
+            release_contained("", Box::new(release));
+            return;
+        }
+        state.on_abandon.push(Box::new(release));
     }
 
     /// Takes no more signals, from whichever OS thread of the handler: `recv` returns
@@ -333,6 +382,17 @@ impl<S, O> BlockingLink<S, O> {
         });
         self.shared.changed();
         outcome.expect("waited without a deadline")
+    }
+}
+
+/// Runs a release registered with [`BlockingLink::on_abandon`], containing a panic in it.
+fn release_contained(thread: &str, release: Box<dyn FnOnce() + Send>) {
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(release)) {
+        tracing::error!(
+            thread,
+            "its blocking handler's release on abandon panicked: {}",
+            crate::join::panic_message(panic.as_ref())
+        );
     }
 }
 

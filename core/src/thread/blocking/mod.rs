@@ -352,7 +352,8 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
 
 impl<B: BlockingThread> Drop for Blocking<B> {
     fn drop(&mut self) {
-        self.link.thread_gone();
+        // Abandoned, if `run` still runs: what it holds is released before the end.
+        self.link.thread_gone(&self.id);
         if self.started && !self.link.has_run_returned() {
             tracing::error!(
                 thread = %self.id,
