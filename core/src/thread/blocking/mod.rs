@@ -329,8 +329,16 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
             return Ok(());
         };
         let link = self.link.clone();
+        // Cut short at the deadline, the thread ends without waiting for `run` any more:
+        // the handler's release runs before the end is recorded.
+        let abandoned_if_cut = AbandonedIfCut {
+            link: &link,
+            thread: &self.id,
+        };
         let forwarding = std::pin::pin!(Self::forward_outputs(&link, cx));
-        let result = match select(returned, forwarding).await {
+        let returned = select(returned, forwarding).await;
+        std::mem::forget(abandoned_if_cut);
+        let result = match returned {
             Either::Left((Ok((handler, result)), _)) => {
                 self.handler = Some(handler);
                 result
@@ -347,6 +355,20 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
     fn on_undelivered(&mut self, signals: Vec<B::Signal>) {
         self.undelivered.extend(signals);
         self.hand_back_undelivered();
+    }
+}
+
+/// Marks the thread as abandoned if `exit`'s wait for the handler is cut short (the
+/// thread's budget ran out): nothing forwards its outputs any more, and what it registered
+/// with [`BlockingLink::on_abandon`] runs now.
+struct AbandonedIfCut<'a, S, O> {
+    link: &'a Shared<S, O>,
+    thread: &'a str,
+}
+
+impl<S, O> Drop for AbandonedIfCut<'_, S, O> {
+    fn drop(&mut self) {
+        self.link.thread_gone(self.thread);
     }
 }
 
