@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use task_thread::{BlockingLink, BlockingThread, BoxError, OutputLost, ThreadConfig};
+use task_thread::{BlockingLink, BlockingThread, BoxError, ThreadConfig};
 
 use crate::ending::{self, lock, Deadlines, Ended, SharedChild};
 use crate::error::ProcessError;
@@ -45,7 +45,11 @@ pub enum Replies {
 ///   that a Ctrl-C at the terminal reaches its parent alone, which ends it in this order.
 /// - **In flight.** With [`Replies::OnePerRequest`], requests written and not answered
 ///   when the worker dies, then the signals never written, go to the undelivered hook
-///   ([`on_undelivered`](Self::on_undelivered)), in the order sent.
+///   ([`on_undelivered`](Self::on_undelivered)), in the order sent; so do, first, the
+///   requests whose reply the parent's queue refused (its overflow policy
+///   [`Reject`](task_thread::OverflowPolicy::Reject) and the queue full, or the thread's
+///   end): a request is either answered to the parent or handed back, once. With
+///   [`Replies::Free`] such a reply is logged as an error and dropped.
 /// - **What it costs.** Three OS threads while the worker runs (the handler's, which waits
 ///   for the end and ends the process, and one per pipe, so that a worker that stops
 ///   reading its stdin blocks a write, never its own end), and the process. A worker that
@@ -187,6 +191,7 @@ where
         let exchange = Exchange {
             link,
             in_flight: Mutex::new(VecDeque::new()),
+            refused: Mutex::new(Vec::new()),
             broken: Mutex::new(None),
             ended_first: AtomicBool::new(false),
             max_frame: self.max_frame,
@@ -223,13 +228,19 @@ where
             }
             ended
         });
-        let in_flight: Vec<Req> = exchange
-            .in_flight
+        // Those answered in vain first: they were sent before those still in flight.
+        let mut handed_back = exchange
+            .refused
             .into_inner()
-            .unwrap_or_else(|p| p.into_inner())
-            .into();
-        if !in_flight.is_empty() {
-            (self.undelivered)(in_flight);
+            .unwrap_or_else(|p| p.into_inner());
+        handed_back.extend(
+            exchange
+                .in_flight
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        if !handed_back.is_empty() {
+            (self.undelivered)(handed_back);
         }
         let asked_to_stop = !exchange.ended_first.load(Ordering::Acquire);
         let broken = exchange
@@ -261,6 +272,9 @@ struct Exchange<'a, Req, Resp> {
     link: &'a BlockingLink<Req, Resp>,
     /// Requests written (or being written) and not answered yet.
     in_flight: Mutex<VecDeque<Req>>,
+    /// Requests answered whose reply the parent's queue refused (its overflow policy
+    /// `Reject`, or the thread ending), in order: handed back with those in flight.
+    refused: Mutex<Vec<Req>>,
     /// What the worker sent that could not be read.
     broken: Mutex<Option<FrameError>>,
     /// The worker closed its stdout before the thread asked it to stop.
@@ -310,15 +324,23 @@ impl<Req: Serialize, Resp: DeserializeOwned> Exchange<'_, Req, Resp> {
             });
             match reply {
                 Ok(Some(reply)) => {
-                    if self.replies == Replies::OnePerRequest {
-                        lock(&self.in_flight).pop_front();
-                    }
-                    match self.link.send(reply) {
-                        Ok(()) => {}
-                        Err(OutputLost::Refused(refused)) => {
-                            tracing::error!("a reply of the worker process is dropped: {refused}");
-                        }
-                        Err(lost) => tracing::error!("a reply of the worker process: {lost}"),
+                    // The request stays in flight until its reply is in the parent's
+                    // queue: one whose reply is refused there goes back to the hook.
+                    let sent = self.link.send(reply);
+                    let answered = (self.replies == Replies::OnePerRequest)
+                        .then(|| lock(&self.in_flight).pop_front())
+                        .flatten();
+                    if let Err(lost) = sent {
+                        tracing::error!(
+                            "a reply of the worker process did not reach the parent ({lost}): \
+                             {}",
+                            if answered.is_some() {
+                                "its request is handed back"
+                            } else {
+                                "dropped"
+                            }
+                        );
+                        lock(&self.refused).extend(answered);
                     }
                 }
                 Ok(None) => break,

@@ -45,6 +45,7 @@ pub mod overflow_logs;
 pub mod portability;
 /// The README's portable library, verbatim (see `portability`).
 pub mod portable;
+pub mod process_requests;
 pub mod processes;
 pub mod properties;
 pub mod runaway;
@@ -336,14 +337,15 @@ macro_rules! process_suite {
             use super::*;
 
             $crate::__process_cases! { $backend, $worker;
-                a_worker_process_answers_its_parent_and_exits_at_terminate,
-                a_worker_process_that_crashes_fails_its_thread_and_hands_back_its_request,
-                a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline,
-                a_worker_process_that_sends_a_malformed_frame_is_ended,
-                a_tree_ends_its_worker_processes_with_it,
-                a_forced_worker_process_is_gone_when_the_tree_has_joined,
-                a_worker_program_that_cannot_start_fails_its_thread,
-                a_free_worker_process_has_no_request_in_flight,
+                processes::a_worker_process_answers_its_parent_and_exits_at_terminate,
+                processes::a_worker_process_that_crashes_fails_its_thread_and_hands_back_its_request,
+                processes::a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline,
+                processes::a_worker_process_that_sends_a_malformed_frame_is_ended,
+                processes::a_tree_ends_its_worker_processes_with_it,
+                processes::a_forced_worker_process_is_gone_when_the_tree_has_joined,
+                process_requests::a_request_whose_reply_the_parent_refuses_is_handed_back,
+                processes::a_worker_program_that_cannot_start_fails_its_thread,
+                processes::a_free_worker_process_has_no_request_in_flight,
             }
         }
     };
@@ -352,12 +354,12 @@ macro_rules! process_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __process_cases {
-    ($backend:expr, $worker:expr; $($case:ident),* $(,)?) => {
+    ($backend:expr, $worker:expr; $($module:ident :: $case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
                 $crate::processes::use_worker($worker);
-                $crate::run_case(&$backend, stringify!($case), $crate::processes::$case);
+                $crate::run_case(&$backend, stringify!($case), $crate::$module::$case);
             }
         )*
     };

@@ -1,0 +1,100 @@
+//! What becomes of each request sent to a worker process ([`ProcessWorker`]): it is
+//! answered to the parent, or handed back to the undelivered hook, exactly once, whatever
+//! the parent's queue does with the reply.
+
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use task_thread::{
+    BoxError, ChildRef, Flow, OverflowPolicy, Runtime, TaskThread, ThreadConfig, ThreadCx,
+    ThreadEnd,
+};
+
+use crate::fixtures::EventLog;
+use crate::processes::worker;
+
+/// A parent whose queue of its children's outputs holds one, with the `Reject` policy, and
+/// whose handling of the first reply waits for a gate: logs `heard <reply>` for each reply
+/// it handled or found in its queue at its end.
+struct GatedParent {
+    log: EventLog,
+    gate: Option<oneshot::Receiver<()>>,
+    hand_out: Option<oneshot::Sender<ThreadCx<GatedParent>>>,
+}
+
+impl TaskThread for GatedParent {
+    type Signal = ();
+    type Output = ();
+    type ChildOutput = String;
+
+    fn config(&self) -> ThreadConfig {
+        ThreadConfig {
+            child_signal_capacity: 1,
+            overflow: OverflowPolicy::Reject,
+            ..ThreadConfig::default()
+        }
+    }
+
+    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
+        if let Some(hand_out) = self.hand_out.take() {
+            let _ = hand_out.send(cx.clone());
+        }
+        Ok(())
+    }
+
+    async fn on_child_signal(&mut self, reply: String, _: &ChildRef, _: &ThreadCx<Self>) -> Flow {
+        self.log.push(&format!("heard {reply}"));
+        if let Some(gate) = self.gate.take() {
+            let _ = gate.await;
+        }
+        Flow::Continue
+    }
+
+    /// Replies still in its queue at its end reached it all the same.
+    fn on_undelivered_from_children(&mut self, replies: Vec<(String, String)>) {
+        for (_, reply) in replies {
+            self.log.push(&format!("heard {reply}"));
+        }
+    }
+}
+
+/// Replies the parent's queue refuses (its policy `Reject`, the queue full while its
+/// handler waits) do not vanish: their requests are handed back. Of 20 requests, the
+/// parent takes two at most; every one is heard or handed back, once.
+pub async fn a_request_whose_reply_the_parent_refuses_is_handed_back(rt: Runtime) {
+    let log = EventLog::default();
+    let (open, gate) = oneshot::channel();
+    let (hand_out, cx) = oneshot::channel();
+    let parent = GatedParent {
+        log: log.clone(),
+        gate: Some(gate),
+        hand_out: Some(hand_out),
+    };
+    let parent = task_thread::start(&rt, parent).await.unwrap();
+    let cx = cx.await.unwrap();
+    let echo = cx
+        .spawn_child(worker("echo", &log, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let requests: Vec<String> = (0..20).map(|n| format!("r{n}")).collect();
+    for request in &requests {
+        echo.send(request.clone()).await.unwrap();
+    }
+    log.wait_for("heard r0").await;
+    echo.terminate();
+    let _ = echo.join().await;
+    let _ = open.send(());
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+    let mut seen: Vec<String> = log
+        .starting_with("heard")
+        .iter()
+        .map(|heard| heard["heard ".len()..].to_owned())
+        .collect();
+    for batch in log.starting_with("undelivered") {
+        let batch: Vec<String> = serde_json::from_str(&batch["undelivered ".len()..]).unwrap();
+        seen.extend(batch);
+    }
+    seen.sort_by_key(|request| request[1..].parse::<u32>().unwrap());
+    assert_eq!(seen, requests, "each request heard or handed back, once");
+}
