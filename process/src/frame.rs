@@ -41,8 +41,11 @@ pub enum FrameError {
         /// Bytes of the frame (its prefix included) received before the end.
         received: usize,
     },
-    /// The frame's bytes are not the JSON of the type expected.
+    /// The frame's bytes are not the JSON of the type expected (reading).
     Json(serde_json::Error),
+    /// The value to send cannot be written as JSON (writing): a map whose keys are not
+    /// strings, a `Serialize` implementation that fails. Nothing of it was written.
+    Unserializable(serde_json::Error),
     /// Reading or writing the pipe failed.
     Io(io::Error),
 }
@@ -59,6 +62,9 @@ impl fmt::Display for FrameError {
                 "the stream ended inside a frame, {received} bytes into it (prefix included)"
             ),
             FrameError::Json(error) => write!(f, "a frame that is not the JSON expected: {error}"),
+            FrameError::Unserializable(error) => {
+                write!(f, "a value that cannot be written as JSON: {error}")
+            }
             FrameError::Io(error) => write!(f, "the pipe failed: {error}"),
         }
     }
@@ -67,7 +73,7 @@ impl fmt::Display for FrameError {
 impl std::error::Error for FrameError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            FrameError::Json(error) => Some(error),
+            FrameError::Json(error) | FrameError::Unserializable(error) => Some(error),
             FrameError::Io(error) => Some(error),
             FrameError::TooLarge { .. } | FrameError::Truncated { .. } => None,
         }
@@ -87,7 +93,7 @@ pub fn write_frame<T: Serialize + ?Sized>(
     writer: &mut impl Write,
     value: &T,
 ) -> Result<(), FrameError> {
-    let payload = serde_json::to_vec(value).map_err(FrameError::Json)?;
+    let payload = serde_json::to_vec(value).map_err(FrameError::Unserializable)?;
     write_payload(writer, &payload)
 }
 

@@ -48,7 +48,9 @@ pub enum Replies {
 ///   ([`on_undelivered`](Self::on_undelivered)), in the order sent; so do, first, the
 ///   requests whose reply the parent's queue refused (its overflow policy
 ///   [`Reject`](task_thread::OverflowPolicy::Reject) and the queue full, or the thread's
-///   end): a request is either answered to the parent or handed back, once. With
+///   end), and those JSON cannot write (never sent: an error says why, and the worker
+///   goes on with the next): a request is either answered to the parent or handed back,
+///   once. With
 ///   [`Replies::Free`] such a reply is logged as an error and dropped.
 /// - **What it costs.** Three OS threads while the worker runs (the handler's, which waits
 ///   for the end and ends the process, and one per pipe, so that a worker that stops
@@ -191,7 +193,7 @@ where
         let exchange = Exchange {
             link,
             in_flight: Mutex::new(VecDeque::new()),
-            refused: Mutex::new(Vec::new()),
+            handed_back: Mutex::new(Vec::new()),
             broken: Mutex::new(None),
             ended_first: AtomicBool::new(false),
             max_frame: self.max_frame,
@@ -230,7 +232,7 @@ where
         });
         // Those answered in vain first: they were sent before those still in flight.
         let mut handed_back = exchange
-            .refused
+            .handed_back
             .into_inner()
             .unwrap_or_else(|p| p.into_inner());
         handed_back.extend(
@@ -272,9 +274,10 @@ struct Exchange<'a, Req, Resp> {
     link: &'a BlockingLink<Req, Resp>,
     /// Requests written (or being written) and not answered yet.
     in_flight: Mutex<VecDeque<Req>>,
-    /// Requests answered whose reply the parent's queue refused (its overflow policy
-    /// `Reject`, or the thread ending), in order: handed back with those in flight.
-    refused: Mutex<Vec<Req>>,
+    /// Requests handed back before the end, in order: answered, their reply refused by the
+    /// parent's queue (its overflow policy `Reject`, or the thread ending); or never
+    /// written, JSON cannot write them. Handed back with those in flight.
+    handed_back: Mutex<Vec<Req>>,
     /// What the worker sent that could not be read.
     broken: Mutex<Option<FrameError>>,
     /// The worker closed its stdout before the thread asked it to stop.
@@ -289,13 +292,20 @@ impl<Req: Serialize, Resp: DeserializeOwned> Exchange<'_, Req, Resp> {
     fn write(&self, stdin: ChildStdin) {
         let mut stdin = BufWriter::new(stdin);
         while let Some(request) = self.link.recv() {
-            let payload = serde_json::to_vec(&request);
+            // Written as JSON first: one that cannot be is handed back, never in flight
+            // (the worker would not answer it), and the worker goes on with the next.
+            let payload = match serde_json::to_vec(&request) {
+                Ok(payload) => payload,
+                Err(error) => {
+                    let error = FrameError::Unserializable(error);
+                    tracing::error!("a request is handed back, not sent to the worker: {error}");
+                    lock(&self.handed_back).push(request);
+                    continue;
+                }
+            };
             // Kept until answered: a worker dying now hands it back.
             lock(&self.in_flight).push_back(request);
-            let written = payload
-                .map_err(FrameError::Json)
-                .and_then(|payload| write_payload(&mut stdin, &payload));
-            match written {
+            match write_payload(&mut stdin, &payload) {
                 Ok(()) if self.replies == Replies::Free => {
                     lock(&self.in_flight).pop_back();
                 }
@@ -340,7 +350,7 @@ impl<Req: Serialize, Resp: DeserializeOwned> Exchange<'_, Req, Resp> {
                                 "dropped"
                             }
                         );
-                        lock(&self.refused).extend(answered);
+                        lock(&self.handed_back).extend(answered);
                     }
                 }
                 Ok(None) => break,

@@ -344,6 +344,7 @@ macro_rules! process_suite {
                 processes::a_tree_ends_its_worker_processes_with_it,
                 processes::a_forced_worker_process_is_gone_when_the_tree_has_joined,
                 process_requests::a_request_whose_reply_the_parent_refuses_is_handed_back,
+                process_requests::a_request_json_cannot_write_is_handed_back_and_the_worker_goes_on,
                 processes::a_worker_program_that_cannot_start_fails_its_thread,
                 processes::a_free_worker_process_has_no_request_in_flight,
             }

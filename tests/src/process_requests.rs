@@ -2,16 +2,20 @@
 //! answered to the parent, or handed back to the undelivered hook, exactly once, whatever
 //! the parent's queue does with the reply.
 
+use std::process::Command;
 use std::time::Duration;
 
 use futures::channel::oneshot;
+use serde::{Serialize, Serializer};
 use task_thread::{
-    BoxError, ChildRef, Flow, OverflowPolicy, Runtime, TaskThread, ThreadConfig, ThreadCx,
-    ThreadEnd,
+    Blocking, BoxError, ChildRef, Flow, OverflowPolicy, Runtime, TaskThread, ThreadConfig,
+    ThreadCx, ThreadEnd,
 };
+use task_thread_process::ProcessWorker;
 
+use crate::blocking::parent;
 use crate::fixtures::EventLog;
-use crate::processes::worker;
+use crate::processes::{worker, worker_binary};
 
 /// A parent whose queue of its children's outputs holds one, with the `Reject` policy, and
 /// whose handling of the first reply waits for a gate: logs `heard <reply>` for each reply
@@ -97,4 +101,46 @@ pub async fn a_request_whose_reply_the_parent_refuses_is_handed_back(rt: Runtime
     }
     seen.sort_by_key(|request| request[1..].parse::<u32>().unwrap());
     assert_eq!(seen, requests, "each request heard or handed back, once");
+}
+
+/// A request JSON writes as its word, or cannot write (`Job(None)`).
+#[derive(Debug)]
+struct Job(Option<&'static str>);
+
+impl Serialize for Job {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(word) => serializer.serialize_str(word),
+            None => Err(serde::ser::Error::custom("this job cannot be written")),
+        }
+    }
+}
+
+/// A request JSON cannot write is never sent: it is handed back (with an error logged),
+/// and the worker goes on with the next; its thread is not ended by it.
+pub async fn a_request_json_cannot_write_is_handed_back_and_the_worker_goes_on(rt: Runtime) {
+    let log = EventLog::default();
+    let (parent, cx) = parent::<String>(&rt, &log).await;
+    let mut command = Command::new(worker_binary());
+    command.arg("echo");
+    let hook = log.clone();
+    let worker = ProcessWorker::<Job, String>::new("echo", command)
+        .on_undelivered(move |jobs| hook.push(&format!("undelivered {jobs:?}")));
+    let echo = cx.spawn_child(Blocking::new(worker)).await.unwrap();
+    for job in [Job(Some("one")), Job(None), Job(Some("two"))] {
+        echo.send(job).await.unwrap();
+    }
+    log.wait_for("heard two from echo").await;
+    echo.terminate();
+    assert_eq!(echo.join().await, ThreadEnd::Stopped);
+    assert_eq!(
+        log.starting_with("heard"),
+        ["heard one from echo", "heard two from echo"]
+    );
+    assert_eq!(
+        log.starting_with("undelivered"),
+        ["undelivered [Job(None)]"]
+    );
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
 }
