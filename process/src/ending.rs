@@ -1,5 +1,6 @@
 //! Ending a worker process within a budget: its stdin is closed already; wait for it,
-//! then SIGTERM, then SIGKILL at the deadline; and always reap it (no zombie).
+//! then SIGTERM, then SIGKILL at the deadline, each to its process group on Unix; kill
+//! what is left of the group once it has exited; and always reap it (no zombie).
 
 use std::io;
 use std::process::{Child, ExitStatus};
@@ -67,42 +68,48 @@ pub(crate) fn end(
     }
     let mut child = lock(child);
     // A worker that exited just now is reaped here, its status its own.
-    if let Some(status) = child.try_wait()? {
+    if let Some(status) = exited(&mut child)? {
         return Ok(Ended::Exited(status));
     }
     tracing::warn!(pid = child.id(), "killing the worker process");
     Ok(Ended::Killed(KILL, kill(&mut child)?))
 }
 
-/// Kills `child` and reaps it (at once, unless it is stuck in the kernel).
+/// Kills `child` (its process group, on Unix) and reaps it (at once, unless it is stuck
+/// in the kernel). Only for a child not reaped yet.
 pub(crate) fn kill(child: &mut Child) -> io::Result<ExitStatus> {
-    child.kill()?;
+    if !signal_group(child, Signal::Kill) {
+        child.kill()?;
+    }
     child.wait()
 }
 
 /// The release a worker's thread runs if it is abandoned (see
-/// [`BlockingLink::on_abandon`](task_thread::BlockingLink::on_abandon)): kills the worker,
-/// unless it has been reaped already, and reaps it if it dies within a few milliseconds
-/// (a killed process does, unless stuck in the kernel), so that the tree's `join` finds
-/// it gone; otherwise the handler's OS thread reaps it, as it would anyway.
+/// [`BlockingLink::on_abandon`](task_thread::BlockingLink::on_abandon)): kills the worker
+/// and its process group, unless it has been reaped already, and reaps it if it dies
+/// within a few milliseconds (a killed process does, unless stuck in the kernel), so that
+/// the tree's `join` finds it gone; otherwise the handler's OS thread reaps it, as it
+/// would anyway.
 pub(crate) fn kill_abandoned(child: &Mutex<Child>) {
     let mut child = lock(child);
-    if !matches!(child.try_wait(), Ok(None)) {
+    if !matches!(exited(&mut child), Ok(None)) {
         return;
     }
     tracing::warn!(
         pid = child.id(),
         "the worker's thread was abandoned: killing the worker process"
     );
-    if let Err(error) = child.kill() {
-        tracing::error!(
-            pid = child.id(),
-            "the worker process could not be killed: {error}"
-        );
-        return;
+    if !signal_group(&child, Signal::Kill) {
+        if let Err(error) = child.kill() {
+            tracing::error!(
+                pid = child.id(),
+                "the worker process could not be killed: {error}"
+            );
+            return;
+        }
     }
     let give_up = Instant::now() + REAP_WAIT;
-    while matches!(child.try_wait(), Ok(None)) && Instant::now() < give_up {
+    while matches!(exited(&mut child), Ok(None)) && Instant::now() < give_up {
         std::thread::sleep(Duration::from_micros(200));
     }
 }
@@ -110,7 +117,7 @@ pub(crate) fn kill_abandoned(child: &Mutex<Child>) {
 /// How long an abandoned worker's release waits for the killed worker to die.
 const REAP_WAIT: Duration = Duration::from_millis(20);
 
-/// What `Child::kill` sends.
+/// What `kill` sends.
 const KILL: &str = if cfg!(unix) {
     "SIGKILL"
 } else {
@@ -127,7 +134,7 @@ fn wait_until(
 ) -> io::Result<Option<ExitStatus>> {
     let mut pause = Duration::from_millis(1);
     loop {
-        if let Some(status) = lock(child).try_wait()? {
+        if let Some(status) = exited(&mut lock(child))? {
             return Ok(Some(status));
         }
         let now = Instant::now();
@@ -139,22 +146,66 @@ fn wait_until(
     }
 }
 
-/// Sends SIGTERM; false where there is none (Windows) or it could not be sent.
-#[cfg(unix)]
+/// Sends SIGTERM to the worker's process group; false where there is none (Windows) or it
+/// could not be sent.
 fn terminate(child: &mut Child) -> bool {
-    use rustix::process::{kill_process, Pid, Signal};
-    if !matches!(child.try_wait(), Ok(None)) {
+    if !matches!(exited(child), Ok(None)) {
         return false;
     }
+    tracing::warn!(pid = child.id(), "the worker process did not exit: SIGTERM");
+    signal_group(child, Signal::Term)
+}
+
+/// The signals sent to a worker's group.
+#[derive(Clone, Copy)]
+enum Signal {
+    Term,
+    Kill,
+}
+
+/// The status of `child` if it has exited, reaped now. On Unix, what is left of its process
+/// group (processes of its own, which may hold its stdout open) is killed first, while the
+/// worker is not reaped yet: its id, the group's, cannot be another's until then.
+#[cfg(all(unix, not(target_os = "openbsd")))]
+fn exited(child: &mut Child) -> io::Result<Option<ExitStatus>> {
+    use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
+    let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) else {
+        return child.try_wait();
+    };
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    match waitid(WaitId::Pid(pid), options) {
+        Ok(None) => Ok(None),
+        Ok(Some(_)) => {
+            signal_group(child, Signal::Kill);
+            child.wait().map(Some)
+        }
+        // Reaped already: std keeps its status.
+        Err(_) => child.try_wait(),
+    }
+}
+
+#[cfg(not(all(unix, not(target_os = "openbsd"))))]
+fn exited(child: &mut Child) -> io::Result<Option<ExitStatus>> {
+    child.try_wait()
+}
+
+/// Sends `signal` to the process group `child` leads (it was started in a group of its
+/// own); false where there are none (Windows) or it could not be sent.
+#[cfg(unix)]
+fn signal_group(child: &Child, signal: Signal) -> bool {
+    use rustix::process::{kill_process_group, Pid};
     let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) else {
         return false;
     };
-    tracing::warn!(pid = child.id(), "the worker process did not exit: SIGTERM");
-    kill_process(pid, Signal::TERM).is_ok()
+    let signal = match signal {
+        Signal::Term => rustix::process::Signal::TERM,
+        Signal::Kill => rustix::process::Signal::KILL,
+    };
+    kill_process_group(pid, signal).is_ok()
 }
 
 #[cfg(not(unix))]
-fn terminate(_child: &mut Child) -> bool {
+fn signal_group(_child: &Child, _signal: Signal) -> bool {
     false
 }
 

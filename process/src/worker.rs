@@ -41,8 +41,12 @@ pub enum Replies {
 ///   after two fifths of the thread's [`shutdown_budget`](ThreadConfig::shutdown_budget)
 ///   it gets SIGTERM, and SIGKILL after four fifths ([`ProcessError::Killed`]). It is
 ///   always waited for (no zombie). If the thread is forced sooner (its parent's budget
-///   ran out), it is killed at once. On Unix it runs in a process group of its own, so
-///   that a Ctrl-C at the terminal reaches its parent alone, which ends it in this order.
+///   ran out), it is killed at once, before the thread's end is recorded. On Unix it runs
+///   in a process group of its own, so that a Ctrl-C at the terminal reaches its parent
+///   alone, which ends it in this order; the signals go to that whole group, and once the
+///   worker has exited, whatever is left of its group is killed before it is reaped (a
+///   shell running the real worker without `exec`, a helper holding its stdout). A
+///   process of its that leaves the group (`setsid`, `setpgid`) escapes all of this.
 /// - **In flight.** With [`Replies::OnePerRequest`], requests written and not answered
 ///   when the worker dies, then the signals never written, go to the undelivered hook
 ///   ([`on_undelivered`](Self::on_undelivered)), in the order sent; so do, first, the
@@ -50,14 +54,13 @@ pub enum Replies {
 ///   [`Reject`](task_thread::OverflowPolicy::Reject) and the queue full, or the thread's
 ///   end), and those JSON cannot write (never sent: an error says why, and the worker
 ///   goes on with the next): a request is either answered to the parent or handed back,
-///   once. With
-///   [`Replies::Free`] such a reply is logged as an error and dropped.
+///   once. With [`Replies::Free`] such a reply is logged as an error and dropped.
 /// - **What it costs.** Three OS threads while the worker runs (the handler's, which waits
 ///   for the end and ends the process, and one per pipe, so that a worker that stops
 ///   reading its stdin blocks a write, never its own end), and the process. A worker that
-///   hands its stdout to a process of its own, which outlives it, keeps the reading thread
-///   (and so the thread's end) waiting until that process closes it: the thread is then
-///   forced at its budget's end.
+///   hands its stdout to a process that left its group (see above) and outlives it keeps
+///   the reading thread (and so the thread's end) waiting until that process closes it:
+///   the thread is then forced at its budget's end, and the reading thread left behind.
 ///
 /// ```no_run
 /// use std::process::Command;

@@ -343,6 +343,7 @@ macro_rules! process_suite {
                 processes::a_worker_process_that_sends_a_malformed_frame_is_ended,
                 processes::a_tree_ends_its_worker_processes_with_it,
                 processes::a_forced_worker_process_is_gone_when_the_tree_has_joined,
+                processes::a_worker_process_s_own_children_end_with_it,
                 process_requests::a_request_whose_reply_the_parent_refuses_is_handed_back,
                 process_requests::a_request_json_cannot_write_is_handed_back_and_the_worker_goes_on,
                 processes::a_worker_program_that_cannot_start_fails_its_thread,

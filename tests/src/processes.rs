@@ -247,6 +247,58 @@ pub async fn a_forced_worker_process_is_gone_when_the_tree_has_joined(rt: Runtim
     }
 }
 
+/// A worker that runs the real one as a process of its own (a shell, without `exec`):
+/// the signals reach its whole process group, so the deaf grandchild, which keeps the
+/// worker's stdout open, is killed with it, and the thread ends as killed, not forced by a
+/// reader left waiting. Unix only (elsewhere there are no process groups to signal).
+pub async fn a_worker_process_s_own_children_end_with_it(rt: Runtime) {
+    if !cfg!(unix) {
+        return;
+    }
+    let log = EventLog::default();
+    let (parent, cx) = parent::<String>(&rt, &log).await;
+    let mut command = Command::new("sh");
+    let script = format!("'{}' deaf; true", worker_binary().display());
+    command.args(["-c", &script]);
+    let hook = log.clone();
+    let shell = ProcessWorker::<String, String>::new("shell", command)
+        .with_config(ThreadConfig {
+            shutdown_budget: Duration::from_secs(1),
+            ..ThreadConfig::default()
+        })
+        .on_undelivered(move |requests| hook.push(&format!("undelivered {requests:?}")));
+    let shell = cx.spawn_child(Blocking::new(shell)).await.unwrap();
+    let grandchild = pid_of(&shell, &log).await;
+    shell.terminate();
+    let end = shell.join().await;
+    let ThreadEnd::Failed(_) = &end else {
+        // Killed here, or it would hold the test's output open for ever.
+        let _ = Command::new("kill")
+            .args(["-9", &grandchild.to_string()])
+            .status();
+        panic!("not killed: {end}");
+    };
+    assert!(matches!(process_error(&end), ProcessError::Killed { .. }));
+    // Killed: it is gone, or a zombie for its new parent to reap, once it has exited.
+    while is_running(grandchild) {
+        task_thread::Spawner::sleep(&rt, Duration::from_millis(1)).await;
+    }
+    parent.terminate();
+    assert_eq!(parent.join().await, ThreadEnd::Stopped);
+}
+
+/// Whether process `pid` runs: it exists and is not a zombie (Linux: `/proc`; elsewhere
+/// `kill -0`, which a zombie passes too).
+fn is_running(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        return std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z') && !state.starts_with('X')
+        });
+    }
+    !is_gone(pid)
+}
+
 /// A program that cannot be started fails its thread with the program's name and the
 /// system's reason.
 pub async fn a_worker_program_that_cannot_start_fails_its_thread(rt: Runtime) {
