@@ -39,11 +39,12 @@ pub enum ProcessError {
         status: ExitStatus,
     },
     /// The worker sent what cannot be read (a length over the limit, bytes that are not
-    /// the JSON of the output type, a frame cut short); it was killed at once.
+    /// the JSON of the output type, a frame cut short); it was killed at once, unless it
+    /// had exited already (a frame cut short by its exit).
     Protocol {
         /// What was wrong.
         error: FrameError,
-        /// Its status, once killed.
+        /// Its status: its own exit's, or the signal's that killed it.
         status: ExitStatus,
     },
     /// The worker did not exit when its stdin was closed at the thread's shutdown, and was
@@ -71,7 +72,7 @@ impl fmt::Display for ProcessError {
             ProcessError::Protocol { error, status } => {
                 write!(
                     f,
-                    "the worker process broke the protocol ({error}); killed: {status}"
+                    "the worker process broke the protocol ({error}) and was ended: {status}"
                 )
             }
             ProcessError::Killed { by, status } => write!(

@@ -36,6 +36,12 @@ pub enum FrameError {
         /// The limit.
         max: usize,
     },
+    /// A payload to write is longer than a frame can carry (4 GiB less a byte, what its
+    /// 4-byte length can announce). Nothing of it was written.
+    TooLong {
+        /// The payload's length.
+        length: usize,
+    },
     /// The stream ended inside a frame.
     Truncated {
         /// Bytes of the frame (its prefix included) received before the end.
@@ -61,6 +67,10 @@ impl fmt::Display for FrameError {
                 f,
                 "the stream ended inside a frame, {received} bytes into it (prefix included)"
             ),
+            FrameError::TooLong { length } => write!(
+                f,
+                "a payload of {length} bytes, longer than a frame can carry (4 GiB less a byte)"
+            ),
             FrameError::Json(error) => write!(f, "a frame that is not the JSON expected: {error}"),
             FrameError::Unserializable(error) => {
                 write!(f, "a value that cannot be written as JSON: {error}")
@@ -75,7 +85,9 @@ impl std::error::Error for FrameError {
         match self {
             FrameError::Json(error) | FrameError::Unserializable(error) => Some(error),
             FrameError::Io(error) => Some(error),
-            FrameError::TooLarge { .. } | FrameError::Truncated { .. } => None,
+            FrameError::TooLarge { .. }
+            | FrameError::TooLong { .. }
+            | FrameError::Truncated { .. } => None,
         }
     }
 }
@@ -99,9 +111,8 @@ pub fn write_frame<T: Serialize + ?Sized>(
 
 /// Writes `payload`, already JSON, as one frame, and flushes.
 pub(crate) fn write_payload(writer: &mut impl Write, payload: &[u8]) -> Result<(), FrameError> {
-    let length = u32::try_from(payload.len()).map_err(|_| FrameError::TooLarge {
-        announced: u32::MAX,
-        max: u32::MAX as usize,
+    let length = u32::try_from(payload.len()).map_err(|_| FrameError::TooLong {
+        length: payload.len(),
     })?;
     writer
         .write_all(&length.to_be_bytes())

@@ -23,8 +23,10 @@
 //! is for work that costs more than its messages; see BENCHMARKS.md for the cost.
 //!
 //! A frame longer than the reader's limit (16 MiB by default) is refused before any of it
-//! is held, and the buffer of a frame grows with the bytes that arrive, never to the
-//! length announced: a worker announcing 4 GiB and sending 10 bytes costs 64 KiB.
+//! is held, and the buffer of a frame within the limit grows with the bytes that arrive,
+//! in steps of 64 KiB, never to the length announced: under a limit of 16 MiB, a worker
+//! announcing 16 MiB and sending 10 bytes costs 64 KiB (one announcing 4 GiB is refused
+//! at once; it would cost 64 KiB too under a limit of 4 GiB).
 //!
 //! # The worker's end, per platform
 //!

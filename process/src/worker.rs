@@ -145,7 +145,11 @@ where
     }
 
     /// What to do with the requests the worker never answered or never got (default: log
-    /// how many); called on the worker's OS thread, once per batch.
+    /// how many). Called in up to two batches, each in the order sent: the requests handed
+    /// back by the exchange (answered in vain, not writable, in flight when the worker
+    /// ended), on the worker's OS thread as it ends; then the signals never written to the
+    /// worker, from the thread's shutdown on a runtime thread. Keep it short and
+    /// non-blocking: the second call holds up the thread's end on the runtime.
     #[must_use]
     pub fn on_undelivered(mut self, hook: impl FnMut(Vec<Req>) + Send + 'static) -> Self {
         self.undelivered = Box::new(hook);
