@@ -15,6 +15,7 @@ mod memory;
 mod peers;
 mod process;
 mod raw;
+mod rerun;
 mod scale;
 mod supervision;
 mod tree;
@@ -430,19 +431,21 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
         );
     }
     if wants("8") {
-        scale_rows(flavour, c, &mut push);
+        scale::rows(flavour, c, &mut push);
     }
     if wants("6") {
-        let threads = measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
-        let raw_small = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_threads);
+        let threads = rerun::measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
+        let raw_small =
+            rerun::measure_in_child(flavour, memory::Subject::RawTasks, c.memory_threads);
         push(
             format!("6a. memory per idle thread ({})", c.memory_threads),
             (threads, raw_small),
             "bytes",
             "raw sleeping task",
         );
-        let slot_tasks = measure_in_child(flavour, memory::Subject::SlotTasks, c.memory_tasks);
-        let raw_tasks = measure_in_child(flavour, memory::Subject::RawTasks, c.memory_tasks);
+        let slot_tasks =
+            rerun::measure_in_child(flavour, memory::Subject::SlotTasks, c.memory_tasks);
+        let raw_tasks = rerun::measure_in_child(flavour, memory::Subject::RawTasks, c.memory_tasks);
         push(
             format!("6b. memory per sleeping task ({})", c.memory_tasks),
             (slot_tasks, raw_tasks),
@@ -451,125 +454,6 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
         );
     }
     rows
-}
-
-/// Case 8's rows: each size against the smallest, per thread, for both shapes; then the
-/// broadcast against raw channels.
-fn scale_rows(
-    flavour: Flavour,
-    c: &Counts,
-    push: &mut impl FnMut(String, (f64, f64), &'static str, &'static str),
-) {
-    let [base, sizes @ ..] = c.scale;
-    for shape in [scale::Shape::Flat, scale::Shape::Deep] {
-        let measure = |n| {
-            // The median by start of a few runs; one at the largest size (it takes seconds).
-            let repetitions = if n == base { c.repetitions } else { 1 };
-            let mut runs: Vec<[f64; 3]> = (0..repetitions)
-                .map(|_| scale_in_child(flavour, shape, n))
-                .collect();
-            runs.sort_by(|a, b| a[0].total_cmp(&b[0]));
-            runs[runs.len() / 2]
-        };
-        let smallest = measure(base);
-        for n in sizes {
-            let figures = measure(n);
-            for (i, (what, unit)) in [
-                ("start", "ns/thread"),
-                ("terminate -> join", "ns/thread"),
-                ("resident memory", "bytes/thread"),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                push(
-                    format!(
-                        "8{}. {} tree {what}, {n} threads",
-                        shape_letter(shape),
-                        shape.name()
-                    ),
-                    (figures[i], smallest[i]),
-                    unit,
-                    "the same tree at the smallest size",
-                );
-            }
-        }
-    }
-    let figures = paired(
-        c,
-        1,
-        |_| scale::broadcast(flavour, c.broadcast),
-        |_| scale::raw_broadcast(flavour, c.broadcast),
-    );
-    push(
-        format!("8c. broadcast to {} children", c.broadcast),
-        (
-            figures.0 / c.broadcast as f64,
-            figures.1 / c.broadcast as f64,
-        ),
-        "ns/delivery",
-        "raw bounded(100) channel per child",
-    );
-}
-
-fn shape_letter(shape: scale::Shape) -> char {
-    match shape {
-        scale::Shape::Flat => 'a',
-        scale::Shape::Deep => 'b',
-    }
-}
-
-/// Measures one scaled tree in a fresh process (this binary, in `--scale` mode):
-/// [start ns, stop ns, bytes], per thread.
-fn scale_in_child(flavour: Flavour, shape: scale::Shape, n: usize) -> [f64; 3] {
-    let count = n.to_string();
-    let args = [
-        "--scale",
-        shape.name(),
-        "--flavour",
-        flavour.name(),
-        "--count",
-        &count,
-    ];
-    let text = rerun(&args);
-    let figures: Vec<f64> = text
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    figures
-        .try_into()
-        .unwrap_or_else(|_| panic!("scale measurement failed: {text}"))
-}
-
-/// Runs one memory measurement in a fresh process (this binary, in `--memory` mode).
-fn measure_in_child(flavour: Flavour, subject: memory::Subject, n: usize) -> f64 {
-    let count = n.to_string();
-    let args = [
-        "--memory",
-        subject.name(),
-        "--flavour",
-        flavour.name(),
-        "--count",
-        &count,
-    ];
-    let text = rerun(&args);
-    text.trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("memory measurement failed: {text}"))
-}
-
-/// Runs this binary with `args` (one measurement in a fresh process): what it printed.
-fn rerun(args: &[&str]) -> String {
-    let output = std::process::Command::new(std::env::current_exe().expect("the bench's path"))
-        .args(args)
-        .output()
-        .expect("the bench re-runs itself");
-    assert!(
-        output.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn print_rows(rows: &[Row]) {
@@ -584,18 +468,6 @@ fn print_rows(rows: &[Row]) {
             row.baseline_name
         );
     }
-}
-
-/// Runs one case on one flavour in a fresh process (this binary, with `--case` and
-/// `--flavour`) and returns its table rows: each case starts from a fresh heap, so that
-/// what an earlier case left in the allocator (measured: a fragmented heap slows the
-/// tree's stop, which allocates, by up to 2x) does not weigh on the next.
-fn case_in_child(flavour: Flavour, case: &str, quick: bool) -> String {
-    let mut args = vec!["--case", case, "--flavour", flavour.name(), "--rows-only"];
-    if quick {
-        args.push("--quick");
-    }
-    rerun(&args)
 }
 
 fn main() {
@@ -645,7 +517,7 @@ fn main() {
         println!("| case | ours | baseline | ratio | unit | baseline is |");
         println!("| --- | ---: | ---: | ---: | --- | --- |");
         for case in &cases {
-            print!("{}", case_in_child(flavour, case, quick));
+            print!("{}", rerun::case_in_child(flavour, case, quick));
         }
     }
 }

@@ -13,7 +13,7 @@ use futures::channel::oneshot;
 use task_thread::{start, Backend, BoxError, Flavour, Flow, LeafThread, TaskThread, ThreadCx};
 
 use crate::memory::{resident_bytes, sleep_an_hour};
-use crate::raw;
+use crate::{raw, rerun};
 
 /// The shape of a scaled tree.
 #[derive(Clone, Copy, Debug)]
@@ -236,4 +236,70 @@ pub fn raw_broadcast(flavour: Flavour, n: usize) -> Duration {
         futures::future::join_all(listeners.into_iter().map(raw::RawTask::join)).await;
         elapsed / ROUNDS as u32
     })
+}
+
+/// Case 8's rows: each size against the smallest, per thread, for both shapes; then the
+/// broadcast against raw channels.
+pub fn rows(
+    flavour: Flavour,
+    c: &crate::Counts,
+    push: &mut impl FnMut(String, (f64, f64), &'static str, &'static str),
+) {
+    let [base, sizes @ ..] = c.scale;
+    for shape in [Shape::Flat, Shape::Deep] {
+        let measure = |n| {
+            // The median by start of a few runs; one at the largest size (it takes seconds).
+            let repetitions = if n == base { c.repetitions } else { 1 };
+            let mut runs: Vec<[f64; 3]> = (0..repetitions)
+                .map(|_| rerun::scale_in_child(flavour, shape, n))
+                .collect();
+            runs.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            runs[runs.len() / 2]
+        };
+        let smallest = measure(base);
+        for n in sizes {
+            let figures = measure(n);
+            for (i, (what, unit)) in [
+                ("start", "ns/thread"),
+                ("terminate -> join", "ns/thread"),
+                ("resident memory", "bytes/thread"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                push(
+                    format!(
+                        "8{}. {} tree {what}, {n} threads",
+                        letter(shape),
+                        shape.name()
+                    ),
+                    (figures[i], smallest[i]),
+                    unit,
+                    "the same tree at the smallest size",
+                );
+            }
+        }
+    }
+    let figures = crate::paired(
+        c,
+        1,
+        |_| broadcast(flavour, c.broadcast),
+        |_| raw_broadcast(flavour, c.broadcast),
+    );
+    push(
+        format!("8c. broadcast to {} children", c.broadcast),
+        (
+            figures.0 / c.broadcast as f64,
+            figures.1 / c.broadcast as f64,
+        ),
+        "ns/delivery",
+        "raw bounded(100) channel per child",
+    );
+}
+
+fn letter(shape: Shape) -> char {
+    match shape {
+        Shape::Flat => 'a',
+        Shape::Deep => 'b',
+    }
 }
