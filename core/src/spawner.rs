@@ -132,15 +132,19 @@ pub trait Spawner: Send + Sync + 'static {
     ///
     /// ```
     /// # use std::fmt;
+    /// # use std::sync::Mutex;
     /// # use futures::future::BoxFuture;
-    /// # use task_thread_core::{RawOutput, RawTask};
-    /// # fn spawn_named(name: String, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> { unimplemented!() }
-    /// // In a backend whose runtime takes a name with each task:
+    /// # use task_thread_core::{RawOutput, RawTask, Runtime, Spawner};
+    /// // In a backend that keeps the names (here in a list, for a tool to show), then
+    /// // spawns as it always does:
     /// fn spawn_named_raw(
+    ///     names: &Mutex<Vec<String>>,
+    ///     runtime: &Runtime,
     ///     name: fmt::Arguments<'_>,
     ///     future: BoxFuture<'static, RawOutput>,
     /// ) -> Box<dyn RawTask> {
-    ///     spawn_named(name.to_string(), future)
+    ///     names.lock().unwrap().push(name.to_string());
+    ///     runtime.spawn_raw(future)
     /// }
     /// ```
     fn spawn_named_raw(
