@@ -2,7 +2,7 @@
 //! tokio-util and the actor frameworks), on every runtime flavour, side by side.
 //!
 //! ```text
-//! cargo run --release -p task-thread-bench            # the full run (about a minute)
+//! cargo run --release -p task-thread-bench            # the full run (about ten minutes)
 //! cargo run --release -p task-thread-bench -- --quick # every case, small counts
 //! cargo run --release -p task-thread-bench -- --case 4 --flavour smol # one case (1 to 8), one flavour
 //! ```
@@ -27,7 +27,7 @@ use task_thread::{Backend, Flavour};
 
 /// task-thread's benchmarks: every hot path against the raw runtime (and, for trees, against
 /// tokio-util and the actor frameworks), on every runtime flavour, side by side. Without
-/// options: every case on every flavour, full counts (about a minute).
+/// options: every case on every flavour, full counts (about ten minutes, most of it case 8).
 #[derive(Parser, Debug)]
 #[command(name = "task-thread-bench")]
 struct Cli {
@@ -382,29 +382,35 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
         }
     }
     if wants("7") {
-        // Alternated after a warm-up pair, each going first in turn: the first of a pair
-        // grows the heap that the second finds ready (measured: 1.5-2x on the start).
-        let runs: Vec<_> = (0..=c.repetitions)
+        // Rotated after a warm-up round, each going first in turn: the first of a round
+        // grows the heap that the next finds ready (measured: 1.5-2x on the start).
+        use supervision::Start;
+        const ORDER: [Start; 3] = [
+            Start::Supervised,
+            Start::Plain,
+            Start::PlainKeepingFactories,
+        ];
+        let rounds: Vec<[(Duration, Duration); 3]> = (0..=c.repetitions)
             .map(|n| {
-                let run = |supervised| supervision::tree(flavour, c.tree, supervised);
-                if n % 2 == 0 {
-                    let supervised = run(true);
-                    (supervised, run(false))
-                } else {
-                    let plain = run(false);
-                    (run(true), plain)
+                let mut round = [(Duration::ZERO, Duration::ZERO); 3];
+                for k in 0..ORDER.len() {
+                    let which = (n + k) % ORDER.len();
+                    round[which] = supervision::tree(flavour, c.tree, ORDER[which]);
                 }
+                round
             })
             .skip(1)
             .collect();
-        type StartStop = (Duration, Duration);
-        let middle = |part: fn(&(StartStop, StartStop)) -> Duration| {
-            let mut figures: Vec<Duration> = runs.iter().map(part).collect();
+        let middle = |which: usize, stop: bool| {
+            let mut figures: Vec<Duration> = rounds
+                .iter()
+                .map(|round| if stop { round[which].1 } else { round[which].0 })
+                .collect();
             figures.sort();
             figures[figures.len() / 2]
         };
-        let supervised = (middle(|r| r.0 .0), middle(|r| r.0 .1));
-        let plain = (middle(|r| r.1 .0), middle(|r| r.1 .1));
+        let [supervised, plain, keeping] =
+            [0, 1, 2].map(|which| (middle(which, false), middle(which, true)));
         push(
             format!("7a. supervised tree start, {} children", c.tree),
             (ms(supervised.0), ms(plain.0)),
@@ -416,6 +422,19 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
             (ms(supervised.1), ms(plain.1)),
             "ms",
             "the same tree, unsupervised",
+        );
+        let floor = "the same tree, unsupervised, keeping a factory per child";
+        push(
+            format!("7d. supervised tree start, {} children", c.tree),
+            (ms(supervised.0), ms(keeping.0)),
+            "ms",
+            floor,
+        );
+        push(
+            format!("7e. supervised tree terminate -> join, {} children", c.tree),
+            (ms(supervised.1), ms(keeping.1)),
+            "ms",
+            floor,
         );
         let figures = paired(
             c,

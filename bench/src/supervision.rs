@@ -1,6 +1,9 @@
 //! Case 7: supervision. 7a/7b: a tree whose children are started supervised (none fails)
-//! against the same tree started plainly; 7c: a restart by the supervisor against the
-//! same end followed by a fresh child started from `on_child_ended`.
+//! against the same tree started plainly; 7d/7e: the same supervised tree against the
+//! plain tree that also keeps, per child, what supervision cannot do without (the factory
+//! with its strategy and policy, in an allocation of its own, until the tree has ended);
+//! 7c: a restart by the supervisor against the same end followed by a fresh child started
+//! from `on_child_ended`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -90,8 +93,22 @@ impl LeafThread for Quitter {
     }
 }
 
-/// (start `n` children, terminate the root until its join returns), supervised or not.
-pub fn tree(flavour: Flavour, n: usize, supervised: bool) -> (Duration, Duration) {
+/// How case 7's tree starts its children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// With `spawn_supervised`.
+    Supervised,
+    /// With `spawn_child`.
+    Plain,
+    /// With `spawn_child`, keeping per child what `spawn_supervised` must keep for a
+    /// restart (the factory, its strategy and policy: one allocation) until the tree has
+    /// ended: the floor of any supervision that takes a factory per child.
+    PlainKeepingFactories,
+}
+
+/// (start `n` children, terminate the root until its join returns, and drop what was
+/// kept of the children).
+pub fn tree(flavour: Flavour, n: usize, how: Start) -> (Duration, Duration) {
     flavour.block_on(|rt| async move {
         let (hand_out, context) = oneshot::channel();
         let root = Root {
@@ -100,18 +117,26 @@ pub fn tree(flavour: Flavour, n: usize, supervised: bool) -> (Duration, Duration
         };
         let root = start(&rt, root).await.unwrap();
         let cx = context.await.unwrap();
+        let kept = Mutex::new(Vec::new());
+        let kept = &kept;
         let begin = Instant::now();
         let started = futures::future::join_all((0..n).map(|i| {
             let cx = cx.clone();
             async move {
-                if supervised {
-                    let leaf = move || Leaf(i);
-                    let policy = policy(Restart::OnFailure);
-                    cx.spawn_supervised(Strategy::OneForOne, policy, leaf)
+                let leaf = move || Leaf(i);
+                let policy = policy(Restart::OnFailure);
+                match how {
+                    Start::Supervised => cx
+                        .spawn_supervised(Strategy::OneForOne, policy, leaf)
                         .await
-                        .map(drop)
-                } else {
-                    cx.spawn_child(Leaf(i)).await.map(drop)
+                        .map(drop),
+                    Start::Plain => cx.spawn_child(leaf()).await.map(drop),
+                    Start::PlainKeepingFactories => {
+                        let factory = Arc::new((Strategy::OneForOne, policy, Mutex::new(leaf)));
+                        let started = cx.spawn_child(leaf()).await.map(drop);
+                        kept.lock().unwrap().push(factory);
+                        started
+                    }
                 }
             }
         }))
@@ -122,6 +147,7 @@ pub fn tree(flavour: Flavour, n: usize, supervised: bool) -> (Duration, Duration
         let begin = Instant::now();
         root.terminate();
         root.join().await;
+        drop(std::mem::take(&mut *kept.lock().unwrap()));
         (start_time, begin.elapsed())
     })
 }
