@@ -57,7 +57,8 @@ struct Cli {
     )]
     memory: Option<memory::Subject>,
     /// Print the start and stop nanoseconds and resident bytes per thread of a tree of
-    /// SHAPE (flat or deep) with about --count threads, on --flavour
+    /// SHAPE (flat, deep, or hand-made: case 4's baseline, flat) with about --count
+    /// threads, on --flavour
     #[arg(
         long,
         value_name = "SHAPE",
@@ -84,7 +85,8 @@ fn memory_subject(name: &str) -> Result<memory::Subject, String> {
 }
 
 fn scale_shape(name: &str) -> Result<scale::Shape, String> {
-    scale::Shape::from_name(name).ok_or_else(|| format!("'{name}': the shapes are flat, deep"))
+    scale::Shape::from_name(name)
+        .ok_or_else(|| format!("'{name}': the shapes are flat, deep, hand-made"))
 }
 
 /// How much work each case does.

@@ -2,8 +2,9 @@
 //! million, as a flat tree (a root and its children) and as a tree of depth 3 (a root, its
 //! children, theirs and theirs, the same number under each): start, terminate -> join and
 //! resident bytes, per thread, each against the same at the smallest count, so that the
-//! ratio says whether the cost per thread stays flat. And a parent broadcasting to its
-//! children, per delivery, against raw channels.
+//! ratio says whether the cost per thread stays flat; the flat tree a user would write by
+//! hand (case 4's baseline) likewise, to tell the runtime's and the allocator's growth from
+//! ours. And a parent broadcasting to its children, per delivery, against raw channels.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,9 @@ pub enum Shape {
     Flat,
     /// A root, and three levels under it with the same number of children under each.
     Deep,
+    /// Not ours: case 4's hand-made flat tree (a task per child on two bounded channels,
+    /// a token, a registry), the same sizes.
+    HandMade,
 }
 
 impl Shape {
@@ -29,19 +33,21 @@ impl Shape {
         match self {
             Shape::Flat => "flat",
             Shape::Deep => "deep",
+            Shape::HandMade => "hand-made",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Shape::Flat, Shape::Deep]
+        [Shape::Flat, Shape::Deep, Shape::HandMade]
             .into_iter()
             .find(|shape| shape.name() == name)
     }
 
-    /// The root of a tree of this shape with about `n` threads under it.
+    /// The root of a tree of this shape with about `n` threads under it (the hand-made
+    /// tree has no root of ours: as flat).
     fn root(self, n: usize) -> Node {
         match self {
-            Shape::Flat => Node {
+            Shape::Flat | Shape::HandMade => Node {
                 index: 0,
                 fanout: n,
                 levels_below: 1,
@@ -110,6 +116,14 @@ pub struct PerThread {
 /// Starts a tree of `shape` with about `n` threads, measures it, and ends it (run in a
 /// process of its own, so that the resident memory is this tree's alone).
 pub fn tree(flavour: Flavour, shape: Shape, n: usize) -> PerThread {
+    if let Shape::HandMade = shape {
+        let (started, stopped, grown) = crate::tree::hand_made_measured(flavour, n);
+        return PerThread {
+            start_ns: started.as_nanos() as f64 / n as f64,
+            stop_ns: stopped.as_nanos() as f64 / n as f64,
+            bytes: grown as f64 / n as f64,
+        };
+    }
     flavour.block_on(|rt| async move {
         let root = shape.root(n);
         let threads = root.size();
@@ -246,7 +260,7 @@ pub fn rows(
     push: &mut impl FnMut(String, (f64, f64), &'static str, &'static str),
 ) {
     let [base, sizes @ ..] = c.scale;
-    for shape in [Shape::Flat, Shape::Deep] {
+    for shape in [Shape::Flat, Shape::Deep, Shape::HandMade] {
         let measure = |n| {
             // The median by start of a few runs; one at the largest size (it takes seconds).
             let repetitions = if n == base { c.repetitions } else { 1 };
@@ -301,5 +315,6 @@ fn letter(shape: Shape) -> char {
     match shape {
         Shape::Flat => 'a',
         Shape::Deep => 'b',
+        Shape::HandMade => 'd',
     }
 }

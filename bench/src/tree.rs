@@ -83,7 +83,14 @@ pub fn threads(flavour: Flavour, n: usize) -> (Duration, Duration) {
 /// its end; its one sleeping task (as [`Leaf`] has), which it awaits at its end; on
 /// terminate the parent cancels the token and awaits every child's end.
 pub fn hand_made(flavour: Flavour, n: usize) -> (Duration, Duration) {
+    let (started, stopped, _) = hand_made_measured(flavour, n);
+    (started, stopped)
+}
+
+/// [`hand_made`], and the resident bytes the started tree grew the process by.
+pub fn hand_made_measured(flavour: Flavour, n: usize) -> (Duration, Duration, usize) {
     raw::block_on(flavour, |rt| async move {
+        let before = crate::memory::resident_bytes();
         type Registry = Arc<Mutex<HashMap<String, async_channel::Sender<()>>>>;
         let registry = Registry::default();
         let token = tokio_util::sync::CancellationToken::new();
@@ -119,11 +126,12 @@ pub fn hand_made(flavour: Flavour, n: usize) -> (Duration, Duration) {
             })
             .collect();
         let started = begin.elapsed();
+        let grown = crate::memory::resident_bytes().saturating_sub(before);
         let begin = Instant::now();
         token.cancel();
         futures::future::join_all(children.into_iter().map(raw::RawTask::join)).await;
         assert!(registry.lock().unwrap().is_empty());
-        (started, begin.elapsed())
+        (started, begin.elapsed(), grown)
     })
 }
 
