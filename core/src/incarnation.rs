@@ -33,13 +33,17 @@ pub(crate) fn run_task<T: 'static, K: Task<T>>(
     cx: TaskCx<T>,
 ) -> impl Future<Output = ()> + Send {
     async move {
-        let mut streak = Streak::default();
+        // Watched only if the thread turned the warning on (its setting is fixed): a run
+        // then costs the task no count.
+        let mut streak = cx.slot.runaway_rate().map(|_| Streak::default());
         loop {
             let (next, waited) = Waits::new(task.run(&cx)).await;
             if next == Next::Stop {
                 break;
             }
-            streak.rescheduled(waited, &cx.slot);
+            if let Some(streak) = &mut streak {
+                streak.rescheduled(waited, &cx.slot);
+            }
             // The next run counts from now, as an explicit-form successor does from its
             // generation. This task is the counter's only writer (one task per slot at a
             // time): a load and a store, no read-modify-write on the hop.
