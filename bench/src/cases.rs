@@ -10,6 +10,7 @@ use task_thread::{
     TaskThread, ThreadCx,
 };
 
+use crate::placement;
 use crate::raw::{self, RawRt};
 
 type Done = async_channel::Sender<()>;
@@ -131,6 +132,7 @@ struct Counter {
 
 impl Counter {
     fn count(&mut self) -> Flow {
+        placement::OURS.received(self.seen);
         self.seen += 1;
         if self.seen == self.expected {
             let _ = self.done.try_send(());
@@ -189,6 +191,7 @@ pub fn parent_to_child(flavour: Flavour, n: usize) -> Duration {
         let sender = child.clone();
         let _producer = rt.spawn(async move {
             for i in 0..n {
+                placement::OURS.sent(i);
                 sender.send(i as u64).await.unwrap();
             }
         });
@@ -214,6 +217,7 @@ impl Task<Chatter> for Pump {
         let thread = cx.thread();
         while self.left > 0 {
             self.left -= 1;
+            placement::OURS.sent(self.left);
             if thread.send_to_parent(self.left as u64).await.is_err() {
                 break;
             }
@@ -266,12 +270,14 @@ pub fn raw_channel(flavour: Flavour, n: usize) -> Duration {
         let (sender, receiver) = async_channel::bounded::<u64>(100);
         let start = Instant::now();
         let consumer = rt.spawn(async move {
-            for _ in 0..n {
+            for i in 0..n {
                 receiver.recv().await.unwrap();
+                placement::RAW.received(i);
             }
         });
         rt.spawn(async move {
             for i in 0..n {
+                placement::RAW.sent(i);
                 sender.send(i as u64).await.unwrap();
             }
         })

@@ -13,6 +13,7 @@
 mod cases;
 mod memory;
 mod peers;
+mod placement;
 mod process;
 mod raw;
 mod rerun;
@@ -71,6 +72,10 @@ struct Cli {
     /// How many of the --memory subject to create, or threads in the --scale tree
     #[arg(long, value_name = "N", requires = "measurement", help_heading = INTERNAL)]
     count: Option<usize>,
+    /// With --rows-only: pin the process to one core first, so that every runtime starts
+    /// one worker (case 3's rows with sender and receiver on one worker)
+    #[arg(long, requires = "rows_only", help_heading = INTERNAL)]
+    one_core: bool,
     /// Be case 9's worker process: echo every frame of stdin to stdout
     #[arg(long, help_heading = INTERNAL)]
     echo_worker: bool,
@@ -299,7 +304,29 @@ fn paired_cases(c: &Counts) -> [Paired; 9] {
     ]
 }
 
-fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
+/// A paired case's title with where case 3's two ends ran: in a process pinned to one core
+/// (3a, 3b become 3c, 3d), or with the share of the signals taken on another worker than
+/// the sender's, ours and the raw channel's, on a runtime of several workers.
+fn placed_title(title: String, flavour: Flavour, one_core: bool) -> String {
+    let shares = (placement::OURS.apart_share(), placement::RAW.apart_share());
+    let (Some(ours), Some(raw)) = shares else {
+        return title;
+    };
+    if one_core {
+        let title = title.replacen("3a.", "3c.", 1).replacen("3b.", "3d.", 1);
+        return format!("{title}, one worker (the process on one core)");
+    }
+    if flavour == Flavour::TokioCurrentThread {
+        return title;
+    }
+    format!(
+        "{title}, taken on another worker: ours {:.0}%, raw {:.0}%",
+        ours * 100.0,
+        raw * 100.0
+    )
+}
+
+fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>, one_core: bool) -> Vec<Row> {
     let wants = |case: &str| only.is_none_or(|only| only == case);
     let mut rows = Vec::new();
     let mut push = |case: String, (ours, baseline): (f64, f64), unit, baseline_name| {
@@ -313,13 +340,16 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>) -> Vec<Row> {
     };
     let c = counts;
     for case in paired_cases(c).into_iter().filter(|case| wants(case.case)) {
+        // What the cases before left in the tallies.
+        placed_title(String::new(), flavour, one_core);
         let figures = paired(
             c,
             case.n,
             |n| (case.ours)(flavour, n),
             |n| (case.baseline)(flavour, n),
         );
-        push(case.title, figures, case.unit, case.baseline_name);
+        let title = placed_title(case.title, flavour, one_core);
+        push(title, figures, case.unit, case.baseline_name);
     }
     if wants("4") {
         let tree_ours = median(
@@ -517,7 +547,10 @@ fn main() {
         let flavour = cli
             .flavour
             .expect("clap requires --flavour with --rows-only");
-        print_rows(&rows_for(flavour, &counts, only));
+        if cli.one_core {
+            placement::pin_to_one_core();
+        }
+        print_rows(&rows_for(flavour, &counts, only, cli.one_core));
         return;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -538,7 +571,10 @@ fn main() {
         println!("| case | ours | baseline | ratio | unit | baseline is |");
         println!("| --- | ---: | ---: | ---: | --- | --- |");
         for case in &cases {
-            print!("{}", rerun::case_in_child(flavour, case, quick));
+            print!("{}", rerun::case_in_child(flavour, case, quick, false));
+            if *case == "3" && flavour != Flavour::TokioCurrentThread {
+                print!("{}", rerun::case_in_child(flavour, case, quick, true));
+            }
         }
     }
 }
@@ -567,7 +603,7 @@ mod tests {
             "--quick",
         ])
         .unwrap();
-        assert!(rows.rows_only && rows.quick);
+        assert!(rows.rows_only && rows.quick && !rows.one_core);
         assert_eq!(rows.case.as_deref(), Some("4"));
         assert_eq!(rows.flavour.map(|f| f.to_string()).as_deref(), Some("smol"));
 
@@ -605,6 +641,7 @@ mod tests {
                 "1",
             ],
             &["--rows-only"],
+            &["--one-core", "--case", "3", "--flavour", "smol"],
             &["--memory", "threads", "--flavour", "smol"],
             &["--memory", "heap", "--flavour", "smol", "--count", "1"],
         ] {

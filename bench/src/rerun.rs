@@ -9,11 +9,15 @@ use crate::{memory, scale};
 /// Runs one case on one flavour in a fresh process (this binary, with `--case` and
 /// `--flavour`) and returns its table rows: each case starts from a fresh heap, so that
 /// what an earlier case left in the allocator (measured: a fragmented heap slows the
-/// tree's stop, which allocates, by up to 2x) does not weigh on the next.
-pub fn case_in_child(flavour: Flavour, case: &str, quick: bool) -> String {
+/// tree's stop, which allocates, by up to 2x) does not weigh on the next. `one_core`: the
+/// process pins itself to one core first (see `placement`).
+pub fn case_in_child(flavour: Flavour, case: &str, quick: bool, one_core: bool) -> String {
     let mut args = vec!["--case", case, "--flavour", flavour.name(), "--rows-only"];
     if quick {
         args.push("--quick");
+    }
+    if one_core {
+        args.push("--one-core");
     }
     rerun(&args)
 }
