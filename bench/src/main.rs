@@ -340,8 +340,7 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>, one_core: boo
     };
     let c = counts;
     for case in paired_cases(c).into_iter().filter(|case| wants(case.case)) {
-        // What the cases before left in the tallies.
-        placed_title(String::new(), flavour, one_core);
+        placement::forget_samples();
         let figures = paired(
             c,
             case.n,

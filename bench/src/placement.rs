@@ -77,6 +77,13 @@ impl Tally {
     }
 }
 
+/// Forgets what the cases before left in the tallies.
+pub fn forget_samples() {
+    for tally in [&OURS, &RAW] {
+        tally.apart_share();
+    }
+}
+
 /// Pins this process to its first allowed core, before any runtime starts: every runtime
 /// then starts one worker (they size themselves by the cores the process may use), so a
 /// sender and its receiver share a worker.
