@@ -57,12 +57,13 @@ fn one_thread<O: Observed + ?Sized>(core: &ThreadCore, observed: &O) -> ThreadSn
     // Read after the slots: a task is counted in its slot as it is spawned, then in its
     // thread, so a snapshot taken in between counts its first run as a reschedule.
     let counted = core.counts_seen();
+    let forgotten_runs = core.runs_of_forgotten_slots();
     // Let go only now: a slot forgotten as the snapshot lets go of it has its runs counted
     // in its thread's after they were read here, not twice.
     drop(held);
     let tasks_started = core.tasks_started();
     let live_runs: u64 = slots.iter().map(|slot| slot.runs).sum();
-    let slot_runs = live_runs + counted.runs_of_forgotten_slots;
+    let slot_runs = live_runs + forgotten_runs;
     ThreadSnapshot {
         id: core.id().to_string(),
         info: core.info().to_owned(),

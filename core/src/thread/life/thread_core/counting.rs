@@ -1,5 +1,6 @@
 //! What a thread counts of its traffic beyond its lanes (whose counts live under their
-//! lock, see `mailbox`): what it sends, its children's comings and goings, its slots' runs.
+//! lock, see `mailbox`): what it sends, its children's comings and goings. (Its slots' runs
+//! are in the slots, and those of forgotten slots in the core's state.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,8 +16,6 @@ pub(crate) struct ThreadCounts {
     pub(crate) sent_to_children: AtomicU64,
     pub(crate) children_started: AtomicU64,
     pub(crate) children_ended: AtomicU64,
-    /// The runs of its slots that have been forgotten (a live slot's are in the slot).
-    pub(crate) runs_of_forgotten_slots: AtomicU64,
 }
 
 /// The counts as a snapshot reads them.
@@ -26,7 +25,6 @@ pub(crate) struct CountsSeen {
     pub(crate) sent_to_children: u64,
     pub(crate) children_started: u64,
     pub(crate) children_ended: u64,
-    pub(crate) runs_of_forgotten_slots: u64,
 }
 
 /// Adds one to `count`.
@@ -51,7 +49,6 @@ impl ThreadCore {
             sent_to_children: read(&counts.sent_to_children),
             children_started: read(&counts.children_started),
             children_ended: read(&counts.children_ended),
-            runs_of_forgotten_slots: read(&counts.runs_of_forgotten_slots),
         }
     }
 }

@@ -12,7 +12,7 @@ mod supervising;
 pub(crate) use forcing::FORCE_GRACE;
 pub(crate) use supervising::Supervision;
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -80,6 +80,10 @@ pub(crate) struct ThreadCore {
     phase: AtomicU8,
     /// What it counts beyond its lanes (see `counting`): allocated by the first count.
     counts: once_cell::race::OnceBox<counting::ThreadCounts>,
+    /// The runs of its slots that have been forgotten (a live slot's are in the slot):
+    /// not in its counts, which every thread's end would otherwise allocate (its slots are
+    /// forgotten as it ends).
+    runs_of_forgotten_slots: AtomicU64,
     state: Mutex<CoreState>,
     /// Notified when `end` is set, and when the thread's task lets go of its life (see
     /// `life_gone`): a waiter looks at what it waits for again.
@@ -167,6 +171,7 @@ impl ThreadCore {
                 entered: AtomicBool::new(false),
                 phase: AtomicU8::new(0),
                 counts: once_cell::race::OnceBox::new(),
+                runs_of_forgotten_slots: AtomicU64::new(0),
                 state: Mutex::new(CoreState {
                     running: true,
                     parent: None,
@@ -510,7 +515,9 @@ impl PanicHook for ThreadCore {
     }
 
     fn slot_forgotten(&self, runs: u64) {
-        let forgotten = &self.counts().runs_of_forgotten_slots;
+        // No lock: a slot can be dropped wherever its last holder lets go of it, under the
+        // core's lock too (a signal holding it, in a child's queue dropped there).
+        let forgotten = &self.runs_of_forgotten_slots;
         forgotten.fetch_add(runs, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -41,4 +41,10 @@ impl ThreadCore {
     pub(crate) fn tasks_started(&self) -> u64 {
         u64::from(lock(&self.state).tasks_started)
     }
+
+    /// The runs of its slots that have been forgotten.
+    pub(crate) fn runs_of_forgotten_slots(&self) -> u64 {
+        self.runs_of_forgotten_slots
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
