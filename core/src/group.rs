@@ -10,7 +10,7 @@ use crate::sync::Event;
 use crate::error::SlotError;
 use crate::notice::Notice;
 use crate::notify::{notify_all, wait_for};
-use crate::slot::{end_together, SlotShared, TaskSlot};
+use crate::slot::{end_together, Endings, SlotShared, TaskSlot};
 use crate::spawner::Runtime;
 
 /// How long slot operations wait for a cancelled task to end.
@@ -182,16 +182,20 @@ impl SlotMap {
         }
     }
 
-    fn live(&self) -> Vec<TaskSlot> {
+    fn live(&self) -> LiveSlots {
         let live = |slot: &Weak<SlotShared>| slot.upgrade().map(TaskSlot::of);
         match &self.names {
-            Names::Empty => Vec::new(),
+            Names::Empty => LiveSlots::new(),
             Names::One((_, slot)) => live(slot).into_iter().collect(),
             Names::Few(few) => few.iter().filter_map(|(_, slot)| live(slot)).collect(),
             Names::Many(many) => many.values().filter_map(live).collect(),
         }
     }
 }
+
+/// A group's live slots, listed for one step of its thread's end (most threads have one
+/// or two slots: no allocation for those).
+type LiveSlots = smallvec::SmallVec<[TaskSlot; 1]>;
 
 impl TaskGroup {
     /// An empty group owned by `owner` (a thread id), with the default [`Timeouts`].
@@ -292,7 +296,7 @@ impl TaskGroup {
         // starts in a slot whose task is still ending. Taken in one global order (by
         // address), so that two `delete_all`s of one group cannot each wait for the other.
         slots.sort_unstable_by_key(|slot| Arc::as_ptr(&slot.shared) as usize);
-        let mut ending = Vec::with_capacity(slots.len());
+        let mut ending = Endings::with_capacity(slots.len());
         for slot in &slots {
             ending.push(slot.take_for_deletion().await);
         }
@@ -341,7 +345,7 @@ impl TaskGroup {
     /// each read under its own afterwards; and the slots themselves, which the caller
     /// holds until it has read the runs of forgotten slots (were it the last holder of a
     /// slot, dropping it would forget the slot and count its runs there as well).
-    pub(crate) fn slot_snapshots(&self) -> (Vec<crate::thread::SlotSnapshot>, Vec<TaskSlot>) {
+    pub(crate) fn slot_snapshots(&self) -> (Vec<crate::thread::SlotSnapshot>, LiveSlots) {
         let slots = lock(&self.shared.slots).live();
         let mut seen: Vec<_> = slots.iter().map(|slot| slot.shared.snapshot()).collect();
         seen.sort_unstable_by(|a, b| a.name.cmp(&b.name));

@@ -530,6 +530,9 @@ impl<T> TaskSlot<T> {
 }
 
 /// A slot whose task has been taken out and cancelled, until its end has been seen.
+/// Tasks taken from their slots to end together: a delete's one, or a group's few, inline.
+pub(crate) type Endings<'a> = smallvec::SmallVec<[Ending<'a>; 1]>;
+
 pub(crate) struct Ending<'a> {
     slot: &'a SlotShared,
     /// The cancelled task; `None` once its end has been seen (or if the slot had none).
@@ -542,7 +545,7 @@ pub(crate) struct Ending<'a> {
 /// slots. The error names the first slot whose task had not ended when the deadline came;
 /// every such task is logged and stays counted as live until it ends.
 pub(crate) fn end_together<'a>(
-    mut ending: Vec<Ending<'a>>,
+    mut ending: Endings<'a>,
     timeout: Duration,
 ) -> impl Future<Output = Result<(), SlotError>> + Send + 'a {
     let first_task = ending.iter().find(|end| end.task.is_some());
