@@ -481,7 +481,8 @@ impl ThreadCore {
                 .children
                 .ended_children()
                 .takes(self.id(), &end);
-            if let Some(report) = self.report().filter(|_| takes) {
+            // Not `report().filter(..)`: that made every child's report, kept or not.
+            if let Some(report) = takes.then(|| self.report()).flatten() {
                 lock(&parent.state).children.ended_children().record(report);
             }
         }
