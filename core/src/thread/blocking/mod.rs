@@ -4,6 +4,7 @@
 
 mod errors;
 mod link;
+mod shared;
 
 use std::convert::Infallible;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -20,7 +21,7 @@ use crate::join::panic_message;
 use crate::{Spawner, TaskCx};
 pub use errors::{OutputLost, RecvTimeout};
 pub use link::BlockingLink;
-use link::Shared;
+use shared::Shared;
 
 /// A handler that blocks: a loop over a blocking library, a computation that takes
 /// seconds, a device read. Wrapped in [`Blocking`], it is a child thread like any other:
