@@ -1,11 +1,14 @@
-//! Ending a worker process within a budget: its stdin is closed already; wait for it,
-//! then SIGTERM, then SIGKILL at the deadline, each to its process group on Unix; kill
-//! what is left of the group once it has exited; and always reap it (no zombie).
+//! Ending a worker process before its thread's shutdown deadline: its stdin is closed
+//! already; wait for it, then SIGTERM, then SIGKILL, each to its process group on Unix,
+//! placed so that it is reaped before the deadline; kill what is left of the group once it
+//! has exited; and always reap it (no zombie).
 
 use std::io;
 use std::process::{Child, ExitStatus};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use task_thread::BlockingLink;
 
 /// How a worker process ended.
 pub(crate) enum Ended {
@@ -15,23 +18,29 @@ pub(crate) enum Ended {
     Killed(&'static str, ExitStatus),
 }
 
-/// What the ending looks at while it waits.
+/// When the ending sends its signals, placed before the thread's shutdown deadline.
 pub(crate) struct Deadlines {
     /// When to send SIGTERM if it is still running.
-    pub(crate) terminate_at: Instant,
+    terminate_at: Instant,
     /// When to kill it.
-    pub(crate) kill_at: Instant,
+    kill_at: Instant,
+    /// The thread's shutdown deadline they were placed toward, if it had one.
+    toward: Option<Instant>,
 }
 
 impl Deadlines {
-    /// Within `budget` from now: two fifths of it for the worker to exit by itself once
-    /// its stdin closed, two more after SIGTERM, and the last fifth to kill and reap it
-    /// before the thread's own budget runs out.
-    pub(crate) fn within(budget: Duration) -> Self {
+    /// Toward the thread's shutdown `deadline`, from now: two fifths of the time left for
+    /// the worker to exit by itself once its stdin closed, two more after SIGTERM, and the
+    /// last fifth to kill and reap it before the thread stops waiting for it. Without a
+    /// deadline (the worker ended by itself, and the thread is not ending), within the
+    /// thread's own `budget` from now.
+    pub(crate) fn toward(deadline: Option<Instant>, budget: Duration) -> Self {
         let now = Instant::now();
+        let left = deadline.map_or(budget, |deadline| deadline.saturating_duration_since(now));
         Deadlines {
-            terminate_at: now + budget * 2 / 5,
-            kill_at: now + budget * 4 / 5,
+            terminate_at: now + left * 2 / 5,
+            kill_at: now + left * 4 / 5,
+            toward: deadline,
         }
     }
 
@@ -41,7 +50,24 @@ impl Deadlines {
         Deadlines {
             terminate_at: now,
             kill_at: now,
+            toward: Some(now),
         }
+    }
+
+    /// Follows the thread's shutdown deadline as it stands now: a sooner one (its parent's
+    /// cascade), or a first one (a worker that ended by itself, then its thread
+    /// terminated), brings the steps left forward, placed toward it from now; never later.
+    fn follow(&mut self, deadline: Option<Instant>) {
+        let Some(deadline) = deadline else {
+            return;
+        };
+        if self.toward.is_some_and(|toward| toward <= deadline) {
+            return;
+        }
+        let sooner = Deadlines::toward(Some(deadline), Duration::ZERO);
+        self.terminate_at = self.terminate_at.min(sooner.terminate_at);
+        self.kill_at = self.kill_at.min(sooner.kill_at);
+        self.toward = Some(deadline);
     }
 }
 
@@ -51,18 +77,28 @@ impl Deadlines {
 /// process reaped already, whose id may be another's by then.
 pub(crate) type SharedChild = std::sync::Arc<Mutex<Child>>;
 
-/// Waits for `child` to exit, ending it by signal at the deadlines (or at once when
-/// `abandoned` says nobody waits any more), and reaps it.
-pub(crate) fn end(
+/// Waits for `child` to exit, ending it by signal at the deadlines (following the thread's
+/// shutdown deadline, which `link` gives, as it comes sooner), or at once when the thread
+/// is abandoned (nobody waits any more), and reaps it.
+pub(crate) fn end<S, O>(
     child: &Mutex<Child>,
-    deadlines: &Deadlines,
-    abandoned: &dyn Fn() -> bool,
+    deadlines: &mut Deadlines,
+    link: &BlockingLink<S, O>,
 ) -> io::Result<Ended> {
-    if let Some(status) = wait_until(child, deadlines.terminate_at, abandoned)? {
+    let abandoned = || link.is_abandoned();
+    let mut terminate_at = || {
+        deadlines.follow(link.shutdown_deadline());
+        deadlines.terminate_at
+    };
+    if let Some(status) = wait_until(child, &mut terminate_at, &abandoned)? {
         return Ok(Ended::Exited(status));
     }
     if !abandoned() && terminate(&mut lock(child)) {
-        if let Some(status) = wait_until(child, deadlines.kill_at, abandoned)? {
+        let mut kill_at = || {
+            deadlines.follow(link.shutdown_deadline());
+            deadlines.kill_at
+        };
+        if let Some(status) = wait_until(child, &mut kill_at, &abandoned)? {
             return Ok(Ended::Killed("SIGTERM", status));
         }
     }
@@ -124,12 +160,12 @@ const KILL: &str = if cfg!(unix) {
     "TerminateProcess"
 };
 
-/// Polls `child` until it exits or `deadline` passes; starts at 1 ms and backs off to
-/// 20 ms between looks (std has no wait with a timeout, and this runs on the worker's own
-/// OS thread).
+/// Polls `child` until it exits or the deadline `deadline` gives (asked at each look: it
+/// may come sooner) passes; starts at 1 ms and backs off to 20 ms between looks (std has no
+/// wait with a timeout, and this runs on the worker's own OS thread).
 fn wait_until(
     child: &Mutex<Child>,
-    deadline: Instant,
+    deadline: &mut dyn FnMut() -> Instant,
     abandoned: &dyn Fn() -> bool,
 ) -> io::Result<Option<ExitStatus>> {
     let mut pause = Duration::from_millis(1);
@@ -137,7 +173,7 @@ fn wait_until(
         if let Some(status) = exited(&mut lock(child))? {
             return Ok(Some(status));
         }
-        let now = Instant::now();
+        let (now, deadline) = (Instant::now(), deadline());
         if now >= deadline || abandoned() {
             return Ok(None);
         }

@@ -31,8 +31,8 @@
 //! # The worker's end, per platform
 //!
 //! The worker never outlives its thread: at a terminate its stdin is closed, then SIGTERM
-//! and SIGKILL follow within the thread's budget ([`ProcessWorker`]), and it is always
-//! waited for. If the parent process itself dies (killed, or crashed), the pipes close
+//! and SIGKILL follow before the thread's shutdown deadline ([`ProcessWorker`]), and it is
+//! always waited for. If the parent process itself dies (killed, or crashed), the pipes close
 //! with it, and a worker keeping the contract (exit at the end of stdin) exits: that is
 //! the guarantee on every platform. Linux's `PR_SET_PDEATHSIG` would also kill a worker
 //! that does not keep it, but it needs `unsafe` code between fork and exec, which this

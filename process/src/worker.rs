@@ -37,11 +37,17 @@ pub enum Replies {
 ///   once: `Failed` with [`ProcessError::Protocol`]. Nothing of it reaches the parent's
 ///   tree but its end: a crash never hangs the parent.
 /// - **Terminate.** Its stdin is closed (a worker exits when it reads the end of its
-///   input: [`Duplex::recv`](crate::Duplex::recv) gives `None`); if it has not exited
-///   after two fifths of the thread's [`shutdown_budget`](ThreadConfig::shutdown_budget)
-///   it gets SIGTERM, and SIGKILL after four fifths ([`ProcessError::Killed`]). It is
-///   always waited for (no zombie). If the thread is forced sooner (its parent's budget
-///   ran out), it is killed at once, before the thread's end is recorded. On Unix it runs
+///   input: [`Duplex::recv`](crate::Duplex::recv) gives `None`); the steps after that are
+///   placed before the thread's shutdown deadline
+///   ([`BlockingLink::shutdown_deadline`]: its
+///   [`shutdown_budget`](ThreadConfig::shutdown_budget) from the terminate, or its
+///   parent's deadline if sooner): if it has not exited after two fifths of the time left
+///   it gets SIGTERM, and SIGKILL after four fifths ([`ProcessError::Killed`]), the last
+///   fifth left to reap it, so that its thread ends as killed, not forced. A sooner
+///   deadline that comes while it ends (its parent's cascade) brings the steps left
+///   forward. It is always waited for (no zombie). If the thread is forced with no
+///   deadline given first (a force down the tree, its runtime dropping it), it is killed
+///   at once, before the thread's end is recorded. On Unix it runs
 ///   in a process group of its own, so that a Ctrl-C at the terminal reaches its parent
 ///   alone, which ends it in this order; the signals go to that whole group, and once the
 ///   worker has exited, whatever is left of its group is killed before it is reaped (a
@@ -123,7 +129,8 @@ where
         }
     }
 
-    /// The thread's settings (its budget bounds the worker's end, see above).
+    /// The thread's settings (its budget bounds the worker's end, see above; so does its
+    /// parent's).
     #[must_use]
     pub fn with_config(mut self, config: ThreadConfig) -> Self {
         self.config = config;
@@ -224,13 +231,13 @@ where
             }
             // Terminated, or the worker's stdout ended, or its stdin broke.
             link.wait_stopping();
-            let deadlines = if lock(&exchange.broken).is_some() {
+            let mut deadlines = if lock(&exchange.broken).is_some() {
                 Deadlines::now()
             } else {
-                Deadlines::within(budget)
+                Deadlines::toward(link.shutdown_deadline(), budget)
             };
             // Once the worker is gone, its pipes are closed, and both threads end.
-            let ended = ending::end(&child, &deadlines, &|| link.is_abandoned());
+            let ended = ending::end(&child, &mut deadlines, link);
             if ended.is_err() {
                 // Waiting failed: killed all the same, or the reader would wait for ever.
                 let _ = lock(&child).kill();

@@ -45,6 +45,7 @@ pub mod overflow_logs;
 pub mod portability;
 /// The README's portable library, verbatim (see `portability`).
 pub mod portable;
+pub mod process_endings;
 pub mod process_requests;
 pub mod processes;
 pub mod properties;
@@ -321,13 +322,14 @@ macro_rules! conformance_suite {
     };
 }
 
-/// Expands the worker process cases ([`processes`]), one `#[test]` each, for the backend
-/// expression given and the path of the suite's worker binary: in this package's own test
-/// files, `env!("CARGO_BIN_EXE_task-thread-test-worker")`. Not part of
-/// [`conformance_suite!`]: cargo builds a package's binaries for its own tests only, so a
-/// backend's crate would have to build the worker itself; what these cases need from a
-/// backend, [`Spawner::spawn_blocking`](task_thread::Spawner::spawn_blocking), the
-/// `blocking` cases of the suite check.
+/// Expands the worker process cases ([`processes`], [`process_endings`],
+/// [`process_requests`]), one `#[test]` each, for the backend expression given and the
+/// path of the suite's worker binary: in this package's own test files,
+/// `env!("CARGO_BIN_EXE_task-thread-test-worker")`. Not part of [`conformance_suite!`]:
+/// cargo builds a package's binaries for its own tests only, so a backend's crate would
+/// have to build the worker itself; what these cases need from a backend,
+/// [`Spawner::spawn_blocking`](task_thread::Spawner::spawn_blocking), the `blocking` cases
+/// of the suite check.
 #[macro_export]
 macro_rules! process_suite {
     ($backend:expr, $worker:expr) => {
@@ -339,10 +341,12 @@ macro_rules! process_suite {
             $crate::__process_cases! { $backend, $worker;
                 processes::a_worker_process_answers_its_parent_and_exits_at_terminate,
                 processes::a_worker_process_that_crashes_fails_its_thread_and_hands_back_its_request,
-                processes::a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline,
+                process_endings::a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline,
+                process_endings::a_deaf_worker_process_is_ended_before_its_parent_s_sooner_deadline,
+                process_endings::a_deaf_worker_process_ending_by_itself_follows_a_sooner_deadline,
                 processes::a_worker_process_that_sends_a_malformed_frame_is_ended,
                 processes::a_tree_ends_its_worker_processes_with_it,
-                processes::a_forced_worker_process_is_gone_when_the_tree_has_joined,
+                process_endings::a_forced_worker_process_is_gone_when_the_tree_has_joined,
                 processes::a_worker_process_s_own_children_end_with_it,
                 process_requests::a_request_whose_reply_the_parent_refuses_is_handed_back,
                 process_requests::a_request_json_cannot_write_is_handed_back_and_the_worker_goes_on,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use task_thread::{Blocking, Runtime, ThreadConfig, ThreadEnd, ThreadHandle};
 use task_thread_process::{FrameError, ProcessError, ProcessWorker, Replies};
 
-use crate::blocking::{parent, parent_with};
+use crate::blocking::parent;
 use crate::fixtures::EventLog;
 
 /// The worker binary the cases run, set by [`process_suite!`](crate::process_suite).
@@ -40,8 +40,18 @@ pub(crate) fn worker(
     log: &EventLog,
     budget: Duration,
 ) -> Blocking<ProcessWorker<String, String>> {
+    worker_with_args(mode, &[], log, budget)
+}
+
+/// As [`worker`], the test worker given `args` after its mode.
+pub(crate) fn worker_with_args(
+    mode: &str,
+    args: &[&std::ffi::OsStr],
+    log: &EventLog,
+    budget: Duration,
+) -> Blocking<ProcessWorker<String, String>> {
     let mut command = Command::new(worker_binary());
-    command.arg(mode);
+    command.arg(mode).args(args);
     let log = log.clone();
     let worker = ProcessWorker::new(mode, command)
         .with_config(ThreadConfig {
@@ -144,36 +154,6 @@ pub async fn a_worker_process_that_crashes_fails_its_thread_and_hands_back_its_r
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
 }
 
-/// A worker that does not exit when its stdin closes, and ignores SIGTERM, is killed at
-/// the deadline: its thread ends `Failed` (killed), within its budget, not forced.
-pub async fn a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_deadline(
-    rt: Runtime,
-) {
-    let log = EventLog::default();
-    let (parent, cx) = parent::<String>(&rt, &log).await;
-    let deaf = cx
-        .spawn_child(worker("deaf", &log, Duration::from_secs(1)))
-        .await
-        .unwrap();
-    let pid = pid_of(&deaf, &log).await;
-    deaf.terminate();
-    let end = deaf.join().await;
-    match process_error(&end) {
-        ProcessError::Killed { by, .. } => assert_eq!(
-            *by,
-            if cfg!(unix) {
-                "SIGKILL"
-            } else {
-                "TerminateProcess"
-            }
-        ),
-        other => panic!("not killed: {other}"),
-    }
-    assert!(is_gone(pid), "the worker process {pid} is left");
-    parent.terminate();
-    assert_eq!(parent.join().await, ThreadEnd::Stopped);
-}
-
 /// A worker that sends a frame announcing more than the limit is killed at once, its
 /// thread `Failed` with the frame's error; the request is handed back.
 pub async fn a_worker_process_that_sends_a_malformed_frame_is_ended(rt: Runtime) {
@@ -217,34 +197,6 @@ pub async fn a_tree_ends_its_worker_processes_with_it(rt: Runtime) {
     assert_eq!(parent.join().await, ThreadEnd::Stopped);
     assert_eq!(echo.end(), Some(ThreadEnd::Stopped));
     assert!(is_gone(pid), "the worker process {pid} is left");
-}
-
-/// A tree whose budget runs out before its worker's own (a deaf worker, given a long
-/// budget, under a parent with a short one) forces the worker's thread: the worker is
-/// killed and reaped before the thread's end is recorded, so it is gone once the tree's
-/// `join` has returned, not left to the OS thread the thread left behind.
-pub async fn a_forced_worker_process_is_gone_when_the_tree_has_joined(rt: Runtime) {
-    let log = EventLog::default();
-    let short = ThreadConfig {
-        shutdown_budget: Duration::from_millis(300),
-        ..ThreadConfig::default()
-    };
-    let (parent, cx) = parent_with::<String>(&rt, &log, short).await;
-    let deaf = cx
-        .spawn_child(worker("deaf", &log, Duration::from_secs(60)))
-        .await
-        .unwrap();
-    let pid = pid_of(&deaf, &log).await;
-    parent.terminate();
-    // Forced, or stopped if the child's own deadline (the same) cut its `exit` first.
-    let _ = parent.join().await;
-    let end = deaf.end();
-    assert!(matches!(end, Some(ThreadEnd::Forced { .. })), "{end:?}");
-    if !is_gone(pid) {
-        // Killed here, or it would hold the test's output open for ever.
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-        panic!("the worker process {pid} outlived the tree");
-    }
 }
 
 /// A worker that runs the real one as a process of its own (a shell, without `exec`):

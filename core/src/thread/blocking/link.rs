@@ -59,6 +59,35 @@ impl<S, O> BlockingLink<S, O> {
         self.shared.is_stopping()
     }
 
+    /// The deadline of the thread's shutdown, once it is ending by a terminate or by its
+    /// parent's cascade: the instant at which the thread stops waiting for `run` (it is
+    /// [forced](Self::is_abandoned), and what [`on_abandon`](Self::on_abandon) registered
+    /// runs). It is the thread's
+    /// [`shutdown_budget`](crate::ThreadConfig::shutdown_budget) from the terminate,
+    /// or its parent's deadline if that is sooner, and it may come sooner while the thread
+    /// ends (its parent's cascade reaching it): read it again while waiting. `None` while
+    /// the thread runs, and after [`close`](Self::close) until a shutdown begins.
+    ///
+    /// A handler that must end something before the thread's end (a process to stop in
+    /// steps, a device to close) places its steps before it, leaving a margin for the
+    /// last: what is still running at the deadline is abandoned.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use task_thread_core::BlockingLink;
+    ///
+    /// /// How long a handler that is ending may still wait for its work to finish: four
+    /// /// fifths of the time left, the last fifth kept to end it by force.
+    /// fn patience(link: &BlockingLink<(), ()>) -> Option<Duration> {
+    ///     let left = link.shutdown_deadline()?.saturating_duration_since(Instant::now());
+    ///     Some(left * 4 / 5)
+    /// }
+    /// ```
+    #[must_use]
+    pub fn shutdown_deadline(&self) -> Option<Instant> {
+        self.shared.lock().deadline
+    }
+
     /// Waits until the thread is ending (or [`close`](Self::close) was called): for a
     /// handler whose work runs on other OS threads of its own, and that only has to know
     /// when to end it.
@@ -116,7 +145,7 @@ impl<S, O> BlockingLink<S, O> {
     /// whose work ended another way (a process it drives has exited) and that must wake
     /// its own `recv`. The signals not taken go to the undelivered hook.
     pub fn close(&self) {
-        self.shared.stop();
+        self.shared.stop(None);
     }
 
     /// Sends `output` to the parent's

@@ -16,8 +16,10 @@ use futures::future::{select, Either};
 use super::definition::{id_of_type, log_undelivered, BoxError, Flow, ThreadConfig};
 use super::failure::Panicked;
 use super::leaf::LeafThread;
+use super::life::thread_core::ThreadCore;
 use super::ThreadCx;
 use crate::join::panic_message;
+use crate::spawner::first;
 use crate::{Spawner, TaskCx};
 pub use errors::{OutputLost, RecvTimeout};
 pub use link::BlockingLink;
@@ -35,10 +37,11 @@ use shared::Shared;
 /// [`during`](crate::Failure::during) is `"exit"`, where the thread collects the
 /// handler's end). When the thread is terminated, [`BlockingLink::recv`] returns `None`
 /// and [`BlockingLink::is_stopping`] turns true: `run` should return then; the thread
-/// waits for it within its [`shutdown_budget`](ThreadConfig::shutdown_budget). A handler
-/// that never returns (a call that hangs) leaves the thread
-/// [`Forced`](crate::ThreadEnd::Forced) at the budget's end: its OS thread is left behind,
-/// never joined, and an error says so.
+/// waits for it until its shutdown's deadline ([`BlockingLink::shutdown_deadline`]: its
+/// [`shutdown_budget`](ThreadConfig::shutdown_budget) from the terminate, or its parent's
+/// deadline if sooner). A handler that never returns (a call that hangs) leaves the
+/// thread [`Forced`](crate::ThreadEnd::Forced) at that deadline: its OS thread is left
+/// behind, never joined, and an error says so.
 ///
 /// Compared with `spawn_blocking` (tokio's, or `blocking::unblock`): those run one call
 /// and return its value; this runs a whole loop that talks to its parent while it runs,
@@ -106,8 +109,10 @@ pub trait BlockingThread: Send + Sized + 'static {
 /// the thread's own queue, with its capacity and overflow policy, is the queue that fills,
 /// and the blocking side takes several per wake-up); each
 /// output is put into the parent's queue before [`BlockingLink::send`] returns. At the
-/// shutdown the handler is told at once (as the thread's tasks are, by the notice), then
-/// `exit` waits for `run` to return, still forwarding its outputs, within the budget.
+/// shutdown the handler is told at once (as the thread's tasks are, by the notice), with
+/// the shutdown's deadline, then `exit` waits for `run` to return, still forwarding its
+/// outputs, until that deadline (told again to the handler if its parent's cascade brings
+/// a sooner one).
 ///
 /// ```
 /// use task_thread_core::{
@@ -195,6 +200,17 @@ impl<B: BlockingThread> Blocking<B> {
         }
     }
 
+    /// Tells the handler each sooner deadline its thread's shutdown is given (its parent's
+    /// cascade reaching a thread that was ending already), forever.
+    async fn follow_deadline(link: &Shared<B::Signal, B::Output>, core: &ThreadCore) -> Infallible {
+        loop {
+            // Listening before reading: a deadline lowered in between wakes it.
+            let lowered = core.deadline_lowered();
+            link.stop(core.shutdown_deadline());
+            lowered.await;
+        }
+    }
+
     /// Forwards the handler's outputs to the parent, one at a time, forever.
     async fn forward_outputs(
         link: &Shared<B::Signal, B::Output>,
@@ -269,8 +285,11 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
                             send_up(&link, output, task.thread()).await;
                             task.re_schedule();
                         }
-                        // The handler is told now; `exit` forwards what it sends from here.
-                        Either::Right(((), _)) => link.stop(),
+                        // The handler is told now, with the shutdown's deadline (kept
+                        // before the notice fired); `exit` forwards what it sends from here.
+                        Either::Right(((), _)) => {
+                            link.stop(task.thread().handle.core.shutdown_deadline());
+                        }
                     }
                 }
             })
@@ -321,11 +340,13 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
         Flow::Continue
     }
 
-    /// Tells the handler to stop, forwards its outputs until `run` returns, and ends as it
-    /// did. Cut short at the budget's end, the thread is forced; the handler's OS thread
-    /// is then left behind (see [`Drop`]).
+    /// Tells the handler to stop, and by when (the shutdown's deadline, and a sooner one
+    /// if its parent's cascade brings it); forwards its outputs until `run` returns, and
+    /// ends as it did. Cut short at the deadline, the thread is forced; the handler's OS
+    /// thread is then left behind (see [`Drop`]).
     async fn exit(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        self.link.stop();
+        let core = &cx.handle.core;
+        self.link.stop(core.shutdown_deadline());
         let Some(returned) = self.returned.take() else {
             return Ok(());
         };
@@ -336,7 +357,10 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
             link: &link,
             thread: &self.id,
         };
-        let forwarding = std::pin::pin!(Self::forward_outputs(&link, cx));
+        let forwarding = std::pin::pin!(first(
+            Self::forward_outputs(&link, cx),
+            Self::follow_deadline(&link, core),
+        ));
         let returned = select(returned, forwarding).await;
         std::mem::forget(abandoned_if_cut);
         let result = match returned {

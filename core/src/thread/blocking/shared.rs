@@ -38,6 +38,9 @@ pub(super) struct State<S, O> {
     pub(super) output: Handoff<O>,
     /// The thread is ending: `recv` returns `None`, `is_stopping` is true.
     pub(super) stopping: bool,
+    /// The deadline of the thread's shutdown, once it has one (see
+    /// [`BlockingLink::shutdown_deadline`](super::BlockingLink::shutdown_deadline)).
+    pub(super) deadline: Option<Instant>,
     /// The thread's value has been dropped: nobody forwards outputs any more.
     pub(super) thread_gone: bool,
     /// The handler's `run` has returned (or unwound).
@@ -70,6 +73,7 @@ impl<S, O> Shared<S, O> {
                 signals: VecDeque::new(),
                 output: Handoff::Idle,
                 stopping: false,
+                deadline: None,
                 thread_gone: false,
                 run_returned: false,
                 on_abandon: Vec::new(),
@@ -152,9 +156,15 @@ impl<S, O> Shared<S, O> {
         self.lock().signals.drain(..).collect()
     }
 
-    /// Tells the blocking side that the thread is ending.
-    pub(super) fn stop(&self) {
-        self.lock().stopping = true;
+    /// Tells the blocking side that the thread is ending, by `deadline` if it has one (a
+    /// sooner one than it was told, or the first).
+    pub(super) fn stop(&self, deadline: Option<Instant>) {
+        let mut state = self.lock();
+        state.stopping = true;
+        if let Some(deadline) = deadline {
+            state.deadline = Some(state.deadline.map_or(deadline, |told| told.min(deadline)));
+        }
+        drop(state);
         self.changed();
     }
 

@@ -22,10 +22,10 @@ pub(crate) struct Pending {
 
 impl Pending {
     /// The shutdown must be done by the thread's own budget from now, or by the parent's
-    /// deadline if that is sooner. The thread's shutdown notice fires now: a handler still
-    /// running sees it as its tasks do.
+    /// deadline if that is sooner. The thread's shutdown notice fires now, the deadline
+    /// kept first: a handler still running sees the notice as its tasks do, and finds the
+    /// deadline.
     pub(crate) fn new(core: &ThreadCore, control: Control) -> Self {
-        core.tasks.fire_notice();
         let own = Instant::now() + core.settings.shutdown_budget;
         let deadline = match &control {
             Control::Terminate {
@@ -33,6 +33,8 @@ impl Pending {
             } => own.min(*parent),
             _ => own,
         };
+        core.bound_shutdown(deadline);
+        core.tasks.fire_notice();
         Pending { control, deadline }
     }
 }

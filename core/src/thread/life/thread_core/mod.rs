@@ -1,9 +1,11 @@
 //! The runtime-facing half of a thread, the same for every thread type: lifecycle, control
-//! messages, the children registry and join. Forcing is in `forcing`; what it keeps for its
-//! parent's supervision and report is in `supervising` and `reporting`; what a snapshot
-//! reads of it in `observing` and `counting`.
+//! messages, the children registry and join. Forcing is in `forcing`, the shutdown's
+//! deadline in `deadline`; what it keeps for its parent's supervision and report is in
+//! `supervising` and `reporting`; what a snapshot reads of it in `observing` and
+//! `counting`.
 
 pub(crate) mod counting;
+mod deadline;
 mod forcing;
 mod observing;
 mod reporting;
@@ -108,8 +110,10 @@ struct CoreState {
     /// A task's failure sent after the first control message (see
     /// `failure_during_shutdown`). Boxed: rare, and every thread carries the field.
     late_failure: Option<Box<Failure>>,
-    /// The earliest deadline a terminate brought after the first control message: a
-    /// thread already ending by itself still ends within its parent's cascade.
+    /// The deadline of the thread's shutdown once it has begun (see
+    /// `bound_shutdown`), lowered by any sooner one a terminate brought after the first
+    /// control message: a thread already ending by itself still ends within its parent's
+    /// cascade. Before the shutdown, only such a terminate's.
     deadline_cap: Option<Instant>,
     /// Boxed: it is set once, at the end, and every thread carries the field.
     end: Option<Box<Ended>>,
@@ -242,8 +246,7 @@ impl ThreadCore {
                     Control::Terminate {
                         deadline: Some(deadline),
                     } => {
-                        let cap = state.deadline_cap.map_or(deadline, |cap| cap.min(deadline));
-                        state.deadline_cap = Some(cap);
+                        deadline::lower_cap(&mut state, deadline);
                         drop(state);
                         notify_all(&self.deadline_lowered);
                     }
@@ -273,19 +276,6 @@ impl ThreadCore {
                 None
             }
         }
-    }
-
-    /// `deadline`, or sooner if a terminate brought a sooner one once the shutdown had
-    /// begun (see `deadline_cap`).
-    pub(crate) fn capped(&self, deadline: Instant) -> Instant {
-        lock(&self.state)
-            .deadline_cap
-            .map_or(deadline, |cap| cap.min(deadline))
-    }
-
-    /// Completes the next time a terminate lowers the deadline of this thread's shutdown.
-    pub(crate) fn deadline_lowered(&self) -> crate::sync::EventListener {
-        crate::notify::listen(&self.deadline_lowered)
     }
 
     /// Whether a control message waits for the loop.
