@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use task_thread::{
-    Blocking, BlockingLink, BlockingThread, BoxError, ChildRef, Flow, OutputLost, Runtime,
-    TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
+    Blocking, BlockingLink, BlockingThread, BoxError, ChildRef, Flow, OutputLost, OverflowPolicy,
+    Runtime, SendError, SpawnerExt, TaskThread, ThreadConfig, ThreadCx, ThreadEnd, ThreadHandle,
 };
 
 use crate::fixtures::EventLog;
@@ -293,4 +293,93 @@ pub async fn an_output_nobody_takes_comes_back_to_the_blocking_handler(rt: Runti
     orphan.terminate();
     assert_eq!(orphan.join().await, ThreadEnd::Stopped);
     assert_eq!(log.events(), ["took 21", "got back 42", "run returned"]);
+}
+
+/// A handler whose work ended another way: it closes its link at once, then waits for a
+/// gate before it returns. Its thread's queue holds 4 signals and rejects more.
+struct Closer {
+    log: EventLog,
+    gate: mpsc::Receiver<()>,
+}
+
+impl BlockingThread for Closer {
+    type Signal = u32;
+    type Output = u32;
+
+    fn id(&self) -> String {
+        "closer".into()
+    }
+
+    fn config(&self) -> ThreadConfig {
+        ThreadConfig {
+            signal_capacity: 4,
+            overflow: OverflowPolicy::Reject,
+            ..ThreadConfig::default()
+        }
+    }
+
+    fn run(&mut self, link: &BlockingLink<u32, u32>) -> Result<(), BoxError> {
+        link.close();
+        self.log.push("closed");
+        let _ = self.gate.recv();
+        self.log.push("run returned");
+        Ok(())
+    }
+
+    fn on_undelivered(&mut self, signals: Vec<u32>) {
+        self.log.push(&format!("undelivered {signals:?}"));
+    }
+}
+
+/// Once the handler takes no more signals (it closed its link) and before its thread ends,
+/// signals wait in the thread's bounded queue, under its overflow policy: of 100 sent, the
+/// queue's 4 are taken, and one more, held by the thread's loop, the others rejected; those
+/// taken go to the undelivered hook, in order, once the handler has returned.
+pub async fn signals_to_a_closed_blocking_handler_wait_in_the_bounded_queue(rt: Runtime) {
+    let log = EventLog::default();
+    let (release, gate) = mpsc::channel();
+    let closer = Closer {
+        log: log.clone(),
+        gate,
+    };
+    let closer = task_thread::start(&rt, Blocking::new(closer))
+        .await
+        .unwrap();
+    log.wait_for("closed").await;
+    let (mut taken, mut rejected) = (Vec::new(), Vec::new());
+    for n in 0..100 {
+        match closer.send(n).await {
+            Ok(()) => taken.push(n),
+            Err(SendError::Full(n)) => rejected.push(n),
+            Err(other) => panic!("neither taken nor rejected as full: {other}"),
+        }
+        // Turns for the thread's loop, which would take each signal as it comes if its
+        // handler let it (only a help to show it would: whether the loop takes a signal
+        // in them or not, the bound holds).
+        for _ in 0..100 {
+            if closer.snapshot().from_parent.queued == 0 {
+                break;
+            }
+            rt.yield_now().await;
+        }
+    }
+    // The loop may take its one before the queue is full, or after.
+    assert!((4..=5).contains(&taken.len()), "taken: {taken:?}");
+    let mut all = [taken.clone(), rejected].concat();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..100).collect::<Vec<_>>(),
+        "each taken or rejected, once"
+    );
+    release.send(()).unwrap();
+    assert_eq!(closer.join().await, ThreadEnd::Stopped);
+    assert_eq!(
+        log.events(),
+        [
+            "closed".to_owned(),
+            "run returned".to_owned(),
+            format!("undelivered {taken:?}")
+        ]
+    );
 }

@@ -197,6 +197,7 @@ macro_rules! conformance_suite {
             blocking::a_blocking_call_that_never_returns_leaves_its_thread_forced,
             blocking::signals_the_blocking_handler_never_took_are_handed_back,
             blocking::an_output_nobody_takes_comes_back_to_the_blocking_handler,
+            blocking::signals_to_a_closed_blocking_handler_wait_in_the_bounded_queue,
             spawner::cancel_is_reported_as_cancelled,
             spawner::panic_is_reported_with_its_message,
             spawner::dropping_a_handle_detaches_the_task,

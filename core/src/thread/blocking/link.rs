@@ -143,7 +143,9 @@ impl<S, O> BlockingLink<S, O> {
     /// Takes no more signals, from whichever OS thread of the handler: `recv` returns
     /// `None` from now on, on every thread waiting in it, as at a terminate. For a handler
     /// whose work ended another way (a process it drives has exited) and that must wake
-    /// its own `recv`. The signals not taken go to the undelivered hook.
+    /// its own `recv`. The signals not taken go to the undelivered hook; those sent from
+    /// now on wait in the thread's queue, with its capacity and overflow policy, until the
+    /// thread ends (`run` returned, or a terminate), and go to the hook then.
     pub fn close(&self) {
         self.shared.stop(None);
     }

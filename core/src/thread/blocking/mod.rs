@@ -84,7 +84,8 @@ pub trait BlockingThread: Send + Sized + 'static {
 
     /// As [`TaskThread::config`](crate::TaskThread::config). The signal capacity is the
     /// thread's queue; beyond it, at most 16 signals wait in the link for `run` to take
-    /// them (they too go to [`on_undelivered`](Self::on_undelivered) if never taken).
+    /// them, and one in the thread's loop once `run` takes no more (they too go to
+    /// [`on_undelivered`](Self::on_undelivered) if never taken).
     fn config(&self) -> ThreadConfig {
         ThreadConfig::default()
     }
@@ -107,7 +108,8 @@ pub trait BlockingThread: Send + Sized + 'static {
 /// What it does with the handler: `enter` starts it on its OS thread; each signal from the
 /// parent is handed to it, and the thread's loop waits while 16 are waiting for `recv` (so
 /// the thread's own queue, with its capacity and overflow policy, is the queue that fills,
-/// and the blocking side takes several per wake-up); each
+/// and the blocking side takes several per wake-up), and until the shutdown once the
+/// handler takes no more ([`BlockingLink::close`], or `run` returned); each
 /// output is put into the parent's queue before [`BlockingLink::send`] returns. At the
 /// shutdown the handler is told at once (as the thread's tasks are, by the notice), with
 /// the shutdown's deadline, then `exit` waits for `run` to return, still forwarding its
@@ -327,10 +329,14 @@ impl<B: BlockingThread> LeafThread for Blocking<B> {
     }
 
     /// Hands the signal to the handler, and waits while 16 are waiting for it, or until
-    /// the thread ends.
+    /// the thread ends. Once the handler takes no more (it closed its link, or returned),
+    /// keeps the signal for the undelivered hook and waits for the shutdown: the loop
+    /// takes no other, so the thread's queue fills, with its capacity and overflow policy,
+    /// and what is in it goes to the hook too.
     async fn on_signal(&mut self, signal: B::Signal, cx: &ThreadCx<Self>) -> Flow {
         if self.link.is_stopping() {
             self.undelivered.push(signal);
+            cx.shutting_down().await;
             return Flow::Continue;
         }
         self.link.offer(signal);
