@@ -102,30 +102,31 @@ pub(crate) fn end<S, O>(
             return Ok(Ended::Killed("SIGTERM", status));
         }
     }
-    let mut child = lock(child);
-    // A worker that exited just now is reaped here, its status its own.
-    if let Some(status) = exited(&mut child)? {
-        return Ok(Ended::Exited(status));
+    {
+        let mut child = lock(child);
+        // A worker that exited just now is reaped here, its status its own.
+        if let Some(status) = exited(&mut child)? {
+            return Ok(Ended::Exited(status));
+        }
+        tracing::warn!(pid = child.id(), "killing the worker process");
+        send_kill(&mut child)?;
     }
-    tracing::warn!(pid = child.id(), "killing the worker process");
-    Ok(Ended::Killed(KILL, kill(&mut child)?))
+    Ok(Ended::Killed(KILL, reap(child)?))
 }
 
 /// Kills `child` (its process group, on Unix) and reaps it (at once, unless it is stuck
-/// in the kernel). Only for a child not reaped yet.
+/// in the kernel). Only for a child not reaped yet, and that no release shares.
 pub(crate) fn kill(child: &mut Child) -> io::Result<ExitStatus> {
-    if !signal_group(child, Signal::Kill) {
-        child.kill()?;
-    }
+    send_kill(child)?;
     child.wait()
 }
 
 /// The release a worker's thread runs if it is abandoned (see
-/// [`BlockingLink::on_abandon`](task_thread::BlockingLink::on_abandon)): kills the worker
-/// and its process group, unless it has been reaped already, and reaps it if it dies
-/// within a few milliseconds (a killed process does, unless stuck in the kernel), so that
-/// the tree's `join` finds it gone; otherwise the handler's OS thread reaps it, as it
-/// would anyway.
+/// [`BlockingLink::on_abandon`](task_thread::BlockingLink::on_abandon)), on the runtime's
+/// thread that drops the thread, before its end is recorded: kills the worker and its
+/// process group, unless it has exited already (reaped here then), and returns at once,
+/// without waiting for it to die (a runtime's thread must not block). The handler's OS
+/// thread, which looks at the abandonment between its looks at the worker, reaps it.
 pub(crate) fn kill_abandoned(child: &Mutex<Child>) {
     let mut child = lock(child);
     if !matches!(exited(&mut child), Ok(None)) {
@@ -135,23 +136,21 @@ pub(crate) fn kill_abandoned(child: &Mutex<Child>) {
         pid = child.id(),
         "the worker's thread was abandoned: killing the worker process"
     );
-    if !signal_group(&child, Signal::Kill) {
-        if let Err(error) = child.kill() {
-            tracing::error!(
-                pid = child.id(),
-                "the worker process could not be killed: {error}"
-            );
-            return;
-        }
-    }
-    let give_up = Instant::now() + REAP_WAIT;
-    while matches!(exited(&mut child), Ok(None)) && Instant::now() < give_up {
-        std::thread::sleep(Duration::from_micros(200));
+    if let Err(error) = send_kill(&mut child) {
+        tracing::error!(
+            pid = child.id(),
+            "the worker process could not be killed: {error}"
+        );
     }
 }
 
-/// How long an abandoned worker's release waits for the killed worker to die.
-const REAP_WAIT: Duration = Duration::from_millis(20);
+/// Sends the kill to `child`'s process group (on Unix), or to `child`.
+fn send_kill(child: &mut Child) -> io::Result<()> {
+    if !signal_group(child, Signal::Kill) {
+        child.kill()?;
+    }
+    Ok(())
+}
 
 /// What `kill` sends.
 const KILL: &str = if cfg!(unix) {
@@ -161,14 +160,14 @@ const KILL: &str = if cfg!(unix) {
 };
 
 /// Polls `child` until it exits or the deadline `deadline` gives (asked at each look: it
-/// may come sooner) passes; starts at 1 ms and backs off to 20 ms between looks (std has no
-/// wait with a timeout, and this runs on the worker's own OS thread).
+/// may come sooner) passes (std has no wait with a timeout, and this runs on the worker's
+/// own OS thread).
 fn wait_until(
     child: &Mutex<Child>,
     deadline: &mut dyn FnMut() -> Instant,
     abandoned: &dyn Fn() -> bool,
 ) -> io::Result<Option<ExitStatus>> {
-    let mut pause = Duration::from_millis(1);
+    let mut pause = FIRST_PAUSE;
     loop {
         if let Some(status) = exited(&mut lock(child))? {
             return Ok(Some(status));
@@ -178,9 +177,28 @@ fn wait_until(
             return Ok(None);
         }
         std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause = (pause * 2).min(LONGEST_PAUSE);
     }
 }
+
+/// Polls `child`, killed, until it has died, and reaps it: not `Child::wait`, which would
+/// hold the lock while it waits, and so hold up an abandoned thread's release, on a
+/// runtime's thread.
+fn reap(child: &Mutex<Child>) -> io::Result<ExitStatus> {
+    let mut pause = FIRST_PAUSE;
+    loop {
+        if let Some(status) = exited(&mut lock(child))? {
+            return Ok(status);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// The pauses between looks at a worker that has not exited: 1 ms first, doubled after
+/// each look, up to 20 ms.
+const FIRST_PAUSE: Duration = Duration::from_millis(1);
+const LONGEST_PAUSE: Duration = Duration::from_millis(20);
 
 /// Sends SIGTERM to the worker's process group; false where there is none (Windows) or it
 /// could not be sent.

@@ -38,21 +38,22 @@ pub enum Replies {
 ///   tree but its end: a crash never hangs the parent.
 /// - **Terminate.** Its stdin is closed (a worker exits when it reads the end of its
 ///   input: [`Duplex::recv`](crate::Duplex::recv) gives `None`); the steps after that are
-///   placed before the thread's shutdown deadline
-///   ([`BlockingLink::shutdown_deadline`]: its
-///   [`shutdown_budget`](ThreadConfig::shutdown_budget) from the terminate, or its
+///   placed before the thread's shutdown deadline ([`BlockingLink::shutdown_deadline`]:
+///   its [`shutdown_budget`](ThreadConfig::shutdown_budget) from the terminate, or its
 ///   parent's deadline if sooner): if it has not exited after two fifths of the time left
 ///   it gets SIGTERM, and SIGKILL after four fifths ([`ProcessError::Killed`]), the last
 ///   fifth left to reap it, so that its thread ends as killed, not forced. A sooner
 ///   deadline that comes while it ends (its parent's cascade) brings the steps left
 ///   forward. It is always waited for (no zombie). If the thread is forced with no
 ///   deadline given first (a force down the tree, its runtime dropping it), it is killed
-///   at once, before the thread's end is recorded. On Unix it runs
-///   in a process group of its own, so that a Ctrl-C at the terminal reaches its parent
-///   alone, which ends it in this order; the signals go to that whole group, and once the
-///   worker has exited, whatever is left of its group is killed before it is reaped (a
-///   shell running the real worker without `exec`, a helper holding its stdout). A
-///   process of its that leaves the group (`setsid`, `setpgid`) escapes all of this.
+///   at once, before the thread's end is recorded (on the runtime's thread, which does
+///   not wait for it to die), and reaped by the handler's OS thread right after. On Unix
+///   it runs in a process group of its own, so that a Ctrl-C at the terminal reaches its
+///   parent alone, which ends it in this order; the signals go to that whole group, and
+///   once the worker has exited, whatever is left of its group is killed before it is
+///   reaped (a shell running the real worker without `exec`, a helper holding its
+///   stdout). A process of its that leaves the group (`setsid`, `setpgid`) escapes all of
+///   this.
 /// - **In flight.** With [`Replies::OnePerRequest`], requests written and not answered
 ///   when the worker dies, then the signals never written, go to the undelivered hook
 ///   ([`on_undelivered`](Self::on_undelivered)), in the order sent; so do, first, the
@@ -200,8 +201,9 @@ where
             );
         };
         let child: SharedChild = Arc::new(Mutex::new(child));
-        // Forced by its parent's budget, the thread ends without waiting for this OS
-        // thread: the worker is killed then, before the thread's end is recorded.
+        // Forced (no deadline reached it first, or this OS thread missed it), the thread
+        // ends without waiting for this OS thread: the worker is killed then, before the
+        // thread's end is recorded, and reaped here.
         let release = child.clone();
         link.on_abandon(move || ending::kill_abandoned(&release));
         let exchange = Exchange {

@@ -347,7 +347,7 @@ macro_rules! process_suite {
                 process_endings::a_deaf_worker_process_ending_by_itself_follows_a_sooner_deadline,
                 processes::a_worker_process_that_sends_a_malformed_frame_is_ended,
                 processes::a_tree_ends_its_worker_processes_with_it,
-                process_endings::a_forced_worker_process_is_gone_when_the_tree_has_joined,
+                process_endings::a_forced_worker_process_is_killed_before_the_tree_has_joined,
                 processes::a_worker_process_s_own_children_end_with_it,
                 process_requests::a_request_whose_reply_the_parent_refuses_is_handed_back,
                 process_requests::a_request_json_cannot_write_is_handed_back_and_the_worker_goes_on,

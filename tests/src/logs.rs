@@ -80,9 +80,15 @@ fn line_from(from: &mut usize, parts: &[&str]) -> bool {
 
 /// How many logged lines contain every one of `parts`.
 pub fn count_lines(parts: &[&str]) -> usize {
+    lines_with(parts).len()
+}
+
+/// The logged lines that contain every one of `parts`, in the order they were logged.
+pub fn lines_with(parts: &[&str]) -> Vec<String> {
     let captured = buffer().lock().unwrap_or_else(|p| p.into_inner());
     String::from_utf8_lossy(&captured)
         .lines()
         .filter(|line| parts.iter().all(|part| line.contains(part)))
-        .count()
+        .map(str::to_owned)
+        .collect()
 }

@@ -2,8 +2,8 @@
 //! closed, then SIGTERM, then SIGKILL, placed before its thread's shutdown deadline (its own
 //! budget, or its parent's sooner one), so that it is reaped and its thread ends as killed,
 //! not forced; and when its thread is forced with no deadline given, it is killed before
-//! the thread's end is recorded. The cases assert what the worker saw and how its thread
-//! ended, in order, never how long it took.
+//! the thread's end is recorded, and reaped right after. The cases assert what the worker
+//! saw and how its thread ended, in order, never how long it took.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -19,6 +19,7 @@ use task_thread_process::{ProcessError, ProcessWorker};
 
 use crate::blocking::{parent, parent_with};
 use crate::fixtures::EventLog;
+use crate::logs;
 use crate::processes::{is_gone, pid_of, process_error, worker, worker_with_args};
 
 /// A budget that leaves the last step (kill, reap) a generous fifth of it, 0.5 s, while the
@@ -238,9 +239,10 @@ impl TaskThread for StuckInExit {
 
 /// A worker whose thread is forced with no deadline given to it first (its parent hung in
 /// its `exit`, past its grandparent's budget, so that the force came down the tree) is
-/// killed before its thread's end is recorded: gone once the tree's `join` has returned,
-/// not left to the OS thread the thread left behind.
-pub async fn a_forced_worker_process_is_gone_when_the_tree_has_joined(rt: Runtime) {
+/// killed before its thread's end is recorded, on the runtime's thread, which does not
+/// wait for it to die: the kill is logged once the tree's `join` has returned, and the
+/// worker's OS thread, left behind, reaps it.
+pub async fn a_forced_worker_process_is_killed_before_the_tree_has_joined(rt: Runtime) {
     let log = EventLog::default();
     let short = ThreadConfig {
         shutdown_budget: Duration::from_millis(300),
@@ -262,9 +264,19 @@ pub async fn a_forced_worker_process_is_gone_when_the_tree_has_joined(rt: Runtim
     assert!(matches!(root.join().await, ThreadEnd::Forced { .. }));
     let end = deaf.end();
     assert!(matches!(end, Some(ThreadEnd::Forced { .. })), "{end:?}");
-    if !is_gone(pid) {
+    // By the abandoned thread's release, or by its OS thread if that saw the abandonment
+    // first: either logs it before the kill is sent, and the release returns after it.
+    let pid_field = format!("pid={pid}");
+    let killed = logs::lines_with(&["killing the worker process", &pid_field])
+        .iter()
+        .any(|line| line.ends_with(&pid_field));
+    if !killed {
         // Killed here, or it would hold the test's output open for ever.
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-        panic!("the worker process {pid} outlived the tree");
+        panic!("the worker process {pid} was not killed when the tree had joined");
+    }
+    // Reaped by its OS thread, which the end did not wait for.
+    while !is_gone(pid) {
+        task_thread::Spawner::sleep(&rt, Duration::from_millis(1)).await;
     }
 }
