@@ -36,8 +36,6 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
     own_deadline: Instant,
 ) -> impl Future<Output = ThreadEnd> + Send + 'a {
     let children = cx.handle.core.close_children();
-    // Kept already if a control message began the shutdown; not if a handler's `Stop` did.
-    cx.handle.core.bound_shutdown(own_deadline);
     cx.handle.core.enter_phase(ShutdownPhase::Tasks);
     hand_over_undelivered(thread, cx, receiver);
     async move {

@@ -370,8 +370,13 @@ fn life<T: TaskThread>(
             }
         };
         let deadline = match &pending {
-            Some(pending) => pending.deadline,
-            None => Instant::now() + cx.handle.core.settings.shutdown_budget,
+            Some(pending) => pending.deadline, // kept by `Pending::new`
+            // A handler's `Stop`, or a failure: kept now, before the notice fires.
+            None => {
+                let deadline = Instant::now() + cx.handle.core.settings.shutdown_budget;
+                cx.handle.core.bound_shutdown(deadline);
+                deadline
+            }
         };
         // Queued signals go to the hooks as the shutdown is made, before its first await: a
         // forced thread stops right after that (its force ends its tasks and children and
