@@ -50,7 +50,8 @@ pub enum ProcessError {
     /// The worker did not exit when its stdin was closed at the thread's shutdown, and was
     /// ended by a signal.
     Killed {
-        /// `"SIGTERM"`, or `"SIGKILL"` at the deadline (on Windows, `"TerminateProcess"`).
+        /// `"SIGTERM"`, or `"SIGKILL"`, the last step before the thread's shutdown
+        /// deadline (on Windows, `"TerminateProcess"`).
         by: &'static str,
         /// Its status.
         status: ExitStatus,
