@@ -75,13 +75,37 @@ impl Deadlines {
 /// release it registers on its link, which kills it if the thread is abandoned. Every
 /// look at it (and its reaping) is made under the lock, so a release never signals a
 /// process reaped already, whose id may be another's by then.
-pub(crate) type SharedChild = std::sync::Arc<Mutex<Child>>;
+pub(crate) type SharedChild = std::sync::Arc<Mutex<Worker>>;
+
+/// The worker process and, once it is reaped, its status: from then on its id may be
+/// another process's (a later worker's, leading a group of its own), so no signal goes to
+/// it. Kept here because std keeps it only behind a call that reaps a child not reaped yet,
+/// and a look made with `waitid` sees a reused id as a process still running.
+pub(crate) struct Worker {
+    child: Child,
+    reaped: Option<ExitStatus>,
+}
+
+impl Worker {
+    pub(crate) fn new(child: Child) -> Self {
+        Worker {
+            child,
+            reaped: None,
+        }
+    }
+
+    /// Kills it (std's kill: nothing is sent once std has reaped it), to end a wait that
+    /// failed.
+    pub(crate) fn kill(&mut self) -> io::Result<()> {
+        self.child.kill()
+    }
+}
 
 /// Waits for `child` to exit, ending it by signal at the deadlines (following the thread's
 /// shutdown deadline, which `link` gives, as it comes sooner), or at once when the thread
 /// is abandoned (nobody waits any more), and reaps it.
 pub(crate) fn end<S, O>(
-    child: &Mutex<Child>,
+    child: &Mutex<Worker>,
     deadlines: &mut Deadlines,
     link: &BlockingLink<S, O>,
 ) -> io::Result<Ended> {
@@ -108,7 +132,7 @@ pub(crate) fn end<S, O>(
         if let Some(status) = exited(&mut child)? {
             return Ok(Ended::Exited(status));
         }
-        tracing::warn!(pid = child.id(), "killing the worker process");
+        tracing::warn!(pid = child.child.id(), "killing the worker process");
         send_kill(&mut child)?;
     }
     Ok(Ended::Killed(KILL, reap(child)?))
@@ -116,9 +140,10 @@ pub(crate) fn end<S, O>(
 
 /// Kills `child` (its process group, on Unix) and reaps it (at once, unless it is stuck
 /// in the kernel). Only for a child not reaped yet, and that no release shares.
-pub(crate) fn kill(child: &mut Child) -> io::Result<ExitStatus> {
-    send_kill(child)?;
-    child.wait()
+pub(crate) fn kill(child: Child) -> io::Result<ExitStatus> {
+    let mut worker = Worker::new(child);
+    send_kill(&mut worker)?;
+    worker.child.wait()
 }
 
 /// The release a worker's thread runs if it is abandoned (see
@@ -127,27 +152,29 @@ pub(crate) fn kill(child: &mut Child) -> io::Result<ExitStatus> {
 /// process group, unless it has exited already (reaped here then), and returns at once,
 /// without waiting for it to die (a runtime's thread must not block). The handler's OS
 /// thread, which looks at the abandonment between its looks at the worker, reaps it.
-pub(crate) fn kill_abandoned(child: &Mutex<Child>) {
-    let mut child = lock(child);
-    if !matches!(exited(&mut child), Ok(None)) {
+pub(crate) fn kill_abandoned(child: &Mutex<Worker>) {
+    let mut worker = lock(child);
+    if !matches!(exited(&mut worker), Ok(None)) {
         return;
     }
+    let pid = worker.child.id();
     tracing::warn!(
-        pid = child.id(),
+        pid,
         "the worker's thread was abandoned: killing the worker process"
     );
-    if let Err(error) = send_kill(&mut child) {
-        tracing::error!(
-            pid = child.id(),
-            "the worker process could not be killed: {error}"
-        );
+    if let Err(error) = send_kill(&mut worker) {
+        tracing::error!(pid, "the worker process could not be killed: {error}");
     }
 }
 
-/// Sends the kill to `child`'s process group (on Unix), or to `child`.
-fn send_kill(child: &mut Child) -> io::Result<()> {
-    if !signal_group(child, Signal::Kill) {
-        child.kill()?;
+/// Sends the kill to the worker's process group (on Unix), or to the worker; nothing once
+/// it is reaped.
+fn send_kill(worker: &mut Worker) -> io::Result<()> {
+    if worker.reaped.is_some() {
+        return Ok(());
+    }
+    if !signal_group(&worker.child, Signal::Kill) {
+        worker.child.kill()?;
     }
     Ok(())
 }
@@ -163,7 +190,7 @@ const KILL: &str = if cfg!(unix) {
 /// may come sooner) passes (std has no wait with a timeout, and this runs on the worker's
 /// own OS thread).
 fn wait_until(
-    child: &Mutex<Child>,
+    child: &Mutex<Worker>,
     deadline: &mut dyn FnMut() -> Instant,
     abandoned: &dyn Fn() -> bool,
 ) -> io::Result<Option<ExitStatus>> {
@@ -184,7 +211,7 @@ fn wait_until(
 /// Polls `child`, killed, until it has died, and reaps it: not `Child::wait`, which would
 /// hold the lock while it waits, and so hold up an abandoned thread's release, on a
 /// runtime's thread.
-fn reap(child: &Mutex<Child>) -> io::Result<ExitStatus> {
+fn reap(child: &Mutex<Worker>) -> io::Result<ExitStatus> {
     let mut pause = FIRST_PAUSE;
     loop {
         if let Some(status) = exited(&mut lock(child))? {
@@ -202,12 +229,13 @@ const LONGEST_PAUSE: Duration = Duration::from_millis(20);
 
 /// Sends SIGTERM to the worker's process group; false where there is none (Windows) or it
 /// could not be sent.
-fn terminate(child: &mut Child) -> bool {
-    if !matches!(exited(child), Ok(None)) {
+fn terminate(worker: &mut Worker) -> bool {
+    if !matches!(exited(worker), Ok(None)) {
         return false;
     }
-    tracing::warn!(pid = child.id(), "the worker process did not exit: SIGTERM");
-    signal_group(child, Signal::Term)
+    let pid = worker.child.id();
+    tracing::warn!(pid, "the worker process did not exit: SIGTERM");
+    signal_group(&worker.child, Signal::Term)
 }
 
 /// The signals sent to a worker's group.
@@ -217,11 +245,23 @@ enum Signal {
     Kill,
 }
 
-/// The status of `child` if it has exited, reaped now. On Unix, what is left of its process
-/// group (processes of its own, which may hold its stdout open) is killed first, while the
-/// worker is not reaped yet: its id, the group's, cannot be another's until then.
+/// The worker's status if it has exited, reaped now (or before: then nothing is looked
+/// at, as its id may be another's).
+fn exited(worker: &mut Worker) -> io::Result<Option<ExitStatus>> {
+    if let Some(status) = worker.reaped {
+        return Ok(Some(status));
+    }
+    let status = reap_if_exited(&mut worker.child)?;
+    worker.reaped = status;
+    Ok(status)
+}
+
+/// The status of `child`, not reaped yet, if it has exited, reaped now. On Unix, what is
+/// left of its process group (processes of its own, which may hold its stdout open) is
+/// killed first, while the worker is not reaped yet: its id, the group's, cannot be
+/// another's until then.
 #[cfg(all(unix, not(target_os = "openbsd")))]
-fn exited(child: &mut Child) -> io::Result<Option<ExitStatus>> {
+fn reap_if_exited(child: &mut Child) -> io::Result<Option<ExitStatus>> {
     use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
     let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) else {
         return child.try_wait();
@@ -233,13 +273,13 @@ fn exited(child: &mut Child) -> io::Result<Option<ExitStatus>> {
             signal_group(child, Signal::Kill);
             child.wait().map(Some)
         }
-        // Reaped already: std keeps its status.
+        // Not ours to wait for (reaped by someone else): std tells what it can.
         Err(_) => child.try_wait(),
     }
 }
 
 #[cfg(not(all(unix, not(target_os = "openbsd"))))]
-fn exited(child: &mut Child) -> io::Result<Option<ExitStatus>> {
+fn reap_if_exited(child: &mut Child) -> io::Result<Option<ExitStatus>> {
     child.try_wait()
 }
 

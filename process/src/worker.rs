@@ -195,12 +195,12 @@ where
             .map_err(|source| ProcessError::Spawn { program, source })?;
         tracing::info!(thread = %self.id, pid = child.id(), "worker process started");
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            let _ = ending::kill(&mut child);
+            let _ = ending::kill(child);
             return Err(
                 ProcessError::Io(std::io::Error::other("the worker's pipes are missing")).into(),
             );
         };
-        let child: SharedChild = Arc::new(Mutex::new(child));
+        let child: SharedChild = Arc::new(Mutex::new(ending::Worker::new(child)));
         // Forced (no deadline reached it first, or this OS thread missed it), the thread
         // ends without waiting for this OS thread: the worker is killed then, before the
         // thread's end is recorded, and reaped here.
