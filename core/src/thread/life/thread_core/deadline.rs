@@ -42,3 +42,67 @@ pub(super) fn lower_cap(state: &mut CoreState, deadline: Instant) {
     let cap = state.deadline_cap.map_or(deadline, |cap| cap.min(deadline));
     state.deadline_cap = Some(cap);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use futures::future::BoxFuture;
+    use futures::FutureExt;
+
+    use super::ThreadCore;
+    use crate::thread::definition::ThreadConfig;
+    use crate::{RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
+
+    /// A runtime that is never asked to run anything: a core alone needs none.
+    struct Unused;
+
+    impl Spawner for Unused {
+        fn name(&self) -> &'static str {
+            "unused"
+        }
+        fn spawn_raw(&self, _future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
+            unimplemented!("a core alone spawns nothing")
+        }
+        fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
+            futures::future::pending().boxed()
+        }
+        fn defer_wake(&self, waker: &std::task::Waker) {
+            waker.wake_by_ref();
+        }
+        fn shutdown_signal(&self) -> BoxFuture<'static, std::io::Result<ShutdownSignal>> {
+            futures::future::pending().boxed()
+        }
+    }
+
+    fn core() -> std::sync::Arc<ThreadCore> {
+        let config = ThreadConfig::default();
+        ThreadCore::new("t".into(), "t".into(), Runtime::new(Unused), config)
+    }
+
+    /// Issue 15's review: a thread whose shutdown began with no control message (a
+    /// handler's `Stop`) took its parent's later terminate as its first control message,
+    /// which no loop reads, and kept its own deadline.
+    #[test]
+    fn a_parent_s_sooner_deadline_bounds_a_thread_that_stopped_by_itself() {
+        let core = core();
+        let own = Instant::now() + Duration::from_secs(60);
+        core.bound_shutdown(own);
+        let parents = Instant::now() + Duration::from_secs(1);
+        core.terminate(Some(parents));
+        assert_eq!(core.shutdown_deadline(), Some(parents));
+        // Only ever sooner.
+        core.terminate(Some(own));
+        assert_eq!(core.shutdown_deadline(), Some(parents));
+    }
+
+    /// Before its shutdown, a terminate is the loop's control message, whose deadline the
+    /// shutdown takes when it begins (`Pending::new`).
+    #[test]
+    fn before_its_shutdown_a_terminate_s_deadline_waits_for_the_loop() {
+        let core = core();
+        core.terminate(Some(Instant::now() + Duration::from_secs(1)));
+        assert_eq!(core.shutdown_deadline(), None);
+        assert!(core.has_control());
+    }
+}

@@ -232,30 +232,34 @@ impl ThreadCore {
 
     /// Hands the loop a control message, unless it had one already (the first wins).
     pub(crate) fn send_control(&self, control: Control) {
-        {
-            let mut state = lock(&self.state);
-            if state.controlled {
-                // A task failing once the shutdown has begun (in its grace, say) still
-                // fails the thread: the shutdown reads it (`failure_during_shutdown`).
-                match control {
-                    Control::Fail(failure) => {
-                        state.late_failure.get_or_insert(failure);
-                    }
-                    // A thread ending by itself when its parent's cascade reaches it: the
-                    // parent's deadline bounds what is left of its shutdown.
-                    Control::Terminate {
-                        deadline: Some(deadline),
-                    } => {
-                        deadline::lower_cap(&mut state, deadline);
-                        drop(state);
-                        notify_all(&self.deadline_lowered);
-                    }
-                    Control::Terminate { deadline: None } => {}
-                }
-                return;
+        let mut state = lock(&self.state);
+        // A thread ending by itself when its parent's cascade reaches it: the parent's
+        // deadline bounds what is left of its shutdown, whether a control message began the
+        // shutdown or a handler's `Stop` did (no message then: this one is the first).
+        let lowered = match control {
+            Control::Terminate {
+                deadline: Some(deadline),
+            } if state.controlled || state.deadline_cap.is_some() => {
+                deadline::lower_cap(&mut state, deadline);
+                true
             }
+            _ => false,
+        };
+        let first = !state.controlled;
+        if first {
             state.controlled = true;
             state.control = Some(control);
+        } else if let Control::Fail(failure) = control {
+            // A task failing once the shutdown has begun (in its grace, say) still fails
+            // the thread: the shutdown reads it (`failure_during_shutdown`).
+            state.late_failure.get_or_insert(failure);
+        }
+        drop(state);
+        if lowered {
+            notify_all(&self.deadline_lowered);
+        }
+        if !first {
+            return;
         }
         self.has_control.store(true, Ordering::Release);
         self.wake_loop();
