@@ -61,26 +61,33 @@ fn loom_operation_lock_is_exclusive_and_misses_no_unlock() {
     });
 }
 
-/// A bounded lane of one, as the mailbox keeps it: its queue under a lock, what the loop
-/// holds in hand counted in its room.
+/// A bounded lane, as the mailbox keeps it: its queue under a lock, what the loop holds in
+/// hand counted in its room.
 struct Lane {
+    capacity: usize,
     queued: Mutex<usize>,
     room: LaneRoom,
 }
 
 impl Lane {
-    /// Full, with one signal queued.
+    /// A full lane of one.
     fn full() -> Arc<Lane> {
+        Lane::full_of(1)
+    }
+
+    /// Full, with `capacity` signals queued.
+    fn full_of(capacity: usize) -> Arc<Lane> {
         Arc::new(Lane {
-            queued: Mutex::new(1),
+            capacity,
+            queued: Mutex::new(capacity),
             room: LaneRoom::new(),
         })
     }
 
-    /// The mailbox's push, for a capacity of one.
+    /// The mailbox's push.
     fn push(&self) -> Result<(), Refused<()>> {
         let mut queued = self.queued.lock().unwrap();
-        if *queued + self.room.in_hand() >= 1 {
+        if *queued + self.room.in_hand() >= self.capacity {
             return Err(Refused::Full(()));
         }
         *queued += 1;
@@ -121,6 +128,72 @@ fn loom_room_made_from_the_hand_reaches_a_waiting_sender() {
         sender.join().unwrap();
         assert_eq!(*lane.queued.lock().unwrap(), 1);
         assert_eq!(lane.room.in_hand(), 0);
+    });
+}
+
+/// Two senders wait on a full lane of two; the loop takes it whole into its hand and hands
+/// both signals out: both senders are told, though the loop notifies only while fewer are
+/// told than wait (a sender woken by the first notification stops counting itself and
+/// the notification it took, so the second still goes out; a sender that starts waiting
+/// after a notification went to its listener makes the loop tell again).
+#[test]
+fn loom_room_made_for_two_waiting_senders_reaches_both() {
+    model(|| {
+        let lane = Lane::full_of(2);
+        let senders: Vec<_> = (0..2)
+            .map(|_| {
+                let lane = lane.clone();
+                thread::spawn(move || lane.send())
+            })
+            .collect();
+        {
+            let mut queued = lane.queued.lock().unwrap();
+            lane.room.take(std::mem::take(&mut *queued));
+        }
+        lane.room.hand_out_one();
+        lane.room.hand_out_one();
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        assert_eq!(*lane.queued.lock().unwrap(), 2);
+        assert_eq!(lane.room.in_hand(), 0);
+    });
+}
+
+/// One sender sends twice into a full lane of one while the loop takes what is queued and
+/// hands it out: the second wait is told too, whatever happened to the notifications of
+/// the first (one may reach its listener while the sender finds room by itself, and,
+/// handed on to no one, stay counted as told until a sender starts waiting). A lost
+/// wake-up shows here as the loop looking for the second signal forever (loom's limit of
+/// branches), not as a deadlock.
+#[test]
+fn loom_a_sender_waiting_again_is_told_again() {
+    model(|| {
+        let lane = Lane::full();
+        let sender = {
+            let lane = lane.clone();
+            thread::spawn(move || {
+                lane.send();
+                lane.send();
+            })
+        };
+        let mut handed_out = 0;
+        while handed_out < 3 {
+            let taken = {
+                let mut queued = lane.queued.lock().unwrap();
+                let taken = std::mem::take(&mut *queued);
+                lane.room.take(taken);
+                taken
+            };
+            if taken == 0 {
+                thread::yield_now();
+            }
+            for _ in 0..taken {
+                lane.room.hand_out_one();
+            }
+            handed_out += taken;
+        }
+        sender.join().unwrap();
     });
 }
 

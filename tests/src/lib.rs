@@ -62,6 +62,7 @@ pub mod supervision;
 pub mod thread_tasks;
 pub mod threads;
 pub mod tree;
+pub mod waiting_senders;
 
 use std::future::Future;
 use std::time::Duration;
@@ -262,6 +263,7 @@ macro_rules! conformance_suite {
             overflow_logs::a_flood_of_full_queues_logs_a_line_a_second_and_a_hook_replaces_it,
             family::signals_taken_but_not_handled_count_against_the_capacity,
             family::a_sender_waiting_for_room_gets_its_signal_back_at_the_end,
+            waiting_senders::a_handler_waiting_for_a_sender_that_waits_for_room_gets_its_signal,
             crowds::every_signal_arrives_once_and_in_order_under_contention,
             family::children_are_added_from_enter_handlers_and_tasks,
             family::refused_and_failed_children_are_reported,

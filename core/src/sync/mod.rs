@@ -17,6 +17,6 @@ pub(crate) use event_listener::{Event, EventListener};
 pub(crate) use event_model::{Event, EventListener};
 
 #[cfg(task_thread_loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64};
 #[cfg(not(task_thread_loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64};
