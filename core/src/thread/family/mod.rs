@@ -15,7 +15,7 @@ use crate::thread::family::children::{handle_of, ChildRef};
 use crate::thread::family::registry::{AnyChild, Registry};
 use crate::thread::handle::ThreadHandle;
 use crate::thread::life::signal_loop::{self, Launched};
-use crate::thread::life::thread_core::counting::bump;
+use crate::thread::life::thread_core::counting::{bump, bump_in_turn};
 use crate::thread::life::thread_core::InsertRefused;
 use crate::thread::mailbox::overflow::{wait_for_room, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
@@ -31,9 +31,10 @@ impl<T: TaskThread> ThreadCx<T> {
         // queued the end), nothing of the child can follow it into the parent's mailbox.
         // The busy path is this one lock and one push.
         let mailbox = &self.handle.mailbox;
-        // Counted once it is pushed, never before: a count that is taken back when the
-        // push is refused would fall (counts only grow). The parent may see it arrive a
-        // moment before it is counted here.
+        // Counted once it is pushed, never before (a count that is taken back when the push
+        // is refused would fall; counts only grow), under the link's lock: every send holds
+        // it as it counts, so the count is a load and a store, no locked add. The parent
+        // may see a signal arrive a moment before it is counted here.
         let sent_count = &self.handle.core.counts().sent_to_parent;
         let (inbox, first) = {
             let link = lock(&mailbox.parent);
@@ -42,24 +43,28 @@ impl<T: TaskThread> ThreadCx<T> {
             };
             match link.inbox.push_child_signal(mailbox, output) {
                 Ok(()) => {
-                    bump(sent_count);
+                    bump_in_turn(sent_count);
                     return Ok(());
                 }
                 Err(first) => (link.inbox.clone(), first),
             }
         };
-        let push = |output| match lock(&mailbox.parent).as_ref() {
-            Some(link) => link.inbox.push_child_signal(mailbox, output),
-            None => Err(Refused::Closed(output)),
+        let push = |output| {
+            let link = lock(&mailbox.parent);
+            let pushed = match link.as_ref() {
+                Some(link) => link.inbox.push_child_signal(mailbox, output),
+                None => Err(Refused::Closed(output)),
+            };
+            if pushed.is_ok() {
+                bump_in_turn(sent_count);
+            }
+            pushed
         };
         let on_full = || inbox.overflowed(self.id());
         let never = std::future::pending::<Infallible>();
         let sent = wait_for_room(push, inbox.room_for_children(), on_full, first, never).await;
         match sent {
-            Ok(()) => {
-                bump(sent_count);
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(refused) => {
                 inbox.undelivered();
                 Err(refused.refused())

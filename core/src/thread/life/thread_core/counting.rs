@@ -12,6 +12,7 @@ use super::ThreadCore;
 /// each count as it is at that moment.
 #[derive(Default)]
 pub(crate) struct ThreadCounts {
+    /// Counted under the thread's link to its parent (see `bump_in_turn`).
     pub(crate) sent_to_parent: AtomicU64,
     pub(crate) sent_to_children: AtomicU64,
     pub(crate) children_started: AtomicU64,
@@ -30,6 +31,12 @@ pub(crate) struct CountsSeen {
 /// Adds one to `count`.
 pub(crate) fn bump(count: &AtomicU64) {
     count.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Adds one to `count`, whose writers take turns (they all hold one lock as they count): a
+/// load and a store, no locked add. Readers read it without that lock, as every count.
+pub(crate) fn bump_in_turn(count: &AtomicU64) {
+    count.store(count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 impl ThreadCore {
