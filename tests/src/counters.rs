@@ -189,8 +189,13 @@ pub async fn counters_match_the_traffic_of_a_scripted_exchange(rt: Runtime) {
 }
 
 /// Its handler waits for the gate, and its queue from its children holds one: of its
-/// child's three signals, the last waits for room.
-struct Blocked(async_channel::Receiver<()>, EventLog);
+/// child's three signals, the last waits for room. The child sends its third once told
+/// (`go`).
+struct Blocked(
+    async_channel::Receiver<()>,
+    EventLog,
+    async_channel::Receiver<()>,
+);
 
 impl TaskThread for Blocked {
     type Signal = ();
@@ -209,7 +214,8 @@ impl TaskThread for Blocked {
     }
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        cx.spawn_child(Sender(self.1.clone())).await?;
+        cx.spawn_child(Sender(self.1.clone(), self.2.clone()))
+            .await?;
         Ok(())
     }
 
@@ -220,8 +226,8 @@ impl TaskThread for Blocked {
     }
 }
 
-/// Sends its parent 1, 2 and 3 from its `enter`'s task.
-struct Sender(EventLog);
+/// Sends its parent 1, 2 and, once told (`go`), 3, from its `enter`'s task.
+struct Sender(EventLog, async_channel::Receiver<()>);
 
 impl LeafThread for Sender {
     type Signal = ();
@@ -232,15 +238,18 @@ impl LeafThread for Sender {
     }
 
     async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        let log = self.0.clone();
+        let (log, go) = (self.0.clone(), self.1.clone());
         cx.slot("send")
             .re_create_fn(move |task| {
-                let log = log.clone();
+                let (log, go) = (log.clone(), go.clone());
                 async move {
                     for n in 1..=3 {
+                        if n == 3 {
+                            let _ = go.recv().await;
+                        }
                         task.thread().send_to_parent(n).await.unwrap();
+                        log.push(&format!("sender sent {n}"));
                     }
-                    log.push("sender sent 3");
                 }
             })
             .await?;
@@ -253,19 +262,26 @@ impl LeafThread for Sender {
 pub async fn a_signal_waiting_for_room_is_not_counted_as_sent(rt: Runtime) {
     let log = EventLog::default();
     let (open, gate) = async_channel::bounded(1);
-    let blocked = task_thread::start(&rt, Blocked(gate, log.clone()))
+    let (go, told) = async_channel::bounded(1);
+    let blocked = task_thread::start(&rt, Blocked(gate, log.clone(), told))
         .await
         .unwrap();
+    // 1 is in the parent's handler, 2 in its queue (it may have waited for room first: an
+    // overflow too, counted as sent once queued, when its send returned).
     log.wait_for("blocked got 1").await;
-    // The third send found the queue full (counted as an overflow) and waits for room.
-    while blocked.snapshot().counters.overflows == 0 {
+    log.wait_for("sender sent 2").await;
+    let before = blocked.snapshot();
+    assert_eq!(before.counters.received_from_children, 2, "{before}");
+    assert_eq!(before.children[0].counters.sent_to_parent, 2, "{before}");
+    // The third send finds the queue full (one overflow more) and waits for room.
+    go.send(()).await.unwrap();
+    while blocked.snapshot().counters.overflows == before.counters.overflows {
         rt.yield_now().await;
     }
-    let tree = blocked.snapshot();
     // Sent: what the parent received (queued or in its handler), not the one waiting.
-    let received = tree.counters.received_from_children;
-    assert!(received < 3, "{tree}");
-    assert_eq!(tree.children[0].counters.sent_to_parent, received, "{tree}");
+    let tree = blocked.snapshot();
+    assert_eq!(tree.counters.received_from_children, 2, "{tree}");
+    assert_eq!(tree.children[0].counters.sent_to_parent, 2, "{tree}");
     drop(open);
     log.wait_for("sender sent 3").await;
     assert_eq!(blocked.snapshot().children[0].counters.sent_to_parent, 3);
