@@ -1,17 +1,19 @@
 //! The runtime-facing half of a thread, the same for every thread type: lifecycle, control
-//! messages, the children registry and join. Forcing is in `forcing`, the shutdown's
-//! deadline in `deadline`; what it keeps for its parent's supervision and report is in
-//! `supervising` and `reporting`; what a snapshot reads of it in `observing` and
-//! `counting`.
+//! messages and join. Its parent and its registry of children are in `kin`, forcing in
+//! `forcing`, the shutdown's deadline in `deadline`; what it keeps for its parent's
+//! supervision and report is in `supervising` and `reporting`; what a snapshot reads of it
+//! in `observing` and `counting`.
 
 pub(crate) mod counting;
 mod deadline;
 mod forcing;
+mod kin;
 mod observing;
 mod reporting;
 mod supervising;
 
 pub(crate) use forcing::FORCE_GRACE;
+pub(crate) use kin::InsertRefused;
 pub(crate) use supervising::Supervision;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -26,7 +28,7 @@ use crate::group::{lock, PanicHook};
 use crate::notify::{notify_all, wait_for};
 use crate::thread::definition::{ThreadConfig, ThreadEnd};
 use crate::thread::failure::Failure;
-use crate::thread::family::registry::{AnyChild, Registry};
+use crate::thread::family::registry::Registry;
 use crate::thread::report::StartTime;
 use crate::thread::supervision::RestartDecision;
 use crate::{Runtime, TaskGroup};
@@ -324,42 +326,6 @@ impl ThreadCore {
         self.take_control()
     }
 
-    /// Records `parent` as this thread's parent; false if it already had one.
-    pub(crate) fn claim_parent(&self, parent: &Arc<ThreadCore>) -> bool {
-        let mut state = lock(&self.state);
-        if state.parent.is_some() {
-            return false;
-        }
-        state.parent = Some(Arc::downgrade(parent));
-        true
-    }
-
-    /// The id of the parent recorded by `claim_parent`, while the parent lives.
-    pub(crate) fn parent_id(&self) -> Option<String> {
-        let parent = lock(&self.state).parent.as_ref().and_then(Weak::upgrade);
-        parent.map(|parent| parent.id().to_string())
-    }
-
-    /// Forgets the parent recorded by `claim_parent` (the parent refused the child).
-    pub(crate) fn release_parent(&self) {
-        lock(&self.state).parent = None;
-    }
-
-    /// Whether `other` is this thread or one of its ancestors.
-    pub(crate) fn is_or_descends_from(self: &Arc<Self>, other: &Arc<ThreadCore>) -> bool {
-        let mut current = Some(self.clone());
-        while let Some(core) = current {
-            if Arc::ptr_eq(&core, other) {
-                return true;
-            }
-            current = lock(&core.state)
-                .parent
-                .as_ref()
-                .and_then(std::sync::Weak::upgrade);
-        }
-        false
-    }
-
     pub(crate) fn is_running(&self) -> bool {
         lock(&self.state).running
     }
@@ -377,79 +343,6 @@ impl ThreadCore {
     /// task): it takes no child from now on, and a request it drops reads it as ending.
     pub(crate) fn mark_ending(&self) {
         lock(&self.state).running = false;
-    }
-
-    /// Registers a child, and runs `along` on the registry under the same lock (a
-    /// supervised child's entry goes into the supervisor with it); `Err` names why not
-    /// (the caller terminates the child).
-    pub(crate) fn insert_child<R>(
-        &self,
-        child: Arc<dyn AnyChild>,
-        along: impl FnOnce(&mut Registry, &Arc<str>) -> Result<(), R>,
-    ) -> Result<(), InsertRefused<R>> {
-        // Declared after `along`, so dropped before it: a refused `along` (a supervised
-        // child's factory, the user's) is dropped with the lock let go.
-        let mut state = lock(&self.state);
-        if !state.running {
-            return Err(InsertRefused::ShuttingDown);
-        }
-        let id = child.core().id();
-        if state.children.get(id).is_some() {
-            return Err(InsertRefused::Duplicate);
-        }
-        along(&mut state.children, id).map_err(InsertRefused::Along)?;
-        state.children.insert(id.clone(), child);
-        drop(state);
-        counting::bump(&self.counts().children_started);
-        Ok(())
-    }
-
-    /// Removes `child` from the registry, if it is the child registered under its id.
-    pub(crate) fn remove_child(&self, child: &Arc<ThreadCore>) {
-        let mut state = lock(&self.state);
-        if let Some(registered) = state.children.get(child.id()) {
-            if Arc::ptr_eq(registered.core(), child) {
-                state.children.remove(child.id());
-                counting::bump(&self.counts().children_ended);
-            }
-        }
-        let last = state.children.is_empty();
-        drop(state);
-        if last {
-            notify_all(&self.children_gone);
-        }
-    }
-
-    /// Completes when no child is registered any more: each leaves when it has ended. One
-    /// wait for the whole registry, where a join per child would make a listener each.
-    pub(crate) async fn children_gone(&self) {
-        let gone = || lock(&self.state).children.is_empty().then_some(());
-        wait_for(&self.children_gone, gone).await
-    }
-
-    pub(crate) fn child_count(&self) -> usize {
-        lock(&self.state).children.len()
-    }
-
-    pub(crate) fn children(&self) -> Vec<Arc<dyn AnyChild>> {
-        lock(&self.state).children.list()
-    }
-
-    pub(crate) fn find_child(&self, id: &str) -> Option<Arc<dyn AnyChild>> {
-        lock(&self.state).children.get(id).cloned()
-    }
-
-    /// Stops taking children and lists them, for the shutdown cascade. They stay registered
-    /// until each ends, so that forcing this thread still reaches every one of them.
-    pub(crate) fn close_children(&self) -> Vec<Arc<dyn AnyChild>> {
-        let mut state = lock(&self.state);
-        state.running = false;
-        // No child is restarted from now on; the factories go (outside the lock).
-        let supervisor = state.children.take_supervisor();
-        let children = state.children.list();
-        drop(state);
-        drop(supervisor);
-        children
     }
 
     /// Records how the thread ended, and its report with its parent (before the parent
@@ -526,11 +419,4 @@ pub(crate) struct ThreadSettings {
     pub(crate) shutdown_grace: Duration,
     pub(crate) overflow: crate::thread::OverflowPolicy,
     pub(crate) runaway_rate: Option<std::num::NonZeroU32>,
-}
-
-/// Why a child was not registered; `R` is what the registration's `along` refused with.
-pub(crate) enum InsertRefused<R> {
-    ShuttingDown,
-    Duplicate,
-    Along(R),
 }
