@@ -127,63 +127,70 @@ pub async fn a_worker_process_that_ignores_its_stdin_closing_is_killed_at_the_de
 /// SIGKILL and reaped before it, so its thread ends `Failed` (killed), not forced, and the
 /// parent's shutdown ends within its budget, `Stopped`.
 pub async fn a_deaf_worker_process_is_ended_before_its_parent_s_sooner_deadline(rt: Runtime) {
-    let log = EventLog::default();
-    let events = WorkerEvents::new();
-    let config = ThreadConfig {
-        shutdown_budget: BUDGET,
-        ..ThreadConfig::default()
-    };
-    let (parent, cx) = parent_with::<String>(&rt, &log, config).await;
-    let deaf = cx
-        .spawn_child(worker_with_args(
-            "deaf",
-            &[events.0.as_os_str()],
-            &log,
-            Duration::from_secs(60),
-        ))
-        .await
-        .unwrap();
-    let pid = pid_of(&deaf, &log).await;
-    parent.terminate();
-    assert_eq!(parent.join().await, ThreadEnd::Stopped);
-    let end = deaf.end().expect("a child ends before its parent");
-    assert_eq!(events.lines(), seen_before_the_kill());
-    assert_killed_at_the_last_step(&end);
-    assert!(is_gone(pid), "the worker process {pid} is left unreaped");
+    let deaf = DeafUnderAShortBudget::start(&rt).await;
+    deaf.parent.terminate();
+    deaf.ends_killed_before_the_parent_s_deadline().await;
 }
 
 /// A worker whose thread is ending by itself, within its own long budget, when its
 /// parent's cascade brings a sooner deadline follows it: SIGTERM and SIGKILL come before
 /// the parent's deadline, and both threads end as in the case above.
 pub async fn a_deaf_worker_process_ending_by_itself_follows_a_sooner_deadline(rt: Runtime) {
-    let log = EventLog::default();
-    let events = WorkerEvents::new();
-    let config = ThreadConfig {
-        shutdown_budget: BUDGET,
-        ..ThreadConfig::default()
-    };
-    let (parent, cx) = parent_with::<String>(&rt, &log, config).await;
-    let deaf = cx
-        .spawn_child(worker_with_args(
-            "deaf",
-            &[events.0.as_os_str()],
-            &log,
-            Duration::from_secs(60),
-        ))
-        .await
-        .unwrap();
-    let pid = pid_of(&deaf, &log).await;
-    deaf.terminate();
+    let deaf = DeafUnderAShortBudget::start(&rt).await;
+    deaf.worker.terminate();
     // Its ending has begun toward its own deadline, a minute away.
-    while events.lines().is_empty() {
+    while deaf.events.lines().is_empty() {
         task_thread::Spawner::sleep(&rt, Duration::from_millis(1)).await;
     }
-    parent.terminate();
-    assert_eq!(parent.join().await, ThreadEnd::Stopped);
-    let end = deaf.end().expect("a child ends before its parent");
-    assert_eq!(events.lines(), seen_before_the_kill());
-    assert_killed_at_the_last_step(&end);
-    assert!(is_gone(pid), "the worker process {pid} is left unreaped");
+    deaf.parent.terminate();
+    deaf.ends_killed_before_the_parent_s_deadline().await;
+}
+
+/// A deaf worker with a budget of a minute, under a parent whose budget is [`BUDGET`].
+struct DeafUnderAShortBudget {
+    parent: ThreadHandle<crate::blocking::Parent<String>>,
+    worker: WorkerHandle,
+    events: WorkerEvents,
+    pid: u32,
+}
+
+impl DeafUnderAShortBudget {
+    async fn start(rt: &Runtime) -> Self {
+        let log = EventLog::default();
+        let events = WorkerEvents::new();
+        let config = ThreadConfig {
+            shutdown_budget: BUDGET,
+            ..ThreadConfig::default()
+        };
+        let (parent, cx) = parent_with::<String>(rt, &log, config).await;
+        let worker = cx
+            .spawn_child(worker_with_args(
+                "deaf",
+                &[events.0.as_os_str()],
+                &log,
+                Duration::from_secs(60),
+            ))
+            .await
+            .unwrap();
+        let pid = pid_of(&worker, &log).await;
+        DeafUnderAShortBudget {
+            parent,
+            worker,
+            events,
+            pid,
+        }
+    }
+
+    /// The parent, terminated, ends `Stopped` within its budget; the worker was killed
+    /// before its thread was forced, and reaped.
+    async fn ends_killed_before_the_parent_s_deadline(self) {
+        assert_eq!(self.parent.join().await, ThreadEnd::Stopped);
+        let end = self.worker.end().expect("a child ends before its parent");
+        assert_eq!(self.events.lines(), seen_before_the_kill());
+        assert_killed_at_the_last_step(&end);
+        let pid = self.pid;
+        assert!(is_gone(pid), "the worker process {pid} is left unreaped");
+    }
 }
 
 /// A thread whose `exit` never returns, with a deaf worker as its child, which it hands out,
