@@ -1,6 +1,7 @@
 //! [`TaskGroup`]: the task slots of one thread, and the count of their live tasks.
 
 use crate::id_map::IdMap;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
@@ -99,6 +100,9 @@ pub(crate) struct GroupShared {
     /// The owning thread's span, which the slots' spans sit in (`Span::none()` for a bare
     /// group). Kept here, not in the thread, so a thread holds its span once.
     pub(crate) span: tracing::Span,
+    /// The owning thread's [`runaway_rate`](crate::ThreadConfig::runaway_rate), fixed for
+    /// its life: read as each `Task`-form task starts, without reaching the thread.
+    pub(crate) runaway_rate: Option<NonZeroU32>,
 }
 
 /// Told of each failure of a group's tasks (a panic, a supervised task's restarts going
@@ -110,8 +114,6 @@ pub(crate) trait PanicHook: Send + Sync + 'static {
     fn task_started(&self);
     /// A slot that had started `runs` runs is forgotten (no handle or task of it is left).
     fn slot_forgotten(&self, runs: u64);
-    /// The rate of reschedules without a wait above which a slot is warned about.
-    fn runaway_rate(&self) -> Option<std::num::NonZeroU32>;
 }
 
 /// The group's slots by name, pruned of dropped ones as it grows.
@@ -206,7 +208,7 @@ impl TaskGroup {
     /// An empty group with the given cancel timeouts.
     pub fn with_timeouts(runtime: Runtime, owner: impl Into<String>, timeouts: Timeouts) -> Self {
         let owner = owner.into().into();
-        Self::build(runtime, owner, timeouts, tracing::Span::none(), false)
+        Self::build(runtime, owner, timeouts, tracing::Span::none(), false, None)
     }
 
     /// A thread's group: the thread's id and span are shared, not copied, and its tasks
@@ -216,8 +218,9 @@ impl TaskGroup {
         owner: Arc<str>,
         timeouts: Timeouts,
         span: tracing::Span,
+        runaway_rate: Option<NonZeroU32>,
     ) -> Self {
-        Self::build(runtime, owner, timeouts, span, true)
+        Self::build(runtime, owner, timeouts, span, true, runaway_rate)
     }
 
     fn build(
@@ -226,6 +229,7 @@ impl TaskGroup {
         timeouts: Timeouts,
         span: tracing::Span,
         notice: bool,
+        runaway_rate: Option<NonZeroU32>,
     ) -> Self {
         TaskGroup {
             shared: Arc::new(GroupShared {
@@ -239,6 +243,7 @@ impl TaskGroup {
                 slots: Mutex::new(SlotMap::default()),
                 panic_hook: OnceLock::new(),
                 span,
+                runaway_rate,
             }),
         }
     }

@@ -31,7 +31,7 @@ impl SlotShared {
     /// The rate of reschedules without a wait above which this slot is warned about: its
     /// thread's (`None`: off, the default); a bare group's slots are never warned about.
     pub(crate) fn runaway_rate(&self) -> Option<std::num::NonZeroU32> {
-        self.group.owner_hook()?.runaway_rate()
+        self.group.runaway_rate
     }
 
     /// True the first time it is called for this slot: a runaway is warned about once.

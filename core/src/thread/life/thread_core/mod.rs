@@ -160,9 +160,8 @@ impl ThreadCore {
             shutdown_budget,
             shutdown_grace,
             overflow,
-            runaway_rate,
         };
-        let tasks = TaskGroup::of_thread(runtime, id, timeouts, span);
+        let tasks = TaskGroup::of_thread(runtime, id, timeouts, span, runaway_rate);
         Arc::new_cyclic(|me: &std::sync::Weak<ThreadCore>| {
             let me: std::sync::Weak<dyn PanicHook> = me.clone();
             tasks.set_panic_hook(me);
@@ -398,10 +397,6 @@ impl PanicHook for ThreadCore {
         state.tasks_started = state.tasks_started.wrapping_add(1);
     }
 
-    fn runaway_rate(&self) -> Option<std::num::NonZeroU32> {
-        self.settings.runaway_rate
-    }
-
     fn slot_forgotten(&self, runs: u64) {
         // No lock: a slot can be dropped wherever its last holder lets go of it, under the
         // core's lock too (a signal holding it, in a child's queue dropped there).
@@ -418,5 +413,4 @@ pub(crate) struct ThreadSettings {
     pub(crate) shutdown_budget: Duration,
     pub(crate) shutdown_grace: Duration,
     pub(crate) overflow: crate::thread::OverflowPolicy,
-    pub(crate) runaway_rate: Option<std::num::NonZeroU32>,
 }
