@@ -196,7 +196,7 @@ impl SlotMap {
 }
 
 /// A group's live slots, listed for one step of its thread's end (most threads have one
-/// or two slots: no allocation for those).
+/// slot: no allocation for it).
 type LiveSlots = smallvec::SmallVec<[TaskSlot; 1]>;
 
 impl TaskGroup {
