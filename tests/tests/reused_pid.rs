@@ -1,9 +1,11 @@
 //! A worker process's pid, once reaped, is never signalled again (issue 15's review: the
-//! abandon release killed whatever process had taken the pid since). Linux and root only:
-//! the case makes the pid come back by writing /proc/sys/kernel/ns_last_pid, which any
-//! process started meanwhile on the machine can take first (the case then says it is
-//! inconclusive), so it is not part of the suite CI runs. By hand:
-//! `cargo test -p task-thread-conformance --test reused_pid -- --ignored`.
+//! abandon release killed whatever process had taken the pid since). Linux only, and it
+//! needs root: the case makes the pid come back by writing /proc/sys/kernel/ns_last_pid.
+//! Where it cannot (not root), or where another process on the machine takes the pid
+//! first, it says so on stderr and checks nothing: it is not a conformance case (it needs
+//! the test worker's pid to come back, which no runtime controls), but a regression case
+//! for the process crate, in a binary of its own so that no other test of ours starts a
+//! process meanwhile.
 
 #![cfg(target_os = "linux")]
 
@@ -20,6 +22,9 @@ use task_thread_conformance::fixtures::EventLog;
 use task_thread_process::ProcessWorker;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_task-thread-test-worker");
+
+/// Written with a pid less one, it makes the kernel hand out that pid next.
+const NS_LAST_PID: &str = "/proc/sys/kernel/ns_last_pid";
 
 struct Parent {
     log: EventLog,
@@ -69,9 +74,13 @@ fn run(
 /// other process: alive, so `kill_process_group(pid, SIGKILL)` killed the innocent process
 /// (it failed so before the fix: `ending::Worker` keeps the reaped status).
 #[test]
-#[ignore = "Linux and root, and a machine starting no other process meanwhile: run by hand"]
 fn an_abandoned_worker_s_release_never_kills_the_process_that_reused_its_pid() {
     let name = "an_abandoned_worker_s_release_never_kills_the_process_that_reused_its_pid";
+    let writable = std::fs::OpenOptions::new().write(true).open(NS_LAST_PID);
+    if let Err(error) = writable {
+        eprintln!("{name}: not checked: {NS_LAST_PID} is not writable here ({error})");
+        return;
+    }
     run(name, |rt| {
         Box::pin(async move {
             let log = EventLog::default();
@@ -107,8 +116,8 @@ fn an_abandoned_worker_s_release_never_kills_the_process_that_reused_its_pid() {
                     // The worker is reaped by now: make its pid come back, as a group
                     // leader of another program of ours.
                     let pid = hook_pid.load(Ordering::SeqCst);
-                    std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string())
-                        .expect("ns_last_pid writable (root)");
+                    // If it fails, the pid does not come back: the case says so below.
+                    let _ = std::fs::write(NS_LAST_PID, (pid - 1).to_string());
                     let mut other = Command::new("sleep");
                     other.arg("30");
                     std::os::unix::process::CommandExt::process_group(&mut other, 0);
@@ -136,10 +145,7 @@ fn an_abandoned_worker_s_release_never_kills_the_process_that_reused_its_pid() {
             worker.send("boom".into()).await.unwrap();
             log.wait_for_prefix("undelivered").await;
             let innocent_pid = innocent.lock().unwrap().as_ref().unwrap().id();
-            assert_eq!(
-                innocent_pid, pid,
-                "inconclusive: the pid did not come back (another process took it)"
-            );
+            let came_back = innocent_pid == pid;
             // The parent's budget runs out while the worker's `run` is held: forced.
             parent.terminate();
             let end = parent.join().await;
@@ -151,6 +157,13 @@ fn an_abandoned_worker_s_release_never_kills_the_process_that_reused_its_pid() {
                 .status();
             let status = other.wait().unwrap();
             let _ = release_tx.send(());
+            if !came_back {
+                eprintln!(
+                    "not checked: the worker's pid {pid} did not come back (another \
+                     process took it; the other process got {innocent_pid})"
+                );
+                return;
+            }
             let signal = std::os::unix::process::ExitStatusExt::signal(&status);
             assert_eq!(
                 signal,

@@ -54,15 +54,29 @@ mod tests {
     use crate::thread::definition::ThreadConfig;
     use crate::{RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
 
-    /// A runtime that is never asked to run anything: a core alone needs none.
+    /// A runtime that refuses every spawn (a core alone asks for none): what it is handed
+    /// is dropped, and its task reads as cancelled.
     struct Unused;
+
+    struct Refused;
+
+    impl RawTask for Refused {
+        fn cancel(&mut self) {}
+        fn poll_end(
+            &mut self,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<RawOutput>> {
+            std::task::Poll::Ready(None)
+        }
+    }
 
     impl Spawner for Unused {
         fn name(&self) -> &'static str {
             "unused"
         }
-        fn spawn_raw(&self, _future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
-            unimplemented!("a core alone spawns nothing")
+        fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
+            drop(future);
+            Box::new(Refused)
         }
         fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
             futures::future::pending().boxed()
