@@ -95,7 +95,7 @@ fn double(link: &BlockingLink<u32, u32>, log: &EventLog) -> Result<(), BoxError>
 
 /// A parent that logs `heard <output> from <id>` and `<id> ended: <end>`, and hands out
 /// its context.
-pub(crate) struct Parent<C: std::fmt::Display + Send + 'static> {
+pub struct Parent<C: std::fmt::Display + Send + 'static> {
     log: EventLog,
     hand_out: Option<oneshot::Sender<ThreadCx<Parent<C>>>>,
     config: ThreadConfig,
@@ -143,7 +143,7 @@ pub(crate) async fn parent<C: std::fmt::Display + Send + 'static>(
 }
 
 /// Starts a [`Parent`] with `config` and returns it with its context.
-pub(crate) async fn parent_with<C: std::fmt::Display + Send + 'static>(
+pub async fn parent_with<C: std::fmt::Display + Send + 'static>(
     rt: &Runtime,
     log: &EventLog,
     config: ThreadConfig,

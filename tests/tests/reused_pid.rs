@@ -14,10 +14,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use futures::channel::oneshot;
-use task_thread::{
-    Blocking, BoxError, ChildRef, Flow, Runtime, TaskThread, ThreadConfig, ThreadCx, ThreadEnd,
-};
+use task_thread::{Blocking, Runtime, ThreadConfig};
+use task_thread_conformance::blocking::parent_with;
 use task_thread_conformance::fixtures::EventLog;
 use task_thread_process::ProcessWorker;
 
@@ -25,39 +23,6 @@ const WORKER: &str = env!("CARGO_BIN_EXE_task-thread-test-worker");
 
 /// Written with a pid less one, it makes the kernel hand out that pid next.
 const NS_LAST_PID: &str = "/proc/sys/kernel/ns_last_pid";
-
-struct Parent {
-    log: EventLog,
-    hand_out: Option<oneshot::Sender<ThreadCx<Parent>>>,
-    config: ThreadConfig,
-}
-
-impl TaskThread for Parent {
-    type Signal = ();
-    type Output = ();
-    type ChildOutput = String;
-
-    fn config(&self) -> ThreadConfig {
-        self.config
-    }
-
-    async fn enter(&mut self, cx: &ThreadCx<Self>) -> Result<(), BoxError> {
-        if let Some(hand_out) = self.hand_out.take() {
-            let _ = hand_out.send(cx.clone());
-        }
-        Ok(())
-    }
-
-    async fn on_child_signal(&mut self, out: String, child: &ChildRef, _: &ThreadCx<Self>) -> Flow {
-        self.log.push(&format!("heard {out} from {}", child.id()));
-        Flow::Continue
-    }
-
-    async fn on_child_ended(&mut self, c: &ChildRef, end: ThreadEnd, _: &ThreadCx<Self>) -> Flow {
-        self.log.push(&format!("{} ended: {end}", c.id()));
-        Flow::Continue
-    }
-}
 
 fn run(
     name: &str,
@@ -84,17 +49,11 @@ fn an_abandoned_worker_s_release_never_kills_the_process_that_reused_its_pid() {
     run(name, |rt| {
         Box::pin(async move {
             let log = EventLog::default();
-            let (hand_out, cx) = oneshot::channel();
-            let parent = Parent {
-                log: log.clone(),
-                hand_out: Some(hand_out),
-                config: ThreadConfig {
-                    shutdown_budget: Duration::from_millis(500),
-                    ..ThreadConfig::default()
-                },
+            let config = ThreadConfig {
+                shutdown_budget: Duration::from_millis(500),
+                ..ThreadConfig::default()
             };
-            let parent = task_thread::start(&rt, parent).await.unwrap();
-            let cx: ThreadCx<Parent> = cx.await.unwrap();
+            let (parent, cx) = parent_with::<String>(&rt, &log, config).await;
 
             let worker_pid = Arc::new(AtomicU32::new(0));
             let innocent: Arc<Mutex<Option<Child>>> = Arc::default();
