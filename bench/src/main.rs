@@ -11,6 +11,7 @@
 //! passes or fails on a timing.
 
 mod cases;
+mod guarded_loop;
 mod memory;
 mod peers;
 mod placement;
@@ -212,7 +213,7 @@ struct Paired {
     baseline_name: &'static str,
 }
 
-fn paired_cases(c: &Counts) -> [Paired; 9] {
+fn paired_cases(c: &Counts) -> [Paired; 10] {
     [
         Paired {
             case: "1",
@@ -240,6 +241,15 @@ fn paired_cases(c: &Counts) -> [Paired; 9] {
             baseline: cases::raw_yield_loop,
             unit: "ns/run",
             baseline_name: "raw loop + the runtime's yield_now",
+        },
+        Paired {
+            case: "2",
+            title: format!("2c. Task form run ({} runs)", c.hops),
+            n: c.hops,
+            ours: cases::task_form_runs,
+            baseline: guarded_loop::guarded_loop,
+            unit: "ns/run",
+            baseline_name: "raw loop + a slot's guarantees (the floor)",
         },
         Paired {
             case: "3",

@@ -428,12 +428,15 @@ impl fmt::Debug for Runtime {
 }
 
 impl Spawner for Runtime {
+    #[inline]
     fn name(&self) -> &'static str {
         self.0.name()
     }
+    #[inline]
     fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
         self.0.spawn_raw(future)
     }
+    #[inline]
     fn spawn_named_raw(
         &self,
         name: fmt::Arguments<'_>,
@@ -441,15 +444,19 @@ impl Spawner for Runtime {
     ) -> Box<dyn RawTask> {
         self.0.spawn_named_raw(name, future)
     }
+    #[inline]
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         self.0.sleep(duration)
     }
+    #[inline]
     fn defer_wake(&self, waker: &Waker) {
         self.0.defer_wake(waker);
     }
+    #[inline]
     fn shutdown_signal(&self) -> BoxFuture<'static, io::Result<ShutdownSignal>> {
         self.0.shutdown_signal()
     }
+    #[inline]
     fn spawn_blocking(&self, name: &str, work: BlockingWork) -> io::Result<()> {
         self.0.spawn_blocking(name, work)
     }
