@@ -503,6 +503,14 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>, one_core: boo
             "bytes",
             "raw sleeping task",
         );
+        let floor =
+            rerun::measure_in_child(flavour, memory::Subject::ThreadFloor, c.memory_threads);
+        push(
+            format!("6c. memory per idle thread ({})", c.memory_threads),
+            (threads, floor),
+            "bytes",
+            "its floor: two raw tasks, boxed, one in a boxed sleep",
+        );
         let slot_tasks =
             rerun::measure_in_child(flavour, memory::Subject::SlotTasks, c.memory_tasks);
         let raw_tasks = rerun::measure_in_child(flavour, memory::Subject::RawTasks, c.memory_tasks);

@@ -2,6 +2,8 @@
 //! process of its own (the bench re-runs itself), so that memory freed by one case cannot
 //! be reused by the next.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use task_thread::{start, Backend, Flavour, TaskGroup};
@@ -18,6 +20,12 @@ pub enum Subject {
     SlotTasks,
     /// Sleeping tasks spawned on the raw runtime.
     RawTasks,
+    /// The floor of an idle thread in any design where a thread is a loop task beside its
+    /// slots' tasks, spawned through an object-safe spawner: per thread, two raw tasks,
+    /// each with its future boxed, holding a reference to the thread's one shared counter;
+    /// the loop waits on nothing, the slot's task sleeps in a boxed sleep. None of our
+    /// state (queues, registry, slot map, names, span) is in it.
+    ThreadFloor,
 }
 
 impl Subject {
@@ -26,13 +34,19 @@ impl Subject {
             Subject::Threads => "threads",
             Subject::SlotTasks => "slot-tasks",
             Subject::RawTasks => "raw-tasks",
+            Subject::ThreadFloor => "thread-floor",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Subject::Threads, Subject::SlotTasks, Subject::RawTasks]
-            .into_iter()
-            .find(|subject| subject.name() == name)
+        [
+            Subject::Threads,
+            Subject::SlotTasks,
+            Subject::RawTasks,
+            Subject::ThreadFloor,
+        ]
+        .into_iter()
+        .find(|subject| subject.name() == name)
     }
 }
 
@@ -89,6 +103,31 @@ pub fn measure(flavour: Flavour, subject: Subject, n: usize) -> usize {
             std::mem::forget(sleepers);
             grown
         }),
+        Subject::ThreadFloor => raw::block_on(flavour, |rt| async move {
+            let mut tasks = Vec::with_capacity(2 * n);
+            for _ in 0..n {
+                let thread = Arc::new(AtomicUsize::new(0));
+                let looping = thread.clone();
+                let looping: BoxFuture = Box::pin(async move {
+                    std::future::pending::<()>().await;
+                    looping.fetch_add(1, Ordering::Relaxed);
+                });
+                tasks.push(rt.spawn(looping));
+                let sleeper = rt.clone();
+                let sleep: BoxFuture =
+                    Box::pin(async move { sleeper.sleep(Duration::from_secs(3600)).await });
+                let slot_task: BoxFuture = Box::pin(async move {
+                    sleep.await;
+                    thread.fetch_add(1, Ordering::Relaxed);
+                });
+                tasks.push(rt.spawn(slot_task));
+            }
+            let grown = resident_bytes() - before;
+            std::mem::forget(tasks);
+            grown
+        }),
     };
     grown / n
 }
+
+type BoxFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
