@@ -92,12 +92,17 @@ impl std::fmt::Debug for ChildRef {
 
 /// The typed handle of a registered child, if it is a `C`.
 pub(crate) fn handle_of<C: TaskThread>(child: &Arc<dyn AnyChild>) -> Option<ThreadHandle<C>> {
-    if child.thread_type() != TypeId::of::<C>() {
-        return None;
-    }
-    let mailbox = child.clone().into_any().downcast::<Mailbox<C>>().ok()?;
+    let mailbox = mailbox_of::<C>(child)?;
     Some(ThreadHandle {
         core: mailbox.core.clone(),
         mailbox,
     })
+}
+
+/// The mailbox of a registered child, if it is a `C`.
+pub(crate) fn mailbox_of<C: TaskThread>(child: &Arc<dyn AnyChild>) -> Option<Arc<Mailbox<C>>> {
+    if child.thread_type() != TypeId::of::<C>() {
+        return None;
+    }
+    child.clone().into_any().downcast::<Mailbox<C>>().ok()
 }

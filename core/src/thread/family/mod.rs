@@ -11,7 +11,7 @@ use crate::group::lock;
 use crate::thread::context::ThreadCx;
 use crate::thread::definition::TaskThread;
 use crate::thread::errors::{SendError, ThreadError};
-use crate::thread::family::children::{handle_of, ChildRef};
+use crate::thread::family::children::{handle_of, mailbox_of, ChildRef};
 use crate::thread::family::registry::{AnyChild, Registry};
 use crate::thread::handle::ThreadHandle;
 use crate::thread::life::signal_loop::{self, Launched};
@@ -275,8 +275,7 @@ impl<T: TaskThread> ThreadCx<T> {
 
     /// Every child of type `C`.
     pub fn children_of<C: TaskThread>(&self) -> Vec<ThreadHandle<C>> {
-        let children = self.handle.core.children();
-        children.iter().filter_map(handle_of::<C>).collect()
+        self.handle.core.children_filter_map(handle_of::<C>)
     }
 
     /// Sends `signal` to the child `id`, a `C`; the child's overflow hook and policy apply.
@@ -352,10 +351,11 @@ impl<T: TaskThread> ThreadCx<T> {
         C::Signal: Clone,
     {
         let mut refused = Vec::new();
-        for child in self.children_of::<C>() {
+        // Their mailboxes only: a handle would add a second reference count per child.
+        for child in self.handle.core.children_filter_map(mailbox_of::<C>) {
             match child.send(signal.clone()).await {
                 Ok(()) => self.count_sent_to_child(),
-                Err(error) => refused.push((child.id().to_owned(), error)),
+                Err(error) => refused.push((child.core.id().to_string(), error)),
             }
         }
         refused

@@ -87,8 +87,13 @@ impl Registry {
     }
 
     pub(crate) fn list(&self) -> Vec<Arc<dyn AnyChild>> {
+        self.filter_map(|child| Some(child.clone()))
+    }
+
+    /// What `f` makes of each child, where it makes something.
+    pub(crate) fn filter_map<R>(&self, f: impl FnMut(&Arc<dyn AnyChild>) -> Option<R>) -> Vec<R> {
         let children = self.0.iter().flat_map(|family| family.children.values());
-        children.cloned().collect()
+        children.filter_map(f).collect()
     }
 }
 

@@ -102,6 +102,17 @@ impl ThreadCore {
         lock(&self.state).children.list()
     }
 
+    /// What `f` makes of each child (where it makes something), made under the registry's
+    /// lock: `f` must be short and must not reach this thread's state. One pass, where
+    /// listing the children first cloned each twice (a reference count on a cold line per
+    /// child, twice, and the list).
+    pub(crate) fn children_filter_map<R>(
+        &self,
+        f: impl FnMut(&Arc<dyn AnyChild>) -> Option<R>,
+    ) -> Vec<R> {
+        lock(&self.state).children.filter_map(f)
+    }
+
     pub(crate) fn find_child(&self, id: &str) -> Option<Arc<dyn AnyChild>> {
         lock(&self.state).children.get(id).cloned()
     }
