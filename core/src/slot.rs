@@ -1,19 +1,23 @@
 //! [`TaskSlot`]: the place of one live task, with the reCreate / reSchedule / delete rules.
 
+mod ending;
 mod observing;
-use std::any::Any;
+mod state;
+
+pub(crate) use ending::{end_together, Ending, Endings};
+pub(crate) use state::{InFlight, SlotShared, SlotState};
+
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::SlotError;
 use crate::generation_mirror::GenerationMirror;
 use crate::group::{lock, GroupShared, LiveGuard};
 use crate::incarnation::{launch, launch_once, run_task};
-use crate::operation_lock::{OperationGuard, OperationLock};
+use crate::operation_lock::OperationLock;
 use crate::spawner::RawTask;
 use crate::task::{Task, TaskCx};
 use crate::{TaskThread, ThreadCx};
@@ -70,177 +74,6 @@ pub struct TaskSlot<T = ()> {
 impl<T> Clone for TaskSlot<T> {
     fn clone(&self) -> Self {
         TaskSlot::of(self.shared.clone())
-    }
-}
-
-pub(crate) struct SlotShared {
-    pub(crate) name: Arc<str>,
-    pub(crate) group: Arc<GroupShared>,
-    /// The span every incarnation of the slot's task runs in.
-    pub(crate) span: tracing::Span,
-    pub(crate) state: Mutex<SlotState>,
-    /// The current generation and the last run's ask for a successor, read and written
-    /// by the running task without the lock.
-    pub(crate) generations: GenerationMirror,
-    /// Serialises `re_create` and `delete`; never taken by the rescheduling hot path.
-    operations: OperationLock,
-    /// The runs of its [`Task`]-form tasks after their first: such a task loops inside one
-    /// generation (see `run_task`), so its runs are not generations. Written by the running
-    /// task only (one at a time: `re_create` awaits the old task's end before spawning the
-    /// next), as a relaxed load and store, no read-modify-write on the hop; read by
-    /// snapshots.
-    pub(crate) looped_runs: AtomicU64,
-    /// The owning thread's context (a `ThreadCx<T>`), set when the thread first names the
-    /// slot through its context: what [`TaskCx::thread`] hands out. Kept by the slot, not
-    /// the group, which the thread holds: the slot is held by its handles and tasks only,
-    /// so no cycle keeps an ended thread.
-    thread: OnceLock<Box<dyn Any + Send + Sync>>,
-}
-
-pub(crate) struct SlotState {
-    /// Advanced (by [`SlotShared::advance`]) whenever the current task changes or leaves.
-    generation: u64,
-    /// The handle of the current task.
-    pub(crate) task: Option<Box<dyn RawTask>>,
-    /// A task `re_create` is spawning outside the lock, and what became of it meanwhile.
-    pub(crate) in_flight: InFlight,
-    /// Set by [`TaskSlot::cancel_at_once`]: the thread's shutdown cancels this slot's task
-    /// when it begins, without the grace.
-    at_once: bool,
-    /// The waker of the current task's pending [`TaskCx::sleep`], which the thread's
-    /// shutdown notice wakes (see `notice::Sleep`); let go when the task leaves the slot.
-    pub(crate) sleeper: Option<Waker>,
-    /// How many times a task left the slot (each a generation that was not a run): the
-    /// runs are the generations less these, so the rescheduling path counts nothing more
-    /// than it did. In what would be padding; it wraps after 2^32 tasks.
-    releases: u32,
-    /// Whether the slot has been warned about as a runaway (once per slot).
-    runaway_warned: bool,
-}
-
-/// The task of a `re_create` between its spawn and the storing of its handle: the spawn
-/// is made outside the slot's lock, because a runtime that refuses it drops the task's
-/// future (user code, which may use the slot) on the spot.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InFlight {
-    /// No spawn in progress.
-    No,
-    /// Spawned (or being spawned); its handle is not stored yet.
-    Spawning,
-    /// It has already ended (its last run returned or panicked): the handle is not stored.
-    Ended,
-    /// Cancelled meanwhile (a `cancel_all`): the handle is cancelled, not stored.
-    Cancelled,
-    /// Dropped by the runtime without having ended (it refused the spawn, or is shutting
-    /// down): `re_create` fails with [`SlotError::Refused`].
-    Refused,
-}
-
-impl SlotState {
-    /// A slot that has never had a task.
-    pub(crate) fn empty() -> Self {
-        SlotState {
-            generation: 0,
-            task: None,
-            in_flight: InFlight::No,
-            at_once: false,
-            sleeper: None,
-            releases: 0,
-            runaway_warned: false,
-        }
-    }
-
-    /// The runs its tasks have started or been scheduled for, as generations count them:
-    /// each generation is a task's first run (`begin_spawn`), a successor (`finish`) or a
-    /// task leaving (`release`). A [`Task`]'s later runs are in
-    /// [`SlotShared::looped_runs`] instead (see [`SlotShared::runs`]).
-    pub(crate) fn runs(&self) -> u64 {
-        self.generation.wrapping_sub(u64::from(self.releases))
-    }
-
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation
-    }
-
-    /// Moves the slot to its next generation (its lock held: `self`); returns the new one.
-    pub(crate) fn advance(&mut self, generations: &GenerationMirror) -> u64 {
-        self.generation += 1;
-        generations.set_current(self.generation);
-        self.generation
-    }
-
-    /// The current task leaves the slot: it ended, it is taken out, or its runtime dropped
-    /// it. The slot moves to its next generation (nothing of that task can reschedule) and
-    /// gives up the task's handle, to be dropped or cancelled outside the lock; a
-    /// `re_create` still spawning the task finds `outcome` instead of storing its handle
-    /// (see [`end_spawn`](Self::end_spawn)).
-    ///
-    /// A task sleeping through a context of the slot (a helper the task spawned with a
-    /// clone of it) is woken as the [`Released`] is dropped, outside the lock: its sleep
-    /// then listens to the notice by itself instead of through the slot.
-    pub(crate) fn release(
-        &mut self,
-        generations: &GenerationMirror,
-        outcome: InFlight,
-    ) -> Released {
-        self.advance(generations);
-        self.releases = self.releases.wrapping_add(1);
-        if self.in_flight == InFlight::Spawning {
-            self.in_flight = outcome;
-        }
-        Released {
-            task: self.task.take(),
-            sleeper: self.sleeper.take(),
-        }
-    }
-
-    /// `re_create` spawns a task, outside the lock from now on: the slot moves to the
-    /// task's generation (returned), and what becomes of the task meanwhile is kept.
-    pub(crate) fn begin_spawn(&mut self, generations: &GenerationMirror) -> u64 {
-        self.in_flight = InFlight::Spawning;
-        self.advance(generations)
-    }
-
-    /// The spawn begun by [`begin_spawn`](Self::begin_spawn) has returned the task's
-    /// handle: kept if the task is still the slot's; otherwise handed back with what became
-    /// of the task (it ended, was cancelled, or was refused), for the caller to cancel or
-    /// drop outside the lock.
-    pub(crate) fn end_spawn(
-        &mut self,
-        task: Box<dyn RawTask>,
-    ) -> Result<(), (InFlight, Box<dyn RawTask>)> {
-        match std::mem::replace(&mut self.in_flight, InFlight::No) {
-            InFlight::Spawning => {
-                self.task = Some(task);
-                Ok(())
-            }
-            meanwhile => Err((meanwhile, task)),
-        }
-    }
-}
-
-impl SlotShared {
-    /// The context of the thread `T` that owns the slot.
-    pub(crate) fn thread<T: TaskThread>(&self) -> &ThreadCx<T> {
-        self.thread
-            .get()
-            .and_then(|thread| thread.downcast_ref::<ThreadCx<T>>())
-            .expect("a TaskCx<T> comes from a slot its thread T named through its context")
-    }
-}
-
-/// What a task leaving its slot leaves behind, for after the slot's lock: its handle, to
-/// drop or cancel, and the waker of a sleep through the slot, woken when this is dropped.
-pub(crate) struct Released {
-    pub(crate) task: Option<Box<dyn RawTask>>,
-    sleeper: Option<Waker>,
-}
-
-impl Drop for Released {
-    fn drop(&mut self) {
-        if let Some(sleeper) = self.sleeper.take() {
-            sleeper.wake();
-        }
     }
 }
 
@@ -526,88 +359,6 @@ impl<T> TaskSlot<T> {
             task: self.take_current(),
             _operation: Some(operation),
         }
-    }
-}
-
-/// A slot whose task has been taken out and cancelled, until its end has been seen.
-/// Tasks taken from their slots to end together: a delete's one, or a group's few, inline.
-pub(crate) type Endings<'a> = smallvec::SmallVec<[Ending<'a>; 1]>;
-
-pub(crate) struct Ending<'a> {
-    slot: &'a SlotShared,
-    /// The cancelled task; `None` once its end has been seen (or if the slot had none).
-    task: Option<Box<dyn RawTask>>,
-    /// For `delete_all`: the slot's operation lock, kept until the end has been awaited.
-    _operation: Option<OperationGuard<'a>>,
-}
-
-/// Waits under one deadline for the ends of tasks already cancelled and taken from their
-/// slots. The error names the first slot whose task had not ended when the deadline came;
-/// every such task is logged and stays counted as live until it ends.
-pub(crate) fn end_together<'a>(
-    mut ending: Endings<'a>,
-    timeout: Duration,
-) -> impl Future<Output = Result<(), SlotError>> + Send + 'a {
-    let first_task = ending.iter().find(|end| end.task.is_some());
-    let group = first_task.map(|end| end.slot.group.clone());
-    // A plain `fn` returning an `async move` block: an `async fn` would keep `ending`
-    // twice, and every stopping thread's shutdown holds this future.
-    async move {
-        let Some(group) = group else {
-            return Ok(());
-        };
-        let started = Instant::now();
-        // Awaited one after the other: all were cancelled at once, so while the first ends the
-        // others end too, and each later await finds its task ended. No allocation per task
-        // (awaiting them as a `FuturesUnordered` would make a node for each), and each handle
-        // is released as soon as its end is seen, while the task is still in the cache; what
-        // is still held afterwards was not seen ending. `awaited`: the last task awaited (or
-        // being awaited when the deadline came).
-        let mut awaited = 0;
-        let all_ended = async {
-            for (index, end) in ending.iter_mut().enumerate() {
-                if let Some(task) = &mut end.task {
-                    awaited = index;
-                    futures::future::poll_fn(|cx| task.poll_end(cx)).await;
-                }
-                end.task = None;
-            }
-        };
-        let ended = crate::spawner::before(&group.runtime, started + timeout, all_ended).await;
-        // An end counts only if it was seen within the deadline: on a single-threaded runtime
-        // a task that blocks while being dropped delays the timer too.
-        if ended.is_some() && started.elapsed() <= timeout {
-            return Ok(());
-        }
-        // The tasks not seen ending (those still held): each is looked at once more.
-        let mut check = Context::from_waker(futures::task::noop_waker_ref());
-        let lingering: Vec<&SlotShared> = ending
-            .iter_mut()
-            .filter_map(|end| {
-                let task = end.task.as_mut()?;
-                task.poll_end(&mut check).is_pending().then_some(end.slot)
-            })
-            .collect();
-        // Every task ended, but after the deadline: the last, awaited when it came, is named.
-        let reported = if lingering.is_empty() {
-            vec![ending[awaited].slot]
-        } else {
-            lingering
-        };
-        for slot in &reported {
-            tracing::error!(
-                thread = %group.owner,
-                task = %slot.name,
-                "task '{}' of thread '{}' did not end within {timeout:?} of being cancelled; it stays counted as live until it ends",
-                slot.name,
-                group.owner
-            );
-        }
-        Err(SlotError::CancelTimedOut {
-            thread: group.owner.to_string(),
-            task: reported[0].name.to_string(),
-            timeout,
-        })
     }
 }
 
