@@ -111,6 +111,7 @@ where
 {
     type Output = Result<R, ThreadEnd>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let (core, method) = (*this.core, this.method.name());
@@ -125,7 +126,7 @@ where
         // a thread forced before it ran (its runtime refused its task) never enters.
         let first_of_a_handler = !*this.started && !matches!(*this.method, Method::Enter);
         let mut call = this.call;
-        if core.is_forced() && !first_of_a_handler {
+        if !first_of_a_handler && core.is_forced() {
             drop_contained(core, method, call);
             return forced();
         }
@@ -137,8 +138,9 @@ where
         let ended = match polled {
             Ok(Poll::Pending) if core.is_forced() => forced(),
             Ok(Poll::Pending) => poll_deadline(core, this.pending, this.deadline, method, cx),
-            Ok(Poll::Ready(returned)) => {
-                Poll::Ready(failed_as_end(core.id(), method, Ok(returned)))
+            Ok(Poll::Ready(Ok(value))) => Poll::Ready(Ok(value)),
+            Ok(Poll::Ready(Err(error))) => {
+                Poll::Ready(failed_as_end(core.id(), method, Ok(Err(error))))
             }
             Err(panic) => Poll::Ready(failed_as_end(core.id(), method, Err(panic))),
         };
@@ -164,6 +166,7 @@ pub(crate) fn drop_contained<F>(
 
 /// A user method's outcome as its thread sees it: the method's value, or, for an error or
 /// a panic, [`ThreadEnd::Failed`] naming the method, logged with the thread's id.
+#[cold]
 pub(crate) fn failed_as_end<R>(
     thread_id: &str,
     method: &'static str,

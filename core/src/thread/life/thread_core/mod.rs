@@ -217,6 +217,7 @@ impl ThreadCore {
     }
 
     /// Whether the thread has been forced: its task must end at once.
+    #[inline]
     pub(crate) fn is_forced(&self) -> bool {
         self.forced.load(Ordering::Acquire)
     }
@@ -284,11 +285,13 @@ impl ThreadCore {
     }
 
     /// Whether a control message waits for the loop.
+    #[inline]
     pub(crate) fn has_control(&self) -> bool {
         self.has_control.load(Ordering::Acquire)
     }
 
     /// The control message, if one has come and the loop has not taken it yet.
+    #[inline]
     pub(crate) fn take_control(&self) -> Option<Control> {
         // A load first: the loop asks before every event, and a swap would write the
         // flag's cache line (which senders read) every time.
