@@ -81,6 +81,7 @@ impl<'a, M, N: Into<M>> Lane<(&'a dyn Sender, N)> for ChildLane<M> {
         self.signals.len()
     }
 
+    #[inline]
     fn push_back(&mut self, (sender, signal): (&'a dyn Sender, N)) {
         // First: a conversion that panics leaves the lane as it was.
         let signal = signal.into();
@@ -105,6 +106,7 @@ pub(crate) struct LastSender(Option<ChildRef>);
 
 impl LastSender {
     /// Takes `entry` in queue order; its signal's sender is then [`get`](Self::get).
+    #[inline]
     pub(crate) fn take<M>(&mut self, (sender, signal): FromChild<M>) -> M {
         if let Some(sender) = sender {
             self.0 = Some(sender);
@@ -113,6 +115,7 @@ impl LastSender {
     }
 
     /// The sender of the signal taken last.
+    #[inline]
     pub(crate) fn get(&self) -> &ChildRef {
         self.0
             .as_ref()

@@ -362,6 +362,7 @@ impl<T: TaskThread> Mailbox<T> {
     }
 
     /// The next signal in hand, the parent's first; its lane has room for one more.
+    #[inline]
     fn next_in_hand(&self, hand: &mut Option<Box<InHand<T>>>) -> Option<Event<T>> {
         let held = hand.as_mut()?;
         if let Some(signal) = held.from_parent.pop_front() {

@@ -286,6 +286,7 @@ impl LaneRoom {
     }
 
     /// Signals of the lane in the loop's hand; read under the lanes' lock by a push.
+    #[inline]
     pub(crate) fn in_hand(&self) -> usize {
         (self.counts.load(Ordering::Acquire) & IN_HAND) as usize
     }
@@ -297,6 +298,7 @@ impl LaneRoom {
 
     /// The loop hands one signal out of its hand: room for one more, and a waiting sender
     /// not told yet is told.
+    #[inline]
     pub(crate) fn hand_out_one(&self) {
         let before = self.counts.fetch_sub(1, Ordering::AcqRel);
         self.tell_one_more(before);
@@ -304,6 +306,7 @@ impl LaneRoom {
 
     /// Room made under the lanes' lock (a signal taken on its own): a sender that waits
     /// re-checks under that lock, which orders the two.
+    #[inline]
     pub(crate) fn made_under_the_lock(&self) {
         let counts = self.counts.load(Ordering::Acquire);
         self.tell_one_more(counts);
@@ -311,14 +314,21 @@ impl LaneRoom {
 
     /// Notifies one more waiting sender if the counts (`seen` by the loop as it made room)
     /// say one is not told yet.
+    #[inline]
     fn tell_one_more(&self, seen: u64) {
         if waiting(seen) > told(seen) {
-            // Only the loop adds to the told count, and only while it is below the waiting
-            // one: it stays within its bits.
-            self.counts.fetch_add(TOLD, Ordering::AcqRel);
-            // A sender counted itself after it listened: its listener is seen.
-            notify_one_more(&self.room);
+            self.tell();
         }
+    }
+
+    /// Tells one more waiting sender; out of line, as most room made tells nobody.
+    #[cold]
+    fn tell(&self) {
+        // Only the loop adds to the told count, and only while it is below the waiting
+        // one: it stays within its bits.
+        self.counts.fetch_add(TOLD, Ordering::AcqRel);
+        // A sender counted itself after it listened: its listener is seen.
+        notify_one_more(&self.room);
     }
 
     /// The lane has closed: every waiting sender gets its signal back.

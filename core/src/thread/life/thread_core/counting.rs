@@ -35,12 +35,14 @@ pub(crate) fn bump(count: &AtomicU64) {
 
 /// Adds one to `count`, whose writers take turns (they all hold one lock as they count): a
 /// load and a store, no locked add. Readers read it without that lock, as every count.
+#[inline]
 pub(crate) fn bump_in_turn(count: &AtomicU64) {
     count.store(count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 impl ThreadCore {
     /// The thread's counts, allocated by the first call.
+    #[inline]
     pub(crate) fn counts(&self) -> &ThreadCounts {
         self.counts.get_or_init(Box::default)
     }
