@@ -11,6 +11,10 @@
 //! `receiver`) and hands them out without the lock: senders and the loop then meet at
 //! the lock once per batch, not once per signal, which on a multi-threaded runtime is what
 //! a busy thread's signals cost most.
+//!
+//! The small functions a signal passes through are `#[inline]`: the loop and the senders
+//! are instantiated in the user's crate, from which core's non-generic functions are
+//! otherwise calls through the GOT (issue 17, BENCHMARKS.md).
 
 pub(crate) mod child_lane;
 mod counting;
