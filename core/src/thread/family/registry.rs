@@ -86,11 +86,19 @@ impl Registry {
         self.0.as_ref().map_or(0, |family| family.children.len())
     }
 
+    /// The children in the order of their cores in memory, which is about the order they
+    /// started in: a cascade walks a list like this one several times over (terminate
+    /// each, then each runs and ends), and in this order each walk through memory is one
+    /// the caches and the TLB follow; in the map's (hash) order every child's state was a
+    /// fresh miss (case 4, 10,000 children: the stop 1.7x slower).
     pub(crate) fn list(&self) -> Vec<Arc<dyn AnyChild>> {
-        self.filter_map(|child| Some(child.clone()))
+        let children = self.0.iter().flat_map(|family| family.children.values());
+        let mut children: Vec<_> = children.cloned().collect();
+        children.sort_unstable_by_key(|child| Arc::as_ptr(child.core()).addr());
+        children
     }
 
-    /// What `f` makes of each child, where it makes something.
+    /// What `f` makes of each child, where it makes something (in the map's order).
     pub(crate) fn filter_map<R>(&self, f: impl FnMut(&Arc<dyn AnyChild>) -> Option<R>) -> Vec<R> {
         let children = self.0.iter().flat_map(|family| family.children.values());
         children.filter_map(f).collect()

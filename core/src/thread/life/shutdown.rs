@@ -35,7 +35,7 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
     mut end: ThreadEnd,
     own_deadline: Instant,
 ) -> impl Future<Output = ThreadEnd> + Send + 'a {
-    let children = cx.handle.core.close_children();
+    cx.handle.core.close_registry();
     cx.handle.core.enter_phase(ShutdownPhase::Tasks);
     hand_over_undelivered(thread, cx, receiver);
     async move {
@@ -67,13 +67,19 @@ pub(crate) fn shut_down<'a, T: TaskThread>(
             }
         }
         core.enter_phase(ShutdownPhase::Children);
-        for child in &children {
+        // Listed now, and each let go of once told: those that ended by themselves have
+        // left the registry, and a child's memory is freed as it ends (its task and the
+        // registry hold the last references), not in one more walk over cold children
+        // when this list would be dropped.
+        for child in core.children() {
             child.core().terminate(Some(deadline));
         }
         if before(core.runtime(), deadline, core.children_gone())
             .await
             .is_none()
         {
+            // Those still registered: a child leaves the registry only once it has ended.
+            let children = core.children();
             let late: Vec<_> = children
                 .iter()
                 .filter(|child| child.core().end().is_none())

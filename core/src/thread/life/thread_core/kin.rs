@@ -117,17 +117,22 @@ impl ThreadCore {
         lock(&self.state).children.get(id).cloned()
     }
 
-    /// Stops taking children and lists them, for the shutdown cascade. They stay registered
-    /// until each ends, so that forcing this thread still reaches every one of them.
+    /// Stops taking children and lists them. They stay registered until each ends, so that
+    /// forcing this thread still reaches every one of them.
     pub(crate) fn close_children(&self) -> Vec<Arc<dyn AnyChild>> {
+        self.close_registry();
+        self.children()
+    }
+
+    /// Stops taking children: the registry only shrinks from now on, each child leaving
+    /// as it ends.
+    pub(crate) fn close_registry(&self) {
         let mut state = lock(&self.state);
         state.running = false;
         // No child is restarted from now on; the factories go (outside the lock).
         let supervisor = state.children.take_supervisor();
-        let children = state.children.list();
         drop(state);
         drop(supervisor);
-        children
     }
 }
 
