@@ -114,6 +114,23 @@ impl Spawner for AsyncStdSpawner {
         Box::new(ConsumingCancelTask::new(AsyncStdTask(task)))
     }
 
+    /// async-std's handle dropped at once (which detaches), never boxed.
+    fn spawn_named_detached(
+        &self,
+        _name: std::fmt::Arguments<'_>,
+        future: BoxFuture<'static, RawOutput>,
+    ) {
+        let Some(tasks) = &self.tasks else {
+            drop(async_std::task::spawn(future));
+            return;
+        };
+        let Some(tracked) = tasks.track(future) else {
+            tracing::warn!("spawn refused: its block_on has ended");
+            return;
+        };
+        drop(async_std::task::spawn(tracked.future));
+    }
+
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         async_std::task::sleep(duration).boxed()
     }

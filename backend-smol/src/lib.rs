@@ -120,6 +120,21 @@ impl Spawner for SmolSpawner {
         }
     }
 
+    /// async-executor's task detached, never boxed.
+    fn spawn_named_detached(
+        &self,
+        _name: std::fmt::Arguments<'_>,
+        future: BoxFuture<'static, RawOutput>,
+    ) {
+        match self.executor.upgrade() {
+            Some(executor) => executor.spawn(future).detach(),
+            None => {
+                drop(future);
+                tracing::warn!("spawn refused: the smol executor has shut down");
+            }
+        }
+    }
+
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         smol::Timer::after(duration).map(drop).boxed()
     }

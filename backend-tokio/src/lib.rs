@@ -151,6 +151,18 @@ impl Spawner for TokioSpawner {
         Box::new(TokioTask(self.handle.spawn(future)))
     }
 
+    /// tokio's handle dropped at once (a refused spawn's task is cancelled, its future
+    /// dropped, before `spawn` returns), never boxed. Named by the default where names
+    /// are kept.
+    #[cfg(not(all(tokio_unstable, feature = "tokio-console")))]
+    fn spawn_named_detached(
+        &self,
+        _name: std::fmt::Arguments<'_>,
+        future: BoxFuture<'static, RawOutput>,
+    ) {
+        drop(self.handle.spawn(future));
+    }
+
     /// The task, named through tokio's task builder (see the crate's docs).
     #[cfg(all(tokio_unstable, feature = "tokio-console"))]
     fn spawn_named_raw(

@@ -22,6 +22,11 @@
 //! - [`spawn_named_raw`](crate::Spawner::spawn_named_raw) is optional: it defaults to
 //!   `spawn_raw`; a backend whose runtime shows its tasks by name (tokio under
 //!   `tokio_unstable`) passes the name on, and keeps the rest of `spawn_raw`'s contract.
+//! - [`spawn_named_detached`](crate::Spawner::spawn_named_detached) is optional: it
+//!   defaults to `spawn_named_raw` with the handle dropped at once (the task runs on, its
+//!   output discarded). A backend that overrides it to spawn without making a handle
+//!   keeps the rest: the future runs to its end and is dropped after; a refused one is
+//!   dropped before the call returns; `block_on`'s end drops it like any other task.
 //! - [`defer_wake`](crate::Spawner::defer_wake) is how core yields. It is called while the
 //!   waker's task is being polled, just before the poll returns `Pending`, and must make
 //!   the task be polled again, but only *after the other tasks ready on its worker* have had

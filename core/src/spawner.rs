@@ -155,6 +155,37 @@ pub trait Spawner: Send + Sync + 'static {
         let _ = name;
         self.spawn_raw(future)
     }
+    /// [`spawn_named_raw`](Self::spawn_named_raw) for a task nobody awaits or cancels
+    /// through a handle: it runs to its end, and its output is discarded, as when a
+    /// handle is dropped. Core starts each thread's own task this way (a thread's end is
+    /// awaited, and a force reaches its task, through the thread), once per thread. The
+    /// default spawns and drops the handle; a backend whose runtime can spawn without one
+    /// overrides it, saving the handle's allocation. A refused spawn drops the future
+    /// before returning, as `spawn_raw`'s does.
+    ///
+    /// ```
+    /// use std::any::Any;
+    /// use futures::channel::oneshot;
+    /// use futures::FutureExt;
+    /// use task_thread_core::{Runtime, Spawner};
+    ///
+    /// // Fire and forget: the task runs on; what it says goes through a channel, not its
+    /// // output.
+    /// fn greet_later(rt: &Runtime, said: oneshot::Sender<&'static str>) {
+    ///     let task = async move {
+    ///         let _ = said.send("hello");
+    ///         Ok(Box::new(()) as Box<dyn Any + Send>)
+    ///     };
+    ///     rt.spawn_named_detached(format_args!("greeter"), task.boxed());
+    /// }
+    /// ```
+    fn spawn_named_detached(
+        &self,
+        name: fmt::Arguments<'_>,
+        future: BoxFuture<'static, RawOutput>,
+    ) {
+        drop(self.spawn_named_raw(name, future));
+    }
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
     /// Wakes `waker` so that its task, which is being polled now and will return
@@ -443,6 +474,14 @@ impl Spawner for Runtime {
         future: BoxFuture<'static, RawOutput>,
     ) -> Box<dyn RawTask> {
         self.0.spawn_named_raw(name, future)
+    }
+    #[inline]
+    fn spawn_named_detached(
+        &self,
+        name: fmt::Arguments<'_>,
+        future: BoxFuture<'static, RawOutput>,
+    ) {
+        self.0.spawn_named_detached(name, future);
     }
     #[inline]
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {

@@ -21,7 +21,8 @@ use std::time::Duration;
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
 use task_thread::{
-    Backend, JoinError, Next, Runtime, SlotError, SpawnerExt, Task, TaskCx, TaskGroup,
+    Backend, JoinError, Next, RawOutput, Runtime, SlotError, Spawner, SpawnerExt, Task, TaskCx,
+    TaskGroup,
 };
 
 use crate::fixtures::{drop_flag, Counter, PanicsWhenDropped, SetOnDrop};
@@ -300,6 +301,7 @@ impl Future for HoldsUntilDropped {
 pub fn block_on_leaves_no_task_behind<B: Backend>(backend: &B) -> Result<(), Breach> {
     let (detached_dropped, detached_guard) = drop_flag();
     let (slot_dropped, slot_guard) = drop_flag();
+    let (handleless_dropped, handleless_guard) = drop_flag();
     let (runtime, _group) = backend.block_on(|rt| async move {
         let (started, has_started) = oneshot::channel();
         drop(rt.spawn(async move {
@@ -308,6 +310,17 @@ pub fn block_on_leaves_no_task_behind<B: Backend>(backend: &B) -> Result<(), Bre
             futures::future::pending::<()>().await;
         }));
         has_started.await.expect("the detached task starts");
+        // And one spawned without a handle (a thread's own task is).
+        let (started, has_started) = oneshot::channel();
+        let task = async move {
+            let _guard = handleless_guard;
+            let _ = started.send(());
+            futures::future::pending::<RawOutput>().await
+        };
+        rt.spawn_named_detached(format_args!("handleless"), Box::pin(task));
+        has_started
+            .await
+            .expect("the task spawned without a handle starts");
         let group = TaskGroup::new(rt.clone(), "contract");
         let slot_guard = std::sync::Mutex::new(Some(slot_guard));
         group
@@ -326,6 +339,7 @@ pub fn block_on_leaves_no_task_behind<B: Backend>(backend: &B) -> Result<(), Bre
     });
     for (task, dropped) in [
         ("a detached task", detached_dropped),
+        ("a task spawned without a handle", handleless_dropped),
         ("a slot's task", slot_dropped),
     ] {
         if !dropped.load(Ordering::SeqCst) {

@@ -202,6 +202,7 @@ macro_rules! conformance_suite {
             spawner::cancel_is_reported_as_cancelled,
             spawner::panic_is_reported_with_its_message,
             spawner::dropping_a_handle_detaches_the_task,
+            spawner::a_detached_spawn_runs_to_its_end_and_is_dropped,
             spawner::cancel_runs_destructors_before_await_returns,
             spawner::cancel_before_first_poll_runs_destructors,
             spawner::sleep_waits_at_least_its_duration,

@@ -1,6 +1,7 @@
 //! The [`Spawner`] contract: spawn, the three outcomes of a join, dropping a handle,
 //! cancellation, sleep, yield and shutdown signals.
 
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,6 +69,24 @@ pub async fn dropping_a_handle_detaches_the_task(rt: Runtime) {
     assert_eq!(is_done.await, Ok(42));
 }
 
+/// A detached spawn (no handle made) runs its future to its end, and drops it after: what
+/// the future holds is let go of without anyone awaiting the task.
+pub async fn a_detached_spawn_runs_to_its_end_and_is_dropped(rt: Runtime) {
+    let (go, wait_for_go) = oneshot::channel::<()>();
+    let (done, is_done) = oneshot::channel();
+    // Held by the future: its receiver hears `Canceled` once the future is dropped.
+    let (held, let_go) = oneshot::channel::<()>();
+    let task = async move {
+        let _held = held;
+        wait_for_go.await.unwrap();
+        done.send(42).unwrap();
+        Ok(Box::new(()) as Box<dyn Any + Send>)
+    };
+    rt.spawn_named_detached(format_args!("detached"), Box::pin(task));
+    go.send(()).unwrap();
+    assert_eq!(is_done.await, Ok(42));
+    assert_eq!(let_go.await, Err(oneshot::Canceled));
+}
 /// When awaiting a cancelled handle returns, the task's destructors have run.
 pub async fn cancel_runs_destructors_before_await_returns(rt: Runtime) {
     let (dropped, guard) = drop_flag();

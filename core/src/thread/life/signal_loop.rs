@@ -72,8 +72,8 @@ pub(crate) fn launch<T: TaskThread, E>(
         life: Some(life(thread, cx, entered, receiver)),
     };
     // Detached: the thread's end is awaited through its core, and a force cancels the
-    // task through its core too (see `ThreadTask`), so no handle is kept.
-    drop(runtime.spawn_named_raw(format_args!("{}", handle.id()), Box::pin(life)));
+    // task through its core too (see `ThreadTask`), so no handle is made.
+    runtime.spawn_named_detached(format_args!("{}", handle.id()), Box::pin(life));
     Ok(Launched {
         handle,
         has_entered,
