@@ -368,7 +368,12 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>, one_core: boo
         );
         let hand_made = median(
             c.repetitions,
-            || tree::hand_made(flavour, c.tree),
+            || tree::hand_made(flavour, c.tree, tree::HandMadeStart::Spawned),
+            |t| t.0 + t.1,
+        );
+        let hand_made_waiting = median(
+            c.repetitions,
+            || tree::hand_made(flavour, c.tree, tree::HandMadeStart::Waiting),
             |t| t.0 + t.1,
         );
         let tree_base = median(
@@ -392,6 +397,12 @@ fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>, one_core: boo
                 String::new(),
                 "hand-made tree: queues, token, registry",
                 hand_made,
+            ),
+            (
+                ("4i", "4j"),
+                String::new(),
+                "hand-made tree, its tasks waiting when the start ends",
+                hand_made_waiting,
             ),
             (("4g", "4h"), String::new(), tree_base_name, tree_base),
         ];

@@ -117,7 +117,8 @@ pub struct PerThread {
 /// process of its own, so that the resident memory is this tree's alone).
 pub fn tree(flavour: Flavour, shape: Shape, n: usize) -> PerThread {
     if let Shape::HandMade = shape {
-        let (started, stopped, grown) = crate::tree::hand_made_measured(flavour, n);
+        let (started, stopped, grown) =
+            crate::tree::hand_made_measured(flavour, n, crate::tree::HandMadeStart::Spawned);
         return PerThread {
             start_ns: started.as_nanos() as f64 / n as f64,
             stop_ns: stopped.as_nanos() as f64 / n as f64,

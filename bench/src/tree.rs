@@ -4,6 +4,7 @@
 //! actor frameworks on tokio, raw sleeping tasks elsewhere.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -82,19 +83,36 @@ pub fn threads(flavour: Flavour, n: usize) -> (Duration, Duration) {
 /// entry in the parent's registry (a `Mutex<HashMap>` of id -> sender) that it leaves at
 /// its end; its one sleeping task (as [`Leaf`] has), which it awaits at its end; on
 /// terminate the parent cancels the token and awaits every child's end.
-pub fn hand_made(flavour: Flavour, n: usize) -> (Duration, Duration) {
-    let (started, stopped, _) = hand_made_measured(flavour, n);
+pub fn hand_made(flavour: Flavour, n: usize, start: HandMadeStart) -> (Duration, Duration) {
+    let (started, stopped, _) = hand_made_measured(flavour, n, start);
     (started, stopped)
 }
 
+/// Where the hand-made tree's start ends.
+#[derive(Clone, Copy)]
+pub enum HandMadeStart {
+    /// Once every task is spawned: none has run yet, so their first polls (the sleep's
+    /// timer, the waits on queue and token) fall in the stop's measurement.
+    Spawned,
+    /// Once every child's task has run once and waits on its queue and token, as
+    /// `spawn_child` returns once the child's `enter` has returned.
+    Waiting,
+}
+
 /// [`hand_made`], and the resident bytes the started tree grew the process by.
-pub fn hand_made_measured(flavour: Flavour, n: usize) -> (Duration, Duration, usize) {
+pub fn hand_made_measured(
+    flavour: Flavour,
+    n: usize,
+    start: HandMadeStart,
+) -> (Duration, Duration, usize) {
     raw::block_on(flavour, |rt| async move {
         let before = crate::memory::resident_bytes();
         type Registry = Arc<Mutex<HashMap<String, async_channel::Sender<()>>>>;
         let registry = Registry::default();
         let token = tokio_util::sync::CancellationToken::new();
         let (to_parent, _from_children) = async_channel::bounded::<()>(100);
+        // How many children's tasks have run, and the event the last one notifies.
+        let ran = Arc::new((AtomicUsize::new(0), event_listener::Event::new()));
         let begin = Instant::now();
         let children: Vec<_> = (0..n)
             .map(|i| {
@@ -109,7 +127,13 @@ pub fn hand_made_measured(flavour: Flavour, n: usize) -> (Duration, Duration, us
                     let cancelled = std::pin::pin!(sleeper_token.cancelled());
                     futures::future::select(sleep, cancelled).await;
                 });
+                let ran = matches!(start, HandMadeStart::Waiting).then(|| ran.clone());
                 rt.spawn(async move {
+                    if let Some(ran) = ran {
+                        if ran.0.fetch_add(1, Ordering::SeqCst) + 1 == n {
+                            ran.1.notify(usize::MAX);
+                        }
+                    }
                     loop {
                         let signal = std::pin::pin!(from_parent.recv());
                         let cancelled = std::pin::pin!(token.cancelled());
@@ -125,6 +149,15 @@ pub fn hand_made_measured(flavour: Flavour, n: usize) -> (Duration, Duration, us
                 })
             })
             .collect();
+        if let HandMadeStart::Waiting = start {
+            while ran.0.load(Ordering::SeqCst) < n {
+                let listener = ran.1.listen();
+                if ran.0.load(Ordering::SeqCst) >= n {
+                    break;
+                }
+                listener.await;
+            }
+        }
         let started = begin.elapsed();
         let grown = crate::memory::resident_bytes().saturating_sub(before);
         let begin = Instant::now();
