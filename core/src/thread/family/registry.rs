@@ -86,15 +86,17 @@ impl Registry {
         self.0.as_ref().map_or(0, |family| family.children.len())
     }
 
-    /// The children in the order of their cores in memory, which is about the order they
+    /// The children in the order of their state in memory, which is about the order they
     /// started in: a cascade walks a list like this one several times over (terminate
     /// each, then each runs and ends), and in this order each walk through memory is one
     /// the caches and the TLB follow; in the map's (hash) order every child's state was a
-    /// fresh miss (case 4, 10,000 children: the stop 1.7x slower).
+    /// fresh miss (case 4, 10,000 children: the stop 1.7x slower). Sorted by the address
+    /// the list's own pointers hold (each child's mailbox, allocated right after its core),
+    /// so that sorting reads nothing of the children.
     pub(crate) fn list(&self) -> Vec<Arc<dyn AnyChild>> {
         let children = self.0.iter().flat_map(|family| family.children.values());
         let mut children: Vec<_> = children.cloned().collect();
-        children.sort_unstable_by_key(|child| Arc::as_ptr(child.core()).addr());
+        children.sort_unstable_by_key(|child| Arc::as_ptr(child).cast::<()>().addr());
         children
     }
 
