@@ -211,6 +211,14 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
+        // The notice first: a sleep woken by it (every sleeping task of a stopping
+        // thread) ends without polling its timer, a runtime call that reads the timer's
+        // state (a tree of 10,000 stopping: 140 instructions a child, on cold lines).
+        if let Some(slot) = &this.slot {
+            if slot.group.notice.has_fired() {
+                return Poll::Ready(());
+            }
+        }
         if this.timer.as_mut().poll(cx).is_ready() {
             return Poll::Ready(());
         }
@@ -218,9 +226,6 @@ impl Future for Sleep {
             return Poll::Pending;
         };
         let notice = &slot.group.notice;
-        if notice.has_fired() {
-            return Poll::Ready(());
-        }
         let mut state = lock(&slot.state);
         // Under the slot's lock, which the firing takes after setting the flag.
         if notice.has_fired() {
