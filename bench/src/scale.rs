@@ -295,7 +295,7 @@ pub fn rows(
             }
         }
     }
-    let figures = crate::paired(
+    let figures = crate::measure::paired(
         c,
         1,
         |_| broadcast(flavour, c.broadcast),
