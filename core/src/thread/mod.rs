@@ -39,9 +39,10 @@
 // Where things live: what a user writes ([`TaskThread`] in `definition`, [`LeafThread`] in
 // `leaf`) and holds ([`ThreadHandle`] in `handle`, [`ThreadCx`] in `context`, ask and reply
 // in `ask`, errors and failures); then what a thread is made of, one folder each: its life
-// on its task (`life`: the shared core, the signal loop, contained methods, the shutdown,
-// the root), its queue (`mailbox`: lanes, the loop's hand, the children's lane, overflow)
-// and its family (`family`: adding, finding and messaging children, the registry). Every
+// on its task (`life`: the shared core, the launch, the runtime task, the signal loop,
+// contained methods, the shutdown, the root), its queue (`mailbox`: lanes, the parent's
+// and the children's ways in, the loop's hand, the children's lane, overflow) and its
+// family (`family`: adding, finding and messaging children, the registry). Every
 // folder knows the shared core (`life::thread_core`); the life runs the user's methods,
 // so it knows the first group too, as a handle and a context act through the core.
 
@@ -129,8 +130,7 @@ pub async fn start<T: TaskThread>(
     runtime: &crate::Runtime,
     thread: T,
 ) -> Result<ThreadHandle<T>, ThreadError> {
-    let Ok(launched) =
-        life::signal_loop::launch(runtime.clone(), thread, |_| Ok::<_, Infallible>(()));
+    let Ok(launched) = life::launch::launch(runtime.clone(), thread, |_| Ok::<_, Infallible>(()));
     let id = launched.id().to_owned();
     launched
         .entered()

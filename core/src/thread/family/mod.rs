@@ -14,7 +14,7 @@ use crate::thread::errors::{SendError, ThreadError};
 use crate::thread::family::children::{handle_of, mailbox_of, ChildRef};
 use crate::thread::family::registry::{AnyChild, Registry};
 use crate::thread::handle::ThreadHandle;
-use crate::thread::life::signal_loop::{self, Launched};
+use crate::thread::life::launch::{self, Launched};
 use crate::thread::life::thread_core::counting::{bump, bump_in_turn};
 use crate::thread::life::thread_core::InsertRefused;
 use crate::thread::mailbox::overflow::{wait_for_room, Refused};
@@ -162,7 +162,7 @@ impl<T: TaskThread> ThreadCx<T> {
             });
         }
         let runtime = self.runtime().clone();
-        signal_loop::launch(runtime, child, |child| {
+        launch::launch(runtime, child, |child| {
             self.adopt(child.handle(), supervised)
         })
     }

@@ -8,7 +8,7 @@ use futures::FutureExt;
 
 use crate::spawner::{before, first};
 use crate::thread::definition::{TaskThread, ThreadEnd};
-use crate::thread::life::signal_loop::{launch, Launched};
+use crate::thread::life::launch::{launch, Launched};
 use crate::thread::life::thread_core::{ThreadCore, FORCE_GRACE};
 use crate::thread::report::ThreadReport;
 use crate::{Spawner, SpawnerExt};
