@@ -356,11 +356,26 @@ pub fn block_on_leaves_no_task_behind<B: Backend>(backend: &B) -> Result<(), Bre
             cx.sleep(Duration::from_secs(3600)).await;
         }))
     });
-    match started {
-        Err(SlotError::Refused { .. }) => Ok(()),
-        other => breach(
+    if !matches!(started, Err(SlotError::Refused { .. })) {
+        return breach(
             Part::BlockOnEnd,
-            format!("a spawn after block_on returned gave {other:?}, not Refused"),
-        ),
+            format!("a spawn after block_on returned gave {started:?}, not Refused"),
+        );
     }
+    // A spawn without a handle is refused too: its future is dropped before the call returns.
+    let (dropped, guard) = drop_flag();
+    let late = async move {
+        let _guard = guard;
+        futures::future::pending::<RawOutput>().await
+    };
+    group
+        .runtime()
+        .spawn_named_detached(format_args!("late"), Box::pin(late));
+    if !dropped.load(Ordering::SeqCst) {
+        return breach(
+            Part::BlockOnEnd,
+            "a spawn without a handle after block_on returned kept its future".to_owned(),
+        );
+    }
+    Ok(())
 }

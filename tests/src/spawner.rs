@@ -70,22 +70,39 @@ pub async fn dropping_a_handle_detaches_the_task(rt: Runtime) {
 }
 
 /// A detached spawn (no handle made) runs its future to its end, and drops it after: what
-/// the future holds is let go of without anyone awaiting the task.
+/// the future holds is let go of without anyone awaiting the task. The future is ready at
+/// once and keeps what it holds in itself, not in a local a returning `async` block would let
+/// go of anyway: only the runtime dropping the future lets go of it.
 pub async fn a_detached_spawn_runs_to_its_end_and_is_dropped(rt: Runtime) {
-    let (go, wait_for_go) = oneshot::channel::<()>();
-    let (done, is_done) = oneshot::channel();
     // Held by the future: its receiver hears `Canceled` once the future is dropped.
     let (held, let_go) = oneshot::channel::<()>();
-    let task = async move {
-        let _held = held;
-        wait_for_go.await.unwrap();
-        done.send(42).unwrap();
-        Ok(Box::new(()) as Box<dyn Any + Send>)
+    let (done, is_done) = oneshot::channel();
+    let task = ReadyHolding {
+        _held: Some(held),
+        done: Some(done),
     };
     rt.spawn_named_detached(format_args!("detached"), Box::pin(task));
-    go.send(()).unwrap();
     assert_eq!(is_done.await, Ok(42));
     assert_eq!(let_go.await, Err(oneshot::Canceled));
+}
+
+/// Ready at its first poll (it says so through `done`), and holds `_held` until dropped.
+struct ReadyHolding {
+    _held: Option<oneshot::Sender<()>>,
+    done: Option<oneshot::Sender<u32>>,
+}
+
+impl std::future::Future for ReadyHolding {
+    type Output = task_thread::RawOutput;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(42);
+        }
+        std::task::Poll::Ready(Ok(Box::new(()) as Box<dyn Any + Send>))
+    }
 }
 /// When awaiting a cancelled handle returns, the task's destructors have run.
 pub async fn cancel_runs_destructors_before_await_returns(rt: Runtime) {
