@@ -173,10 +173,15 @@ struct Entry {
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        let mut spawned = lock(&self.tasks.shards[self.shard]);
-        spawned.running.remove(self.key);
-        if spawned.closed && spawned.running.is_empty() {
-            self.tasks.all_dropped.notify(usize::MAX);
+        let last = {
+            let mut spawned = lock(&self.tasks.shards[self.shard]);
+            spawned.running.remove(self.key);
+            spawned.closed && spawned.running.is_empty()
+        };
+        // Outside the lock, and only if the close listens: it listens before it looks at
+        // a shard under the shard's lock, so it either sees this one empty or is told.
+        if last {
+            crate::notify::notify_all(&self.tasks.all_dropped);
         }
     }
 }

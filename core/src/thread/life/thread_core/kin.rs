@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 use super::{counting, ThreadCore};
 use crate::group::lock;
 use crate::notify::{notify_all, wait_for};
-use crate::thread::family::registry::{AnyChild, Registry};
+use crate::thread::family::registry::{in_memory_order, AnyChild, Registry};
 
 impl ThreadCore {
     /// Records `parent` as this thread's parent; false if it already had one.
@@ -98,8 +98,11 @@ impl ThreadCore {
         lock(&self.state).children.len()
     }
 
+    /// The children, in the order of their state in memory (see [`in_memory_order`]).
     pub(crate) fn children(&self) -> Vec<Arc<dyn AnyChild>> {
-        lock(&self.state).children.list()
+        let mut children = lock(&self.state).children.list();
+        in_memory_order(&mut children);
+        children
     }
 
     /// What `f` makes of each child (where it makes something), made under the registry's
