@@ -20,7 +20,8 @@ use crate::generation_mirror::GenerationMirror;
 use crate::operation_lock::OperationLock;
 use crate::slot::{InFlight, SlotState};
 use crate::spawner::{RawOutput, RawTask};
-use crate::thread::mailbox::overflow::{wait_for_room, LaneRoom, OverflowPolicy, Refused};
+use crate::thread::mailbox::overflow::OverflowPolicy;
+use crate::thread::mailbox::room::{wait_for_room, LaneRoom, Refused};
 
 /// Every interleaving with at most this many preemptions: enough for each race below (each
 /// needs one or two), and a run of seconds.

@@ -20,7 +20,7 @@ use super::definition::TaskThread;
 use super::errors::SendError;
 use super::handle::ThreadHandle;
 use super::life::thread_core::ThreadCore;
-use super::mailbox::overflow::NotDelivered;
+use super::mailbox::room::NotDelivered;
 use crate::Spawner;
 
 /// What reaches the asker: the answer, or why none will come.

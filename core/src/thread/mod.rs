@@ -41,8 +41,8 @@
 // in `ask`, errors and failures); then what a thread is made of, one folder each: its life
 // on its task (`life`: the shared core, the launch, the runtime task, the signal loop,
 // contained methods, the shutdown, the root), its queue (`mailbox`: lanes, the parent's
-// and the children's ways in, the loop's hand, the children's lane, overflow) and its
-// family (`family`: adding, finding and messaging children, the registry). Every
+// and the children's ways in, the loop's hand, the children's lane, overflow, a lane's
+// room) and its family (`family`: adding, finding and messaging children, the registry). Every
 // folder knows the shared core (`life::thread_core`); the life runs the user's methods,
 // so it knows the first group too, as a handle and a context act through the core.
 

@@ -17,7 +17,7 @@ use crate::thread::handle::ThreadHandle;
 use crate::thread::life::launch::{self, Launched};
 use crate::thread::life::thread_core::counting::{bump, bump_in_turn};
 use crate::thread::life::thread_core::InsertRefused;
-use crate::thread::mailbox::overflow::{wait_for_room, Refused};
+use crate::thread::mailbox::room::{wait_for_room, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
 use crate::thread::supervision::supervisor::{is_restarting, supervise, StartChild};
 

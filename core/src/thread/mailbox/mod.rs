@@ -18,13 +18,15 @@
 //!
 //! Here: the lanes and the one push they all go through. A parent's signals come in
 //! through `sending`, a child's signals and end through `parent_link`, and the loop takes
-//! them through `receiver`.
+//! them through `receiver`. A full lane's hook and policy are in `overflow`, its room (what
+//! counts against its capacity, who waits for it) in `room`.
 
 pub(crate) mod child_lane;
 mod counting;
 pub(crate) mod overflow;
 mod parent_link;
 pub(crate) mod receiver;
+pub(crate) mod room;
 mod sending;
 
 pub(crate) use counting::{LaneCounts, LanesSeen};
@@ -40,7 +42,8 @@ use crate::thread::family::children::ChildRef;
 use crate::thread::family::registry::AnyChild;
 use crate::thread::life::thread_core::{Control, ThreadCore};
 use crate::thread::mailbox::child_lane::{ChildLane, Lane};
-use crate::thread::mailbox::overflow::{LaneRoom, LogRate, OverflowLog, Refused};
+use crate::thread::mailbox::overflow::{LogRate, OverflowLog};
+use crate::thread::mailbox::room::{LaneRoom, Refused};
 
 /// What the loop takes from its mailbox.
 pub(crate) enum Event<T: TaskThread> {

@@ -10,7 +10,8 @@ use crate::thread::definition::{TaskThread, ThreadEnd};
 use crate::thread::family::children::ChildRef;
 use crate::thread::life::thread_core::ThreadCore;
 use crate::thread::mailbox::child_lane::Sender;
-use crate::thread::mailbox::overflow::{LaneRoom, Overflow, OverflowPolicy, QueueKind, Refused};
+use crate::thread::mailbox::overflow::{Overflow, OverflowPolicy, QueueKind};
+use crate::thread::mailbox::room::{LaneRoom, Refused};
 
 /// A child's way to its parent's mailbox. Strong, so that a send is one lock and one
 /// push, with no reference count to upgrade on the parent's busiest cache line (the

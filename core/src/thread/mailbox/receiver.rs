@@ -12,7 +12,7 @@ use crate::group::lock;
 use crate::thread::definition::TaskThread;
 use crate::thread::family::children::ChildRef;
 use crate::thread::mailbox::child_lane::{FromChild, LastSender};
-use crate::thread::mailbox::overflow::MAX_IN_HAND;
+use crate::thread::mailbox::room::MAX_IN_HAND;
 use crate::thread::mailbox::{Event, Mailbox, Queued, Undelivered};
 
 /// The loop's side of a thread's mailbox: it takes the events, holds what it has taken

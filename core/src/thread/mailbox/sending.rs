@@ -8,7 +8,8 @@ use std::future::Future;
 use super::{from_parent, Mailbox};
 use crate::thread::definition::TaskThread;
 use crate::thread::errors::SendError;
-use crate::thread::mailbox::overflow::{wait_for_room, NotDelivered, Overflow, QueueKind, Refused};
+use crate::thread::mailbox::overflow::{Overflow, QueueKind};
+use crate::thread::mailbox::room::{wait_for_room, NotDelivered, Refused};
 
 impl<T: TaskThread> Mailbox<T> {
     /// Sends a signal from the parent (or any holder of a handle): the thread's overflow
