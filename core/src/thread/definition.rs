@@ -1,11 +1,15 @@
-//! What a user writes: the [`TaskThread`] trait and the values its methods return.
+//! What a user writes: the [`TaskThread`] trait and the values its methods return. How a
+//! thread ended is in `thread_end`, its settings in `thread_config`.
 
-use std::time::Duration;
+mod thread_config;
+mod thread_end;
+
+pub use thread_config::ThreadConfig;
+pub use thread_end::ThreadEnd;
 
 use std::future::Future;
 
 use super::context::ThreadCx;
-use super::failure::Failure;
 use super::family::children::ChildRef;
 
 /// The error a user method may return: anything that converts into a boxed error
@@ -68,194 +72,6 @@ pub enum Flow {
     /// Stop this thread: its tasks end (with their grace), its exit runs, then its
     /// children are terminated.
     Stop,
-}
-
-/// How a thread ended, as its [`join`](super::ThreadHandle::join) and its parent see it.
-///
-/// ```
-/// use task_thread_core::{ChildRef, Flow, LeafThread, TaskThread, ThreadCx, ThreadEnd};
-///
-/// struct Pool;
-///
-/// impl TaskThread for Pool {
-///     type Signal = ();
-///     type Output = ();
-///     type ChildOutput = ();
-///     fn id(&self) -> String { "pool".into() }
-///
-///     async fn on_child_ended(
-///         &mut self,
-///         child: &ChildRef,
-///         end: ThreadEnd,
-///         cx: &ThreadCx<Self>,
-///     ) -> Flow {
-///         match end {
-///             ThreadEnd::Stopped => {}
-///             // One bad job must not shrink the pool: replace the worker.
-///             ThreadEnd::Failed(failure) => {
-///                 tracing::warn!("{} {failure}", child.id());
-///                 let _ = cx.spawn_child(Worker { id: child.id().to_owned() }).await;
-///             }
-///             // A worker that hangs would likely hang again: leave its place empty.
-///             ThreadEnd::Forced { what } => tracing::error!("{} hung in {what}", child.id()),
-///             // Ends added in later versions: keep the pool as it is.
-///             _ => {}
-///         }
-///         Flow::Continue
-///     }
-/// }
-///
-/// # struct Worker { id: String }
-/// # impl LeafThread for Worker {
-/// #     type Signal = ();
-/// #     type Output = ();
-/// #     fn id(&self) -> String { self.id.clone() }
-/// # }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ThreadEnd {
-    /// Terminated, stopped by a handler, or stopped itself; its shutdown completed.
-    Stopped,
-    /// A user method or task failed (error or panic); the thread was then stopped cleanly.
-    /// The [`Failure`] says where, and keeps the error with its type and source chain.
-    Failed(Failure),
-    /// Its shutdown did not finish within its budget, and what remained was cancelled; or
-    /// its runtime dropped its task before it ended (the runtime refused to spawn it, or
-    /// is shutting down), and its tasks were cancelled and its children terminated.
-    ///
-    /// Whatever forced it, the signals still queued for it went to its undelivered hooks,
-    /// and by the time a `join` returns this its value, its handlers' futures, its tasks
-    /// and its subtree's have been dropped (their destructors have run), on every runtime,
-    /// async-std's global executor included: nothing of it runs on after `block_on`
-    /// returns. The one exception is code that blocks a worker thread (a blocking call in
-    /// a handler): it is waited for 500 ms at most, then left behind with an error logged.
-    Forced {
-        /// What was still running when the budget ran out, or `"its task, dropped by its
-        /// runtime"`.
-        what: String,
-    },
-}
-
-impl ThreadEnd {
-    /// The status a program whose root ended so should exit with: success for a clean
-    /// stop, failure for a failed or forced end.
-    ///
-    /// ```
-    /// use std::process::ExitCode;
-    /// use task_thread_core::ThreadEnd;
-    ///
-    /// assert_eq!(ThreadEnd::Stopped.exit_code(), ExitCode::SUCCESS);
-    /// let forced = ThreadEnd::Forced { what: "exit".into() };
-    /// assert_eq!(forced.exit_code(), ExitCode::FAILURE);
-    /// ```
-    #[must_use]
-    pub fn exit_code(&self) -> std::process::ExitCode {
-        match self {
-            ThreadEnd::Stopped => std::process::ExitCode::SUCCESS,
-            _ => std::process::ExitCode::FAILURE,
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadEnd {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ThreadEnd::Stopped => f.write_str("stopped"),
-            ThreadEnd::Failed(failure) => failure.fmt(f),
-            ThreadEnd::Forced { what } => write!(f, "forced to end: {what}"),
-        }
-    }
-}
-
-/// Per-thread settings, returned by [`TaskThread::config`].
-///
-/// ```
-/// use std::time::Duration;
-/// use task_thread_core::{LeafThread, OverflowPolicy, ThreadConfig};
-///
-/// struct Quotes;
-///
-/// impl LeafThread for Quotes {
-///     type Signal = f64; // the latest price
-///     type Output = ();
-///     fn id(&self) -> String { "quotes".into() }
-///
-///     fn config(&self) -> ThreadConfig {
-///         ThreadConfig {
-///             // Prices go stale fast: a short queue, and the feed never waits on it.
-///             signal_capacity: 8,
-///             overflow: OverflowPolicy::Reject,
-///             // Nothing to flush at the end, so no reason to wait long for it.
-///             shutdown_budget: Duration::from_secs(2),
-///             ..ThreadConfig::default()
-///         }
-///     }
-/// }
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ThreadConfig {
-    /// Capacity of the queue from the parent to this thread (default 100).
-    pub signal_capacity: usize,
-    /// Capacity of the queue from this thread's children to it (default 100).
-    pub child_signal_capacity: usize,
-    /// How long this thread's shutdown (its tasks, `exit`, its children) may take before
-    /// what remains is cancelled (default 20 s). A child's shutdown also ends within its
-    /// parent's.
-    pub shutdown_budget: Duration,
-    /// How long, at most, the thread's tasks get to return by themselves once its shutdown
-    /// notice has fired, before what is left is cancelled (default 5 s). Part of the
-    /// budget, not added to it: the grace never takes more than half of the time left
-    /// before the shutdown's deadline (the thread's budget, or its parent's deadline if
-    /// that comes first), so that the rest (cancelling what did not return, `exit`, the
-    /// children) always keeps the other half, at every level of a cascade. It ends as soon
-    /// as every task has returned; tasks of slots marked
-    /// [`cancel_at_once`](crate::TaskSlot::cancel_at_once) get none of it.
-    pub shutdown_grace: Duration,
-    /// What a sender does when one of this thread's queues is full (default: wait).
-    pub overflow: super::OverflowPolicy,
-    /// Cancel timeouts of the thread's task slots.
-    pub timeouts: crate::Timeouts,
-    /// Turns on the runaway warning (see below) at this rate of reschedules a second;
-    /// `None`, the default, for off. When on, a slot of the thread is warned about once (a
-    /// `WARN` naming the thread, the slot and the rate) when its task runs 1,000 times in a
-    /// row with none of the runs returning `Pending` (never waiting), faster than this
-    /// rate: the mark of a busy loop.
-    ///
-    /// It measures exactly that, not "a task that never waits on anything": a run that
-    /// finds what it awaits ready does not wait, so a task draining a backlog already
-    /// there (a channel holding thousands of items, a socket with data buffered) counts as
-    /// a loop while it drains; and a loop that yields once a run (or sleeps zero) returns
-    /// `Pending` each run and is never warned about. That is why it is off by default.
-    /// [`DEFAULT_RUNAWAY_RATE`](crate::DEFAULT_RUNAWAY_RATE) (10,000) is a rate to start
-    /// from. A window is timed in microseconds: rates of 1,000,000,000 a second or more
-    /// are never reached.
-    ///
-    /// ```
-    /// use std::num::NonZeroU32;
-    /// use task_thread_core::ThreadConfig;
-    ///
-    /// // The default: no warning.
-    /// assert_eq!(ThreadConfig::default().runaway_rate, None);
-    /// // A thread whose tasks should never loop: warned about early.
-    /// let strict = ThreadConfig { runaway_rate: NonZeroU32::new(100), ..ThreadConfig::default() };
-    /// # let _ = strict;
-    /// ```
-    pub runaway_rate: Option<std::num::NonZeroU32>,
-}
-
-impl Default for ThreadConfig {
-    fn default() -> Self {
-        ThreadConfig {
-            signal_capacity: 100,
-            child_signal_capacity: 100,
-            shutdown_budget: Duration::from_secs(20),
-            shutdown_grace: Duration::from_secs(5),
-            overflow: super::OverflowPolicy::Wait,
-            timeouts: crate::Timeouts::default(),
-            runaway_rate: None,
-        }
-    }
 }
 
 /// A TaskThread: a group of tasks with a signal loop, a parent and children. A thread that
