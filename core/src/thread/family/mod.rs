@@ -19,7 +19,8 @@ use crate::thread::life::thread_core::counting::{bump, bump_in_turn};
 use crate::thread::life::thread_core::InsertRefused;
 use crate::thread::mailbox::room::{wait_for_room, Refused};
 use crate::thread::mailbox::{ChildInbox, ParentLink};
-use crate::thread::supervision::supervisor::{is_restarting, supervise, StartChild};
+use crate::thread::supervision::factory::StartChild;
+use crate::thread::supervision::supervisor::{is_restarting, supervise};
 
 impl<T: TaskThread> ThreadCx<T> {
     /// Sends `output` to the parent's [`on_child_signal`](TaskThread::on_child_signal); a

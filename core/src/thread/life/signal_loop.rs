@@ -16,7 +16,8 @@ use crate::thread::life::shutdown::{shut_down, tell_parent};
 use crate::thread::life::thread_core::{Control, ThreadCore};
 use crate::thread::mailbox::receiver::Receiver;
 use crate::thread::mailbox::Event;
-use crate::thread::supervision::supervisor::{child_ended, supervises};
+use crate::thread::supervision::restart::child_ended;
+use crate::thread::supervision::supervisor::supervises;
 
 /// The thread's task: `enter`, the signal loop, the shutdown. What only runs once (`enter`,
 /// the shutdown) is boxed, so that an idle thread's task holds only the loop's state.

@@ -4,7 +4,9 @@
 //! The whole story is on [`ThreadCx::spawn_supervised`], where users look for it.
 
 mod decision;
+pub(crate) mod factory;
 mod policy;
+pub(crate) mod restart;
 pub(crate) mod supervisor;
 mod task;
 
@@ -14,7 +16,8 @@ pub use policy::{Backoff, Intensity, Restart, RestartPolicy, Strategy};
 use std::future::Future;
 use std::sync::Arc;
 
-use self::supervisor::{Factory, Supervisor};
+use self::factory::Factory;
+use self::supervisor::Supervisor;
 use crate::thread::context::ThreadCx;
 use crate::thread::definition::TaskThread;
 use crate::thread::errors::ThreadError;

@@ -1,104 +1,21 @@
 //! The parent's side of supervision: its table of supervised children, the decision when
 //! one ends (taken in its signal loop, before `on_child_ended`), and the restarts, each a
-//! task of the parent, so that the parent's shutdown ends a restart that waits.
+//! task of the parent, so that the parent's shutdown ends a restart that waits. Here: the
+//! table and the decision. What a child keeps across incarnations (its factory) is in
+//! `factory`; acting on an end and the restart's task are in `restart`.
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-
 use super::decision::{Escalation, RestartDecision, RestartHistory};
-use super::policy::{RestartPolicy, Strategy};
-use crate::group::lock;
+use super::factory::StartChild;
+use super::policy::Strategy;
 use crate::id_map::IdMap;
-use crate::join::panic_message;
-use crate::thread::context::ThreadCx;
 use crate::thread::definition::{TaskThread, ThreadEnd};
-use crate::thread::errors::ThreadError;
 use crate::thread::failure::Failure;
-use crate::thread::family::children::ChildRef;
 use crate::thread::family::registry::Registry;
-use crate::thread::life::thread_core::{Control, Supervision, ThreadCore};
-use crate::SpawnerExt;
-
-/// What a supervised child keeps across its incarnations: how it is restarted, and its
-/// factory. Shared with a restart under way, which calls the factory with the parent's
-/// lock let go (the factory is the user's code).
-pub(crate) trait StartChild<T: TaskThread>: Send + Sync {
-    fn strategy(&self) -> &Strategy;
-    fn policy(&self) -> &RestartPolicy;
-    /// Makes a new incarnation from the factory and starts it as a child of `cx`: `Ok`
-    /// once it has entered. A factory that makes a thread of another id than `id` is an
-    /// error, not a second child.
-    fn start(&self, cx: &ThreadCx<T>, id: &Arc<str>)
-        -> BoxFuture<'static, Result<(), ThreadError>>;
-}
-
-/// What `spawn_supervised` keeps of a child: its factory `F`, strategy and policy, in one
-/// allocation, which is most of what supervising a child adds to its start.
-pub(crate) struct Factory<F> {
-    strategy: Strategy,
-    policy: RestartPolicy,
-    make: Mutex<F>,
-}
-
-impl<F> Factory<F> {
-    pub(crate) fn new(strategy: Strategy, policy: RestartPolicy, factory: F) -> Arc<Self> {
-        Arc::new(Factory {
-            strategy,
-            policy,
-            make: Mutex::new(factory),
-        })
-    }
-
-    /// A new incarnation.
-    pub(crate) fn make<C>(&self) -> C
-    where
-        F: FnMut() -> C,
-    {
-        (lock(&self.make))()
-    }
-}
-
-impl<T, C, F> StartChild<T> for Factory<F>
-where
-    T: TaskThread,
-    C: TaskThread,
-    C::Output: Into<T::ChildOutput>,
-    F: FnMut() -> C + Send + 'static,
-{
-    fn strategy(&self) -> &Strategy {
-        &self.strategy
-    }
-
-    fn policy(&self) -> &RestartPolicy {
-        &self.policy
-    }
-
-    fn start(
-        &self,
-        cx: &ThreadCx<T>,
-        id: &Arc<str>,
-    ) -> BoxFuture<'static, Result<(), ThreadError>> {
-        let child = self.make();
-        let cx = cx.clone();
-        let expected = id.clone();
-        async move {
-            let made = child.id();
-            if *made != *expected {
-                return Err(ThreadError::FactoryChangedId {
-                    expected: expected.to_string(),
-                    made,
-                });
-            }
-            cx.spawn_child(child).await.map(drop)
-        }
-        .boxed()
-    }
-}
+use crate::thread::life::thread_core::{Supervision, ThreadCore};
 
 /// A parent's supervised children, by id.
 pub(crate) struct Supervisor<T: TaskThread> {
@@ -195,7 +112,7 @@ pub(crate) fn supervise<T: TaskThread>(
 pub(crate) struct Removed<T: TaskThread>(#[allow(dead_code)] Supervised<T>);
 
 /// What to do, once the table's lock is let go.
-enum Plan<T: TaskThread> {
+pub(super) enum Plan<T: TaskThread> {
     Nothing,
     /// Not supervised any more: its entry, to drop.
     Forget(Option<Removed<T>>),
@@ -263,7 +180,7 @@ impl<T: TaskThread> Supervisor<T> {
     /// Decides about the end of `id`, whose incarnation started at `started`, and says
     /// what to do next. `entered` tells whether a child has entered (a group restart
     /// leaves out a member whose first start has not).
-    fn decide(
+    pub(super) fn decide(
         &mut self,
         id: &str,
         end: &ThreadEnd,
@@ -373,7 +290,7 @@ impl<T: TaskThread> Supervisor<T> {
 
     /// The start of `id`'s next incarnation, marked running from now; or, for a child
     /// stopped for its group whose end the loop has not taken yet, what to wait for.
-    fn restarting(&mut self, id: &str, plan: u64) -> NextStart<T> {
+    pub(super) fn restarting(&mut self, id: &str, plan: u64) -> NextStart<T> {
         let Some(child) = self.children.get_mut(id) else {
             return NextStart::NotSupervised;
         };
@@ -397,169 +314,16 @@ impl<T: TaskThread> Supervisor<T> {
     }
 
     /// Whether `id`'s running incarnation is still the one `plan` started.
-    fn still_started_by(&self, id: &str, plan: u64) -> bool {
+    pub(super) fn still_started_by(&self, id: &str, plan: u64) -> bool {
         let child = self.children.get(id);
         child.is_some_and(|child| child.state_and_plan() == (&State::Running, plan))
     }
 }
 
-enum NextStart<T: TaskThread> {
+pub(super) enum NextStart<T: TaskThread> {
     Now(Arc<dyn StartChild<T>>),
     AfterItsEnd(crate::sync::EventListener),
     NotSupervised,
-}
-
-/// The parent's loop calls this when a child has ended, before `on_child_ended`: decides
-/// (if the child is supervised), records the decision with the child (for
-/// [`ChildRef::restart`]), and starts what it asks.
-pub(crate) fn child_ended<T: TaskThread>(cx: &ThreadCx<T>, child: &ChildRef, end: &ThreadEnd) {
-    let core = &cx.handle.core;
-    let parent_ending = core.is_ending();
-    let id = child.id().to_owned();
-    let started = child.child.core().started_at();
-    let decided = core.supervisor(
-        Supervision::Existing,
-        |supervisor: &mut Supervisor<T>, children| {
-            let entered = |id: &str| children.get(id).is_some_and(|c| c.core().has_entered());
-            supervisor.decide(&id, end, started, parent_ending, entered)
-        },
-    );
-    let Some((decision, plan, to_stop)) = decided else {
-        return;
-    };
-    if let Some(decision) = &decision {
-        child.child.core().decided(decision.clone());
-    }
-    if let Some(RestartDecision::Restart { .. } | RestartDecision::RestartWithGroup { .. }) =
-        &decision
-    {
-        core.child_restarting(child.child.core());
-    }
-    for sibling in &to_stop {
-        if let Some(sibling) = core.find_child(sibling) {
-            sibling.core().terminate(None);
-        }
-    }
-    match plan {
-        Plan::Nothing => {}
-        Plan::Forget(removed) => drop(removed),
-        Plan::Escalate(failure) => {
-            tracing::error!(thread = %cx.id(), child = %id, "{}", failure);
-            core.send_control(Control::Fail(failure));
-        }
-        Plan::Restart {
-            ids,
-            after,
-            slot,
-            plan,
-        } => {
-            tracing::warn!(thread = %cx.id(), child = %id, "child ended ({end}): restarting in {after:?}");
-            start_restart(cx, slot, ids, after, plan, id);
-        }
-    }
-}
-
-/// Starts the restart's task, in the parent's slot `slot` (so that the parent's shutdown
-/// cancels it), from a task of the runtime's: starting a slot's task is async (it waits for
-/// a task the slot may still hold), and the loop does not wait for it.
-fn start_restart<T: TaskThread>(
-    cx: &ThreadCx<T>,
-    slot: String,
-    ids: Vec<Arc<str>>,
-    after: Duration,
-    plan: u64,
-    id: String,
-) {
-    let restart = cx.slot(&slot);
-    let thread = cx.id().to_owned();
-    let starting = cx.runtime().spawn(async move {
-        let started = restart
-            .cancel_at_once()
-            .re_create_fn(move |task| {
-                let ids = ids.clone();
-                async move {
-                    // A zero wait is no wait: a runtime's timer may round it up to its tick
-                    // (a millisecond on tokio). The notice ends the wait, and the restart.
-                    if !after.is_zero() {
-                        task.sleep(after).await;
-                    }
-                    if !task.is_shutting_down() {
-                        restart_all(task.thread(), &ids, plan).await;
-                    }
-                }
-            })
-            .await;
-        if let Err(refused) = started {
-            // The parent is ending (its slots are closed): nothing to restart into.
-            tracing::info!(%thread, child = %id, "not restarted: {refused}");
-        }
-    });
-    // Detached: it ends as soon as the slot's task has started (or was refused).
-    drop(starting);
-}
-
-/// Starts each of `ids` again, in order; a sibling stopped for its group first has to
-/// have left the registry. What cannot be started fails the parent, but for a parent
-/// that is ending and a child whose `enter` failed (its end is decided in the loop, as
-/// every end is).
-async fn restart_all<T: TaskThread>(cx: &ThreadCx<T>, ids: &[Arc<str>], plan: u64) {
-    let core = &cx.handle.core;
-    for id in ids {
-        if let Some(previous) = core.find_child(id) {
-            // Terminated already, as a rule; but a restart this one replaced may have
-            // started it after the decision looked for it.
-            let previous = previous.core().clone();
-            previous.terminate(None);
-            previous.join().await;
-            previous.leave_parent();
-        }
-        let start = loop {
-            let next = core.supervisor(
-                Supervision::WhileRunning,
-                |supervisor: &mut Supervisor<T>, _| supervisor.restarting(id, plan),
-            );
-            match next {
-                Some(NextStart::Now(start)) => break Some(start),
-                Some(NextStart::AfterItsEnd(listener)) => listener.await,
-                // No longer supervised, taken over by a newer restart, or the parent is
-                // ending.
-                Some(NextStart::NotSupervised) | None => {
-                    tracing::info!(thread = %cx.id(), child = %id, "not restarted by this restart: no longer supervised, taken over by a newer one, or the thread is ending");
-                    break None;
-                }
-            }
-        };
-        let Some(start) = start else {
-            continue;
-        };
-        let started = AssertUnwindSafe(async { start.start(cx, id).await })
-            .catch_unwind()
-            .await;
-        let failure = match started {
-            Ok(Ok(())) => {
-                // A newer plan may have taken the child over while it started (it could
-                // not stop an incarnation not registered yet): this one ends it for it.
-                let ours = core.supervisor(
-                    Supervision::Existing,
-                    |supervisor: &mut Supervisor<T>, _| supervisor.still_started_by(id, plan),
-                );
-                if ours == Some(false) {
-                    if let Some(started) = core.find_child(id) {
-                        started.core().terminate(None);
-                    }
-                }
-                continue;
-            }
-            Ok(Err(ThreadError::EnterFailed { .. } | ThreadError::ParentShuttingDown { .. })) => {
-                continue
-            }
-            Ok(Err(error)) => Failure::new(format!("restart {id}"), Box::new(error)),
-            Err(panic) => Failure::panicked(format!("restart {id}"), panic_message(&*panic)),
-        };
-        tracing::error!(thread = %cx.id(), child = %id, "{failure}");
-        core.send_control(Control::Fail(Box::new(failure)));
-        return;
-    }
 }
 
 /// Whether `core` has supervised children (or had: the table stays once made).
