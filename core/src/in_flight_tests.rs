@@ -8,9 +8,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::FutureExt;
 
-use crate::{RawOutput, RawTask, Runtime, ShutdownSignal, Spawner, TaskGroup};
+use crate::test_runtime::TestRuntime;
+use crate::{RawOutput, RawTask, Runtime, TaskGroup};
 
 /// A task that is never run: its cancel drops it.
 struct Parked {
@@ -29,36 +29,6 @@ impl RawTask for Parked {
             None => Poll::Ready(None),
             Some(_) => Poll::Pending,
         }
-    }
-}
-
-/// Cancels every task of `group` from inside each spawn, then parks the spawned task.
-struct CancelsWhileSpawning {
-    group: Arc<OnceLock<TaskGroup>>,
-    cancelled: Arc<AtomicBool>,
-}
-
-impl Spawner for CancelsWhileSpawning {
-    fn name(&self) -> &'static str {
-        "cancels-while-spawning"
-    }
-    fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
-        if let Some(group) = self.group.get() {
-            group.cancel_all();
-        }
-        Box::new(Parked {
-            future: Some(future),
-            cancelled: self.cancelled.clone(),
-        })
-    }
-    fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
-        futures::future::pending().boxed()
-    }
-    fn defer_wake(&self, waker: &std::task::Waker) {
-        waker.wake_by_ref();
-    }
-    fn shutdown_signal(&self) -> BoxFuture<'static, std::io::Result<ShutdownSignal>> {
-        futures::future::pending().boxed()
     }
 }
 
@@ -84,11 +54,21 @@ impl Drop for LooksWhenDropped {
 
 #[test]
 fn a_cancel_while_re_create_spawns_cancels_the_new_task() {
-    let group_cell = Arc::new(OnceLock::new());
+    let group_cell: Arc<OnceLock<TaskGroup>> = Arc::new(OnceLock::new());
     let cancelled = Arc::new(AtomicBool::new(false));
-    let runtime = Runtime::new(CancelsWhileSpawning {
-        group: group_cell.clone(),
-        cancelled: cancelled.clone(),
+    // Cancels every task of the group from inside each spawn, then parks the spawned task.
+    let (group_of_spawn, cancelled_by_spawn) = (group_cell.clone(), cancelled.clone());
+    let runtime = Runtime::new(TestRuntime {
+        name: "cancels-while-spawning",
+        spawn: move |future| {
+            if let Some(group) = group_of_spawn.get() {
+                group.cancel_all();
+            }
+            Box::new(Parked {
+                future: Some(future),
+                cancelled: cancelled_by_spawn.clone(),
+            }) as Box<dyn RawTask>
+        },
     });
     let group = TaskGroup::new(runtime, "forced");
     let _ = group_cell.set(group.clone());

@@ -32,6 +32,8 @@ mod slot;
 mod spawner;
 mod sync;
 mod task;
+#[cfg(test)]
+mod test_runtime;
 mod thread;
 
 pub use error::SlotError;

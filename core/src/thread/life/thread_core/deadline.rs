@@ -47,17 +47,12 @@ pub(super) fn lower_cap(state: &mut CoreState, deadline: Instant) {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use futures::future::BoxFuture;
-    use futures::FutureExt;
-
     use super::ThreadCore;
+    use crate::test_runtime::TestRuntime;
     use crate::thread::definition::ThreadConfig;
-    use crate::{RawOutput, RawTask, Runtime, ShutdownSignal, Spawner};
+    use crate::{RawOutput, RawTask, Runtime};
 
-    /// A runtime that refuses every spawn (a core alone asks for none): what it is handed
-    /// is dropped, and its task reads as cancelled.
-    struct Unused;
-
+    /// A task its runtime refused: it reads as cancelled.
     struct Refused;
 
     impl RawTask for Refused {
@@ -70,28 +65,17 @@ mod tests {
         }
     }
 
-    impl Spawner for Unused {
-        fn name(&self) -> &'static str {
-            "unused"
-        }
-        fn spawn_raw(&self, future: BoxFuture<'static, RawOutput>) -> Box<dyn RawTask> {
-            drop(future);
-            Box::new(Refused)
-        }
-        fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
-            futures::future::pending().boxed()
-        }
-        fn defer_wake(&self, waker: &std::task::Waker) {
-            waker.wake_by_ref();
-        }
-        fn shutdown_signal(&self) -> BoxFuture<'static, std::io::Result<ShutdownSignal>> {
-            futures::future::pending().boxed()
-        }
-    }
-
     fn core() -> std::sync::Arc<ThreadCore> {
         let config = ThreadConfig::default();
-        ThreadCore::new("t".into(), "t".into(), Runtime::new(Unused), config)
+        // A core alone asks for no spawn: a runtime refusing every one, dropping the future.
+        let unused = TestRuntime {
+            name: "unused",
+            spawn: |future| {
+                drop(future);
+                Box::new(Refused) as Box<dyn RawTask>
+            },
+        };
+        ThreadCore::new("t".into(), "t".into(), Runtime::new(unused), config)
     }
 
     /// Issue 15's review: a thread whose shutdown began with no control message (a
