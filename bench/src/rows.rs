@@ -317,31 +317,29 @@ pub fn rows_for(flavour: Flavour, counts: &Counts, only: Option<&str>, one_core:
         scale::rows(flavour, c, &mut push);
     }
     if wants("6") {
-        let threads = rerun::measure_in_child(flavour, memory::Subject::Threads, c.memory_threads);
-        let raw_small =
-            rerun::measure_in_child(flavour, memory::Subject::RawTasks, c.memory_threads);
+        // Each figure in a process of its own.
+        let resident = |subject, n| rerun::measure_in_child(flavour, subject, n);
+        let (few, many) = (c.memory_threads, c.memory_tasks);
+        let threads = resident(memory::Subject::Threads, few);
+        let raw_task = "raw sleeping task";
+        let title = format!("6a. memory per idle thread ({few})");
         push(
-            format!("6a. memory per idle thread ({})", c.memory_threads),
-            (threads, raw_small),
+            title,
+            (threads, resident(memory::Subject::RawTasks, few)),
             "bytes",
-            "raw sleeping task",
+            raw_task,
         );
-        let floor =
-            rerun::measure_in_child(flavour, memory::Subject::ThreadFloor, c.memory_threads);
+        let title = format!("6c. memory per idle thread ({few})");
+        let floor = resident(memory::Subject::ThreadFloor, few);
+        let floor_is = "its floor: two raw tasks, boxed, one in a boxed sleep";
+        push(title, (threads, floor), "bytes", floor_is);
+        let title = format!("6b. memory per sleeping task ({many})");
+        let tasks = resident(memory::Subject::SlotTasks, many);
         push(
-            format!("6c. memory per idle thread ({})", c.memory_threads),
-            (threads, floor),
+            title,
+            (tasks, resident(memory::Subject::RawTasks, many)),
             "bytes",
-            "its floor: two raw tasks, boxed, one in a boxed sleep",
-        );
-        let slot_tasks =
-            rerun::measure_in_child(flavour, memory::Subject::SlotTasks, c.memory_tasks);
-        let raw_tasks = rerun::measure_in_child(flavour, memory::Subject::RawTasks, c.memory_tasks);
-        push(
-            format!("6b. memory per sleeping task ({})", c.memory_tasks),
-            (slot_tasks, raw_tasks),
-            "bytes",
-            "raw sleeping task",
+            raw_task,
         );
     }
     rows
